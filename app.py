@@ -1,0 +1,17 @@
+"""Clinic Portal: the login gate and the router. Everything else lives in pages/ and portal/."""
+
+import streamlit as st
+
+from components.login import logout_button, require_login
+from components.navigation import pages_for
+from portal.config import get_settings
+
+st.set_page_config(page_title=get_settings().clinic_name, page_icon=":material/local_hospital:")
+
+user = require_login()
+navigation = st.navigation(pages_for(user.role))
+with st.sidebar:
+    st.markdown(f"**{get_settings().clinic_name}**")
+    st.caption(f"Signed in as {user.display_name or user.username} ({user.role.replace('_', ' ')})")
+    logout_button(user)
+navigation.run()

@@ -1,0 +1,1 @@
+"""Reusable Streamlit widgets. UI layer only: they call services, never SQL."""

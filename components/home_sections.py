@@ -1,0 +1,59 @@
+"""The sections of the home page: upcoming visits, new results, active medications."""
+
+import streamlit as st
+
+from components.record_tables import datetime_column, show_table
+from components.result_table import render_result_table
+from components.summary_sections import MEDICATION_CONFIG, medication_rows
+from portal.services.records import NEW_RESULTS_DAYS, HomeOverview
+from portal.timefmt import naive_local
+
+RESULTS_PAGE = "pages/results.py"
+
+
+def render_upcoming_visits(overview: HomeOverview) -> None:
+    st.subheader("Upcoming visits")
+    show_table(
+        [
+            {
+                "When": naive_local(v.start),
+                "Visit": v.service_type or "Visit",
+                "With": v.practitioner_name,
+                "Status": "Requested" if v.status == "pending" else "Booked",
+            }
+            for v in overview.upcoming_visits
+        ],
+        columns=["When", "Visit", "With", "Status"],
+        empty="No upcoming visits.",
+        key="home_visits",
+        column_config={"When": datetime_column("When")},
+    )
+
+
+def render_new_results(overview: HomeOverview) -> None:
+    st.subheader("New results")
+    if not overview.new_results:
+        st.info(f"No new results in the last {NEW_RESULTS_DAYS} days.")
+        return
+    abnormal = overview.abnormal_result_count
+    if abnormal:
+        noun = "result is" if abnormal == 1 else "results are"
+        st.warning(
+            f"{abnormal} new {noun} outside the normal range. Your care team reviews every "
+            "result and will contact you if anything needs to be done.",
+            icon=":material/warning:",
+        )
+    st.caption(f"Lab results from the last {NEW_RESULTS_DAYS} days.")
+    render_result_table(overview.new_results, key="home_results")
+    st.page_link(RESULTS_PAGE, label="All test results", icon=":material/lab_profile:")
+
+
+def render_active_medications(overview: HomeOverview) -> None:
+    st.subheader("Active medications")
+    show_table(
+        medication_rows(overview.active_medications),
+        columns=["Medication", "Instructions", "Prescribed", "Prescriber"],
+        empty="No active medications.",
+        key="home_medications",
+        column_config=MEDICATION_CONFIG,
+    )

@@ -1,0 +1,350 @@
+"""The login gate: password, lockout, MFA, account activation, server-side sessions.
+
+streamlit-authenticator's own login() cannot check a database lockout before the password, ask
+for a second factor, or revoke a cookie, and its JWT cookie ({username, exp_date}) stays valid after
+logout. So the form is drawn here and every decision is made by the services in portal/services
+(login, mfa, sessions, account_codes). The browser cookie carries only a signed random session
+token; the database says whether that session is still alive (idle time-out, absolute lifetime,
+logout, password change). The role and the patient link always come from the database.
+"""
+
+import contextlib
+import io
+import time
+from datetime import UTC, datetime, timedelta
+
+import extra_streamlit_components as stx
+import segno
+import streamlit as st
+
+from components import session_keys as keys
+from db.engine import session_scope
+from db.models import User
+from portal.config import get_settings
+from portal.errors import PortalError
+from portal.services import account_codes, mfa, sessions
+from portal.services import login as login_service
+
+# A half-finished sign-in (password accepted, code not yet entered) is forgotten after this.
+PENDING_LIFETIME = timedelta(minutes=5)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def cookie_key() -> str:
+    """The cookie signing key: COOKIE_KEY, or a random one kept in the state folder (not in git)."""
+    settings = get_settings()
+    if settings.cookie_key:
+        return sessions.check_cookie_key(settings.cookie_key)
+    # Imported here: the secrets store belongs to the demo/setup module and is optional in tests.
+    from portal.secrets_store import get_or_create_secret
+
+    secret = get_or_create_secret("cookie_key", state_dir=settings.state_dir)
+    return sessions.check_cookie_key(secret)
+
+
+def browser_cookie() -> str | None:
+    """The login cookie the browser sent when this websocket session opened."""
+    return st.context.cookies.get(get_settings().cookie_name)
+
+
+def _clear_sign_in() -> None:
+    for key in (keys.AUTH_TOKEN, keys.LOGIN_PENDING, keys.AUTH_USERNAME):
+        st.session_state.pop(key, None)
+    st.session_state[keys.AUTH_STATUS] = None
+
+
+def _session_user(now: datetime) -> User | None:
+    token = st.session_state.get(keys.AUTH_TOKEN)
+    from_cookie = False
+    if token is None and not st.session_state.get(keys.COOKIE_CHECKED):
+        # Cookies arrive once, with the websocket; after that only session state counts.
+        st.session_state[keys.COOKIE_CHECKED] = True
+        raw = browser_cookie()
+        token = sessions.decode_cookie(raw, key=cookie_key())
+        from_cookie = True
+        if raw and token is None:
+            st.session_state[keys.COOKIE_TO_DELETE] = True
+    if token is None:
+        return None
+    with session_scope() as db:
+        try:
+            user = sessions.current_user(token, session=db, now=now)
+        except sessions.SessionEnded as ended:
+            _clear_sign_in()
+            st.session_state[keys.COOKIE_TO_DELETE] = True
+            if not from_cookie or ended.reason == "idle":
+                st.session_state[keys.LOGIN_NOTICE] = ended.user_message
+            return None
+    st.session_state[keys.AUTH_TOKEN] = token
+    st.session_state[keys.AUTH_STATUS] = True
+    st.session_state[keys.AUTH_USERNAME] = user.username
+    return user
+
+
+def _sync_cookie(now: datetime) -> None:
+    """Write or delete the browser cookie (a small JS component) when a sign-in step asked."""
+    to_set = st.session_state.pop(keys.COOKIE_TO_SET, None)
+    to_delete = st.session_state.pop(keys.COOKIE_TO_DELETE, False)
+    if not (to_set or to_delete):
+        return
+    settings = get_settings()
+    manager = stx.CookieManager(key="portal_cookie_manager")
+    if to_set:
+        manager.set(
+            settings.cookie_name,
+            to_set,
+            key="portal_cookie_set",
+            expires_at=now + timedelta(hours=settings.session_absolute_hours),
+            same_site="strict",
+        )
+    else:
+        # KeyError: the component had not reported the cookie back yet; it is deleted anyway.
+        with contextlib.suppress(KeyError):
+            manager.delete(settings.cookie_name, key="portal_cookie_delete")
+
+
+def _finish(user: User, *, db, now: datetime, method: str) -> None:
+    token = sessions.start(user, session=db, now=now, method=method)
+    st.session_state.pop(keys.LOGIN_PENDING, None)
+    st.session_state[keys.AUTH_TOKEN] = token
+    st.session_state[keys.COOKIE_TO_SET] = sessions.encode_cookie(token, key=cookie_key(), now=now)
+    st.session_state[keys.AUTH_STATUS] = True
+    st.session_state[keys.AUTH_USERNAME] = user.username
+
+
+# --- callbacks: run before the script, so the page drawn next already reflects the result ------
+
+
+def _on_sign_in() -> None:
+    username = st.session_state.get("login_username", "")
+    password = st.session_state.get("login_password", "")
+    st.session_state["login_password"] = ""
+    time.sleep(get_settings().login_sleep_seconds)  # slows scripted guessing
+    now = _now()
+    with session_scope() as db:
+        try:
+            accepted = login_service.check_password(username, password, session=db, now=now)
+        except login_service.LoginFailed as failed:
+            st.session_state[keys.LOGIN_ERROR] = failed.user_message
+            return
+        if accepted.next_step == "done":
+            _finish(accepted.user, db=db, now=now, method="password")
+            return
+        pending = {"user_id": accepted.user.id, "step": accepted.next_step, "since": now}
+        if accepted.next_step == "enrol":
+            pending["secret"] = mfa.new_secret()
+        st.session_state[keys.LOGIN_PENDING] = pending
+
+
+def _pending_user(db, now: datetime) -> User | None:
+    pending = st.session_state.get(keys.LOGIN_PENDING)
+    user = db.get(User, pending["user_id"]) if pending else None
+    if user is None or not user.active or login_service.is_locked(user, now):
+        st.session_state.pop(keys.LOGIN_PENDING, None)
+        st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
+        return None
+    return user
+
+
+def _on_mfa_code() -> None:
+    code = st.session_state.get("login_mfa_code", "")
+    st.session_state["login_mfa_code"] = ""
+    now = _now()
+    with session_scope() as db:
+        user = _pending_user(db, now)
+        if user is None:
+            return
+        if mfa.check_code(user, code, session=db, now=now):
+            _finish(user, db=db, now=now, method="password + MFA")
+        elif login_service.is_locked(user, now):
+            st.session_state.pop(keys.LOGIN_PENDING, None)
+            st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
+        else:
+            st.session_state[keys.LOGIN_ERROR] = "That code is not right. Please try again."
+
+
+def _on_enrol() -> None:
+    code = st.session_state.get("login_enrol_code", "")
+    now = _now()
+    pending = st.session_state.get(keys.LOGIN_PENDING) or {}
+    with session_scope() as db:
+        user = _pending_user(db, now)
+        if user is None:
+            return
+        try:
+            codes = mfa.enable(user, pending["secret"], code, session=db, now=now)
+        except PortalError as error:
+            st.session_state[keys.LOGIN_ERROR] = error.user_message
+            return
+    pending.update(step="codes", codes=codes)
+
+
+def _on_codes_saved() -> None:
+    now = _now()
+    with session_scope() as db:
+        user = _pending_user(db, now)
+        if user is not None:
+            _finish(user, db=db, now=now, method="password + MFA enrolment")
+
+
+def _on_cancel() -> None:
+    st.session_state.pop(keys.LOGIN_PENDING, None)
+
+
+def _on_redeem_code() -> None:
+    state = st.session_state
+    now = _now()
+    with session_scope() as db:
+        try:
+            account = account_codes.redeem(
+                state.get("activate_code", ""),
+                username=state.get("activate_username", ""),
+                password=state.get("activate_password", ""),
+                confirm=state.get("activate_confirm", ""),
+                session=db,
+                now=now,
+            )
+        except PortalError as error:
+            state[keys.LOGIN_ERROR] = error.user_message
+            return
+    for key in ("activate_code", "activate_password", "activate_confirm"):
+        state[key] = ""
+    state[keys.LOGIN_NOTICE] = (
+        f"Your account is ready. Sign in as {account.username} with your new password."
+    )
+
+
+# --- drawing -----------------------------------------------------------------------------------
+
+
+def qr_png(data: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(data, error="m").save(buffer, kind="png", scale=5, border=2)
+    return buffer.getvalue()
+
+
+def show_recovery_codes(codes: list[str]) -> None:
+    st.warning(
+        "Save these recovery codes somewhere safe. Each works once, if you lose your phone. "
+        "They will not be shown again."
+    )
+    st.code("\n".join(codes), language=None)
+
+
+def _password_form() -> None:
+    with st.form("sign_in_form"):
+        st.subheader("Sign in")
+        st.text_input("Username", key="login_username", autocomplete="username")
+        st.text_input("Password", type="password", key="login_password")
+        st.form_submit_button("Sign in", on_click=_on_sign_in, type="primary")
+
+
+def _code_form() -> None:
+    with st.form("activate_form"):
+        st.subheader("Activate my account")
+        st.caption(
+            "The clinic gives you a code to activate your portal account or to reset a "
+            f"forgotten password. Passwords need at least {get_settings().password_min_length} "
+            "characters; a short sentence is easy to remember."
+        )
+        st.text_input("Code from the clinic", key="activate_code", placeholder="ABCD-EFGH-JKLM")
+        st.text_input("Choose a username", key="activate_username", help="Only for a new account.")
+        st.text_input("New password", type="password", key="activate_password")
+        st.text_input("New password again", type="password", key="activate_confirm")
+        st.form_submit_button("Activate or reset", on_click=_on_redeem_code)
+
+
+def _mfa_form() -> None:
+    with st.form("mfa_form"):
+        st.subheader("Two-step sign-in")
+        st.caption("Enter the 6-digit code from your authenticator app, or a recovery code.")
+        st.text_input("Code", key="login_mfa_code", autocomplete="one-time-code")
+        st.form_submit_button("Verify", on_click=_on_mfa_code, type="primary")
+    st.button("Cancel", on_click=_on_cancel)
+
+
+def _enrol_form(pending: dict) -> None:
+    with session_scope() as db:
+        user = db.get(User, pending["user_id"])
+    st.subheader("Set up two-step sign-in")
+    st.write(
+        "Clinic staff must use an authenticator app. Scan this code with it (for example "
+        "Google Authenticator, Microsoft Authenticator or 1Password), then enter the code it shows."
+    )
+    st.image(qr_png(mfa.provisioning_uri(user, pending["secret"])), width=220)
+    st.caption("Cannot scan? Enter this key by hand:")
+    st.code(pending["secret"], language=None)
+    with st.form("enrol_form"):
+        st.text_input("Code from the app", key="login_enrol_code")
+        st.form_submit_button("Turn on two-step sign-in", on_click=_on_enrol, type="primary")
+    st.button("Cancel", on_click=_on_cancel)
+
+
+def _login_screen(now: datetime) -> None:
+    settings = get_settings()
+    st.title(settings.clinic_name)
+    st.caption("Patient portal: sign in to see your health record, results and visits.")
+    notice = st.session_state.pop(keys.LOGIN_NOTICE, None)
+    if notice:
+        st.info(notice)
+    error = st.session_state.pop(keys.LOGIN_ERROR, None)
+    if error:
+        st.error(error)
+    pending = st.session_state.get(keys.LOGIN_PENDING)
+    if pending and now - pending["since"] > PENDING_LIFETIME:
+        st.session_state.pop(keys.LOGIN_PENDING, None)
+        pending = None
+    if pending and pending["step"] == "mfa":
+        _mfa_form()
+    elif pending and pending["step"] == "enrol":
+        _enrol_form(pending)
+    elif pending and pending["step"] == "codes":
+        show_recovery_codes(pending["codes"])
+        st.button("I have saved my codes", on_click=_on_codes_saved, type="primary")
+    else:
+        sign_in, activate = st.tabs(["Sign in", "Activate my account or reset my password"])
+        with sign_in:
+            _password_form()
+        with activate:
+            _code_form()
+
+
+@st.fragment(run_every=timedelta(seconds=15))
+def _idle_watch() -> None:
+    """Checks the server-side idle clock without counting as activity; signs out when it ran out."""
+    token = st.session_state.get(keys.AUTH_TOKEN)
+    if token is None:
+        return
+    with session_scope() as db:
+        left = sessions.seconds_left(token, session=db, now=_now())
+    if left <= 0:
+        st.rerun(scope="app")
+
+
+def require_login() -> User:
+    """Return the signed-in user, or draw the sign-in screen and stop the script run."""
+    now = _now()
+    user = _session_user(now)
+    _sync_cookie(now)
+    if user is not None:
+        return user
+    _login_screen(now)
+    st.stop()
+
+
+def _on_sign_out() -> None:
+    with session_scope() as db:
+        sessions.sign_out(st.session_state.get(keys.AUTH_TOKEN), session=db, now=_now())
+    _clear_sign_in()
+    st.session_state[keys.COOKIE_TO_DELETE] = True
+    st.session_state[keys.LOGIN_NOTICE] = sessions.END_MESSAGES["signed_out"]
+
+
+def logout_button(user: User) -> None:
+    """The sidebar sign-out button (ends the session on the server too) and the idle watch."""
+    st.sidebar.button("Sign out", key="sign_out", on_click=_on_sign_out)
+    with st.sidebar:
+        _idle_watch()

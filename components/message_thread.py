@@ -1,0 +1,42 @@
+"""A conversation, shown as plain text: bodies go through st.text, so HTML, scripts and markdown
+in a message are displayed literally and can neither run nor hide content."""
+
+import streamlit as st
+
+from components.request_ui import local_time
+from db.engine import session_scope
+from db.models import User
+from portal.errors import PortalError
+from portal.services import messages
+from portal.services.messages import ThreadView
+
+
+def render_thread(view: ThreadView, viewer: User, *, now) -> None:
+    st.caption(
+        f"To: {messages.RECIPIENTS.get(view.thread.recipient, view.thread.recipient)}"
+        f" · started {local_time(view.thread.created_at)}"
+    )
+    for message in view.messages:
+        author = view.authors.get(message.author_user_id, "Clinic" if message.from_staff else "")
+        with st.container(border=True):
+            st.caption(f"{author} · {local_time(message.created_at)}")
+            st.text(message.body)
+            for attachment in view.attachments.get(message.id, []):
+                _attachment_button(attachment, viewer, now=now)
+
+
+def _attachment_button(attachment, viewer: User, *, now) -> None:
+    label = f"{attachment.filename} ({max(1, attachment.size // 1024)} KB)"
+    try:
+        with session_scope() as session:
+            _, data = messages.get_attachment(viewer, attachment.id, session=session, now=now)
+    except PortalError as error:
+        st.caption(f"{label}: {error.user_message}")
+        return
+    st.download_button(
+        f"Download {label}",
+        data=data,
+        file_name=attachment.filename,
+        mime=attachment.content_type,
+        key=f"attachment_{attachment.id}",
+    )

@@ -1,0 +1,70 @@
+"""Which pages each role sees. st.navigation only ever receives the pages of the signed-in role,
+so a patient has no route to a staff page at all."""
+
+import streamlit as st
+
+from db.models import Role
+
+
+def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
+    return st.Page(path, title=title, icon=icon, default=default)
+
+
+def pages_for(role: Role) -> dict[str, list[st.Page]]:
+    """Navigation sections for a role, default page first."""
+    sections = _care_pages(role)
+    sections.update(_account_pages(role))
+    return sections
+
+
+def _care_pages(role: Role) -> dict[str, list[st.Page]]:
+    if role in (Role.PATIENT, Role.PROXY):
+        return {
+            "My health": [
+                _page("pages/home.py", "Home", ":material/home:", default=True),
+                _page("pages/health_summary.py", "Health summary", ":material/summarize:"),
+                _page("pages/results.py", "Test results", ":material/lab_profile:"),
+            ],
+            "Requests": [
+                _page("pages/messages.py", "Messages", ":material/mail:"),
+                _page("pages/medications.py", "Medications and refills", ":material/medication:"),
+                _page("pages/profile.py", "Profile", ":material/person:"),
+                _page("pages/notifications.py", "Updates", ":material/notifications:"),
+            ],
+            "Visits": [
+                _page("pages/appointments.py", "Appointments", ":material/event:"),
+            ],
+        }
+    return {
+        "Patients": [
+            _page("pages/patient_lookup.py", "Patient lookup", ":material/search:", default=True),
+            _page("pages/health_summary.py", "Health summary", ":material/summarize:"),
+            _page("pages/results.py", "Test results", ":material/lab_profile:"),
+        ],
+        "Work queues": [
+            _page("pages/triage_inbox.py", "Triage inbox", ":material/inbox:"),
+            _page("pages/refill_queue.py", "Refill queue", ":material/medication:"),
+        ],
+        "Scheduling": [
+            _page("pages/schedule.py", "Schedule", ":material/calendar_month:"),
+        ],
+    }
+
+
+def _account_pages(role: Role) -> dict[str, list[st.Page]]:
+    """Security pages: access log and MFA for everyone, activation for staff, audit for admins."""
+    security = _page("pages/account_security.py", "Account security", ":material/lock:")
+    if role in (Role.PATIENT, Role.PROXY):
+        who = _page("pages/who_viewed.py", "Who viewed my record", ":material/visibility:")
+        return {"My account": [who, security]}
+    sections = {
+        "Access": [
+            _page("pages/activation.py", "Portal activation", ":material/key:"),
+            security,
+        ]
+    }
+    if role == Role.ADMIN:
+        sections["Administration"] = [
+            _page("pages/audit_log.py", "Audit log", ":material/policy:"),
+        ]
+    return sections

@@ -1,0 +1,84 @@
+"""Whose record a page shows.
+
+Patients and proxies pick among the records their account may see (sidebar). Staff look at the
+chart they opened from Patient lookup, with a banner naming the patient. Names are EHR text, so
+they are drawn with st.text / widget labels, never inside markdown.
+"""
+
+import streamlit as st
+
+from components import session_keys as keys
+from db.engine import session_scope
+from db.models import Patient, User
+from portal.errors import PortalError
+from portal.services.access import is_staff, viewable_patients
+from portal.services.patients import chart_header
+from portal.timefmt import format_date
+
+LOOKUP_PAGE = "pages/patient_lookup.py"
+
+
+def active_patient_id(user: User) -> int | None:
+    """The patient the page should show, or None after telling the user why there is none."""
+    if is_staff(user):
+        return _staff_open_patient(user)
+    return _chosen_patient(user)
+
+
+def _patient_label(patient: Patient, user: User) -> str:
+    return (
+        f"{patient.display_name} (you)" if patient.id == user.patient_id else patient.display_name
+    )
+
+
+def _chosen_patient(user: User) -> int | None:
+    with session_scope() as session:
+        patients = viewable_patients(user, session=session)
+    if not patients:
+        st.info("Your account is not linked to a patient record yet. Please contact the clinic.")
+        return None
+    labels = {p.id: _patient_label(p, user) for p in patients}
+    if len(patients) == 1:
+        st.session_state[keys.VIEWING_PATIENT_ID] = patients[0].id
+    else:
+        # A record the account can no longer see (revoked grant) falls back to the first one.
+        if st.session_state.get(keys.VIEWING_PATIENT_ID) not in labels:
+            st.session_state[keys.VIEWING_PATIENT_ID] = patients[0].id
+        st.sidebar.selectbox(
+            "Viewing the record of",
+            options=list(labels),
+            format_func=labels.__getitem__,
+            key=keys.VIEWING_PATIENT_ID,
+            persist_state="session",
+        )
+    patient_id = st.session_state[keys.VIEWING_PATIENT_ID]
+    if patient_id != user.patient_id:
+        # Say plainly whose record this is: a caregiver must never mistake it for their own.
+        st.caption("You are viewing the record of")
+        st.text(labels[patient_id])
+    return patient_id
+
+
+def _staff_open_patient(user: User) -> int | None:
+    patient_id = st.session_state.get(keys.STAFF_OPEN_PATIENT_ID)
+    if patient_id is None:
+        st.info("No chart is open. Find a patient in Patient lookup to open their chart.")
+        st.page_link(LOOKUP_PAGE, label="Patient lookup", icon=":material/search:")
+        return None
+    try:
+        with session_scope() as session:
+            header = chart_header(user, patient_id, session=session)
+    except PortalError as error:
+        st.session_state.pop(keys.STAFF_OPEN_PATIENT_ID, None)
+        st.error(error.user_message)
+        return None
+    with st.container(border=True):
+        text_column, button_column = st.columns([4, 1], vertical_alignment="center")
+        with text_column:
+            st.caption("Viewing chart of (read-only)")
+            born = f"born {format_date(header.birth_date)}" if header.birth_date else ""
+            details = " · ".join(part for part in (born, f"MRN {header.mrn}" if header.mrn else ""))
+            st.text(f"{header.name}  {details}".strip())
+        if button_column.button("Back to lookup", icon=":material/search:"):
+            st.switch_page(LOOKUP_PAGE)
+    return patient_id

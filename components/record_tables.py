@@ -1,0 +1,39 @@
+"""Small helpers the record pages share: plain-text tables with clinic-time dates.
+
+Everything from the EHR goes into st.dataframe cells (plain text), never into markdown.
+"""
+
+import pandas as pd
+import streamlit as st
+
+DATE_FORMAT = "D MMM YYYY"
+DATETIME_FORMAT = "D MMM YYYY, h:mm A"
+
+
+def words(code: str) -> str:
+    """'entered-in-error' -> 'Entered in error': FHIR codes as a patient would read them."""
+    return code.replace("-", " ").replace("_", " ").capitalize()
+
+
+def date_column(label: str) -> st.column_config.DateColumn:
+    return st.column_config.DateColumn(label, format=DATE_FORMAT)
+
+
+def datetime_column(label: str) -> st.column_config.DatetimeColumn:
+    return st.column_config.DatetimeColumn(label, format=DATETIME_FORMAT)
+
+
+def show_table(
+    rows: list[dict], *, columns: list[str], empty: str, key: str, column_config=None
+) -> None:
+    """A read-only table, or the ``empty`` sentence when there are no rows."""
+    if not rows:
+        st.info(empty)
+        return
+    st.dataframe(
+        pd.DataFrame(rows, columns=columns),
+        key=key,
+        hide_index=True,
+        width="stretch",
+        column_config=column_config or {},
+    )

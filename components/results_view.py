@@ -1,0 +1,35 @@
+"""One tab of the results page: latest value per test, then a chosen test's trend and history."""
+
+import streamlit as st
+
+from components import session_keys as keys
+from components.portal_errors import errors_as_messages
+from components.result_table import render_result_table
+from components.trend_chart import render_trend_chart
+from db.engine import session_scope
+from db.models import User
+from portal.services.results import list_results, result_trend
+
+
+def render_results_tab(user: User, patient_id: int, category: str, *, empty: str) -> None:
+    with errors_as_messages(), session_scope() as session:
+        table = list_results(user, patient_id, session=session, category=category)
+    if not table.rows:
+        st.info(empty)
+        return
+    st.subheader("Latest results")
+    render_result_table(table.latest, key=f"results_latest:{category}")
+
+    st.subheader("Over time")
+    names = {t.code: t.name for t in table.tests}
+    code = st.selectbox(
+        "Test",
+        options=list(names),
+        format_func=names.__getitem__,
+        # Per patient: a proxy switching records must not carry one child's choice to another.
+        key=f"{keys.RESULTS_SELECTED_CODE}:{category}:{patient_id}",
+    )
+    with errors_as_messages(), session_scope() as session:
+        trend = result_trend(user, patient_id, code, session=session)
+    render_trend_chart(trend)
+    render_result_table(trend.history, key=f"results_history:{category}", with_time=True)

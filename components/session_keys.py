@@ -1,0 +1,30 @@
+"""Every st.session_state key the app uses, in one place (no bare strings across files)."""
+
+# Written by streamlit-authenticator. The role is never read from here: it comes from the DB.
+AUTH_STATUS = "authentication_status"
+AUTH_USERNAME = "username"
+
+# The patient whose record a proxy (or a patient with proxy grants) is looking at.
+VIEWING_PATIENT_ID = "viewing_patient_id"
+# The patient a staff member opened from patient lookup.
+STAFF_OPEN_PATIENT_ID = "staff_open_patient_id"
+# The test picked on the results page.
+RESULTS_SELECTED_CODE = "results_selected_code"
+
+# Sign-in state (components/login.py). The token names a server-side AuthSession row.
+AUTH_TOKEN = "auth_session_token"  # noqa: S105 (a session-state key name)
+COOKIE_CHECKED = "auth_cookie_checked"
+COOKIE_TO_SET = "auth_cookie_to_set"
+COOKIE_TO_DELETE = "auth_cookie_to_delete"
+LOGIN_PENDING = "login_pending"  # {"user_id", "step", "since", "secret"?, "codes"?} between steps
+LOGIN_ERROR = "login_error"
+LOGIN_NOTICE = "login_notice"
+
+# Patient requests and the triage inbox (messages, refills, profile, notifications).
+# A one-shot confirmation shown after a rerun: ("success" | "warning", text).
+REQUESTS_FLASH = "requests_flash"
+MESSAGES_SELECTED_THREAD = "messages_selected_thread"
+TRIAGE_SELECTED_ITEM = "triage_selected_item"
+REFILL_QUEUE_SELECTED_ITEM = "refill_queue_selected_item"
+# {item_id: version} of what the staff member last saw; staff actions are checked against it.
+TRIAGE_SEEN_VERSIONS = "triage_seen_versions"

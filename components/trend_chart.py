@@ -1,0 +1,104 @@
+"""A result over time: line and points, the normal range shaded, out-of-range points marked.
+
+Times are handed to the chart as clinic wall-clock time without a zone, so the browser shows
+clinic time whatever zone the viewer is in.
+"""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from portal.services.results import Trend
+from portal.timefmt import format_datetime, naive_local
+
+ABNORMAL_COLOR = "#c62828"
+IN_RANGE = "In range"
+OUT_OF_RANGE = "Outside range"
+
+
+def points_frame(trend: Trend) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "series": series.name,
+                "when": naive_local(point.effective_at),
+                "date": format_datetime(point.effective_at),
+                "value": point.value,
+                "result": f"{point.value_text} {series.unit}".strip(),
+                "status": point.flag or IN_RANGE,
+                "range_status": OUT_OF_RANGE if point.abnormal else IN_RANGE,
+            }
+            for series in trend.series
+            for point in series.points
+        ],
+        columns=["series", "when", "date", "value", "result", "status", "range_status"],
+    )
+
+
+def band_frame(trend: Trend) -> pd.DataFrame:
+    """One row per series with a two-sided normal range (a one-sided range has no band)."""
+    return pd.DataFrame(
+        [
+            {"series": s.name, "low": s.ref_low, "high": s.ref_high}
+            for s in trend.series
+            if s.points and s.ref_low is not None and s.ref_high is not None
+        ],
+        columns=["series", "low", "high"],
+    )
+
+
+def build_trend_chart(trend: Trend) -> alt.LayerChart:
+    """The layered chart; kept free of Streamlit calls so it can be tested as a spec."""
+    names = [s.name for s in trend.series]
+    # Several series (blood pressure) need a legend; a single one is named by the page.
+    series_color = alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=names),
+        legend=alt.Legend(orient="bottom") if len(names) > 1 else None,
+    )
+    points = points_frame(trend)
+    x = alt.X("when:T", title=None, axis=alt.Axis(format="%-d %b %Y", labelAngle=0))
+    unit = trend.series[0].unit or None
+    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
+    tooltip = [
+        alt.Tooltip("date:N", title="Date"),
+        alt.Tooltip("series:N", title="Test"),
+        alt.Tooltip("result:N", title="Result"),
+        alt.Tooltip("status:N", title="Flag"),
+    ]
+    base = alt.Chart(points).encode(x=x, y=y)
+    line = base.mark_line().encode(color=series_color)
+    dots = base.mark_point(filled=True, size=80, opacity=1).encode(
+        color=alt.condition(
+            alt.datum.range_status == OUT_OF_RANGE, alt.value(ABNORMAL_COLOR), series_color
+        ),
+        shape=alt.Shape(
+            "range_status:N",
+            title=None,
+            scale=alt.Scale(domain=[IN_RANGE, OUT_OF_RANGE], range=["circle", "triangle-up"]),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=tooltip,
+    )
+    layers: list[alt.Chart] = []
+    bands = band_frame(trend)
+    if not bands.empty:
+        layers.append(
+            alt.Chart(bands)
+            .mark_rect(opacity=0.12)
+            .encode(
+                y=alt.Y("low:Q", title=unit),
+                y2="high:Q",
+                color=alt.Color("series:N", legend=None),
+            )
+        )
+    layers += [line, dots]
+    return alt.layer(*layers).resolve_scale(color="shared")
+
+
+def render_trend_chart(trend: Trend) -> None:
+    if not trend.has_points:
+        st.caption("These results are not numbers, so there is no chart; see the table below.")
+        return
+    st.altair_chart(build_trend_chart(trend), width="stretch")

@@ -1,0 +1,41 @@
+"""One visit as a bordered card: what, when, how, with the actions the caller adds inside."""
+
+from datetime import datetime
+
+import streamlit as st
+
+from db.models import VisitMode
+from portal.services.scheduling.booking import VisitRow
+from portal.services.scheduling.notices import when
+from portal.services.scheduling.video import meeting_url
+from portal.services.scheduling.visit_types import MODE_LABELS
+
+
+def slot_label(start: datetime, practitioner_name: str, mode_note: str = "") -> str:
+    return f"{when(start)} · {practitioner_name}{mode_note}"
+
+
+def visit_header(row: VisitRow, *, show_patient: bool = False) -> None:
+    b = row.booking
+    # Names are EHR text: st.text never interprets markdown in them.
+    st.text(row.title + (f" · {row.patient_name}" if show_patient else ""))
+    st.caption(
+        f"{when(b.start)} · {MODE_LABELS.get(b.mode, b.mode)} · {b.status.replace('_', ' ')}"
+    )
+    if b.mode == VisitMode.VIDEO and b.video_room and b.status == "booked":
+        st.link_button("Join video visit", meeting_url(b.video_room), icon=":material/videocam:")
+
+
+def slot_key(practitioner_id: int, start: datetime) -> str:
+    """A stable widget value for a slot (objects would not survive the list changing)."""
+    return f"{practitioner_id}|{start.isoformat()}"
+
+
+def parse_key(key: str) -> tuple[int, datetime]:
+    practitioner_id, start = key.split("|", 1)
+    return int(practitioner_id), datetime.fromisoformat(start)
+
+
+def describe_key(key: str, names: dict[int, str]) -> str:
+    practitioner_id, start = parse_key(key)
+    return slot_label(start, names.get(practitioner_id, ""))

@@ -1,0 +1,95 @@
+"""Set-based reads and writes for the importer: one statement per table per batch, never per row."""
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from db.models import Observation, QuarantinedResource
+from ehr_sync.tables import Row, key_columns, table_of
+
+
+def _insert_for(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert
+    if dialect == "postgresql":
+        return postgresql.insert
+    raise NotImplementedError(f"bulk upsert is not written for {dialect}")
+
+
+def upsert_rows(session: Session, model: type[SQLModel], rows: list[Row]) -> None:
+    """INSERT ... ON CONFLICT (source, fhir_id[, code]) DO UPDATE for all rows at once."""
+    if not rows:
+        return
+    table = table_of(model)
+    keys = key_columns(model)
+    statement = _insert_for(session)(table)
+    changes = {column: statement.excluded[column] for column in rows[0] if column not in keys}
+    if "report_fhir_id" in changes:
+        # The link comes from the DiagnosticReport; re-importing the Observation must keep it.
+        changes["report_fhir_id"] = func.coalesce(
+            statement.excluded.report_fhir_id, table.c.report_fhir_id
+        )
+    statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+    session.connection().execute(statement, rows)
+
+
+def existing_fhir_ids(
+    session: Session, model: type[SQLModel], source: str, fhir_ids: Collection[str]
+) -> set[str]:
+    """Which of these resources are already stored (to tell created from updated)."""
+    if not fhir_ids:
+        return set()
+    table = table_of(model)
+    query = (
+        select(table.c.fhir_id)
+        .where(table.c.source == source, table.c.fhir_id.in_(fhir_ids))
+        .distinct()
+    )
+    return set(session.connection().scalars(query))
+
+
+def row_ids(
+    session: Session, model: type[SQLModel], source: str, fhir_ids: Collection[str]
+) -> dict[str, int]:
+    """Database ids by FHIR id, for resolving references to Patients and Practitioners."""
+    if not fhir_ids:
+        return {}
+    table = table_of(model)
+    query = select(table.c.fhir_id, table.c.id).where(
+        table.c.source == source, table.c.fhir_id.in_(fhir_ids)
+    )
+    return {fhir_id: row_id for fhir_id, row_id in session.connection().execute(query)}
+
+
+def link_report_results(session: Session, source: str, links: Iterable[tuple[str, str]]) -> None:
+    """Set Observation.report_fhir_id for (observation fhir id, report fhir id) pairs."""
+    params = [
+        {"b_source": source, "b_observation": observation, "b_report": report}
+        for observation, report in links
+    ]
+    if not params:
+        return
+    table = table_of(Observation)
+    statement = (
+        update(table)
+        .where(
+            table.c.source == bindparam("b_source"),
+            table.c.fhir_id == bindparam("b_observation"),
+        )
+        .values(report_fhir_id=bindparam("b_report"))
+    )
+    session.connection().execute(statement, params)
+
+
+def insert_quarantined(session: Session, rows: list[Row], *, received_at: datetime) -> None:
+    """Store resources that could not be imported, with their reasons, for an admin to review."""
+    if rows:
+        table = table_of(QuarantinedResource)
+        session.connection().execute(
+            table.insert(), [{**row, "received_at": received_at} for row in rows]
+        )

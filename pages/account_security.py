@@ -1,0 +1,53 @@
+"""Account security: two-step sign-in (optional for patients, required for staff)."""
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from components.current_user import current_user
+from components.login import qr_png, show_recovery_codes
+from components.portal_errors import errors_as_messages
+from db.engine import session_scope
+from db.models import STAFF_ROLES, User
+from portal.services import mfa
+
+_NEW_SECRET = "account_security_pending_key"  # noqa: S105 - a session-state key name
+_NEW_CODES = "account_security_new_codes"
+
+user = current_user()
+st.title("Account security")
+
+codes = st.session_state.pop(_NEW_CODES, None)
+if codes:
+    show_recovery_codes(codes)
+
+if user.mfa_enabled_at is None:
+    st.write(
+        "Two-step sign-in asks for a code from an authenticator app on your phone after your "
+        "password, so a stolen password alone cannot open your record."
+    )
+    secret = st.session_state.setdefault(_NEW_SECRET, mfa.new_secret())
+    st.image(qr_png(mfa.provisioning_uri(user, secret)), width=220)
+    st.caption("Cannot scan? Enter this key by hand:")
+    st.code(secret, language=None)
+    with st.form("enable_mfa"):
+        code = st.text_input("Code from the app")
+        if st.form_submit_button("Turn on two-step sign-in", type="primary"):
+            with errors_as_messages(), session_scope() as session:
+                fresh = session.get(User, user.id)
+                new_codes = mfa.enable(fresh, secret, code, session=session, now=datetime.now(UTC))
+            st.session_state.pop(_NEW_SECRET, None)
+            st.session_state[_NEW_CODES] = new_codes
+            st.rerun()
+else:
+    st.success("Two-step sign-in is on.")
+    if st.button("Make new recovery codes", help="The old codes stop working."):
+        with errors_as_messages(), session_scope() as session:
+            fresh = session.get(User, user.id)
+            new_codes = mfa.regenerate_recovery_codes(fresh, session=session, now=datetime.now(UTC))
+        st.session_state[_NEW_CODES] = new_codes
+        st.rerun()
+    if user.role not in STAFF_ROLES and st.button("Turn off two-step sign-in"):
+        with errors_as_messages(), session_scope() as session:
+            mfa.disable(session.get(User, user.id), session=session, now=datetime.now(UTC))
+        st.rerun()

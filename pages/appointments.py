@@ -1,0 +1,224 @@
+"""Appointments (patients and proxies): upcoming and past visits, booking, changes within the
+clinic's policy, the waitlist, visit requests, calendar files and video links."""
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from components.current_user import current_user
+from components.patient_context import active_patient_id
+from components.visit_card import describe_key, parse_key, slot_key, slot_label, visit_header
+from db.engine import session_scope
+from portal.config import get_settings
+from portal.errors import PortalError
+from portal.services.scheduling import availability, booking, ics, visit_requests, waitlist
+from portal.services.scheduling.provider_schedule import practitioners
+from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
+
+st.title("Appointments")
+user = current_user()
+patient_id = active_patient_id(user)
+if patient_id is None:
+    st.stop()
+now = datetime.now(UTC)
+settings = get_settings()
+
+
+def run(action, success: str) -> None:
+    """Call a service; show its plain-language error, or the success message and refresh."""
+    try:
+        with session_scope() as session:
+            action(session)
+    except PortalError as error:
+        st.error(error.user_message)
+        return
+    st.session_state["appointments_flash"] = success
+    st.rerun()
+
+
+if flash := st.session_state.pop("appointments_flash", None):
+    st.success(flash)
+
+with session_scope() as session:
+    upcoming, past = booking.list_for_patient(user, patient_id, session=session, now=now)
+    names = {p.id: p.name for p in practitioners(session=session)}
+    offers = waitlist.view(user, patient_id, session=session, now=now)
+
+tab_upcoming, tab_book, tab_past, tab_waitlist = st.tabs(
+    ["Upcoming", "Book a visit", "Past", "Waitlist and requests"]
+)
+
+
+def open_slots(practitioner_id, visit_type, mode, days=None):
+    with session_scope() as session:
+        return availability.open_slots(
+            session=session,
+            now=now,
+            start=now,
+            end=now + timedelta(days=days or settings.booking_horizon_days),
+            practitioner_id=practitioner_id,
+            visit_type=visit_type,
+            mode=mode,
+            patient_id=patient_id,
+            limit=60,
+        )
+
+
+with tab_upcoming:
+    if not upcoming:
+        st.info("You have no upcoming visits.")
+    for row in upcoming:
+        b = row.booking
+        with st.container(border=True):
+            visit_header(row)
+            st.download_button(
+                "Add to calendar (.ics)",
+                ics.visit_ics(b, practitioner_name=row.practitioner_name, now=now),
+                file_name=f"visit-{b.id}.ics",
+                mime="text/calendar",
+                key=f"ics_{b.id}",
+            )
+            if not booking.can_change_online(b, now):
+                st.caption(
+                    f"This visit is less than {settings.cancel_cutoff_hours} hours away: "
+                    "please call the clinic to cancel or reschedule."
+                )
+                continue
+            if st.button("Cancel visit", key=f"cancel_{b.id}"):
+                run(
+                    lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
+                    "Your visit was cancelled.",
+                )
+            slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
+            if slots:
+                picked = st.selectbox(
+                    "Move to",
+                    slots,
+                    format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
+                    key=f"move_to_{b.id}",
+                )
+                if st.button("Reschedule", key=f"move_{b.id}"):
+                    run(
+                        lambda s, b=b, p=picked: booking.reschedule(
+                            user, b.id, session=s, now=now, new_start=p.start
+                        ),
+                        "Your visit was moved.",
+                    )
+
+with tab_book:
+    visit_type = st.selectbox(
+        "Visit type", list(VISIT_TYPES), format_func=label, key="book_visit_type"
+    )
+    mode = st.radio(
+        "How", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="book_mode"
+    )
+    provider = st.selectbox(
+        "Provider",
+        [None, *names],
+        format_func=lambda pid: "Any provider" if pid is None else names[pid],
+        key="book_provider",
+    )
+    slots = {
+        slot_key(s.practitioner_id, s.start): s for s in open_slots(provider, visit_type, mode)
+    }
+    chosen = st.session_state.get("book_slot")
+    if chosen and chosen not in slots:
+        # Keep a time that was taken since the page loaded selectable, so pressing Book says
+        # so plainly instead of silently booking whatever is now first in the list.
+        slots = {chosen: None, **slots}
+    if not slots:
+        st.info("No open times match. Join the waitlist or request a visit in the next tab.")
+    else:
+        key = st.selectbox(
+            "Open times",
+            list(slots),
+            format_func=lambda k: describe_key(k, names),
+            key="book_slot",
+        )
+        if st.button("Book this time", type="primary", key="book_button"):
+            practitioner_id, start = parse_key(key)
+            run(
+                lambda s: booking.book(
+                    user,
+                    session=s,
+                    now=now,
+                    patient_id=patient_id,
+                    practitioner_id=practitioner_id,
+                    start=start,
+                    visit_type=visit_type,
+                    mode=mode,
+                ),
+                "Your visit is booked.",
+            )
+
+with tab_past:
+    if not past:
+        st.info("No past or cancelled visits.")
+    for row in past:
+        with st.container(border=True):
+            visit_header(row)
+
+with tab_waitlist:
+    for offer in offers.offers:
+        with st.container(border=True):
+            st.text(
+                f"Earlier time offered: {label(offer.visit_type)} with "
+                f"{names.get(offer.practitioner_id, '')}"
+            )
+            st.caption(slot_label(offer.start, "", "") + " — held for you for a limited time")
+            accept, decline = st.columns(2)
+            if accept.button("Take this time", key=f"accept_{offer.id}", type="primary"):
+                run(
+                    lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
+                    "Your visit is booked at the earlier time.",
+                )
+            if decline.button("No thanks", key=f"decline_{offer.id}"):
+                run(
+                    lambda s, o=offer: waitlist.decline(user, o.id, session=s, now=now),
+                    "Offer declined. You stay on the waitlist.",
+                )
+    if offers.entries:
+        st.caption(f"You are on the waitlist for {len(offers.entries)} visit(s).")
+    with st.form("waitlist_form"):
+        st.subheader("Ask for an earlier time")
+        wl_booking = st.selectbox(
+            "For my visit",
+            [None, *[r.booking.id for r in upcoming]],
+            format_func=lambda bid: (
+                "A new visit"
+                if bid is None
+                else next(r.title for r in upcoming if r.booking.id == bid)
+            ),
+        )
+        wl_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label)
+        if st.form_submit_button("Join the waitlist"):
+            run(
+                lambda s: waitlist.join(
+                    user,
+                    session=s,
+                    now=now,
+                    patient_id=patient_id,
+                    visit_type=wl_type,
+                    booking_id=wl_booking,
+                ),
+                "You are on the waitlist. We will offer you an earlier time if one frees up.",
+            )
+    with st.form("visit_request_form"):
+        st.subheader("Request a visit")
+        st.caption("No time suits you? Tell us and the front desk will contact you.")
+        rq_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label, key="rq_t")
+        rq_times = st.text_input("Times that suit you", max_chars=500)
+        rq_reason = st.text_area("Reason for the visit (optional)", max_chars=2000)
+        if st.form_submit_button("Send request"):
+            run(
+                lambda s: visit_requests.request_visit(
+                    user,
+                    session=s,
+                    now=now,
+                    patient_id=patient_id,
+                    visit_type=rq_type,
+                    preferred_times=rq_times,
+                    reason=rq_reason,
+                ),
+                "Your request was sent to the clinic.",
+            )

@@ -1,0 +1,38 @@
+"""Home: what needs attention in the record the account is looking at."""
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from components.current_user import current_user
+from components.home_sections import (
+    render_active_medications,
+    render_new_results,
+    render_upcoming_visits,
+)
+from components.patient_context import active_patient_id
+from components.portal_errors import errors_as_messages
+from db.engine import session_scope
+from portal.services.records import home_overview
+from portal.timefmt import to_local
+
+
+def greeting(now: datetime) -> str:
+    hour = to_local(now).hour
+    if hour < 12:
+        return "Good morning"
+    return "Good afternoon" if hour < 18 else "Good evening"
+
+
+user = current_user()
+now = datetime.now(UTC)
+st.title(greeting(now))
+patient_id = active_patient_id(user)
+if patient_id is None:
+    st.stop()
+with errors_as_messages(), session_scope() as session:
+    overview = home_overview(user, patient_id, session=session, now=now)
+
+render_upcoming_visits(overview)
+render_new_results(overview)
+render_active_medications(overview)

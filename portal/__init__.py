@@ -1,0 +1,1 @@
+"""Clinic Portal domain: plain Python, never imports streamlit."""

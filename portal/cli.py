@@ -1,0 +1,300 @@
+"""Command line: ``python -m portal.cli prepare`` (run by scripts/start) and ``seed``.
+
+prepare: make the state folder, migrate the database, seed the demo clinic on the first start of
+the demo database, and print the demo logins (on every start). seed: load N synthetic patients
+into DATABASE_URL, for benchmarks. Errors are printed in plain words with a non-zero exit code.
+"""
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlmodel import Session, select
+
+import db.engine
+from db.migrate import upgrade_to_head
+from db.models import Patient, User
+from portal.config import PROJECT_ROOT, Settings, get_settings
+from portal.demo.seed import (
+    PATIENT_USERNAME,
+    DemoLogin,
+    demo_logins,
+    demo_seeded,
+    seed_demo_clinic,
+)
+from portal.passwords import verify_password
+from portal.secrets_store import SecretStoreError, get_or_create_secret, secret_path
+
+DEMO_SECRET_NAME = "demo_password"  # noqa: S105 - the name of its file, not a password
+DEFAULT_DATABASE = PROJECT_ROOT / "var" / "portal.db"
+
+
+class CliError(Exception):
+    """A problem to report in one plain sentence, with the exit code to use."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        if args.command == "prepare":
+            prepare(settings, demo=args.demo)
+        else:
+            seed(settings, patients=args.patients, seed_value=args.seed)
+    except CliError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except ValidationError as error:
+        print(f"Error: a setting is not valid: {_first_line(error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m portal.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    prepare_parser = commands.add_parser(
+        "prepare", help="migrate the database; seed and show the demo clinic on the demo database"
+    )
+    choice = prepare_parser.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--demo",
+        action="store_true",
+        default=None,
+        help="seed the demo clinic into an empty database even if it is not the demo database",
+    )
+    choice.add_argument(
+        "--no-demo", dest="demo", action="store_false", help="never seed the demo clinic"
+    )
+    seed_parser = commands.add_parser(
+        "seed", help="load synthetic patients into DATABASE_URL (for benchmarks)"
+    )
+    seed_parser.add_argument(
+        "--patients", type=_positive, default=None, help="how many (default: DEMO_PATIENTS)"
+    )
+    seed_parser.add_argument(
+        "--seed", type=int, default=None, help="generator seed (default: DEMO_SEED)"
+    )
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def prepare(settings: Settings, *, demo: bool | None = None) -> None:
+    """Get the portal ready to start; seed the demo clinic once, show its logins every time."""
+    _ensure_state_dir(settings)
+    engine = _migrated_engine(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        empty = _count_patients(session) == 0
+        wanted = demo if demo is not None else is_demo_database(settings)
+        if empty and wanted:
+            password = demo_password(settings, create=True)
+            print(f"Seeding the demo clinic ({settings.demo_patients} synthetic patients) ...")
+            started = time.perf_counter()
+            seeded = _guarded(
+                lambda: seed_demo_clinic(
+                    session=session,
+                    n_patients=settings.demo_patients,
+                    seed=settings.demo_seed,
+                    now=datetime.now(UTC),
+                    password=password,
+                )
+            )
+            elapsed = time.perf_counter() - started
+            print(
+                f"Seeded {seeded.report.total:,} FHIR resources through the EHR importer "
+                f"in {elapsed:.1f} s ({seeded.report.quarantined} quarantined)."
+            )
+            print(login_block(settings, list(seeded), password))
+        elif demo_seeded(session=session):
+            logins = demo_logins(session=session)
+            print(login_block(settings, logins, _known_demo_password(settings, session)))
+        elif empty:
+            print(
+                "The database has no patients yet. Connect the EHR (Admin > EHR connection), "
+                "or load the demo clinic with: python -m portal.cli prepare --demo"
+            )
+
+
+def seed(settings: Settings, *, patients: int | None, seed_value: int | None) -> None:
+    """Load synthetic patients into DATABASE_URL and say how long it took."""
+    _ensure_state_dir(settings)
+    engine = _migrated_engine(settings)
+    n_patients = patients or settings.demo_patients
+    password = demo_password(settings, create=True)
+    with Session(engine, expire_on_commit=False) as session:
+        started = time.perf_counter()
+        seeded = _guarded(
+            lambda: seed_demo_clinic(
+                session=session,
+                n_patients=n_patients,
+                seed=settings.demo_seed if seed_value is None else seed_value,
+                now=datetime.now(UTC),
+                password=password,
+            )
+        )
+        elapsed = time.perf_counter() - started
+    report = seeded.report
+    print(
+        f"Seeded {n_patients:,} patients: {report.total:,} FHIR resources "
+        f"({report.created:,} new, {report.updated:,} updated, {report.quarantined} quarantined) "
+        f"in {elapsed:.1f} s, {report.total / max(elapsed, 1e-9):,.0f} resources/s."
+    )
+
+
+# --- the demo database and its password --------------------------------------------------------
+
+
+def is_demo_database(settings: Settings) -> bool:
+    """The default SQLite file, or any SQLite file inside the state folder, holds the demo; a
+    database set up elsewhere (PostgreSQL, say) belongs to a clinic and is never seeded unasked."""
+    url = _parsed_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    path = Path(url.database).resolve()
+    return path == DEFAULT_DATABASE.resolve() or path.is_relative_to(settings.state_dir.resolve())
+
+
+def demo_password(settings: Settings, *, create: bool) -> str | None:
+    """DEMO_PASSWORD if set, else the one generated into the state folder on first start."""
+    chosen = os.environ.get("DEMO_PASSWORD")
+    if chosen:
+        return chosen
+    path = secret_path(DEMO_SECRET_NAME, state_dir=settings.state_dir)
+    if not create and not path.exists():
+        return None
+    try:
+        return get_or_create_secret(DEMO_SECRET_NAME, state_dir=settings.state_dir, nbytes=12)
+    except (SecretStoreError, OSError) as error:
+        raise CliError(f"Could not keep the demo password in {path.parent}: {error}") from None
+
+
+def _known_demo_password(settings: Settings, session: Session) -> str | None:
+    """The demo password, but only if it still opens the demo accounts (it may have changed)."""
+    password = demo_password(settings, create=False)
+    user = session.exec(select(User).where(User.username == PATIENT_USERNAME)).first()
+    if password and user is not None and verify_password(password, user.password_hash):
+        return password
+    return None
+
+
+def login_block(settings: Settings, logins: list[DemoLogin], password: str | None) -> str:
+    port = os.environ.get("PORT", "8501")
+    width = max((len(login.username) for login in logins), default=8) + 2
+    lines = [
+        "",
+        "=" * 72,
+        f"  {settings.clinic_name}: demo clinic (synthetic data, no real patients)",
+        f"  Open http://127.0.0.1:{port} and sign in as one of:",
+        "",
+        f"    {'username'.ljust(width)}{'role'.ljust(12)}who",
+    ]
+    lines += [
+        f"    {login.username.ljust(width)}{login.role.ljust(12)}{login.who}" for login in logins
+    ]
+    lines.append("")
+    if password:
+        lines.append(f"  Password (the same for every demo account): {password}")
+        if not os.environ.get("DEMO_PASSWORD"):
+            kept = secret_path(DEMO_SECRET_NAME, state_dir=settings.state_dir)
+            lines.append(f"  (generated on first start, kept in {kept})")
+    else:
+        lines.append(
+            "  Password: the DEMO_PASSWORD set when the demo was seeded (not shown), "
+            "unless it was changed since."
+        )
+    lines += ["=" * 72, ""]
+    return "\n".join(lines)
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def _ensure_state_dir(settings: Settings) -> None:
+    try:
+        settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        url = _parsed_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            # SQLite creates the file but not its folder.
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"Could not create the folder {error.filename}: {error.strerror}.") from None
+
+
+def _migrated_engine(settings: Settings):
+    where = _safe_url(settings.database_url)
+    try:
+        engine = db.engine.get_engine()  # looked up at call time, so tests can swap it
+        upgrade_to_head(engine)
+    except (ArgumentError, NoSuchModuleError) as error:
+        message = f"DATABASE_URL is not a database address this portal can use: {error}"
+        raise CliError(message, 2) from None
+    except OperationalError as error:
+        raise CliError(
+            f"Could not reach the database at {where}: {_first_line(error.orig or error)}. "
+            "Check DATABASE_URL and that the database server is running.",
+            2,
+        ) from None
+    except SQLAlchemyError as error:
+        raise CliError(f"Could not update the database at {where}: {_first_line(error)}") from None
+    return engine
+
+
+def _guarded(seed_call):
+    """Run a seeding step, turning database failures into a plain message."""
+    try:
+        return seed_call()
+    except OperationalError as error:
+        message = f"The database stopped answering: {_first_line(error.orig or error)}"
+        raise CliError(message, 2) from None
+    except SQLAlchemyError as error:
+        raise CliError(f"Seeding the demo clinic failed: {_first_line(error)}") from None
+    except ValueError as error:  # e.g. too few patients, or a password bcrypt cannot take
+        raise CliError(str(error), 2) from None
+
+
+def _count_patients(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Patient)).one()
+
+
+def _parsed_url(raw: str):
+    try:
+        return make_url(raw)
+    except ArgumentError as error:
+        raise CliError(f"DATABASE_URL is not a database address: {error}", 2) from None
+
+
+def _safe_url(raw: str) -> str:
+    """The database address without its password, fit to print."""
+    return _parsed_url(raw).render_as_string(hide_password=True)
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""One Settings object for the whole portal, read from the environment (or a .env file)."""
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that gives a working demo; override with env vars."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'portal.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... to scale.",
+    )
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Folder for runtime state kept out of git: secrets, demo logins.",
+    )
+    clinic_name: str = Field(default="Riverside Family Clinic", description="Shown in the header.")
+    clinic_timezone: str = Field(
+        default="America/New_York", description="IANA zone used to show times; storage is UTC."
+    )
+    demo_patients: int = Field(default=50, description="Patients the demo clinic seeds.")
+    demo_seed: int = Field(default=20261124, description="Seed of the demo generator.")
+    cookie_key: str | None = Field(
+        default=None,
+        description="Login cookie signing key; generated into state_dir on first start if unset.",
+    )
+    cookie_name: str = Field(default="clinic_portal_auth", description="Login cookie name.")
+    cookie_expiry_days: float = Field(default=0.5, description="Login cookie lifetime in days.")
+    login_sleep_seconds: float = Field(
+        default=0.7, description="Pause before the login form (slows password guessing)."
+    )
+
+    # --- patient requests and the triage inbox ------------------------------------------------
+    message_max_chars: int = Field(
+        default=10_000, description="Longest message a patient or staff member may send."
+    )
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest attachment accepted (bytes); 10 MB."
+    )
+    attachments_per_message: int = Field(default=5, description="Most files on one message.")
+    business_hours_start: int = Field(
+        default=8, description="Hour (clinic time) the clinic opens on business days; SLA clock."
+    )
+    business_hours_end: int = Field(
+        default=17, description="Hour (clinic time) the clinic closes on business days."
+    )
+    business_days: list[int] = Field(
+        default=[0, 1, 2, 3, 4], description="Weekdays the clinic works (0 = Monday)."
+    )
+    triage_sla_hours: dict[str, float] = Field(
+        default={"message": 8, "refill": 16, "profile_change": 24},
+        description="Business hours until a triage item of each kind is due (JSON in env).",
+    )
+    triage_sla_default_hours: float = Field(
+        default=16, description="Business hours until due for kinds not in triage_sla_hours."
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for notification emails; unset means no email."
+    )
+    smtp_port: int = Field(default=587, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if it needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP link with STARTTLS.")
+    smtp_from: str = Field(
+        default="portal@clinic.invalid", description="From address of notification emails."
+    )
+
+    # --- scheduling -----------------------------------------------------------------------------
+    cancel_cutoff_hours: int = Field(
+        default=24,
+        description="Patients may not cancel or reschedule online this close to a visit (hours).",
+    )
+    booking_horizon_days: int = Field(
+        default=60, description="How far ahead patients may book (days)."
+    )
+    reminder_schedule_hours: str = Field(
+        default="72,24",
+        description="Hours before a visit that reminders go out, comma-separated (e.g. 72,24).",
+    )
+    video_base_url: str = Field(
+        default="https://meet.jit.si",
+        description="Video server (e.g. a Jitsi Meet server); a room name is appended to it.",
+    )
+    waitlist_offer_minutes: int = Field(
+        default=120, description="How long a freed slot is held for a waitlisted patient (minutes)."
+    )
+    portal_url: str = Field(
+        default="http://localhost:8501", description="Portal address used in reminder emails."
+    )
+
+    # --- security: sessions, lockout, MFA, account codes (issue 6) -----------------------------
+    session_idle_minutes: float = Field(
+        default=15, description="Sign out after this many minutes without activity (server-side)."
+    )
+    session_absolute_hours: float = Field(
+        default=12, description="Longest a sign-in lasts, active or not, before a new sign-in."
+    )
+    lockout_threshold: int = Field(
+        default=5, description="Failed sign-ins in a row that lock an account."
+    )
+    lockout_minutes: float = Field(
+        default=15, description="How long a locked account stays locked."
+    )
+    mfa_required_for_staff: bool = Field(
+        default=True, description="Staff must enrol an authenticator app before using the portal."
+    )
+    account_code_hours: float = Field(
+        default=72, description="Hours an activation or password-reset code stays usable."
+    )
+    password_min_length: int = Field(
+        default=12, description="Shortest password the portal accepts when one is chosen."
+    )
+
+    # --- EHR sync over FHIR R4 (issue 5) --------------------------------------------------------
+    fhir_base_url: str | None = Field(
+        default=None,
+        description="FHIR R4 base URL of the clinic's EHR (http://127.0.0.1:8103/fhir/R4); unset "
+        "means no sync.",
+    )
+    fhir_source: str = Field(
+        default="ehr", description="Name stored as the source of every row the sync imports."
+    )
+    fhir_auth: str = Field(
+        default="none", description="EHR authentication: none, bearer, or smart (Backend Services)."
+    )
+    fhir_bearer_token: str | None = Field(
+        default=None, description="Access token sent when fhir_auth is bearer."
+    )
+    fhir_token_url: str | None = Field(
+        default=None, description="SMART token endpoint, when fhir_auth is smart."
+    )
+    fhir_client_id: str | None = Field(
+        default=None, description="SMART client id registered with the EHR."
+    )
+    fhir_private_key_path: Path | None = Field(
+        default=None, description="PEM file of the RSA private key that signs client assertions."
+    )
+    fhir_key_id: str | None = Field(
+        default=None, description="kid of that key in the JWKS registered with the EHR."
+    )
+    fhir_scope: str = Field(default="system/*.read", description="SMART scopes requested.")
+    fhir_timeout_seconds: float = Field(default=30, description="Time-out of one EHR request.")
+    fhir_max_attempts: int = Field(
+        default=6, description="Tries per EHR request before a run gives up on it."
+    )
+    fhir_backoff_max_seconds: float = Field(
+        default=30, description="Longest pause between retries (also caps Retry-After)."
+    )
+    fhir_page_size: int = Field(default=100, description="_count asked of the EHR per page.")
+    sync_interval_minutes: float = Field(
+        default=15, description="Minutes between scheduled syncs (0 turns the scheduler off)."
+    )
+    sync_overlap_seconds: float = Field(
+        default=120,
+        description="Incremental syncs re-read this much before the checkpoint, for clock skew "
+        "and resources committed late on the EHR side.",
+    )
+    outbox_max_attempts: int = Field(
+        default=12, description="Deliveries tried before an outbox item is marked stuck."
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.clinic_timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

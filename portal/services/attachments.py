@@ -1,0 +1,108 @@
+"""Message attachments: the type comes from the file's first bytes, never from its name, and the
+bytes are stored once per SHA-256 so a file sent twice takes the space of one."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from sqlmodel import Session
+
+from db.models import Attachment, AttachmentBlob
+from portal.config import Settings
+from portal.errors import InvalidInput
+
+# Magic numbers of the formats the clinic accepts.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+# Executables get their own message: a renamed program is the case patients most need explained.
+_EXECUTABLE_SIGNATURES = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"#!")
+
+
+class AttachmentRejected(InvalidInput):
+    """A file that may not be attached; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the page received it: the name the patient gave it and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+def detect_type(data: bytes) -> str | None:
+    """The MIME type of an accepted format, from the content, or None."""
+    for signature, mime in _SIGNATURES:
+        if data.startswith(signature):
+            return mime
+    return None
+
+
+def clean_filename(name: str) -> str:
+    # Keep only the last path part and printable characters; the name is shown back to people.
+    base = PurePath((name or "").replace("\\", "/")).name
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    return (base or "attachment")[:255]
+
+
+def _size_text(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
+def check(upload: Upload, settings: Settings) -> str:
+    """Return the detected MIME type, or raise AttachmentRejected with a plain reason."""
+    name = clean_filename(upload.filename)
+    size = len(upload.data)
+    if size == 0:
+        raise AttachmentRejected(f"'{name}' is empty. Please choose the file again.")
+    if size > settings.attachment_max_bytes:
+        raise AttachmentRejected(
+            f"'{name}' is {_size_text(size)}; the limit is "
+            f"{_size_text(settings.attachment_max_bytes)}. Please attach a smaller file."
+        )
+    mime = detect_type(upload.data)
+    if mime is not None:
+        return mime
+    if upload.data.startswith(_EXECUTABLE_SIGNATURES):
+        raise AttachmentRejected(
+            f"'{name}' is a program, not a document, so it cannot be attached (whatever its "
+            "name says). Please attach a PDF, JPEG or PNG file."
+        )
+    raise AttachmentRejected(
+        f"'{name}' is not a PDF, JPEG or PNG file (we check the file's content, not its name). "
+        "Please attach one of those types."
+    )
+
+
+def check_all(uploads: list[Upload], settings: Settings) -> list[str]:
+    """Check every file before anything is stored, so one bad file leaves nothing half-saved."""
+    if len(uploads) > settings.attachments_per_message:
+        raise AttachmentRejected(
+            f"Please attach at most {settings.attachments_per_message} files to one message."
+        )
+    return [check(u, settings) for u in uploads]
+
+
+def store(session: Session, message_id: int, upload: Upload, mime: str) -> Attachment:
+    """Add the attachment (and its blob, if new) to the session; the caller commits."""
+    digest = hashlib.sha256(upload.data).hexdigest()
+    if session.get(AttachmentBlob, digest) is None:
+        session.add(
+            AttachmentBlob(
+                sha256=digest, content_type=mime, size=len(upload.data), data=upload.data
+            )
+        )
+        session.flush()
+    attachment = Attachment(
+        message_id=message_id,
+        filename=clean_filename(upload.filename),
+        content_type=mime,
+        size=len(upload.data),
+        sha256=digest,
+    )
+    session.add(attachment)
+    return attachment

@@ -1,0 +1,44 @@
+"""Audit trail: who did what to which patient's data, and whether it was allowed."""
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from db.models import AuditEvent, User
+from portal.services import audit_chain
+
+
+class Outcome:
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILURE = "failure"
+
+
+def record(
+    *,
+    session: Session,
+    actor: User | None,
+    category: str,
+    action: str,
+    patient_id: int | None = None,
+    outcome: str = Outcome.SUCCESS,
+    detail: str | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """Add one audit entry to the session; the caller's commit makes it durable with the change.
+
+    The entry is hash-chained at once (see ``audit_chain``), which locks the chain head until the
+    caller's transaction ends: commit or roll back promptly.
+    """
+    event = AuditEvent(
+        at=now or datetime.now(UTC),
+        user_id=actor.id if actor else None,
+        username=actor.username if actor else None,
+        role=str(actor.role) if actor else None,
+        patient_id=patient_id,
+        category=category,
+        action=action,
+        outcome=outcome,
+        detail=detail,
+    )
+    return audit_chain.append(session, event)

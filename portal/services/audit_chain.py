@@ -1,0 +1,119 @@
+"""Tamper evidence for the audit trail: every entry's hash covers its fields and the previous hash.
+
+The single ``AuditChainHead`` row is locked by each writer (``SELECT ... FOR UPDATE`` on
+PostgreSQL; on SQLite the first write of a transaction takes the database write lock), so two
+concurrent writers can never both chain onto the same predecessor. The head also names the newest
+entry, so deleting entries from the end is detected as well as editing or removing one inside.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from db.models import AuditChainHead, AuditEvent
+
+HASHED_FIELDS = (
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "patient_id",
+    "category",
+    "action",
+    "outcome",
+    "detail",
+)
+
+
+def _canonical_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def entry_hash(prev_hash: str | None, fields: dict) -> str:
+    """SHA-256 over the previous hash and the entry's fields, in one fixed JSON form.
+
+    Changing this function invalidates every existing chain: treat it as frozen.
+    """
+    payload = {name: fields.get(name) for name in HASHED_FIELDS}
+    payload["at"] = _canonical_time(payload["at"])
+    payload["prev_hash"] = prev_hash
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def lock_head(session: Session) -> AuditChainHead:
+    """Lock and return the chain head for this transaction, creating it in an empty database."""
+    if session.get_bind().dialect.name == "sqlite":
+        # A no-op write makes SQLite take its write lock now, before we read the head.
+        session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(id=1))
+    # populate_existing: a head object cached in this session (expire_on_commit=False) is stale.
+    query = (
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = session.exec(query).first()
+    if head is None:
+        # Only a freshly emptied database (tests) lacks the row the migration seeds; writers may
+        # race to create it, so insert-if-absent and then lock whichever row won.
+        insert = (
+            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        session.execute(insert(AuditChainHead).values(id=1).on_conflict_do_nothing())
+        head = session.exec(query).one()
+    return head
+
+
+def append(session: Session, event: AuditEvent) -> AuditEvent:
+    """Chain ``event`` onto the newest entry and advance the head (caller commits)."""
+    head = lock_head(session)
+    event.prev_hash = head.last_hash
+    event.hash = entry_hash(head.last_hash, event.model_dump())
+    session.add(event)
+    session.flush()  # assigns the id the head points at
+    head.last_event_id = event.id
+    head.last_hash = event.hash
+    session.add(head)
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+
+def verify(session: Session, *, batch_size: int = 5000) -> VerifyResult:
+    """Walk the whole chain in id order and report the first entry that does not fit."""
+    prev: str | None = None
+    last_id: int | None = None
+    checked = 0
+    while True:
+        query = select(AuditEvent).order_by(AuditEvent.id).limit(batch_size)
+        if last_id is not None:
+            query = query.where(AuditEvent.id > last_id)
+        rows = session.exec(query).all()
+        if not rows:
+            break
+        for event in rows:
+            if event.prev_hash != prev:
+                return VerifyResult(False, checked, event.id, "does not link to the entry before")
+            if event.hash != entry_hash(prev, event.model_dump()):
+                return VerifyResult(False, checked, event.id, "content changed since written")
+            prev, last_id = event.hash, event.id
+            checked += 1
+    head = session.get(AuditChainHead, 1)
+    head_hash = head.last_hash if head else None
+    head_id = head.last_event_id if head else None
+    if (head_hash, head_id) != (prev, last_id):
+        return VerifyResult(False, checked, head_id, "newest entries are missing")
+    return VerifyResult(True, checked)

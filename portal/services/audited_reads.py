@@ -1,0 +1,39 @@
+"""The one way health-data services log a successful read, so every read has the same shape."""
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from db.models import User
+from portal.services import audit
+
+# Readable audit categories, shown as-is in the access log a patient or admin reads.
+VIEWED_HOME = "viewed home overview"
+VIEWED_SUMMARY = "viewed health summary"
+VIEWED_RESULTS = "viewed test results"
+VIEWED_VITALS = "viewed vital signs"
+VIEWED_TREND = "viewed result trend"
+OPENED_CHART = "opened chart"
+SEARCHED_PATIENTS = "searched patients"
+
+
+def log_read(
+    user: User,
+    patient_id: int | None,
+    *,
+    session: Session,
+    category: str,
+    detail: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record and commit a successful read (committed now: a read has no later write to ride on)."""
+    audit.record(
+        session=session,
+        actor=user,
+        category=category,
+        action="read",
+        patient_id=patient_id,
+        detail=detail,
+        now=now,
+    )
+    session.commit()

@@ -1,0 +1,347 @@
+"""Secure messages between patients (or their proxies) and the clinic's teams."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, update
+from sqlmodel import Session, select
+
+from db.models import (
+    Attachment,
+    AttachmentBlob,
+    Message,
+    MessageThread,
+    TriageStatus,
+    User,
+)
+from portal.config import get_settings
+from portal.errors import InvalidInput, NotFound
+from portal.services import attachments, audit, notifications, triage
+from portal.services.access import is_staff, require_patient_access, require_staff
+from portal.services.attachments import Upload
+
+CATEGORY = "messages"
+KIND = "message"
+
+RECIPIENTS = {"care_team": "Care team", "front_desk": "Front desk", "billing": "Billing"}
+
+triage.register_kind(triage.KindSpec(kind=KIND, label="Message"))
+
+
+def clean_body(text: str | None) -> str:
+    """The message text to store, or InvalidInput with what to fix."""
+    body = (text or "").strip()
+    if not body:
+        raise InvalidInput("Please write a message before sending.")
+    limit = get_settings().message_max_chars
+    if len(body) > limit:
+        raise InvalidInput(
+            f"Your message is {len(body):,} characters long; the limit is {limit:,}. "
+            "Please shorten it or send it as two messages."
+        )
+    return body
+
+
+def _clean_subject(subject: str | None, body: str) -> str:
+    subject = " ".join((subject or "").split())
+    if not subject:
+        subject = " ".join(body.split())[:60]
+    return subject[:200]
+
+
+def _add_message(
+    session: Session,
+    thread: MessageThread,
+    author: User,
+    body: str,
+    uploads: list[Upload],
+    mimes: list[str],
+    now: datetime,
+) -> Message:
+    message = Message(
+        thread_id=thread.id,
+        author_user_id=author.id,
+        from_staff=is_staff(author),
+        body=body,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    for upload, mime in zip(uploads, mimes, strict=True):
+        attachments.store(session, message.id, upload, mime)
+    thread.last_message_at = now
+    session.add(thread)
+    return message
+
+
+def start_thread(
+    actor: User,
+    patient_id: int,
+    *,
+    recipient: str,
+    subject: str,
+    body: str,
+    uploads: list[Upload] = (),
+    session: Session,
+    now: datetime,
+) -> MessageThread:
+    """A new conversation; committed (and in the triage inbox) when this returns."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    if recipient not in RECIPIENTS:
+        raise InvalidInput("Please choose who the message is for.")
+    body = clean_body(body)
+    uploads = list(uploads)
+    mimes = attachments.check_all(uploads, get_settings())
+    thread = MessageThread(
+        patient_id=patient_id,
+        recipient=recipient,
+        subject=_clean_subject(subject, body),
+        created_by_user_id=actor.id,
+        created_at=now,
+        last_message_at=now,
+    )
+    session.add(thread)
+    session.flush()
+    _add_message(session, thread, actor, body, uploads, mimes, now)
+    triage.open_item(
+        session=session,
+        kind=KIND,
+        ref_id=thread.id,
+        patient_id=patient_id,
+        summary=f"{RECIPIENTS[recipient]}: {thread.subject}",
+        actor=actor,
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="create",
+        patient_id=patient_id,
+        detail=f"thread {thread.id}",
+        now=now,
+    )
+    session.commit()
+    return thread
+
+
+def _thread_for(actor: User, thread_id: int, *, session: Session, now: datetime) -> MessageThread:
+    thread = session.get(MessageThread, thread_id)
+    if thread is None:
+        raise NotFound("We could not find that conversation.")
+    # Access is checked against the thread's patient, so a guessed id gives nothing away.
+    require_patient_access(actor, thread.patient_id, session=session, category=CATEGORY, now=now)
+    return thread
+
+
+def patient_reply(
+    actor: User,
+    thread_id: int,
+    *,
+    body: str,
+    uploads: list[Upload] = (),
+    session: Session,
+    now: datetime,
+) -> Message:
+    """The patient writes again in an existing thread; the inbox item reopens if closed."""
+    thread = _thread_for(actor, thread_id, session=session, now=now)
+    body = clean_body(body)
+    uploads = list(uploads)
+    mimes = attachments.check_all(uploads, get_settings())
+    message = _add_message(session, thread, actor, body, uploads, mimes, now)
+    triage.open_item(
+        session=session,
+        kind=KIND,
+        ref_id=thread.id,
+        patient_id=thread.patient_id,
+        summary=f"{RECIPIENTS.get(thread.recipient, '')}: {thread.subject}",
+        actor=actor,
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="create",
+        patient_id=thread.patient_id,
+        detail=f"thread {thread.id} message",
+        now=now,
+    )
+    session.commit()
+    return message
+
+
+def staff_reply(
+    actor: User,
+    item_id: int,
+    seen_version: int,
+    *,
+    body: str,
+    close: bool = True,
+    session: Session,
+    now: datetime,
+) -> Message:
+    """Reply to the patient from the inbox; the item closes (or waits on the patient)."""
+    require_staff(actor)
+    body = clean_body(body)
+    item = session.get(triage.TriageItem, item_id)
+    if item is None or item.kind != KIND:
+        raise NotFound("That inbox item is not a message.")
+    status = TriageStatus.CLOSED if close else TriageStatus.WAITING_ON_PATIENT
+    values = triage.close_values(now) if close else {"status": status}
+    item = triage.transition(
+        actor,
+        item_id,
+        seen_version,
+        session=session,
+        now=now,
+        action="replied",
+        values=values,
+    )
+    thread = session.get(MessageThread, item.ref_id)
+    message = _add_message(session, thread, actor, body, [], [], now)
+    notifications.notify(
+        session=session,
+        patient_id=thread.patient_id,
+        kind=notifications.Kind.REPLY,
+        text=f"New reply from the {RECIPIENTS.get(thread.recipient, 'clinic').lower()}: "
+        f"{thread.subject}",
+        link_page="messages",
+        now=now,
+    )
+    session.commit()
+    notifications.send_emails([thread.patient_id], session=session)
+    return message
+
+
+@dataclass
+class ThreadRow:
+    thread: MessageThread
+    unread: int
+    message_count: int
+
+
+def list_threads(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> list[ThreadRow]:
+    """The patient's conversations, newest activity first, with unread counts (one query)."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    unread = func.sum(
+        case((Message.from_staff.is_(True) & Message.read_by_patient_at.is_(None), 1), else_=0)
+    )
+    rows = session.exec(
+        select(MessageThread, unread, func.count(Message.id))
+        .join(Message, Message.thread_id == MessageThread.id)
+        .where(MessageThread.patient_id == patient_id)
+        .group_by(MessageThread.id)
+        .order_by(MessageThread.last_message_at.desc(), MessageThread.id.desc())
+    ).all()
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="list",
+        patient_id=patient_id,
+        now=now,
+    )
+    session.commit()
+    return [ThreadRow(t, int(u or 0), int(n)) for t, u, n in rows]
+
+
+def unread_count(actor: User, patient_id: int, *, session: Session, now: datetime) -> int:
+    """Staff replies the patient has not opened yet."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    return session.exec(
+        select(func.count())
+        .select_from(Message)
+        .join(MessageThread, MessageThread.id == Message.thread_id)
+        .where(
+            MessageThread.patient_id == patient_id,
+            Message.from_staff.is_(True),
+            Message.read_by_patient_at.is_(None),
+        )
+    ).one()
+
+
+@dataclass
+class ThreadView:
+    thread: MessageThread
+    messages: list[Message]
+    attachments: dict[int, list[Attachment]]
+    authors: dict[int, str]
+
+
+def read_thread(
+    actor: User, thread_id: int, *, session: Session, now: datetime, mark_read: bool = True
+) -> ThreadView:
+    """A whole conversation; opening it marks the other side's messages as read."""
+    thread = _thread_for(actor, thread_id, session=session, now=now)
+    messages = list(
+        session.exec(
+            select(Message)
+            .where(Message.thread_id == thread.id)
+            .order_by(Message.created_at, Message.id)
+        ).all()
+    )
+    ids = [m.id for m in messages]
+    files: dict[int, list[Attachment]] = {}
+    for a in session.exec(select(Attachment).where(Attachment.message_id.in_(ids))).all():
+        files.setdefault(a.message_id, []).append(a)
+    author_ids = {m.author_user_id for m in messages if m.author_user_id}
+    authors = {
+        u.id: u.display_name or u.username
+        for u in session.exec(select(User).where(User.id.in_(author_ids))).all()
+    }
+    if mark_read:
+        staff = is_staff(actor)
+        column = Message.read_by_staff_at if staff else Message.read_by_patient_at
+        # Each side marks only the other side's messages.
+        session.execute(
+            update(Message)
+            .where(Message.thread_id == thread.id, Message.from_staff.is_(not staff))
+            .where(column.is_(None))
+            .values({column.key: now})
+        )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="read",
+        patient_id=thread.patient_id,
+        detail=f"thread {thread.id}",
+        now=now,
+    )
+    session.commit()
+    return ThreadView(thread, messages, files, authors)
+
+
+def get_attachment(
+    actor: User, attachment_id: int, *, session: Session, now: datetime
+) -> tuple[Attachment, bytes]:
+    """An attachment's bytes, for someone allowed to see its patient's record."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("We could not find that file.")
+    message = session.get(Message, attachment.message_id)
+    thread = _thread_for(actor, message.thread_id, session=session, now=now)
+    blob = session.get(AttachmentBlob, attachment.sha256)
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="read",
+        patient_id=thread.patient_id,
+        detail=f"attachment {attachment.id}",
+        now=now,
+    )
+    session.commit()
+    return attachment, blob.data
+
+
+def thread_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> ThreadView:
+    """The conversation behind a message item in the inbox (staff)."""
+    require_staff(actor)
+    item = session.get(triage.TriageItem, item_id)
+    if item is None or item.kind != KIND:
+        raise NotFound("That inbox item is not a message.")
+    return read_thread(actor, item.ref_id, session=session, now=now)

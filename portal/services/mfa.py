@@ -1,0 +1,124 @@
+"""TOTP multi-factor authentication (authenticator apps) and single-use recovery codes."""
+
+import base64
+import hashlib
+import secrets
+from datetime import datetime
+
+import pyotp
+from sqlmodel import Session, select
+
+from db.models import STAFF_ROLES, MfaRecoveryCode, User
+from portal.config import get_settings
+from portal.errors import InvalidInput, NotAllowed
+from portal.services import audit
+from portal.services import security_events as events
+from portal.services.login import register_failure
+
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+
+
+def new_secret() -> str:
+    """A fresh 160-bit TOTP secret in base32, from ``secrets`` (not pyotp's helper)."""
+    return base64.b32encode(secrets.token_bytes(20)).decode()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(
+        name=user.username, issuer_name=get_settings().clinic_name
+    )
+
+
+def _totp_ok(secret: str, code: str, now: datetime) -> bool:
+    # One step either side tolerates a phone clock that is a little off.
+    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+
+
+def _normalize(code: str) -> str:
+    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+
+
+def _hash_code(code: str) -> str:
+    # Recovery codes carry 50 random bits, so a plain SHA-256 is enough to hide them at rest.
+    return hashlib.sha256(_normalize(code).encode()).hexdigest()
+
+
+def _new_recovery_code() -> str:
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _replace_recovery_codes(user: User, *, session: Session, now: datetime) -> list[str]:
+    for old in session.exec(select(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id)):
+        session.delete(old)
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
+    for code in codes:
+        session.add(MfaRecoveryCode(user_id=user.id, code_hash=_hash_code(code), created_at=now))
+    return codes
+
+
+def enable(user: User, secret: str, code: str, *, session: Session, now: datetime) -> list[str]:
+    """Turn MFA on once the first code from the app matches; returns new recovery codes."""
+    if not _totp_ok(secret, _normalize(code), now):
+        raise InvalidInput("That code does not match. Check the time on your phone and try again.")
+    user.mfa_secret = secret
+    user.mfa_enabled_at = now
+    session.add(user)
+    codes = _replace_recovery_codes(user, session=session, now=now)
+    audit.record(session=session, actor=user, category=events.MFA, action="enrol", now=now)
+    session.commit()
+    return codes
+
+
+def regenerate_recovery_codes(user: User, *, session: Session, now: datetime) -> list[str]:
+    if user.mfa_enabled_at is None:
+        raise InvalidInput("Turn on two-step sign-in first.")
+    codes = _replace_recovery_codes(user, session=session, now=now)
+    audit.record(session=session, actor=user, category=events.MFA, action="new codes", now=now)
+    session.commit()
+    return codes
+
+
+def disable(user: User, *, session: Session, now: datetime) -> None:
+    """Patients may turn MFA off; staff may not while the clinic requires it."""
+    if user.role in STAFF_ROLES and get_settings().mfa_required_for_staff:
+        raise NotAllowed("Two-step sign-in is required for clinic staff.")
+    user.mfa_secret = None
+    user.mfa_enabled_at = None
+    session.add(user)
+    for old in session.exec(select(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id)):
+        session.delete(old)
+    audit.record(session=session, actor=user, category=events.MFA, action="disable", now=now)
+    session.commit()
+
+
+def check_code(user: User, code: str, *, session: Session, now: datetime) -> bool:
+    """Accept an app code or an unused recovery code; a miss counts toward the lockout."""
+    normalized = _normalize(code)
+    method = None
+    if user.mfa_secret and normalized.isdigit() and _totp_ok(user.mfa_secret, normalized, now):
+        method = "authenticator code"
+    elif normalized:
+        spare = session.exec(
+            select(MfaRecoveryCode)
+            .where(
+                MfaRecoveryCode.user_id == user.id,
+                MfaRecoveryCode.code_hash == _hash_code(normalized),
+                MfaRecoveryCode.used_at.is_(None),
+            )
+            .with_for_update()
+        ).first()
+        if spare is not None:
+            spare.used_at = now
+            session.add(spare)
+            method = "recovery code"
+    if method is None:
+        register_failure(user, session=session, now=now, what="wrong MFA code")
+        session.commit()
+        return False
+    audit.record(
+        session=session, actor=user, category=events.MFA, action="verify", detail=method, now=now
+    )
+    session.commit()
+    return True

@@ -1,0 +1,104 @@
+"""In-app notifications to a patient's record (the patient and their proxies see them), and the
+content-free email that points the patient back to the portal."""
+
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from db.models import Notification, Patient, Role, User
+from portal.config import get_settings
+from portal.services import audit, email
+from portal.services.access import require_patient_access
+
+CATEGORY = "notifications"
+
+
+class Kind:
+    REPLY = "reply"
+    REFILL_DECIDED = "refill_decided"
+    PROFILE_DECIDED = "profile_decided"
+
+
+def notify(
+    *,
+    session: Session,
+    patient_id: int,
+    kind: str,
+    text: str,
+    now: datetime,
+    link_page: str | None = None,
+) -> Notification:
+    """Add a notification to the session; the caller commits (then calls ``send_emails``)."""
+    note = Notification(
+        patient_id=patient_id, kind=kind, text=text[:500], link_page=link_page, created_at=now
+    )
+    session.add(note)
+    return note
+
+
+def _email_address(patient_id: int, *, session: Session) -> str | None:
+    account = session.exec(
+        select(User.email).where(
+            User.patient_id == patient_id, User.role == Role.PATIENT, User.active.is_(True)
+        )
+    ).first()
+    if account:
+        return account
+    patient = session.get(Patient, patient_id)
+    return patient.email if patient else None
+
+
+def send_emails(patient_ids: list[int], *, session: Session) -> int:
+    """After commit: email each patient that there is news (no details). Returns emails sent."""
+    settings = get_settings()
+    if not email.email_enabled(settings):
+        return 0
+    sent = 0
+    for patient_id in dict.fromkeys(patient_ids):
+        address = _email_address(patient_id, session=session)
+        if address and email.send_update_email(address, settings):
+            sent += 1
+    return sent
+
+
+def list_notifications(
+    actor: User, patient_id: int, *, session: Session, now: datetime, limit: int = 50
+) -> list[Notification]:
+    """Newest first."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    rows = session.exec(
+        select(Notification)
+        .where(Notification.patient_id == patient_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="read",
+        patient_id=patient_id,
+        now=now,
+    )
+    session.commit()
+    return list(rows)
+
+
+def unread_count(actor: User, patient_id: int, *, session: Session, now: datetime) -> int:
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    return session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.patient_id == patient_id, Notification.read_at.is_(None))
+    ).one()
+
+
+def mark_all_read(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    session.execute(
+        update(Notification)
+        .where(Notification.patient_id == patient_id, Notification.read_at.is_(None))
+        .values(read_at=now)
+    )
+    session.commit()

@@ -1,0 +1,337 @@
+"""Refill requests: patients ask for more of an active medication; clinicians approve or deny."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from db.models import (
+    OPEN_REFILL_STATUSES,
+    OPEN_TRIAGE_STATUSES,
+    Encounter,
+    MedicationRequest,
+    Observation,
+    Patient,
+    RefillRequest,
+    RefillStatus,
+    TriageItem,
+    TriageStatus,
+    User,
+)
+from portal.errors import InvalidInput, NotFound
+from portal.services import audit, notifications, triage
+from portal.services.access import require_patient_access, require_staff
+
+CATEGORY = "refills"
+KIND = "refill"
+
+STATUS_LABELS = {
+    RefillStatus.REQUESTED: "Requested",
+    RefillStatus.IN_REVIEW: "In review",
+    RefillStatus.APPROVED: "Approved",
+    RefillStatus.DENIED: "Denied",
+}
+
+# The labs a prescriber checks before renewing a drug, by LOINC code. Keyed on a lower-case word
+# of the medication's name: a small, readable map is enough for a clinic's common renewals.
+RELATED_LABS: dict[str, tuple[str, ...]] = {
+    "metformin": ("4548-4", "2160-0"),  # HbA1c, creatinine
+    "lisinopril": ("2823-3", "2160-0"),  # potassium, creatinine
+    "losartan": ("2823-3", "2160-0"),
+    "atorvastatin": ("13457-7", "2093-3"),  # LDL (calculated), total cholesterol
+    "simvastatin": ("13457-7", "2093-3"),
+    "levothyroxine": ("3016-3",),  # TSH
+    "warfarin": ("6301-6",),  # INR
+}
+
+
+class DuplicateRefill(InvalidInput):
+    """A refill for this medication is already open."""
+
+
+class RefillAlreadyDecided(InvalidInput):
+    """The refill was approved or denied already."""
+
+
+def _in_review(*, session: Session, ref_id: int, status: str, now: datetime) -> None:
+    # Claiming the inbox item is when a clinician starts looking: the patient sees "In review".
+    refill = session.get(RefillRequest, ref_id)
+    if refill and refill.status == RefillStatus.REQUESTED and status == TriageStatus.IN_PROGRESS:
+        refill.status = RefillStatus.IN_REVIEW
+        session.add(refill)
+
+
+triage.register_kind(
+    triage.KindSpec(kind=KIND, label="Refill", on_status_change=_in_review, work_page="refills")
+)
+
+
+@dataclass
+class MedicationRow:
+    medication: MedicationRequest
+    open_refill: RefillRequest | None
+
+
+def active_medications(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> list[MedicationRow]:
+    """Active medications, each with its open refill request (if any)."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    meds = session.exec(
+        select(MedicationRequest)
+        .where(MedicationRequest.patient_id == patient_id, MedicationRequest.status == "active")
+        .order_by(MedicationRequest.display)
+    ).all()
+    open_refills = {
+        r.medication_request_id: r
+        for r in session.exec(
+            select(RefillRequest).where(
+                RefillRequest.patient_id == patient_id,
+                RefillRequest.status.in_(OPEN_REFILL_STATUSES),
+            )
+        ).all()
+    }
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="read",
+        patient_id=patient_id,
+        detail="active medications",
+        now=now,
+    )
+    session.commit()
+    return [MedicationRow(m, open_refills.get(m.id)) for m in meds]
+
+
+def request_refill(
+    actor: User,
+    patient_id: int,
+    medication_request_id: int,
+    *,
+    pharmacy: str,
+    note: str = "",
+    session: Session,
+    now: datetime,
+) -> RefillRequest:
+    """Ask for a refill of one of the patient's active medications; committed on return."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    med = session.get(MedicationRequest, medication_request_id)
+    # The same message for "not yours" and "not active": ids of other patients' drugs stay opaque.
+    if med is None or med.patient_id != patient_id or med.status != "active":
+        raise NotFound("That medication is not on the active list, so it cannot be refilled.")
+    pharmacy = " ".join((pharmacy or "").split())
+    note = (note or "").strip()
+    if not pharmacy:
+        raise InvalidInput("Please tell us which pharmacy should receive the refill.")
+    if len(pharmacy) > 200 or len(note) > 2000:
+        raise InvalidInput(
+            "Please keep the pharmacy under 200 and the note under 2,000 characters."
+        )
+    existing = session.exec(
+        select(RefillRequest).where(
+            RefillRequest.patient_id == patient_id,
+            RefillRequest.medication_request_id == med.id,
+            RefillRequest.status.in_(OPEN_REFILL_STATUSES),
+        )
+    ).first()
+    if existing is not None:
+        raise DuplicateRefill(
+            f"You already have a refill request open for {med.display} "
+            f"({STATUS_LABELS[existing.status].lower()}). We will let you know when it is decided."
+        )
+    refill = RefillRequest(
+        patient_id=patient_id,
+        medication_request_id=med.id,
+        pharmacy=pharmacy,
+        note=note,
+        requested_by_user_id=actor.id,
+        created_at=now,
+    )
+    session.add(refill)
+    session.flush()
+    triage.open_item(
+        session=session,
+        kind=KIND,
+        ref_id=refill.id,
+        patient_id=patient_id,
+        summary=f"Refill: {med.display}",
+        actor=actor,
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="create",
+        patient_id=patient_id,
+        detail=f"refill {refill.id}",
+        now=now,
+    )
+    session.commit()
+    return refill
+
+
+@dataclass
+class RefillRow:
+    refill: RefillRequest
+    medication: MedicationRequest
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.refill.status, self.refill.status)
+
+
+def list_refills(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> list[RefillRow]:
+    """The patient's refill requests, newest first."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    rows = session.exec(
+        select(RefillRequest, MedicationRequest)
+        .join(MedicationRequest, MedicationRequest.id == RefillRequest.medication_request_id)
+        .where(RefillRequest.patient_id == patient_id)
+        .order_by(RefillRequest.created_at.desc(), RefillRequest.id.desc())
+    ).all()
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="list",
+        patient_id=patient_id,
+        now=now,
+    )
+    session.commit()
+    return [RefillRow(r, m) for r, m in rows]
+
+
+def decide_refill(
+    actor: User,
+    item_id: int,
+    seen_version: int,
+    *,
+    approve: bool,
+    reason: str = "",
+    session: Session,
+    now: datetime,
+) -> RefillRequest:
+    """Approve or deny (a denial needs a reason, which the patient sees)."""
+    require_staff(actor)
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise InvalidInput("Please give the reason for the denial; the patient will see it.")
+    if len(reason) > 2000:
+        raise InvalidInput("Please keep the reason under 2,000 characters.")
+    item = session.get(TriageItem, item_id)
+    if item is None or item.kind != KIND:
+        raise NotFound("That inbox item is not a refill request.")
+    refill = session.get(RefillRequest, item.ref_id)
+    if refill.status not in OPEN_REFILL_STATUSES:
+        raise RefillAlreadyDecided("This refill was already decided.")
+    decision = "approved" if approve else "denied"
+    triage.transition(
+        actor,
+        item_id,
+        seen_version,
+        session=session,
+        now=now,
+        action=decision,
+        values=triage.close_values(now),
+        detail=reason or None,
+    )
+    session.refresh(refill)
+    refill.status = RefillStatus.APPROVED if approve else RefillStatus.DENIED
+    refill.decision_reason = reason or None
+    refill.decided_by_user_id = actor.id
+    refill.decided_at = now
+    session.add(refill)
+    med = session.get(MedicationRequest, refill.medication_request_id)
+    notifications.notify(
+        session=session,
+        patient_id=refill.patient_id,
+        kind=notifications.Kind.REFILL_DECIDED,
+        text=f"Your refill request for {med.display} was {decision}.",
+        link_page="medications",
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="update",
+        patient_id=refill.patient_id,
+        detail=f"refill {refill.id} {decision}",
+        now=now,
+    )
+    session.commit()
+    notifications.send_emails([refill.patient_id], session=session)
+    return refill
+
+
+@dataclass
+class RefillContext:
+    """What a clinician wants beside a refill decision."""
+
+    item: TriageItem
+    refill: RefillRequest
+    medication: MedicationRequest
+    patient: Patient
+    last_visit: Encounter | None
+    labs: list[Observation]
+
+
+def related_lab_codes(medication_name: str) -> tuple[str, ...]:
+    words = medication_name.lower().split()
+    return next((codes for drug, codes in RELATED_LABS.items() if drug in words), ())
+
+
+def refill_context(actor: User, item_id: int, *, session: Session, now: datetime) -> RefillContext:
+    """The refill behind an inbox item, with the last visit and the latest related labs."""
+    require_staff(actor)
+    item = session.get(TriageItem, item_id)
+    if item is None or item.kind != KIND:
+        raise NotFound("That inbox item is not a refill request.")
+    session.refresh(item)
+    refill = session.get(RefillRequest, item.ref_id)
+    session.refresh(refill)
+    med = session.get(MedicationRequest, refill.medication_request_id)
+    patient = session.get(Patient, refill.patient_id)
+    last_visit = session.exec(
+        select(Encounter)
+        .where(Encounter.patient_id == patient.id, Encounter.start.is_not(None))
+        .order_by(Encounter.start.desc())
+        .limit(1)
+    ).first()
+    labs = []
+    for code in related_lab_codes(med.display):
+        latest = session.exec(
+            select(Observation)
+            .where(Observation.patient_id == patient.id, Observation.code == code)
+            .order_by(Observation.effective_at.desc())
+            .limit(1)
+        ).first()
+        if latest:
+            labs.append(latest)
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="read",
+        patient_id=patient.id,
+        detail=f"refill {refill.id} context",
+        now=now,
+    )
+    session.commit()
+    return RefillContext(item, refill, med, patient, last_visit, labs)
+
+
+def open_refill_item_ids(actor: User, *, session: Session) -> list[int]:
+    """Open refill items, due soonest first, for the refill queue."""
+    require_staff(actor)
+    return list(
+        session.exec(
+            select(TriageItem.id)
+            .where(TriageItem.kind == KIND, TriageItem.status.in_(OPEN_TRIAGE_STATUSES))
+            .order_by(TriageItem.due_at, TriageItem.id)
+        ).all()
+    )

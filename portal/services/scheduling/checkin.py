@@ -1,0 +1,138 @@
+"""Pre-visit check-in: the patient confirms contact details, medications and allergies and
+answers the visit type's questions, stored as structured answers the clinician reads."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User
+from portal.errors import InvalidInput, NotFound
+from portal.services import audit
+from portal.services.access import require_patient_access
+from portal.services.scheduling.visit_types import VISIT_TYPES
+
+CATEGORY = "checkin"
+FREQUENCY = ["Not at all", "Several days", "More than half the days", "Nearly every day"]
+
+
+@dataclass(frozen=True)
+class Question:
+    code: str
+    text: str
+    choices: tuple[str, ...] = ()  # empty: free text; else the index is the scored value
+
+
+QUESTIONNAIRES: dict[str, tuple[Question, ...]] = {
+    # PHQ-2 (Kroenke 2003), over the last two weeks; 3 or more suggests further screening.
+    "phq2": (
+        Question("phq2_interest", "Little interest or pleasure in doing things", tuple(FREQUENCY)),
+        Question("phq2_mood", "Feeling down, depressed, or hopeless", tuple(FREQUENCY)),
+        Question("concerns", "What would you like to discuss at this visit?"),
+    ),
+    "general": (Question("concerns", "What would you like to discuss at this visit?"),),
+}
+
+
+def questions_for(visit_type: str) -> tuple[Question, ...]:
+    visit = VISIT_TYPES.get(visit_type)
+    return QUESTIONNAIRES[visit.questionnaire if visit else "general"]
+
+
+def submit(
+    actor: User,
+    booking_id: int,
+    *,
+    session: Session,
+    now: datetime,
+    answers: dict[str, str],
+    contact_confirmed: bool,
+    medications_confirmed: bool,
+    allergies_confirmed: bool,
+) -> CheckIn:
+    """Store a check-in once per visit; every choice must be one the question offers."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("We could not find that visit.")
+    require_patient_access(actor, booking.patient_id, session=session, category=CATEGORY, now=now)
+    if booking.status != BookingStatus.BOOKED or booking.end <= now:
+        raise InvalidInput("Check-in is only open for upcoming visits.")
+    questions = questions_for(booking.visit_type)
+    rows, score = [], None
+    for q in questions:
+        answer = (answers.get(q.code) or "").strip()[:500]
+        value = None
+        if q.choices:
+            if answer not in q.choices:
+                raise InvalidInput(f"Please answer: {q.text}")
+            value = q.choices.index(answer)
+            score = (score or 0) + value
+        rows.append((q, answer, value))
+    checkin = CheckIn(
+        booking_id=booking.id,
+        patient_id=booking.patient_id,
+        questionnaire=VISIT_TYPES[booking.visit_type].questionnaire
+        if booking.visit_type in VISIT_TYPES
+        else "general",
+        contact_confirmed=contact_confirmed,
+        medications_confirmed=medications_confirmed,
+        allergies_confirmed=allergies_confirmed,
+        score=score,
+        submitted_by_user_id=actor.id,
+        submitted_at=now,
+    )
+    try:
+        session.add(checkin)
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise InvalidInput("You have already checked in for this visit.") from None
+    for q, answer, value in rows:
+        session.add(
+            CheckInAnswer(
+                checkin_id=checkin.id,
+                question_code=q.code,
+                question_text=q.text,
+                answer_text=answer,
+                answer_value=value,
+            )
+        )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="write",
+        patient_id=booking.patient_id,
+        now=now,
+        detail=f"booking {booking.id}",
+    )
+    session.commit()
+    return checkin
+
+
+def answers_for(actor: User, booking_id: int, *, session: Session, now: datetime):
+    """The check-in and its answers for a visit (what the clinician reads), or None."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound()
+    require_patient_access(actor, booking.patient_id, session=session, category=CATEGORY, now=now)
+    checkin = session.exec(select(CheckIn).where(CheckIn.booking_id == booking_id)).first()
+    if checkin is None:
+        return None
+    answers = session.exec(
+        select(CheckInAnswer)
+        .where(CheckInAnswer.checkin_id == checkin.id)
+        .order_by(CheckInAnswer.id)
+    ).all()
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="read",
+        patient_id=booking.patient_id,
+        now=now,
+        detail=f"booking {booking.id}",
+    )
+    session.commit()
+    return checkin, list(answers)

@@ -1,0 +1,30 @@
+"""In-app notices to a patient's record for scheduling events (offers, reminders).
+
+Rows go into the shared Notification table the home page and inbox already read; the text names
+only the kind of visit and time, and email (see reminders.py) carries even less.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from db.models import Notification
+
+LINK_PAGE = "pages/appointments.py"
+
+
+def notify(*, session: Session, patient_id: int, kind: str, text: str, now: datetime) -> None:
+    """Add a notice to the session; the caller commits it with the change it announces."""
+    session.add(
+        Notification(
+            patient_id=patient_id, kind=kind, text=text[:500], link_page=LINK_PAGE, created_at=now
+        )
+    )
+
+
+def when(moment: datetime) -> str:
+    """'Tue 24 Nov 2026, 3:05 PM' in clinic time, for notices and emails."""
+    from portal.config import get_settings
+
+    local = moment.astimezone(get_settings().tz)
+    return f"{local:%a} {local.day} {local:%b %Y}, {local.hour % 12 or 12}:{local:%M %p}"

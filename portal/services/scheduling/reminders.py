@@ -1,0 +1,125 @@
+"""Visit reminders: a job function with no side effects at import, for the app's scheduler.
+
+``send_due_reminders`` is safe to run from several replicas at once: a ReminderSent row is
+inserted (unique per booking and offset) before anything is sent, so only one run sends each.
+In-app always; email when SMTP is configured, saying only when the visit is, never what for.
+"""
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Booking, BookingStatus, ReminderSent
+from portal.config import Settings, get_settings
+from portal.services import email
+from portal.services.notifications import _email_address
+from portal.services.scheduling import notices
+from portal.services.scheduling.visit_types import label
+
+log = logging.getLogger(__name__)
+
+
+def schedule_hours(settings: Settings) -> list[int]:
+    """Reminder offsets in hours, largest first ("72,24" -> [72, 24])."""
+    hours = {int(h) for h in settings.reminder_schedule_hours.split(",") if h.strip()}
+    return sorted((h for h in hours if h > 0), reverse=True)
+
+
+def _claim(session: Session, booking: Booking, offsets: list[int], now: datetime) -> bool:
+    """Record every due offset as sent; False when another run already claimed one."""
+    try:
+        for offset in offsets:
+            session.add(ReminderSent(booking_id=booking.id, offset_hours=offset, sent_at=now))
+        session.flush()
+        return True
+    except IntegrityError:
+        session.rollback()
+        return False
+
+
+def reminder_email(to: str, start: datetime, settings: Settings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Subject"] = f"Reminder: upcoming visit at {settings.clinic_name}"
+    message.set_content(
+        f"You have an upcoming visit at {settings.clinic_name} on {notices.when(start)}.\n\n"
+        f"Sign in to the patient portal for details, check-in, or to make changes: "
+        f"{settings.portal_url}\n\n"
+        "This message was sent automatically; please do not reply to it."
+    )
+    return message
+
+
+def _send_email(to: str, start: datetime, settings: Settings) -> bool:
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password or "")
+            smtp.send_message(reminder_email(to, start, settings))
+        return True
+    except (OSError, smtplib.SMTPException) as error:
+        # The in-app reminder is already stored; never log the address (PHI-adjacent).
+        log.warning("reminder email failed: %s", type(error).__name__)
+        return False
+
+
+def send_due_reminders(*, session: Session, now: datetime) -> int:
+    """Send every reminder that is due at ``now``; returns how many visits were reminded.
+
+    A visit booked late gets one reminder, not one per missed offset.
+    """
+    settings = get_settings()
+    offsets = schedule_hours(settings)
+    if not offsets:
+        return 0
+    horizon = now + timedelta(hours=offsets[0])
+    bookings = session.exec(
+        select(Booking)
+        .where(
+            Booking.status == BookingStatus.BOOKED,
+            Booking.start > now,
+            Booking.start <= horizon,
+        )
+        .order_by(Booking.start)
+    ).all()
+    sent = 0
+    for booking in bookings:
+        already = set(
+            session.exec(
+                select(ReminderSent.offset_hours).where(ReminderSent.booking_id == booking.id)
+            ).all()
+        )
+        due = [h for h in offsets if booking.start - timedelta(hours=h) <= now]
+        new = [h for h in due if h not in already]
+        if not new or not _claim(session, booking, new, now):
+            continue
+        notices.notify(
+            session=session,
+            patient_id=booking.patient_id,
+            kind="visit_reminder",
+            text=f"Reminder: {label(booking.visit_type)} on {notices.when(booking.start)}. "
+            "You can check in online before your visit.",
+            now=now,
+        )
+        session.commit()
+        sent += 1
+        if email.email_enabled(settings):
+            address = _email_address(booking.patient_id, session=session)
+            if address and _send_email(address, booking.start, settings):
+                for row in session.exec(
+                    select(ReminderSent).where(
+                        ReminderSent.booking_id == booking.id,
+                        ReminderSent.offset_hours.in_(new),
+                    )
+                ).all():
+                    row.emailed = True
+                    session.add(row)
+                session.commit()
+    return sent

@@ -1,0 +1,281 @@
+"""Waitlist: patients ask for an earlier slot; a freed slot is held for the first matching
+patient for a limited time, then offered to the next."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import (
+    Booking,
+    BookingStatus,
+    OfferStatus,
+    User,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+)
+from portal.config import get_settings
+from portal.errors import InvalidInput, NotFound, PortalError
+from portal.services import audit
+from portal.services.access import require_patient_access
+from portal.services.scheduling import availability, booking, notices
+from portal.services.scheduling.errors import OfferExpired
+from portal.services.scheduling.visit_types import VISIT_TYPES, label
+
+CATEGORY = "appointments"
+
+
+@dataclass(frozen=True)
+class WaitlistView:
+    entries: list[WaitlistEntry]
+    offers: list[WaitlistOffer]
+
+
+def join(
+    actor: User,
+    *,
+    session: Session,
+    now: datetime,
+    patient_id: int,
+    visit_type: str,
+    practitioner_id: int | None = None,
+    mode: str | None = None,
+    booking_id: int | None = None,
+) -> WaitlistEntry:
+    """Ask for an earlier slot than the patient's booking (or than the booking horizon)."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    if visit_type not in VISIT_TYPES:
+        raise InvalidInput("Please choose a visit type.")
+    before = now + timedelta(days=get_settings().booking_horizon_days)
+    if booking_id is not None:
+        held = session.get(Booking, booking_id)
+        if held is None or held.patient_id != patient_id or held.status != BookingStatus.BOOKED:
+            raise InvalidInput("That visit cannot be moved earlier.")
+        before, practitioner_id = held.start, practitioner_id or held.practitioner_id
+    entry = WaitlistEntry(
+        patient_id=patient_id,
+        practitioner_id=practitioner_id,
+        visit_type=visit_type,
+        mode=mode,
+        before=before,
+        booking_id=booking_id,
+        created_at=now,
+    )
+    session.add(entry)
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="waitlist_join",
+        patient_id=patient_id,
+        now=now,
+    )
+    session.commit()
+    return entry
+
+
+def leave(actor: User, entry_id: int, *, session: Session, now: datetime) -> None:
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None:
+        raise NotFound()
+    require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
+    entry.status = WaitlistStatus.CANCELLED
+    session.add(entry)
+    for offer in session.exec(
+        select(WaitlistOffer).where(
+            WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OfferStatus.OPEN
+        )
+    ).all():
+        offer.status = OfferStatus.DECLINED
+        session.add(offer)
+        _pass_on(session, offer, now)
+    session.commit()
+
+
+def view(actor: User, patient_id: int, *, session: Session, now: datetime) -> WaitlistView:
+    """The patient's waiting entries and the offers open to them now."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    entries = session.exec(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.patient_id == patient_id,
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+        )
+        .order_by(WaitlistEntry.created_at)
+    ).all()
+    offers = session.exec(
+        select(WaitlistOffer)
+        .join(WaitlistEntry, WaitlistEntry.id == WaitlistOffer.entry_id)
+        .where(
+            WaitlistEntry.patient_id == patient_id,
+            WaitlistOffer.status == OfferStatus.OPEN,
+            WaitlistOffer.expires_at > now,
+        )
+        .order_by(WaitlistOffer.start)
+    ).all()
+    return WaitlistView(list(entries), list(offers))
+
+
+def _already_offered(session: Session, entry_id: int, practitioner_id: int, start) -> bool:
+    return (
+        session.exec(
+            select(WaitlistOffer.id).where(
+                WaitlistOffer.entry_id == entry_id,
+                WaitlistOffer.practitioner_id == practitioner_id,
+                WaitlistOffer.start == start,
+            )
+        ).first()
+        is not None
+    )
+
+
+def offer_freed_slot(
+    *, session: Session, now: datetime, practitioner_id: int, start: datetime, end: datetime
+) -> WaitlistOffer | None:
+    """Hold a just-freed slot for the longest-waiting patient it suits; None if nobody fits."""
+    entries = session.exec(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+            WaitlistEntry.before > start,
+        )
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    ).all()
+    for entry in entries:
+        if entry.practitioner_id not in (None, practitioner_id):
+            continue
+        if _already_offered(session, entry.id, practitioner_id, start):
+            continue  # each patient is offered a given slot once; then it moves on
+        mode = entry.mode or "in_person"
+        try:
+            slot = availability.check_bookable(
+                session=session,
+                now=now,
+                practitioner_id=practitioner_id,
+                start=start,
+                visit_type=entry.visit_type,
+                mode=mode,
+                patient_id=entry.patient_id,
+            )
+        except PortalError:
+            if entry.mode is not None:
+                continue
+            # "Either" patients take video when the slot is video-only.
+            try:
+                mode = "video"
+                slot = availability.check_bookable(
+                    session=session,
+                    now=now,
+                    practitioner_id=practitioner_id,
+                    start=start,
+                    visit_type=entry.visit_type,
+                    mode=mode,
+                    patient_id=entry.patient_id,
+                )
+            except PortalError:
+                continue
+        offer = WaitlistOffer(
+            entry_id=entry.id,
+            practitioner_id=practitioner_id,
+            start=slot.start,
+            end=slot.end,
+            visit_type=entry.visit_type,
+            mode=mode,
+            offered_at=now,
+            expires_at=now + timedelta(minutes=get_settings().waitlist_offer_minutes),
+        )
+        session.add(offer)
+        notices.notify(
+            session=session,
+            patient_id=entry.patient_id,
+            kind="waitlist_offer",
+            text=f"An earlier {label(entry.visit_type)} time is free: {notices.when(slot.start)}. "
+            "Open Appointments to take it before the offer expires.",
+            now=now,
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another process offered this slot at the same moment; one offer is enough.
+            session.rollback()
+            return None
+        return offer
+    return None
+
+
+def _pass_on(session: Session, offer: WaitlistOffer, now: datetime) -> None:
+    session.commit()
+    offer_freed_slot(
+        session=session,
+        now=now,
+        practitioner_id=offer.practitioner_id,
+        start=offer.start,
+        end=offer.end,
+    )
+
+
+def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Booking:
+    """Take an offered slot: moves the patient's later booking, or books a new visit."""
+    offer = session.get(WaitlistOffer, offer_id)
+    if offer is None:
+        raise NotFound()
+    entry = session.get(WaitlistEntry, offer.entry_id)
+    require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
+    if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
+        raise OfferExpired()
+    offer.status = OfferStatus.ACCEPTED
+    entry.status = WaitlistStatus.BOOKED
+    session.add_all([offer, entry])
+    # The booking commit carries the offer and entry changes; a lost race rolls them all back.
+    later = session.get(Booking, entry.booking_id) if entry.booking_id else None
+    if later is not None and later.status == BookingStatus.BOOKED:
+        return booking.reschedule(
+            actor,
+            later.id,
+            session=session,
+            now=now,
+            new_start=offer.start,
+            practitioner_id=offer.practitioner_id,
+            visit_type=offer.visit_type,
+            mode=offer.mode,
+        )
+    return booking.book(
+        actor,
+        session=session,
+        now=now,
+        patient_id=entry.patient_id,
+        practitioner_id=offer.practitioner_id,
+        start=offer.start,
+        visit_type=offer.visit_type,
+        mode=offer.mode,
+    )
+
+
+def decline(actor: User, offer_id: int, *, session: Session, now: datetime) -> None:
+    """Say no to an offer; the patient stays on the waitlist and the slot goes to the next."""
+    offer = session.get(WaitlistOffer, offer_id)
+    if offer is None:
+        raise NotFound()
+    entry = session.get(WaitlistEntry, offer.entry_id)
+    require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
+    if offer.status != OfferStatus.OPEN:
+        raise OfferExpired()
+    offer.status = OfferStatus.DECLINED
+    session.add(offer)
+    _pass_on(session, offer, now)
+
+
+def expire_offers(*, session: Session, now: datetime) -> int:
+    """Close offers past their hold and pass each slot on (a job; safe to run repeatedly)."""
+    expired = session.exec(
+        select(WaitlistOffer).where(
+            WaitlistOffer.status == OfferStatus.OPEN, WaitlistOffer.expires_at <= now
+        )
+    ).all()
+    for offer in expired:
+        offer.status = OfferStatus.EXPIRED
+        session.add(offer)
+        _pass_on(session, offer, now)
+    return len(expired)

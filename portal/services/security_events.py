@@ -1,0 +1,13 @@
+"""Audit categories for security events, so search and reports use one spelling."""
+
+LOGIN = "login"
+LOGOUT = "logout"
+LOCKOUT = "account lockout"
+SESSION = "session"
+MFA = "multi-factor authentication"
+ACCOUNT_CODE = "account activation and reset"
+CREDENTIAL_CHANGE = "password change"
+ROLE_CHANGE = "role change"
+AUDIT_LOG = "audit log"
+ACCESS_LOG = "access log"
+EXPORT = "export"

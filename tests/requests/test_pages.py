@@ -1,0 +1,198 @@
+"""Both sides of the request flow driven through the real app with AppTest."""
+
+import pytest
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+import components.login
+from db.models import Message, MessageThread, Patient, TriageItem
+from portal.config import PROJECT_ROOT, get_settings
+from portal.services import triage
+from portal.services.users import get_active_user
+from tests.requests.helpers import EXE, PDF, create_medication, make_clinic
+
+
+@pytest.fixture
+def app_env(engine, monkeypatch):
+    """Settings for a test app run, and a sign-in that trusts the pre-set session state.
+
+    The login gate has its own tests; patching it here keeps these flows about requests even
+    while the gate grows (server-side sessions, MFA).
+    """
+    monkeypatch.setenv("COOKIE_KEY", "test-cookie-key-test-cookie-key-0123")
+    monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")
+    get_settings.cache_clear()
+
+    def signed_in_user():
+        import streamlit as st
+
+        from db.engine import session_scope
+
+        with session_scope() as session:
+            return get_active_user(st.session_state.get("username"), session=session)
+
+    monkeypatch.setattr(components.login, "require_login", signed_in_user)
+    monkeypatch.setattr(components.login, "logout_button", lambda user: None)
+    yield engine
+    get_settings.cache_clear()
+
+
+def _open(username: str, page: str) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _click(at: AppTest, label: str, index: int = 0) -> AppTest:
+    [b for b in at.button if b.label == label][index].click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join(t.value for t in at.text) + "\n".join(m.value for m in at.markdown)
+
+
+def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
+    clinic = make_clinic(session)
+    med = create_medication(session, clinic.alice, display="Metformin 500 mg tablet")
+
+    # --- patient: message with attachment, refill, phone change ---------------------------
+    at = _open(clinic.alice_user.username, "pages/messages.py")
+    at.selectbox(key="new_message_to").set_value("care_team")
+    at.text_input(key="new_message_subject").set_value("Knee pain")
+    at.text_area(key="new_message_body").set_value("<b>My knee</b> hurts since Monday")
+    at.file_uploader(key="new_message_files").set_value(("scan.pdf", PDF, "application/pdf"))
+    _click(at, "Send message")
+    assert [s.value for s in at.success] == [
+        "Sent. The clinic will reply here; we will notify you."
+    ]
+    # The HTML is shown literally as text.
+    assert "<b>My knee</b> hurts since Monday" in [t.value for t in at.text]
+
+    at.switch_page("pages/medications.py").run()
+    at.text_input(key=f"pharmacy_{med.id}").set_value("Elm Street Pharmacy")
+    _click(at, "Request refill")
+    assert "Refill requested for Metformin 500 mg tablet." in [s.value for s in at.success]
+
+    at.switch_page("pages/profile.py").run()
+    at.text_input(key="profile_phone").set_value("555-0199")
+    _click(at, "Send changes for review")
+    assert [s.value for s in at.success] == ["Sent for review: phone."]
+    assert any("pending review" in t.value for t in at.text)
+
+    # --- staff: all three in the inbox; claim, reply, approve, accept -----------------------
+    staff = _open(clinic.doctor.username, "pages/triage_inbox.py")
+    counts = {m.label: m.value for m in staff.metric}
+    assert {k: counts[k] for k in ("Message", "Refill", "Profile change")} == {
+        "Message": "1",
+        "Refill": "1",
+        "Profile change": "1",
+    }
+    items = {i.kind: i for i in session.exec(select(TriageItem)).all()}
+
+    staff.selectbox(key="triage_open_item").set_value(items["message"].id).run()
+    _click(staff, "Claim")
+    assert "You claimed this item." in [s.value for s in staff.success]
+    staff.selectbox(key=f"template_{items['message'].id}").set_value("Please book a visit").run()
+    assert staff.text_area(key=f"reply_body_{items['message'].id}").value.startswith("Thank you")
+    staff.text_area(key=f"reply_body_{items['message'].id}").set_value("Please rest and ice it.")
+    _click(staff, "Send reply")
+    assert "Reply sent." in [s.value for s in staff.success]
+
+    staff.selectbox(key="triage_open_item").set_value(items["refill"].id).run()
+    assert any("Elm Street Pharmacy" in t.value for t in staff.text)
+    _click(staff, "Claim")
+    _click(staff, "Approve")
+    assert "Refill approved; the patient has been notified." in [s.value for s in staff.success]
+
+    staff.selectbox(key="triage_open_item").set_value(items["profile_change"].id).run()
+    _click(staff, "Accept")
+    assert "Phone updated; the patient has been notified." in [s.value for s in staff.success]
+    session.expire_all()
+    assert [i.status for i in session.exec(select(TriageItem))] == ["closed"] * 3
+
+    # --- patient: sees the reply, the decision, the new phone and the notifications ---------
+    at.switch_page("pages/messages.py").run()
+    assert "Please rest and ice it." in [t.value for t in at.text]
+    at.switch_page("pages/medications.py").run()
+    assert any("Approved" in m.value for m in at.markdown)
+    at.switch_page("pages/profile.py").run()
+    assert "Phone: 555-0199" in [t.value for t in at.text]
+    at.switch_page("pages/notifications.py").run()
+    texts = [t.value for t in at.text]
+    assert any("New reply" in t for t in texts)
+    assert any("refill request for Metformin 500 mg tablet was approved" in t for t in texts)
+    assert any("phone was accepted" in t for t in texts)
+    session.expire_all()
+    assert session.get(Patient, clinic.alice.id).phone == "555-0199"
+
+
+def test_second_staff_member_is_told_and_sees_the_current_state(app_env, session, now):
+    clinic = make_clinic(session)
+    staff = _prepare_message(clinic, session, now)
+    item = session.exec(select(TriageItem)).one()
+    # A colleague claims the item after the page was drawn.
+    triage.claim(clinic.nurse, item.id, item.version, session=session, now=now)
+    _click(staff, "Claim")
+    assert [w.value for w in staff.warning][0].startswith(
+        "Someone else updated this item while you were looking at it"
+    )
+    assert any("Assignee: Nora Nurse" in c.value for c in staff.caption)
+    session.expire_all()
+    assert session.get(TriageItem, item.id).assignee_user_id == clinic.nurse.id
+
+
+def _prepare_message(clinic, session, now):
+    from portal.services import messages
+
+    messages.start_thread(
+        clinic.alice_user,
+        clinic.alice.id,
+        recipient="front_desk",
+        subject="Parking",
+        body="Where do I park?",
+        session=session,
+        now=now,
+    )
+    return _open(clinic.doctor.username, "pages/triage_inbox.py")
+
+
+@pytest.mark.parametrize(
+    ("body", "upload", "error"),
+    [
+        ("", None, "Please write a message before sending."),
+        ("x" * 100_000, None, "Your message is 100,000 characters long; the limit is 10,000."),
+        ("See file", ("invoice.pdf", EXE, "application/pdf"), "'invoice.pdf' is a program"),
+    ],
+)
+def test_bad_messages_get_a_clear_message_and_store_nothing(app_env, session, body, upload, error):
+    clinic = make_clinic(session)
+    at = _open(clinic.alice_user.username, "pages/messages.py")
+    at.text_area(key="new_message_body").set_value(body)
+    if upload:
+        at.file_uploader(key="new_message_files").set_value(upload)
+    _click(at, "Send message")
+    assert at.error and at.error[0].value.startswith(error)
+    assert not at.success
+    # What the patient typed is still in the box, so nothing is lost.
+    assert at.text_area(key="new_message_body").value == body
+    assert session.exec(select(MessageThread)).all() == []
+    assert session.exec(select(Message)).all() == []
+
+
+def test_patient_forcing_the_staff_page_sees_nothing(app_env, session, now):
+    """Even when a patient reaches the inbox script directly, the services refuse."""
+    clinic = make_clinic(session)
+    _prepare_message(clinic, session, now)
+    at = _open(clinic.bob_user.username, "pages/messages.py")
+    for page in ("pages/triage_inbox.py", "pages/refill_queue.py"):
+        at.switch_page(page).run()
+        assert [e.value for e in at.error] == ["This page is for clinic staff."]
+        assert not at.dataframe and not at.text

@@ -1,0 +1,117 @@
+"""Authorization matrix: every service that takes a patient id refuses another patient's record
+(and audits the refusal); patients reach no staff page. Services are found by enumeration, so
+ones added later are covered without touching this file."""
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+import portal.services
+from components import session_keys as keys
+from db.models import STAFF_ROLES, AuditEvent, Role
+from portal.errors import NotAllowed, NotYourRecord
+from tests.factories import create_patient, create_user, grant_proxy
+
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+# Helpers that run after a check rather than being one: the checker itself (tests/test_access.py)
+# and the audit writer for reads that were already allowed.
+NOT_ENTRY_POINTS = {"portal.services.access", "portal.services.audited_reads"}
+STAFF_ONLY_PAGES = ["patient_lookup.py", "activation.py", "audit_log.py"]
+
+
+def _patient_services():
+    """(name, function) for every public service function taking (user, patient_id, *, session)."""
+    found = []
+    for info in pkgutil.walk_packages(portal.services.__path__, "portal.services."):
+        module = importlib.import_module(info.name)
+        for name, func in inspect.getmembers(module, inspect.isfunction):
+            if func.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            if info.name in NOT_ENTRY_POINTS:
+                continue
+            params = inspect.signature(func).parameters
+            names = list(params)
+            positional = [p for p in params.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
+            if len(positional) >= 2 and names[1] == "patient_id" and "session" in params:
+                found.append((f"{info.name}.{name}", func))
+    return found
+
+
+SERVICES = _patient_services()
+
+
+def _call(func, user, patient_id, session, now):
+    kwargs = {}
+    for name, param in list(inspect.signature(func).parameters.items())[2:]:
+        if name == "session":
+            kwargs[name] = session
+        elif name == "now":
+            kwargs[name] = now
+        elif name == "category" and param.default is inspect.Parameter.empty:
+            kwargs[name] = "authorization matrix"
+        elif param.default is inspect.Parameter.empty and param.kind in (
+            param.KEYWORD_ONLY,
+            param.POSITIONAL_OR_KEYWORD,
+        ):
+            # Access must be checked before any other argument is looked at.
+            kwargs[name] = None
+    return func(user, patient_id, **kwargs)
+
+
+def test_the_matrix_finds_services():
+    assert len(SERVICES) >= 3, SERVICES
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])
+@pytest.mark.parametrize(("name", "func"), SERVICES, ids=[n for n, _ in SERVICES])
+def test_other_patients_record_is_refused_and_audited(session, now, role, name, func):
+    mine = create_patient(session)
+    granted = create_patient(session)
+    other = create_patient(session)
+    user = create_user(session, role, mine if role == Role.PATIENT else None)
+    grant_proxy(session, user, granted)
+    with pytest.raises((NotYourRecord, NotAllowed)):
+        _call(func, user, other.id, session, now)
+    session.rollback()
+    denied = session.exec(
+        select(AuditEvent).where(AuditEvent.user_id == user.id, AuditEvent.outcome == "denied")
+    ).all()
+    if isinstance(denied, list) and not denied:
+        # NotAllowed (staff-only service) is a refusal by role, not a record look-up.
+        with pytest.raises(NotAllowed):
+            _call(func, user, other.id, session, now)
+
+
+@pytest.mark.parametrize("page", STAFF_ONLY_PAGES)
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])
+def test_patients_reach_no_staff_page(app_settings, session, page, role):
+    """Even a forced visit (not via navigation) shows a refusal and no data."""
+    patient = create_patient(session)
+    create_user(session, role, patient if role == Role.PATIENT else None, username="pat")
+    at = AppTest.from_file(str(PAGES / page), default_timeout=30)
+    at.session_state[keys.AUTH_STATUS] = True
+    at.session_state[keys.AUTH_USERNAME] = "pat"
+    at.run()
+    assert not at.exception
+    assert at.error, f"{page} showed no refusal to a {role}"
+    assert len(at.dataframe) == 0 and len(at.code) == 0
+
+
+def _nav_paths(role, monkeypatch) -> set[str]:
+    from components import navigation
+
+    monkeypatch.setattr(navigation, "_page", lambda path, *a, **k: path)
+    return {path for section in navigation.pages_for(role).values() for path in section}
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])
+def test_patient_navigation_offers_no_staff_page(monkeypatch, role):
+    staff = set().union(*(_nav_paths(r, monkeypatch) for r in STAFF_ROLES))
+    mine = _nav_paths(role, monkeypatch)
+    assert not mine & {f"pages/{p}" for p in STAFF_ONLY_PAGES}
+    assert "pages/audit_log.py" in staff

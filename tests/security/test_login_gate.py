@@ -1,0 +1,139 @@
+"""The sign-in screen end to end in AppTest: lockout, MFA, sessions, activation."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyotp
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from components import login
+from components import session_keys as keys
+from db.models import AuditEvent, AuthSession, Role, User
+from portal.services import account_codes, mfa, sessions
+from tests.factories import TEST_PASSWORD, create_patient, create_user
+
+GATE = str(Path(__file__).with_name("gate_app.py"))
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(GATE, default_timeout=30).run()
+
+
+def _sign_in(at: AppTest, username: str, password: str = TEST_PASSWORD) -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    return _submit(at, "Sign in")
+
+
+def _submit(at: AppTest, label: str) -> AppTest:
+    [button] = [b for b in at.button if b.label == label]
+    return button.click().run()
+
+
+def _text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown) + " ".join(e.value for e in at.error)
+
+
+def test_patient_signs_in_and_out(app_settings, session):
+    patient = create_patient(session)
+    create_user(session, Role.PATIENT, patient, username="pat")
+    at = _sign_in(_app(), "pat")
+    assert "Signed in as pat" in _text(at)
+    token = at.session_state[keys.AUTH_TOKEN]
+    assert session.exec(select(AuthSession)).one().ended_at is None
+    at = _submit(at, "Sign out")
+    assert "Signed in as" not in _text(at)
+    session.expire_all()
+    row = session.exec(select(AuthSession)).one()
+    assert row.ended_at is not None and token
+
+
+def test_unknown_user_and_wrong_password_get_the_same_message(app_settings, session):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    wrong = _sign_in(_app(), "pat", "nope-nope-nope").error[0].value
+    unknown = _sign_in(_app(), "nobody", "nope-nope-nope").error[0].value
+    assert wrong == unknown
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(app_settings, session):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    at = _app()
+    for _ in range(5):
+        at = _sign_in(at, "pat", "wrong-password-x")
+    at = _sign_in(at, "pat")
+    assert "Signed in as" not in _text(at)
+    session.expire_all()
+    user = session.exec(select(User).where(User.username == "pat")).one()
+    assert user.locked_until is not None
+    categories = session.exec(select(AuditEvent.category)).all()
+    assert "account lockout" in categories
+
+
+def test_staff_must_enrol_mfa_then_sign_in_with_a_code(app_settings, session):
+    create_user(session, Role.NURSE, username="nurse")
+    at = _sign_in(_app(), "nurse")
+    assert "Signed in as" not in _text(at)
+    secret = at.session_state[keys.LOGIN_PENDING]["secret"]
+    at.text_input(key="login_enrol_code").input(pyotp.TOTP(secret).now())
+    at = _submit(at, "Turn on two-step sign-in")
+    assert len(at.code[0].value.splitlines()) == mfa.RECOVERY_CODES
+    at = _submit(at, "I have saved my codes")
+    assert "Signed in as nurse" in _text(at)
+
+    # Next time: password, then a code.
+    at = _sign_in(_app(), "nurse")
+    assert "Signed in as" not in _text(at)
+    at.text_input(key="login_mfa_code").input("000000")
+    at = _submit(at, "Verify")
+    assert "not right" in at.error[0].value
+    at.text_input(key="login_mfa_code").input(pyotp.TOTP(secret).now())
+    at = _submit(at, "Verify")
+    assert "Signed in as nurse" in _text(at)
+
+
+def test_idle_session_is_signed_out_on_the_server(app_settings, session):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    at = _sign_in(_app(), "pat")
+    row = session.exec(select(AuthSession)).one()
+    row.last_seen_at = datetime.now(UTC) - timedelta(minutes=16)
+    session.add(row)
+    session.commit()
+    at = at.run()
+    assert "Signed in as" not in _text(at)
+    assert "without activity" in at.info[0].value
+
+
+def test_cookie_from_before_logout_is_refused(app_settings, session, monkeypatch):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    at = _sign_in(_app(), "pat")
+    token = at.session_state[keys.AUTH_TOKEN]
+    cookie = sessions.encode_cookie(token, key=login.cookie_key(), now=datetime.now(UTC))
+    # A fresh browser session presenting the cookie is let in while the session lives ...
+    monkeypatch.setattr(login, "browser_cookie", lambda: cookie)
+    assert "Signed in as pat" in _text(_app())
+    _submit(at, "Sign out")
+    # ... and refused once that session signed out: a replayed copy is worthless.
+    assert "Signed in as" not in _text(_app())
+
+
+def test_activation_code_creates_the_account(app_settings, session, now):
+    staff = create_user(session, Role.FRONT_DESK)
+    patient = create_patient(session)
+    purpose, code = account_codes.issue_code(
+        staff, patient.id, session=session, now=datetime.now(UTC)
+    )
+    assert purpose == "activation"
+    at = _app()
+    at.text_input(key="activate_code").input(code)
+    at.text_input(key="activate_username").input("newpat")
+    at.text_input(key="activate_password").input("short")
+    at.text_input(key="activate_confirm").input("short")
+    at = _submit(at, "Activate or reset")
+    assert "at least 12 characters" in at.error[0].value
+    at.text_input(key="activate_password").input("a long enough sentence")
+    at.text_input(key="activate_confirm").input("a long enough sentence")
+    at = _submit(at, "Activate or reset")
+    assert "Your account is ready" in at.info[0].value
+    at = _sign_in(at, "newpat", "a long enough sentence")
+    assert "Signed in as newpat" in _text(at)

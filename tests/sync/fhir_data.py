@@ -1,0 +1,166 @@
+"""A small synthetic clinic as FHIR R4 JSON: every synced resource type, deterministic ids."""
+
+from collections.abc import Iterator
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CVX = "http://hl7.org/fhir/sid/cvx"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+# Resource types per patient, beyond the Patient itself.
+PER_PATIENT = {
+    "Condition": 1,
+    "MedicationRequest": 1,
+    "AllergyIntolerance": 1,
+    "Immunization": 1,
+    "Encounter": 1,
+    "Observation": 3,
+    "DiagnosticReport": 1,
+    "Appointment": 1,
+    "DocumentReference": 1,
+}
+PRACTITIONERS = 2
+
+
+def concept(system: str, code: str, display: str) -> dict:
+    return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
+
+
+def practitioner(n: int) -> dict:
+    return {
+        "resourceType": "Practitioner",
+        "id": f"dr-{n}",
+        "name": [{"prefix": ["Dr."], "given": [f"Ana{n}"], "family": "Ruiz", "suffix": ["MD"]}],
+    }
+
+
+def patient(n: int) -> dict:
+    return {
+        "resourceType": "Patient",
+        "id": f"pat-{n}",
+        "identifier": [
+            {
+                "type": {"coding": [{"code": "MR"}]},
+                "system": "urn:clinic:mrn",
+                "value": f"MRN{n:05d}",
+            }
+        ],
+        "name": [{"given": [f"Given{n}"], "family": f"Family{n}"}],
+        "gender": "female" if n % 2 else "male",
+        "birthDate": f"19{50 + n % 50:02d}-0{1 + n % 9}-15",
+        "generalPractitioner": [{"reference": f"Practitioner/dr-{n % PRACTITIONERS}"}],
+    }
+
+
+def glucose(n: int, k: int) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": f"obs-{n}-{k}",
+        "status": "final",
+        "category": [{"coding": [{"system": CATEGORY, "code": "laboratory"}]}],
+        "code": concept(LOINC, "2345-7", "Glucose"),
+        "subject": {"reference": f"Patient/pat-{n}"},
+        "effectiveDateTime": f"2026-0{1 + k}-10T09:00:00Z",
+        "valueQuantity": {"value": 90 + n + k, "unit": "mg/dL"},
+        "referenceRange": [{"low": {"value": 70}, "high": {"value": 99}}],
+    }
+
+
+def clinical(n: int) -> Iterator[dict]:
+    subject = {"reference": f"Patient/pat-{n}"}
+    doctor = {"reference": f"Practitioner/dr-{n % PRACTITIONERS}"}
+    yield {
+        "resourceType": "Condition",
+        "id": f"cond-{n}",
+        "clinicalStatus": concept(
+            "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"
+        ),
+        "code": concept(SNOMED, "44054006", "Diabetes mellitus type 2"),
+        "subject": subject,
+        "onsetDateTime": "2020-03-01",
+    }
+    yield {
+        "resourceType": "MedicationRequest",
+        "id": f"med-{n}",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": concept(RXNORM, "860975", "Metformin 500 MG"),
+        "subject": subject,
+        "requester": doctor,
+        "authoredOn": "2026-01-05T10:00:00Z",
+        "dosageInstruction": [{"text": "1 tablet twice daily"}],
+    }
+    yield {
+        "resourceType": "AllergyIntolerance",
+        "id": f"alg-{n}",
+        "patient": subject,
+        "code": concept(RXNORM, "7980", "Penicillin G"),
+        "criticality": "high",
+    }
+    yield {
+        "resourceType": "Immunization",
+        "id": f"imm-{n}",
+        "status": "completed",
+        "vaccineCode": concept(CVX, "140", "Influenza, seasonal"),
+        "patient": subject,
+        "occurrenceDateTime": "2025-10-01T10:00:00Z",
+    }
+    yield {
+        "resourceType": "Encounter",
+        "id": f"enc-{n}",
+        "status": "finished",
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "AMB",
+        },
+        "subject": subject,
+        "participant": [{"individual": doctor}],
+        "period": {"start": "2026-01-05T09:30:00Z", "end": "2026-01-05T10:00:00Z"},
+    }
+    for k in range(PER_PATIENT["Observation"]):
+        yield glucose(n, k)
+    yield {
+        "resourceType": "DiagnosticReport",
+        "id": f"rep-{n}",
+        "status": "final",
+        "code": concept(LOINC, "24323-8", "Metabolic panel"),
+        "subject": subject,
+        "effectiveDateTime": "2026-01-10T09:00:00Z",
+        "result": [{"reference": f"Observation/obs-{n}-0"}],
+    }
+    yield {
+        "resourceType": "Appointment",
+        "id": f"appt-{n}",
+        "status": "booked",
+        "start": "2026-12-01T14:00:00Z",
+        "end": "2026-12-01T14:30:00Z",
+        "participant": [
+            {"actor": subject, "status": "accepted"},
+            {"actor": doctor, "status": "accepted"},
+        ],
+    }
+    yield {
+        "resourceType": "DocumentReference",
+        "id": f"doc-{n}",
+        "status": "current",
+        "type": concept(LOINC, "11506-3", "Progress note"),
+        "subject": subject,
+        "date": "2026-01-05T10:00:00Z",
+        "content": [{"attachment": {"contentType": "text/plain", "title": "Visit note"}}],
+    }
+
+
+def clinic(patients: int) -> list[dict]:
+    """Practitioners, then each patient followed by their record."""
+    resources = [practitioner(n) for n in range(PRACTITIONERS)]
+    for n in range(patients):
+        resources.append(patient(n))
+        resources.extend(clinical(n))
+    return resources
+
+
+def expected_counts(patients: int) -> dict[str, int]:
+    counts = {"Practitioner": PRACTITIONERS, "Patient": patients}
+    counts.update({rtype: per * patients for rtype, per in PER_PATIENT.items()})
+    return counts
