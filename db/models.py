@@ -837,7 +837,7 @@ class VisitRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# --- referrals and no-show risk (issue 7) ---------------------------------------------------
+# --- referrals (issue 7) -------------------------------------------------------------------
 
 
 class ServiceRequest(FhirRow, table=True):
@@ -879,19 +879,3 @@ class ReferralRequest(SQLModel, table=True):
     status: str = Field(default=ReferralRequestStatus.OPEN, max_length=16)
     requested_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class NoShowRisk(SQLModel, table=True):
-    """The latest no-show risk of an upcoming booking, with the reasons shown to staff.
-
-    ``extra_reminder_at`` is set in the same transaction as the extra reminder, so a high-risk
-    visit gets one extra reminder however often the scoring job runs.
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    booking_id: int = Field(foreign_key="booking.id", unique=True)
-    score: float
-    high_risk: bool = False
-    reasons: str = Field(default="", max_length=500)
-    scored_at: datetime = Field(default_factory=utcnow)
-    extra_reminder_at: datetime | None = None
