@@ -35,7 +35,13 @@ from ehr_sync.tables import Row
 
 BATCH_SIZE = 1000
 _WRITE_RANK = {resource_type: rank for rank, resource_type in enumerate(MAPPINGS)}
-_REFERENCE_COLUMNS = ("patient_id", "practitioner_id", "prescriber_id", "primary_practitioner_id")
+_REFERENCE_COLUMNS = (
+    "patient_id",
+    "practitioner_id",
+    "prescriber_id",
+    "primary_practitioner_id",
+    "requester_id",
+)
 
 T = TypeVar("T")
 

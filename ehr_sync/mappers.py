@@ -390,6 +390,33 @@ def map_document_reference(document: Any) -> list[Row]:
     ]
 
 
+# --- referrals ------------------------------------------------------------------------------
+
+
+def map_service_request(request: Any) -> list[Row]:
+    """A referral: what for (code), to which specialty (performerType) and whom, and when."""
+    system, code, display = concept_columns(request.code, (SNOMED,))
+    performer = first(request.performer or [])
+    occurrence = _period_start(request.occurrenceDateTime, request.occurrencePeriod)
+    return [
+        {
+            **meta_columns(request),
+            "patient_id": _patient_ref(request.subject),
+            "status": request.status,
+            "intent": request.intent,
+            "code_system": system,
+            "code": code,
+            "display": display,
+            "specialty": concept_label(request.performerType) or "",
+            "performer_name": (performer.display or "") if performer else "",
+            "reason": join_labels(request.reasonCode),
+            "authored_on": as_utc(request.authoredOn),
+            "occurrence": as_utc(occurrence),
+            "requester_id": _practitioner_ref([request.requester]),
+        }
+    ]
+
+
 def _period_start(moment: Any, period: Any) -> Any:
     return moment if moment is not None else (period.start if period else None)
 
@@ -417,6 +444,7 @@ MAPPINGS: dict[str, ResourceMapping] = {
     "DiagnosticReport": ResourceMapping(models.DiagnosticReport, map_diagnostic_report),
     "Appointment": ResourceMapping(models.Appointment, map_appointment),
     "DocumentReference": ResourceMapping(models.Document, map_document_reference),
+    "ServiceRequest": ResourceMapping(models.ServiceRequest, map_service_request),
 }
 
 
