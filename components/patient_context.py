@@ -31,6 +31,10 @@ def _patient_label(patient: Patient, user: User) -> str:
     )
 
 
+def _remember_choice() -> None:
+    st.session_state[keys.VIEWING_PATIENT_CHOICE] = st.session_state[keys.VIEWING_PATIENT_ID]
+
+
 def _chosen_patient(user: User) -> int | None:
     with session_scope() as session:
         patients = viewable_patients(user, session=session)
@@ -38,20 +42,22 @@ def _chosen_patient(user: User) -> int | None:
         st.info("Your account is not linked to a patient record yet. Please contact the clinic.")
         return None
     labels = {p.id: _patient_label(p, user) for p in patients}
-    if len(patients) == 1:
-        st.session_state[keys.VIEWING_PATIENT_ID] = patients[0].id
-    else:
-        # A record the account can no longer see (revoked grant) falls back to the first one.
-        if st.session_state.get(keys.VIEWING_PATIENT_ID) not in labels:
-            st.session_state[keys.VIEWING_PATIENT_ID] = patients[0].id
+    state = st.session_state
+    chosen = state.get(keys.VIEWING_PATIENT_CHOICE, state.get(keys.VIEWING_PATIENT_ID))
+    # A record the account can no longer see (revoked grant) falls back to the first one.
+    if chosen not in labels:
+        chosen = patients[0].id
+    state[keys.VIEWING_PATIENT_CHOICE] = chosen
+    state[keys.VIEWING_PATIENT_ID] = chosen
+    if len(patients) > 1:
         st.sidebar.selectbox(
             "Viewing the record of",
             options=list(labels),
             format_func=labels.__getitem__,
             key=keys.VIEWING_PATIENT_ID,
-            persist_state="session",
+            on_change=_remember_choice,
         )
-    patient_id = st.session_state[keys.VIEWING_PATIENT_ID]
+    patient_id = chosen
     if patient_id != user.patient_id:
         # Say plainly whose record this is: a caregiver must never mistake it for their own.
         st.caption("You are viewing the record of")

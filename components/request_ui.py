@@ -30,7 +30,8 @@ def acting_patient(user: User) -> Patient:
     if not patients:
         st.info("No patient record is linked to this account yet. Please contact the clinic.")
         st.stop()
-    wanted = st.session_state.get(keys.VIEWING_PATIENT_ID)
+    state = st.session_state
+    wanted = state.get(keys.VIEWING_PATIENT_CHOICE, state.get(keys.VIEWING_PATIENT_ID))
     chosen = next((p for p in patients if p.id == wanted), patients[0])
     if len(patients) > 1:
         st.caption(f"Acting for {chosen.display_name}")

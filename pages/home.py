@@ -10,6 +10,7 @@ from components.home_sections import (
     render_new_results,
     render_upcoming_visits,
 )
+from components.notifications_panel import notifications_panel
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
@@ -33,6 +34,7 @@ if patient_id is None:
 with errors_as_messages(), session_scope() as session:
     overview = home_overview(user, patient_id, session=session, now=now)
 
+notifications_panel(user, patient_id)
 render_upcoming_visits(overview)
 render_new_results(overview)
 render_active_medications(overview)

@@ -1,0 +1,59 @@
+"""Home shows what changed for the patient: unread updates and messages, latest first."""
+
+from sqlmodel import select
+
+from db.models import TriageItem
+from portal.services import messages
+from tests.pages.conftest import click, run_ok, texts
+from tests.requests.helpers import make_clinic
+
+
+def _reply_to_alice(clinic, session, now) -> None:
+    messages.start_thread(
+        clinic.alice_user,
+        clinic.alice.id,
+        recipient="care_team",
+        subject="Knee",
+        body="Hurts",
+        session=session,
+        now=now,
+    )
+    item = session.exec(select(TriageItem)).one()
+    messages.staff_reply(clinic.nurse, item.id, item.version, body="Rest", session=session, now=now)
+
+
+def _unread(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_home_shows_unread_updates_until_the_patient_reads_them(open_page, session, now):
+    clinic = make_clinic(session)
+    _reply_to_alice(clinic, session, now)
+    at = open_page(clinic.alice_user.username, "pages/home.py")
+    assert _unread(at) == {"Unread updates": "1", "Unread messages": "1"}
+    assert any(t.startswith("● New reply from the care team: Knee") for t in texts(at))
+
+    at.switch_page("pages/notifications.py")
+    run_ok(at)
+    click(at, "Mark all as read")
+    at.switch_page("pages/home.py")
+    run_ok(at)
+    assert _unread(at)["Unread updates"] == "0"
+    assert not any(t.startswith("●") for t in texts(at))
+
+
+def test_home_with_nothing_new_says_so(open_page, session):
+    clinic = make_clinic(session)
+    at = open_page(clinic.bob_user.username, "pages/home.py")
+    assert _unread(at) == {"Unread updates": "0", "Unread messages": "0"}
+    assert "Nothing new." in texts(at)
+
+
+def test_home_updates_follow_the_record_a_proxy_is_viewing(open_page, session, now):
+    clinic = make_clinic(session)
+    _reply_to_alice(clinic, session, now)
+    # The proxy sees Alice's updates (their only granted record), never Bob's or their own.
+    at = open_page(clinic.proxy.username, "pages/home.py")
+    assert _unread(at)["Unread updates"] == "1"
+    bob = open_page(clinic.bob_user.username, "pages/home.py")
+    assert _unread(bob)["Unread updates"] == "0"
