@@ -1,0 +1,1 @@
+"""Benchmark scripts (see docs/PERFORMANCE.md). Never part of the timed test suite."""
