@@ -255,7 +255,7 @@ def add_activity(engine: Engine, *, now: datetime, seed: int) -> None:
                     created_at=now - timedelta(days=rng.randint(30, 900)),
                     failed_login_count=0,
                 )
-            _threads(new, rng, now, patient_id, account, staff_ids)
+            _threads(new, rng, now, patient_id, account, staff_ids, showcase=number == 1)
             if patient_id in meds and rng.random() < 0.3:
                 _refill(new, rng, now, patient_id, meds[patient_id], account, staff_ids)
             if rng.random() < 0.05:
@@ -344,9 +344,13 @@ def _triage(new, rng, now, *, kind, ref_id, patient_id, summary, created, staff_
     )
 
 
-def _threads(new, rng, now, patient_id, account, staff_ids) -> None:
-    for _ in range(rng.choice((0, 0, 1, 1, 2, 3, 4))):
+def _threads(new, rng, now, patient_id, account, staff_ids, *, showcase: bool) -> None:
+    count = rng.choice((0, 0, 1, 1, 2, 3, 4))
+    for index in range(max(count, 2) if showcase else count):
         created = now - timedelta(hours=rng.randint(1, 24 * 700))
+        if showcase and index == 0:
+            # Even the smallest clinic has an open request in the inbox and a recent thread.
+            created = now - timedelta(hours=3)
         subject = rng.choice(SUBJECTS)
         thread_id = new.add(
             MessageThread,

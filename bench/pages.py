@@ -1,0 +1,250 @@
+"""Server-side time and SQL statements per key page, by running the real app with AppTest.
+
+    python -m bench.pages --db empty=sqlite:///var/bench/clinic-3.db \\
+                          --db 10k=sqlite:///var/bench/clinic-10000.db --runs 40
+
+Each scenario signs in one role (the login gate is replaced by one that trusts the username in
+session state, as the page tests do), opens its page, does what the scenario says (pick a test
+for its trend, search a name), warms up, then times ``--runs`` reruns of the whole script
+(app.py router plus the page: what the server does on every click). The SQL statements of each
+timed run are counted with a ``before_cursor_execute`` listener and must be the same on every
+database of the comparison. The first ``--db`` is the baseline of the ratios.
+"""
+
+import argparse
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+import components.login
+from bench.common import BENCH_DIR, StatementCounter, backend, machine_note, summary_ms
+from components import session_keys as keys
+from db.engine import get_engine, session_scope
+from db.models import Observation, Patient, User
+from portal.config import PROJECT_ROOT, get_settings
+from portal.services.users import get_active_user
+
+A1C = "4548-4"  # LOINC hemoglobin A1c: the showcase patient's trend
+DASHBOARD_PAGE = "pages/dashboard.py"
+
+
+@dataclass
+class Scenario:
+    name: str
+    username: str
+    page: str
+    prepare: Callable[[AppTest, "Context"], None] | None = None
+    state: Callable[["Context"], dict] = lambda _ctx: {}
+
+
+@dataclass
+class Context:
+    """Ids looked up in each database (they differ between databases)."""
+
+    showcase_id: int
+    showcase_family: str
+    largest_record_id: int
+    largest_record_observations: int
+    showcase_observations: int
+
+
+@dataclass
+class Result:
+    scenario: str
+    database: str
+    median_ms: float
+    p95_ms: float
+    statements: list[int] = field(default_factory=list)
+    error: str | None = None
+
+
+def _select_a1c(at: AppTest, ctx: Context) -> None:
+    key = f"{keys.RESULTS_SELECTED_CODE}:laboratory:{ctx.showcase_id}"
+    at.selectbox(key=key).set_value(A1C)
+    at.run()
+
+
+def _search_family(at: AppTest, ctx: Context) -> None:
+    [box for box in at.text_input if box.label == "Name"][0].set_value(ctx.showcase_family)
+    [b for b in at.button if b.label == "Search"][0].click()
+    at.run()
+
+
+SCENARIOS = [
+    Scenario("patient: home", "patient", "pages/home.py"),
+    Scenario("patient: results + A1c trend", "patient", "pages/results.py", _select_a1c),
+    Scenario("patient: messages", "patient", "pages/messages.py"),
+    Scenario("nurse: triage inbox", "nurse", "pages/triage_inbox.py"),
+    Scenario("front desk: patient lookup", "frontdesk", "pages/patient_lookup.py", _search_family),
+    Scenario(
+        "clinician: results, largest record",
+        "drpatel",
+        "pages/results.py",
+        state=lambda ctx: {keys.STAFF_OPEN_PATIENT_ID: ctx.largest_record_id},
+    ),
+    Scenario(
+        "clinician: health summary, largest record",
+        "drpatel",
+        "pages/health_summary.py",
+        state=lambda ctx: {keys.STAFF_OPEN_PATIENT_ID: ctx.largest_record_id},
+    ),
+    Scenario("admin: dashboard", "admin", DASHBOARD_PAGE),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    # AppTest runs outside a server; Streamlit warns about that on every run.
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__)
+    parser.add_argument("--db", action="append", required=True, help="label=DATABASE_URL")
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--only", default=None, help="run scenarios whose name contains this")
+    parser.add_argument("--json", default=None, help="write results here")
+    args = parser.parse_args(argv)
+    print(f"Pages benchmark ({machine_note()}), {args.runs} timed runs per page")
+    databases = [tuple(item.split("=", 1)) for item in args.db]
+    scenarios = [s for s in SCENARIOS if not args.only or args.only in s.name]
+    results = run(databases, scenarios, runs=args.runs, warmup=args.warmup)
+    print_table(results, [label for label, _ in databases])
+    out = args.json or str(BENCH_DIR / "pages.json")
+    with open(out, "w") as handle:
+        json.dump([asdict(r) for r in results], handle, indent=1)
+    print(f"(raw figures in {out})")
+
+
+def run(
+    databases: list[tuple[str, str]], scenarios: list[Scenario], *, runs: int, warmup: int
+) -> list[Result]:
+    _patch_login()
+    results = []
+    for label, url in databases:
+        _use_database(url)
+        ctx = _context()
+        print(
+            f"[{label}] {backend(url)}: showcase patient {ctx.showcase_observations} results; "
+            f"largest record {ctx.largest_record_observations} results",
+            flush=True,
+        )
+        for scenario in scenarios:
+            result = measure(scenario, ctx, runs=runs, warmup=warmup)
+            result.database = label
+            results.append(result)
+            line = result.error or (
+                f"median {result.median_ms:6.1f} ms  p95 {result.p95_ms:6.1f} ms  "
+                f"statements {sorted(set(result.statements))}"
+            )
+            print(f"  {scenario.name:<44} {line}", flush=True)
+    return results
+
+
+def measure(scenario: Scenario, ctx: Context, *, runs: int, warmup: int) -> Result:
+    if not (PROJECT_ROOT / scenario.page).exists():
+        return Result(scenario.name, "", 0, 0, error=f"{scenario.page} does not exist (yet)")
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    at.session_state[keys.AUTH_STATUS] = True
+    at.session_state[keys.AUTH_USERNAME] = scenario.username
+    for key, value in scenario.state(ctx).items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(scenario.page)
+    at.run()
+    if scenario.prepare:
+        scenario.prepare(at, ctx)
+    for _ in range(warmup):
+        at.run()
+    if at.exception:
+        return Result(scenario.name, "", 0, 0, error=f"page failed: {at.exception[0].message}")
+    times, statements = [], []
+    with StatementCounter(get_engine()) as counter:
+        for _ in range(runs):
+            counter.count = 0
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+            statements.append(counter.count)
+    if at.exception:
+        return Result(scenario.name, "", 0, 0, error=f"page failed: {at.exception[0].message}")
+    median, p95 = summary_ms(times)
+    return Result(scenario.name, "", median, p95, statements)
+
+
+def print_table(results: list[Result], labels: list[str]) -> None:
+    base = labels[0]
+    by_key = {(r.scenario, r.database): r for r in results}
+    names = list(dict.fromkeys(r.scenario for r in results))
+    header = ["page"] + [f"{label} median/p95 ms (SQL)" for label in labels]
+    header += [f"{label}/{base}" for label in labels[1:]]
+    print("\n| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name in names:
+        cells = [name]
+        for label in labels:
+            r = by_key.get((name, label))
+            if r is None or r.error:
+                cells.append(r.error if r else "-")
+            else:
+                sql = "/".join(str(n) for n in sorted(set(r.statements)))
+                cells.append(f"{r.median_ms:.0f} / {r.p95_ms:.0f} ({sql})")
+        first = by_key.get((name, base))
+        for label in labels[1:]:
+            r = by_key.get((name, label))
+            ok = r and first and not r.error and not first.error and first.median_ms
+            cells.append(f"{r.median_ms / first.median_ms:.2f}x" if ok else "-")
+        print("| " + " | ".join(cells) + " |")
+
+
+# --- set-up -------------------------------------------------------------------------------
+
+
+def _patch_login() -> None:
+    """Trust the username in session state (tests/pages/conftest.py does the same)."""
+    os.environ.setdefault("COOKIE_KEY", "bench-cookie-key-bench-cookie-key-01")
+    os.environ["LOGIN_SLEEP_SECONDS"] = "0"
+
+    def signed_in_user():
+        import streamlit as st
+
+        with session_scope() as session:
+            return get_active_user(st.session_state.get(keys.AUTH_USERNAME), session=session)
+
+    components.login.require_login = signed_in_user
+    components.login.logout_button = lambda user: None
+
+
+def _use_database(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+
+
+def _context() -> Context:
+    with session_scope() as session:
+        showcase = session.exec(
+            select(Patient)
+            .join(User, User.patient_id == Patient.id)
+            .where(User.username == "patient")
+        ).one()[0]
+        counts = (
+            select(Observation.patient_id, func.count().label("n"))
+            .group_by(Observation.patient_id)
+            .subquery()
+        )
+        largest, n_largest = session.exec(
+            select(counts.c.patient_id, counts.c.n).order_by(counts.c.n.desc()).limit(1)
+        ).one()
+        n_showcase = session.exec(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.patient_id == showcase.id)
+        ).one()
+    return Context(showcase.id, showcase.family_name, largest, n_largest, n_showcase)
+
+
+if __name__ == "__main__":
+    main()
