@@ -1,21 +1,34 @@
 """The login gate: password, lockout, MFA, account activation, server-side sessions.
 
-streamlit-authenticator's own login() cannot check a database lockout before the password, ask
-for a second factor, or revoke a cookie, and its JWT cookie ({username, exp_date}) stays valid after
-logout. So the form is drawn here and every decision is made by the services in portal/services
-(login, mfa, sessions, account_codes). The browser cookie carries only a signed random session
-token; the database says whether that session is still alive (idle time-out, absolute lifetime,
-logout, password change). The role and the patient link always come from the database.
+The password step is streamlit-authenticator's ``Authenticate.login`` form, with its credentials
+read from the users table one account at a time (``_AccountOnDemand``). Everything around it is
+ours, because the package cannot do it: its JWT cookie ({username, exp_date}) is readable by page
+scripts and stays valid after logout, and it knows no database lockout, second factor or
+revocation. So the package only compares the password with the stored bcrypt hash; the decisions
+are made by the services in portal/services (login, mfa, sessions, account_codes):
+
+- the package never writes its cookie (``cookie_expiry_days=0``: its ``set_cookie`` does nothing)
+  and could not read one (a throw-away signing key each run, under a name we never set);
+- a locked or disabled account is left out of the credentials, so its password is not checked;
+- its ``authentication_status`` only tells us how the password check went: a failure is counted
+  by ``login.password_failed`` (lockout), a success goes on to MFA and ``sessions.start``.
+
+The browser cookie carries only a signed random session token; the database says whether that
+session is still alive (idle time-out, absolute lifetime, logout, password change). The role and
+the patient link always come from the database.
 """
 
 import contextlib
 import io
+import secrets
 import time
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 
 import extra_streamlit_components as stx
 import segno
 import streamlit as st
+import streamlit_authenticator as stauth
 
 from components import session_keys as keys
 from db.engine import session_scope
@@ -24,9 +37,21 @@ from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import account_codes, mfa, sessions
 from portal.services import login as login_service
+from portal.services import users as users_service
 
 # A half-finished sign-in (password accepted, code not yet entered) is forgotten after this.
 PENDING_LIFETIME = timedelta(minutes=5)
+
+# Browser tests find the form by these labels; the key keeps it apart from the activation form.
+SIGN_IN_FIELDS = {
+    "Form name": "Sign in",
+    "Username": "Username",
+    "Password": "Password",
+    "Login": "Sign in",
+}
+SIGN_IN_FORM_KEY = "portal_sign_in"
+# Session-state keys streamlit-authenticator writes besides authentication_status and username.
+_PACKAGE_KEYS = ("name", "email", "roles")
 
 
 def _now() -> datetime:
@@ -106,37 +131,128 @@ def _sync_cookie(now: datetime) -> None:
             manager.delete(settings.cookie_name, key="portal_cookie_delete")
 
 
+def _keep_session(token: str, now: datetime) -> None:
+    st.session_state[keys.AUTH_TOKEN] = token
+    st.session_state[keys.COOKIE_TO_SET] = sessions.encode_cookie(token, key=cookie_key(), now=now)
+
+
 def _finish(user: User, *, db, now: datetime, method: str) -> None:
     token = sessions.start(user, session=db, now=now, method=method)
     st.session_state.pop(keys.LOGIN_PENDING, None)
-    st.session_state[keys.AUTH_TOKEN] = token
-    st.session_state[keys.COOKIE_TO_SET] = sessions.encode_cookie(token, key=cookie_key(), now=now)
+    _keep_session(token, now)
     st.session_state[keys.AUTH_STATUS] = True
     st.session_state[keys.AUTH_USERNAME] = user.username
 
 
-# --- callbacks: run before the script, so the page drawn next already reflects the result ------
+class _AccountOnDemand(Mapping):
+    """streamlit-authenticator's ``credentials["usernames"]``, read from the users table on demand.
+
+    The package looks up only the name typed into the form, so only that row (and its hash) is
+    read. Locked and disabled accounts are left out: the package then refuses them without
+    checking the password. ``tried`` is the last name looked up, to count a failure against it.
+    """
+
+    def __init__(self, now: datetime):
+        self._now = now
+        self._entries: dict[str, dict | None] = {}
+        self.tried: str | None = None
+
+    def __getitem__(self, username: str) -> dict:
+        name = login_service.normalize_username(username)
+        self.tried = name
+        if name not in self._entries:
+            with session_scope() as db:
+                self._entries[name] = login_service.credentials_entry(
+                    name, session=db, now=self._now
+                )
+        entry = self._entries[name]
+        if entry is None:
+            raise KeyError(username)
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, entry in self._entries.items() if entry is not None)
+
+    def __len__(self) -> int:
+        return sum(entry is not None for entry in self._entries.values())
 
 
-def _on_sign_in() -> None:
-    username = st.session_state.get("login_username", "")
-    password = st.session_state.get("login_password", "")
-    st.session_state["login_password"] = ""
+def _authenticator(accounts: _AccountOnDemand) -> stauth.Authenticate:
+    credentials: dict = {"usernames": {}}
+    authenticator = stauth.Authenticate(
+        credentials,
+        cookie_name=f"{get_settings().cookie_name}_unused",
+        # Nothing is ever signed with it: cookie_expiry_days=0 makes set_cookie() write nothing,
+        # and a fresh key per run means no cookie under that name could ever verify.
+        cookie_key=secrets.token_urlsafe(32),
+        cookie_expiry_days=0,
+        auto_hash=False,  # the table holds bcrypt hashes only
+        login_sleep_time=0,  # we pause on a submitted attempt instead (LOGIN_SLEEP_SECONDS)
+    )
+    # The package keeps this very dict and reads credentials["usernames"] when the form is sent.
+    credentials["usernames"] = accounts
+    return authenticator
+
+
+def _password_step(now: datetime) -> None:
+    """streamlit-authenticator's login form; its verdict goes to our lockout, MFA and sessions."""
+    accounts = _AccountOnDemand(now)
+    accepted: list[str] = []
+    # Only this run's verdict counts: a stale True or False must never carry over.
+    st.session_state[keys.AUTH_STATUS] = None
+    _authenticator(accounts).login(
+        location="main",
+        fields=SIGN_IN_FIELDS,
+        key=SIGN_IN_FORM_KEY,
+        clear_on_submit=True,
+        callback=lambda info: accepted.append(info["username"]),
+    )
+    verdict = st.session_state.get(keys.AUTH_STATUS)
+    if verdict is None:
+        return  # nothing sent (or no username typed)
+    # The package's "signed in" is only a matched password; our session decides who is signed in.
+    st.session_state[keys.AUTH_STATUS] = None
+    for key in (keys.AUTH_USERNAME, *_PACKAGE_KEYS):
+        st.session_state.pop(key, None)
     time.sleep(get_settings().login_sleep_seconds)  # slows scripted guessing
-    now = _now()
+    _after_password(accepted[0] if verdict and accepted else None, accounts.tried, now=now)
+    st.rerun()
+
+
+def _after_password(accepted: str | None, tried: str | None, *, now: datetime) -> None:
     with session_scope() as db:
         try:
-            accepted = login_service.check_password(username, password, session=db, now=now)
+            if accepted is None:
+                login_service.password_failed(tried, None, session=db, now=now)
+            result = login_service.password_passed(accepted, session=db, now=now)
         except login_service.LoginFailed as failed:
             st.session_state[keys.LOGIN_ERROR] = failed.user_message
             return
-        if accepted.next_step == "done":
-            _finish(accepted.user, db=db, now=now, method="password")
+        if result.next_step == "done":
+            _finish(result.user, db=db, now=now, method="password")
             return
-        pending = {"user_id": accepted.user.id, "step": accepted.next_step, "since": now}
-        if accepted.next_step == "enrol":
+        pending = {"user_id": result.user.id, "step": result.next_step, "since": now}
+        if result.next_step == "enrol":
             pending["secret"] = mfa.new_secret()
         st.session_state[keys.LOGIN_PENDING] = pending
+
+
+def change_password(user: User, *, current: str, new: str, confirm: str) -> None:
+    """Change the signed-in user's password: this browser gets a fresh session, all others end.
+
+    Raises a PortalError with a plain message (wrong current password, policy, paused account).
+    """
+    now = _now()
+    with session_scope() as db:
+        account = db.get(User, user.id)
+        users_service.change_password(
+            account, current=current, new=new, confirm=confirm, session=db, now=now
+        )
+        token = sessions.renew(st.session_state.get(keys.AUTH_TOKEN), account, session=db, now=now)
+    _keep_session(token, now)
+
+
+# --- callbacks: run before the script, so the page drawn next already reflects the result ------
 
 
 def _pending_user(db, now: datetime) -> User | None:
@@ -234,14 +350,6 @@ def show_recovery_codes(codes: list[str]) -> None:
     st.code("\n".join(codes), language=None)
 
 
-def _password_form() -> None:
-    with st.form("sign_in_form"):
-        st.subheader("Sign in")
-        st.text_input("Username", key="login_username", autocomplete="username")
-        st.text_input("Password", type="password", key="login_password")
-        st.form_submit_button("Sign in", on_click=_on_sign_in, type="primary")
-
-
 def _code_form() -> None:
     with st.form("activate_form"):
         st.subheader("Activate my account")
@@ -307,7 +415,7 @@ def _login_screen(now: datetime) -> None:
     else:
         sign_in, activate = st.tabs(["Sign in", "Activate my account or reset my password"])
         with sign_in:
-            _password_form()
+            _password_step(now)
         with activate:
             _code_form()
 

@@ -25,6 +25,10 @@ def password_problems(
         problems.append(f"Use at least {min_length} characters (a short sentence works well).")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         problems.append(f"Use at most {MAX_PASSWORD_BYTES} bytes.")
+    if password != password.strip():
+        # streamlit-authenticator strips what is typed at sign-in, so such a password could not
+        # be used to sign in.
+        problems.append("Do not start or end the password with a space.")
     if password and len(set(password)) < 4:
         problems.append("Use more different characters.")
     if password.lower() in _COMMON:

@@ -80,16 +80,46 @@ def register_failure(user: User, *, session: Session, now: datetime, what: str) 
     session.add(user)
 
 
+def normalize_username(username: str | None) -> str:
+    """Usernames are stored lower case; streamlit-authenticator lowercases what is typed too."""
+    return (username or "").strip().lower()
+
+
 def _locked_user(username: str, *, session: Session) -> User | None:
     # FOR UPDATE: two wrong passwords at once on PostgreSQL must both count.
     return session.exec(select(User).where(User.username == username).with_for_update()).first()
 
 
-def check_password(username: str, password: str, *, session: Session, now: datetime):
-    """Check name and password; return ``PasswordAccepted`` or raise ``LoginFailed`` (audited)."""
-    user = _locked_user((username or "").strip(), session=session) if username else None
-    if user is None or not user.active:
+def credentials_entry(username: str | None, *, session: Session, now: datetime) -> dict | None:
+    """The one account being tried, as a streamlit-authenticator credentials entry.
+
+    None for an unknown, disabled or locked account, so its password is never even checked: the
+    lockout comes before the password. Only this row's hash is read, never the whole table.
+    """
+    name = normalize_username(username)
+    user = session.exec(select(User).where(User.username == name)).first() if name else None
+    if user is None or not user.active or is_locked(user, now):
+        return None
+    return {
+        "name": user.display_name or user.username,
+        "email": user.email or "",
+        "password": user.password_hash,
+        "roles": [str(user.role)],
+    }
+
+
+def password_failed(username: str | None, password: str | None, *, session: Session, now: datetime):
+    """Record a refused password (audit, failure count, lockout) and raise ``LoginFailed``.
+
+    ``password`` (may be None) is only hashed against a dummy, so an unknown or locked name takes as
+    long as a wrong password.
+    """
+    name = normalize_username(username)
+    user = _locked_user(name, session=session) if name else None
+    if user is None or not user.active or is_locked(user, now):
+        # The package checked no hash for these; spend the same time so they cannot be told apart.
         verify_password(password or "", _dummy_hash())
+    if user is None or not user.active:
         # The typed name is not stored: people type passwords into the name field by mistake.
         audit.record(
             session=session,
@@ -100,9 +130,7 @@ def check_password(username: str, password: str, *, session: Session, now: datet
             detail="unknown or disabled account",
             now=now,
         )
-        session.commit()
-        raise LoginFailed()
-    if is_locked(user, now):
+    elif is_locked(user, now):
         audit.record(
             session=session,
             actor=user,
@@ -112,14 +140,35 @@ def check_password(username: str, password: str, *, session: Session, now: datet
             detail="account locked",
             now=now,
         )
-        session.commit()
-        raise LoginFailed()
-    if not verify_password(password or "", user.password_hash):
+    else:
         register_failure(user, session=session, now=now, what="wrong password")
-        session.commit()
+    session.commit()
+    raise LoginFailed()
+
+
+def password_passed(username: str | None, *, session: Session, now: datetime) -> PasswordAccepted:
+    """After the password matched: clear the failure count and say which step comes next.
+
+    Checks again that the account is active and not locked (it may have changed meanwhile).
+    """
+    user = _locked_user(normalize_username(username), session=session)
+    if user is None or not user.active or is_locked(user, now):
+        session.rollback()
         raise LoginFailed()
     user.failed_login_count = 0
     user.locked_until = None
     session.add(user)
     session.commit()
     return PasswordAccepted(user=user, next_step=mfa_step_for(user))
+
+
+def check_password(username: str, password: str, *, session: Session, now: datetime):
+    """Check name and password; return ``PasswordAccepted`` or raise ``LoginFailed`` (audited).
+
+    The sign-in form lets streamlit-authenticator compare the hash from ``credentials_entry``;
+    this is the same decision in one call, for scripts and tests.
+    """
+    entry = credentials_entry(username, session=session, now=now)
+    if entry is None or not verify_password(password or "", entry["password"]):
+        password_failed(username, password, session=session, now=now)
+    return password_passed(username, session=session, now=now)

@@ -147,6 +147,16 @@ def sign_out(token: str | None, *, session: Session, now: datetime) -> None:
     _end(row, user, session=session, now=now, reason="signed_out")
 
 
+def renew(token: str | None, user: User, *, session: Session, now: datetime) -> str:
+    """End this browser's session and start a fresh one (after a password change revoked all)."""
+    row = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == _hash(token or ""))
+    ).first()
+    if row is not None and row.ended_at is None:
+        _end(row, user, session=session, now=now, reason="revoked")
+    return start(user, session=session, now=now, method="new session after password change")
+
+
 def revoke_all(user: User, *, session: Session, now: datetime, reason: str) -> None:
     """Refuse every session the user started before now (password change, role change, reset)."""
     user.sessions_valid_after = now

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import extra_streamlit_components as stx
+import jwt
 import pyotp
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
@@ -11,6 +13,7 @@ from components import login
 from components import session_keys as keys
 from db.models import AuditEvent, AuthSession, Role, User
 from portal.services import account_codes, mfa, sessions
+from portal.services import login as login_service
 from tests.factories import TEST_PASSWORD, create_patient, create_user
 
 GATE = str(Path(__file__).with_name("gate_app.py"))
@@ -20,9 +23,15 @@ def _app() -> AppTest:
     return AppTest.from_file(GATE, default_timeout=30).run()
 
 
+def _field(at: AppTest, label: str):
+    """streamlit-authenticator's inputs have no keys; the labels are ours (SIGN_IN_FIELDS)."""
+    [field] = [t for t in at.text_input if t.label == label]
+    return field
+
+
 def _sign_in(at: AppTest, username: str, password: str = TEST_PASSWORD) -> AppTest:
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(password)
+    _field(at, "Username").input(username)
+    _field(at, "Password").input(password)
     return _submit(at, "Sign in")
 
 
@@ -137,3 +146,108 @@ def test_activation_code_creates_the_account(app_settings, session, now):
     assert "Your account is ready" in at.info[0].value
     at = _sign_in(at, "newpat", "a long enough sentence")
     assert "Signed in as newpat" in _text(at)
+
+
+def test_sign_in_form_is_streamlit_authenticators_and_reads_only_the_typed_account(
+    app_settings, session, monkeypatch
+):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    create_user(session, Role.PATIENT, create_patient(session), username="other")
+    looked_up = []
+    real_entry = login_service.credentials_entry
+
+    def spy(username, **kwargs):
+        looked_up.append(username)
+        return real_entry(username, **kwargs)
+
+    monkeypatch.setattr(login_service, "credentials_entry", spy)
+    at = _app()
+    # The form is the package's (its form key), with our labels; drawing it reads no account.
+    assert login.SIGN_IN_FORM_KEY in [f.proto.form.form_id for f in at.get("form")]
+    assert looked_up == []
+    at = _sign_in(at, " Pat ")  # the package trims and lowercases the name
+    assert "Signed in as pat" in _text(at)
+    assert looked_up == ["pat"]
+
+
+def test_failures_are_counted_in_the_database(app_settings, session):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    at = _app()
+    for _ in range(2):
+        at = _sign_in(at, "pat", "wrong-password-x")
+        assert at.error[0].value == login_service.LoginFailed.user_message
+    session.expire_all()
+    user = session.exec(select(User).where(User.username == "pat")).one()
+    assert user.failed_login_count == 2
+    # A right password resets the count.
+    _sign_in(at, "pat")
+    session.expire_all()
+    assert session.get(User, user.id).failed_login_count == 0
+
+
+def test_locked_or_disabled_account_is_refused_before_the_password(app_settings, session):
+    locked = create_user(
+        session,
+        Role.PATIENT,
+        create_patient(session),
+        username="locked",
+        locked_until=datetime.now(UTC) + timedelta(minutes=10),
+    )
+    create_user(session, Role.PATIENT, create_patient(session), username="gone", active=False)
+    for name in ("locked", "gone"):
+        at = _sign_in(_app(), name)  # the right password
+        assert "Signed in as" not in _text(at)
+        assert at.error[0].value == login_service.LoginFailed.user_message
+    assert session.exec(select(AuthSession)).all() == []
+    details = session.exec(select(AuditEvent.detail).where(AuditEvent.user_id == locked.id)).all()
+    assert "account locked" in details
+
+
+def test_no_streamlit_authenticator_cookie_only_our_session_cookie(
+    app_settings, session, monkeypatch
+):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    written = []
+    real_set = stx.CookieManager.set
+
+    def spy(self, cookie, val, *args, **kwargs):
+        written.append((cookie, val))
+        return real_set(self, cookie, val, *args, **kwargs)
+
+    monkeypatch.setattr(stx.CookieManager, "set", spy)
+    at = _sign_in(_app(), "pat")
+    assert "Signed in as pat" in _text(at)
+    [(name, value)] = written
+    assert name == app_settings.cookie_name
+    # A signed random session id, not the package's {username, exp_date} JWT.
+    claims = jwt.decode(value, login.cookie_key(), algorithms=["HS256"])
+    assert set(claims) == {"sid", "iat", "exp"}
+    assert claims["sid"] == at.session_state[keys.AUTH_TOKEN]
+
+
+def test_the_packages_signed_in_flag_alone_does_not_sign_in(app_settings, session):
+    create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    at = AppTest.from_file(GATE, default_timeout=30)
+    at.session_state[keys.AUTH_STATUS] = True
+    at.session_state[keys.AUTH_USERNAME] = "pat"
+    at.run()
+    assert "Signed in as" not in _text(at)
+    assert [b.label for b in at.button if b.label == "Sign in"]
+
+
+def test_mfa_user_gets_no_session_until_the_code(app_settings, session):
+    user = create_user(session, Role.PATIENT, create_patient(session), username="pat")
+    secret = mfa.new_secret()
+    user.mfa_secret = secret
+    user.mfa_enabled_at = datetime.now(UTC)
+    session.add(user)
+    session.commit()
+    at = _sign_in(_app(), "pat")
+    assert "Signed in as" not in _text(at)
+    assert [t for t in at.text_input if t.key == "login_mfa_code"]
+    # The package's own "signed in" flag from the password step is not left behind.
+    assert not at.session_state[keys.AUTH_STATUS]
+    assert session.exec(select(AuthSession)).all() == []
+    at.text_input(key="login_mfa_code").input(pyotp.TOTP(secret).now())
+    at = _submit(at, "Verify")
+    assert "Signed in as pat" in _text(at)
