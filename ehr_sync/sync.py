@@ -29,12 +29,14 @@ from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, Syn
 from ehr_sync.client import FhirClient, bundle_resources
 from ehr_sync.importer import import_resources
 from ehr_sync.mappers import MAPPINGS
+from portal.services.writeback import PORTAL_SYSTEM, is_from_portal
 
 SYNC_TYPES: tuple[str, ...] = tuple(MAPPINGS)  # dependency order: Practitioner, Patient, ...
 ENTERED_IN_ERROR = "entered-in-error"
 # version_id of a row the EHR deleted but that portal data still points at (so it cannot go).
 DELETED_VERSION = "deleted"
 _ID_BATCH = 500
+WRITE_BACK_TYPES = frozenset({"Appointment", "MedicationRequest", "Communication"})
 
 
 @dataclass
@@ -151,7 +153,9 @@ class _Sync:
         for bundle in self.client.search_pages(rtype, params):
             resources = [r for r in bundle_resources(bundle) if r.get("resourceType") == rtype]
             stats.fetched += len(resources)
-            changed = self._drop_unchanged(model, rtype, resources)
+            # What the portal wrote back is already here as a booking, refill or message.
+            changed = [r for r in resources if not is_from_portal(r)]
+            changed = self._drop_unchanged(model, rtype, changed)
             stats.skipped += len(resources) - len(changed)
             if changed:
                 if rtype not in ("Patient", "Practitioner"):
@@ -264,6 +268,8 @@ class _Sync:
         if local == 0:
             return
         remote = self.client.count(rtype)
+        if rtype in WRITE_BACK_TYPES:  # the server's total counts what the portal sent, too
+            remote -= self.client.count(rtype, {"identifier": f"{PORTAL_SYSTEM}|"})
         waiting = self._quarantined_not_stored(model, rtype)
         if local + waiting <= remote:
             return  # every stored row is accounted for by the server

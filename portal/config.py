@@ -157,7 +157,9 @@ class Settings(BaseSettings):
     )
     fhir_page_size: int = Field(default=100, description="_count asked of the EHR per page.")
     sync_interval_minutes: float = Field(
-        default=15, description="Minutes between scheduled syncs (0 turns the scheduler off)."
+        default=15,
+        description="Minutes between scheduler ticks: EHR sync, outbox delivery, visit reminders "
+        "and waitlist offer expiry (0 turns the scheduler off).",
     )
     sync_overlap_seconds: float = Field(
         default=120,
@@ -166,6 +168,16 @@ class Settings(BaseSettings):
     )
     outbox_max_attempts: int = Field(
         default=12, description="Deliveries tried before an outbox item is marked stuck."
+    )
+    fhir_write_back: bool = Field(
+        default=True,
+        description="Send approved refills, bookings and cancellations, and patient messages to "
+        "the EHR (only when fhir_base_url is set).",
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Run the periodic jobs (EHR sync, outbox, reminders, waitlist offers) in the "
+        "portal's server process; turn off to run them from cron with python -m portal.cli sync.",
     )
 
     @property

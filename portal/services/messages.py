@@ -16,7 +16,7 @@ from db.models import (
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
-from portal.services import attachments, audit, notifications, triage
+from portal.services import attachments, audit, notifications, triage, writeback
 from portal.services.access import is_staff, require_patient_access, require_staff
 from portal.services.attachments import Upload
 
@@ -102,7 +102,9 @@ def start_thread(
     )
     session.add(thread)
     session.flush()
-    _add_message(session, thread, actor, body, uploads, mimes, now)
+    message = _add_message(session, thread, actor, body, uploads, mimes, now)
+    if not is_staff(actor):
+        writeback.patient_message(session, thread, message, now=now)
     triage.open_item(
         session=session,
         kind=KIND,
@@ -149,6 +151,8 @@ def patient_reply(
     uploads = list(uploads)
     mimes = attachments.check_all(uploads, get_settings())
     message = _add_message(session, thread, actor, body, uploads, mimes, now)
+    if not is_staff(actor):
+        writeback.patient_message(session, thread, message, now=now)
     triage.open_item(
         session=session,
         kind=KIND,

@@ -19,7 +19,7 @@ from db.models import (
     User,
 )
 from portal.errors import InvalidInput, NotFound
-from portal.services import audit, notifications, triage
+from portal.services import audit, notifications, triage, writeback
 from portal.services.access import require_patient_access, require_staff
 
 CATEGORY = "refills"
@@ -245,6 +245,8 @@ def decide_refill(
     refill.decided_by_user_id = actor.id
     refill.decided_at = now
     session.add(refill)
+    if approve:  # to the EHR in this same transaction (the outbox delivers it later)
+        writeback.refill_approved(session, refill, actor, now=now)
     med = session.get(MedicationRequest, refill.medication_request_id)
     notifications.notify(
         session=session,

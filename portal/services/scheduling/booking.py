@@ -9,7 +9,7 @@ from sqlmodel import Session, func, select
 from db.models import Booking, BookingStatus, Patient, Practitioner, User, VisitMode
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
-from portal.services import audit
+from portal.services import audit, writeback
 from portal.services.access import is_staff, require_patient_access, require_staff
 from portal.services.scheduling import availability, video
 from portal.services.scheduling.errors import AlreadyCancelled, SlotTaken, TooLateToChange
@@ -91,6 +91,7 @@ def _insert(session: Session, booking: Booking, actor: User, now: datetime, acti
     try:
         session.add(booking)
         session.flush()
+        writeback.booking_changed(session, booking, now=now)
         _audit(session, actor, action, booking.patient_id, now, f"booking {booking.id}")
         session.commit()
     except IntegrityError:
@@ -132,6 +133,7 @@ def cancel(
     booking.cancelled_at = now
     booking.cancel_reason = (reason or ("by staff" if is_staff(actor) else "by patient"))[:200]
     session.add(booking)
+    writeback.booking_changed(session, booking, now=now)
     _audit(session, actor, "cancel", booking.patient_id, now, f"booking {booking.id}")
     session.commit()
     _offer_to_waitlist(session, booking, now)
@@ -183,6 +185,7 @@ def reschedule(
     old.cancel_reason = "rescheduled"
     session.add(old)
     session.flush()  # leave the partial index before the new row may reuse a nearby time
+    writeback.booking_changed(session, old, now=now)
     new = Booking(
         patient_id=old.patient_id,
         practitioner_id=practitioner_id,

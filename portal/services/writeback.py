@@ -1,0 +1,233 @@
+"""Write-back to the EHR: what the clinic decides in the portal, as FHIR resources in the outbox.
+
+Each change adds an OutboxItem in the caller's transaction, so the item exists exactly when the
+change committed. The item carries the whole resource under an id the portal assigns; delivery
+(``ehr_sync.delivery``) PUTs it there, so sending it twice leaves one resource on the EHR.
+Every resource also carries an identifier in ``PORTAL_SYSTEM``: the sync skips resources that
+came from the portal, or a booked visit would come back as a second, synced appointment.
+"""
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from db.models import (
+    Booking,
+    BookingStatus,
+    MedicationRequest,
+    Message,
+    MessageThread,
+    OutboxItem,
+    OutboxStatus,
+    Patient,
+    Practitioner,
+    RefillRequest,
+    User,
+)
+from portal.config import get_settings
+
+PORTAL_SYSTEM = "urn:clinic-portal:write-back"
+# Fixed namespace for ids derived from a booking, so its cancellation PUTs the same Appointment.
+_BOOKING_NAMESPACE = uuid.UUID("6f1e0c1e-3c52-4f44-9a55-2d1b7c0e5a10")
+
+
+class Kind:
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    REFILL_APPROVED = "refill_approved"
+    MESSAGE = "message"
+
+
+def enabled_for(patient: Patient | None) -> bool:
+    """Write-back is on when an EHR is configured and the patient came from that EHR."""
+    settings = get_settings()
+    return bool(
+        settings.fhir_base_url
+        and settings.fhir_write_back
+        and patient is not None
+        and patient.source == settings.fhir_source
+    )
+
+
+def is_from_portal(resource: dict) -> bool:
+    """True for a resource the portal itself sent to the EHR."""
+    return any(
+        isinstance(i, dict) and i.get("system") == PORTAL_SYSTEM
+        for i in resource.get("identifier") or []
+    )
+
+
+def enqueue(session: Session, *, kind: str, resource: dict, now: datetime) -> OutboxItem:
+    """Add the resource to the outbox (the caller commits). Older unsent items for the same
+    resource are superseded: each item is the resource's whole state, so only the newest counts."""
+    source = get_settings().fhir_source
+    session.exec(
+        update(OutboxItem)
+        .where(
+            OutboxItem.source == source,
+            OutboxItem.resource_type == resource["resourceType"],
+            OutboxItem.fhir_id == resource["id"],
+            OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
+        )
+        .values(status=OutboxStatus.SUPERSEDED)
+    )
+    item = OutboxItem(
+        source=source,
+        kind=kind,
+        resource_type=resource["resourceType"],
+        fhir_id=resource["id"],
+        payload=json.dumps(resource, separators=(",", ":")),
+        status=OutboxStatus.PENDING,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(item)
+    return item
+
+
+# --- the changes the portal writes back -------------------------------------------------------
+
+
+def booking_changed(session: Session, booking: Booking, *, now: datetime) -> OutboxItem | None:
+    """An Appointment for a booking made, moved or cancelled (call after the booking flushed)."""
+    patient = session.get(Patient, booking.patient_id)
+    if not enabled_for(patient):
+        return None
+    practitioner = session.get(Practitioner, booking.practitioner_id)
+    cancelled = booking.status == BookingStatus.CANCELLED
+    resource = appointment_resource(booking, patient, practitioner)
+    kind = Kind.APPOINTMENT_CANCELLED if cancelled else Kind.APPOINTMENT_BOOKED
+    return enqueue(session, kind=kind, resource=resource, now=now)
+
+
+def refill_approved(
+    session: Session, refill: RefillRequest, actor: User, *, now: datetime
+) -> OutboxItem | None:
+    """A MedicationRequest with intent "proposal" renewing the patient's prescription."""
+    patient = session.get(Patient, refill.patient_id)
+    if not enabled_for(patient):
+        return None
+    med = session.get(MedicationRequest, refill.medication_request_id)
+    prescriber = session.get(Practitioner, actor.practitioner_id) if actor.practitioner_id else None
+    resource = refill_resource(refill, med, patient, prescriber, now=now)
+    return enqueue(session, kind=Kind.REFILL_APPROVED, resource=resource, now=now)
+
+
+def patient_message(
+    session: Session, thread: MessageThread, message: Message, *, now: datetime
+) -> OutboxItem | None:
+    """A Communication from the patient (or their proxy) to the clinic."""
+    patient = session.get(Patient, thread.patient_id)
+    if not enabled_for(patient):
+        return None
+    resource = communication_resource(thread, message, patient, now=now)
+    return enqueue(session, kind=Kind.MESSAGE, resource=resource, now=now)
+
+
+# --- FHIR R4 resources ------------------------------------------------------------------------
+
+
+def booking_fhir_id(booking: Booking, patient: Patient) -> str:
+    """The same id for every change of one booking, distinct across portals sharing an EHR."""
+    created = booking.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+    name = f"{patient.source}/{patient.fhir_id}/booking/{booking.id}/{created}"
+    return str(uuid.uuid5(_BOOKING_NAMESPACE, name))
+
+
+def _identifier(kind: str, local_id: int | None) -> list[dict]:
+    return [{"system": PORTAL_SYSTEM, "value": f"{kind}/{local_id}"}]
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def appointment_resource(
+    booking: Booking, patient: Patient, practitioner: Practitioner | None
+) -> dict:
+    from portal.services.scheduling.visit_types import MODE_LABELS, label
+
+    cancelled = booking.status == BookingStatus.CANCELLED
+    participants = [
+        {
+            "actor": {"reference": f"Patient/{patient.fhir_id}"},
+            "status": "declined" if cancelled else "accepted",
+        }
+    ]
+    if practitioner is not None and practitioner.source == patient.source:
+        participants.append(
+            {
+                "actor": {"reference": f"Practitioner/{practitioner.fhir_id}"},
+                "status": "accepted",
+            }
+        )
+    resource = {
+        "resourceType": "Appointment",
+        "id": booking_fhir_id(booking, patient),
+        "identifier": _identifier("booking", booking.id),
+        "status": "cancelled" if cancelled else "booked",
+        "serviceType": [{"text": label(booking.visit_type)}],
+        "description": f"{label(booking.visit_type)} ({MODE_LABELS.get(booking.mode, '')}), "
+        "booked in the patient portal",
+        "start": _instant(booking.start),
+        "end": _instant(booking.end),
+        "created": _instant(booking.created_at),
+        "participant": participants,
+    }
+    if cancelled:
+        resource["cancelationReason"] = {"text": booking.cancel_reason or "cancelled"}
+    return resource
+
+
+def refill_resource(
+    refill: RefillRequest,
+    med: MedicationRequest,
+    patient: Patient,
+    prescriber: Practitioner | None,
+    *,
+    now: datetime,
+) -> dict:
+    concept: dict = {"text": med.display}
+    if med.code:
+        coding = {"code": med.code, "display": med.display}
+        if med.code_system:
+            coding["system"] = med.code_system
+        concept["coding"] = [coding]
+    resource = {
+        "resourceType": "MedicationRequest",
+        "id": str(uuid.uuid4()),
+        "identifier": _identifier("refill", refill.id),
+        "status": "active",
+        "intent": "proposal",
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": f"Patient/{patient.fhir_id}"},
+        "authoredOn": _instant(now),
+        "note": [{"text": f"Refill approved in the patient portal. Pharmacy: {refill.pharmacy}"}],
+    }
+    if med.source == patient.source:
+        resource["priorPrescription"] = {"reference": f"MedicationRequest/{med.fhir_id}"}
+    if med.dosage_text:
+        resource["dosageInstruction"] = [{"text": med.dosage_text}]
+    if prescriber is not None and prescriber.source == patient.source:
+        resource["requester"] = {"reference": f"Practitioner/{prescriber.fhir_id}"}
+    return resource
+
+
+def communication_resource(
+    thread: MessageThread, message: Message, patient: Patient, *, now: datetime
+) -> dict:
+    return {
+        "resourceType": "Communication",
+        "id": str(uuid.uuid4()),
+        "identifier": _identifier("message", message.id),
+        "status": "completed",
+        "category": [{"text": f"Patient portal message ({thread.recipient.replace('_', ' ')})"}],
+        "subject": {"reference": f"Patient/{patient.fhir_id}"},
+        "topic": {"text": thread.subject},
+        "sent": _instant(message.created_at or now),
+        "sender": {"reference": f"Patient/{patient.fhir_id}"},
+        "payload": [{"contentString": message.body}],
+    }
