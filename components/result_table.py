@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from portal.services.education import lab_test_url
 from portal.services.results import ResultRow
 from portal.timefmt import naive_local
 
-COLUMNS = ["Test", "Result", "Unit", "Normal range", "Flag", "Date"]
+COLUMNS = ["Test", "Result", "Unit", "Normal range", "Flag", "Date", "Learn more"]
 
 
 def results_frame(rows: list[ResultRow]) -> pd.DataFrame:
@@ -20,6 +21,7 @@ def results_frame(rows: list[ResultRow]) -> pd.DataFrame:
                 # A word plus a sign, so the flag does not rely on colour alone.
                 "Flag": f"⚠ {r.flag}" if r.flag else "",
                 "Date": naive_local(r.effective_at),
+                "Learn more": lab_test_url(r.code, r.name),
             }
             for r in rows
         ],
@@ -44,6 +46,11 @@ def render_result_table(rows: list[ResultRow], *, key: str, with_time: bool = Fa
             ),
             "Date": st.column_config.DatetimeColumn(
                 "Date", format="D MMM YYYY, h:mm A" if with_time else "D MMM YYYY"
+            ),
+            "Learn more": st.column_config.LinkColumn(
+                "Learn more",
+                display_text="MedlinePlus",
+                help="What this test is, from MedlinePlus (US National Library of Medicine).",
             ),
         },
     )

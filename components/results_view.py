@@ -8,6 +8,7 @@ from components.result_table import render_result_table
 from components.trend_chart import render_trend_chart
 from db.engine import session_scope
 from db.models import User
+from portal.services.education import lab_description
 from portal.services.results import list_results, result_trend
 
 
@@ -29,6 +30,8 @@ def render_results_tab(user: User, patient_id: int, category: str, *, empty: str
         # Per patient: a proxy switching records must not carry one child's choice to another.
         key=f"{keys.RESULTS_SELECTED_CODE}:{category}:{patient_id}",
     )
+    if about := lab_description(code):
+        st.caption(f"About this test: {about}")
     with errors_as_messages(), session_scope() as session:
         trend = result_trend(user, patient_id, code, session=session)
     render_trend_chart(trend)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.record_tables import date_column, datetime_column, show_table, words
+from portal.services.education import medlineplus_url
 from portal.services.records import (
     Allergy,
     Demographics,
@@ -37,6 +38,12 @@ def render_demographics(d: Demographics) -> None:
     )
 
 
+# Education links open MedlinePlus (US National Library of Medicine) for the entry's code.
+LEARN_MORE = st.column_config.LinkColumn(
+    "Learn more", display_text="MedlinePlus", help="Plain-language information from MedlinePlus."
+)
+
+
 def render_problems(problems: list[Problem]) -> None:
     show_table(
         [
@@ -45,13 +52,18 @@ def render_problems(problems: list[Problem]) -> None:
                 "Status": words(p.status) if p.status else "",
                 "Since": p.onset_date,
                 "Resolved": p.abatement_date,
+                "Learn more": medlineplus_url(p.code_system, p.code, p.name),
             }
             for p in problems
         ],
-        columns=["Problem", "Status", "Since", "Resolved"],
+        columns=["Problem", "Status", "Since", "Resolved", "Learn more"],
         empty="No problems recorded.",
         key="summary_problems",
-        column_config={"Since": date_column("Since"), "Resolved": date_column("Resolved")},
+        column_config={
+            "Since": date_column("Since"),
+            "Resolved": date_column("Resolved"),
+            "Learn more": LEARN_MORE,
+        },
     )
 
 
@@ -63,13 +75,21 @@ def medication_rows(medications: list[Medication]) -> list[dict]:
             "Status": words(m.status),
             "Prescribed": naive_local(m.authored_on),
             "Prescriber": m.prescriber_name,
+            "Learn more": medlineplus_url(m.code_system, m.code, m.name),
         }
         for m in medications
     ]
 
 
-MEDICATION_COLUMNS = ["Medication", "Instructions", "Status", "Prescribed", "Prescriber"]
-MEDICATION_CONFIG = {"Prescribed": date_column("Prescribed")}
+MEDICATION_COLUMNS = [
+    "Medication",
+    "Instructions",
+    "Status",
+    "Prescribed",
+    "Prescriber",
+    "Learn more",
+]
+MEDICATION_CONFIG = {"Prescribed": date_column("Prescribed"), "Learn more": LEARN_MORE}
 
 
 def render_medications(active: list[Medication], past: list[Medication]) -> None:

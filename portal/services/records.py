@@ -53,6 +53,8 @@ class Medication:
     status: str
     authored_on: datetime | None
     prescriber_name: str
+    code_system: str = ""  # RxNorm codes link to patient education
+    code: str = ""
 
     @property
     def active(self) -> bool:
@@ -95,6 +97,7 @@ class Problem:
     status: str
     onset_date: date | None
     abatement_date: date | None
+    code_system: str = ""  # SNOMED / ICD-10 codes link to patient education
 
     @property
     def active(self) -> bool:
@@ -226,6 +229,8 @@ def _medications(
             status=m.status,
             authored_on=m.authored_on,
             prescriber_name=name or "",
+            code_system=m.code_system or "",
+            code=m.code or "",
         )
         for m, name in session.exec(query).all()
     ]
@@ -280,6 +285,7 @@ def _problems(patient_id: int, *, session: Session) -> list[Problem]:
             status=c.clinical_status or "",
             onset_date=c.onset_date,
             abatement_date=c.abatement_date,
+            code_system=c.code_system or "",
         )
         for c in conditions
     ]

@@ -1,7 +1,7 @@
 """Every kind of request that feeds the triage inbox. A new request type (visit request, reading
 alert, referral) adds its module here; importing it registers its ``triage.KindSpec``."""
 
-from portal.services import messages, profile_changes, refills
+from portal.services import messages, profile_changes, referrals, refills
 from portal.services.scheduling import visit_requests
 
-REQUEST_MODULES = (messages, refills, profile_changes, visit_requests)
+REQUEST_MODULES = (messages, refills, profile_changes, visit_requests, referrals)

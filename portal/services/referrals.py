@@ -1,0 +1,199 @@
+"""Referrals: those the EHR holds (FHIR ServiceRequest, synced) and those a patient asks for,
+which go to the staff triage inbox."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from db.models import (
+    Practitioner,
+    ReferralRequest,
+    ReferralRequestStatus,
+    ServiceRequest,
+    TriageStatus,
+    User,
+)
+from portal.errors import InvalidInput
+from portal.services import audit, triage
+from portal.services.access import require_patient_access
+from portal.services.audited_reads import log_read
+
+KIND = "referral_request"
+CATEGORY = "referrals"
+VIEWED_REFERRALS = "viewed referrals"
+# What the patient may pick; "Other" lets them name it in the reason.
+SPECIALTIES = (
+    "Allergy and immunology",
+    "Cardiology",
+    "Dermatology",
+    "Endocrinology",
+    "Gastroenterology",
+    "Neurology",
+    "Obstetrics and gynecology",
+    "Ophthalmology",
+    "Orthopedics",
+    "Physical therapy",
+    "Psychiatry / behavioral health",
+    "Pulmonology",
+    "Urology",
+    "Other",
+)
+_HIDDEN = ("entered-in-error",)
+# FHIR ServiceRequest status -> words a patient reads.
+STATUS_LABELS = {
+    "draft": "Being prepared",
+    "active": "Sent",
+    "on-hold": "On hold",
+    "revoked": "Cancelled",
+    "completed": "Completed",
+    "unknown": "Unknown",
+}
+
+
+def _on_status_change(*, session: Session, ref_id: int, status: str, now: datetime) -> None:
+    # Closing the inbox item closes the request, so the patient sees it was handled.
+    request = session.get(ReferralRequest, ref_id)
+    if request and status == TriageStatus.CLOSED and request.status == ReferralRequestStatus.OPEN:
+        request.status = ReferralRequestStatus.CLOSED
+        session.add(request)
+
+
+triage.register_kind(
+    triage.KindSpec(kind=KIND, label="Referral request", on_status_change=_on_status_change)
+)
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A referral from the EHR, as the patient reads it."""
+
+    referral_id: int
+    specialty: str
+    what: str
+    to: str
+    status: str
+    reason: str
+    requested_on: datetime | None
+    appointment: datetime | None
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class ReferralAsk:
+    """A referral the patient asked for in the portal."""
+
+    request_id: int
+    specialty: str
+    reason: str
+    preferred_provider: str
+    status: str  # open / closed
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReferralOverview:
+    referrals: list[Referral]  # newest first
+    requests: list[ReferralAsk]  # newest first
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("-", " ").capitalize())
+
+
+def list_referrals(
+    user: User, patient_id: int, *, session: Session, now: datetime
+) -> ReferralOverview:
+    """Synced referrals and the patient's own requests (one audited read)."""
+    require_patient_access(user, patient_id, session=session, category=VIEWED_REFERRALS, now=now)
+    rows = session.exec(
+        select(ServiceRequest, Practitioner.name)
+        .outerjoin(Practitioner, ServiceRequest.requester_id == Practitioner.id)
+        .where(ServiceRequest.patient_id == patient_id, ServiceRequest.status.not_in(_HIDDEN))
+        .order_by(ServiceRequest.authored_on.desc().nulls_last(), ServiceRequest.id.desc())
+    ).all()
+    referrals = [
+        Referral(
+            referral_id=r.id,
+            specialty=r.specialty or r.display or "Referral",
+            what=r.display,
+            to=r.performer_name,
+            status=status_label(r.status),
+            reason=r.reason or "",
+            requested_on=r.authored_on,
+            appointment=r.occurrence,
+            requested_by=name or "",
+        )
+        for r, name in rows
+    ]
+    asks = session.exec(
+        select(ReferralRequest)
+        .where(ReferralRequest.patient_id == patient_id)
+        .order_by(ReferralRequest.created_at.desc(), ReferralRequest.id.desc())
+    ).all()
+    overview = ReferralOverview(
+        referrals=referrals,
+        requests=[
+            ReferralAsk(
+                request_id=a.id,
+                specialty=a.specialty,
+                reason=a.reason,
+                preferred_provider=a.preferred_provider,
+                status=a.status,
+                created_at=a.created_at,
+            )
+            for a in asks
+        ],
+    )
+    log_read(user, patient_id, session=session, category=VIEWED_REFERRALS, now=now)
+    return overview
+
+
+def request_referral(
+    actor: User,
+    *,
+    session: Session,
+    now: datetime,
+    patient_id: int,
+    specialty: str,
+    reason: str,
+    preferred_provider: str = "",
+) -> ReferralRequest:
+    """Store the request and put it in the staff inbox in one transaction."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    if specialty not in SPECIALTIES:
+        raise InvalidInput("Please choose a specialty.")
+    reason, preferred_provider = reason.strip(), preferred_provider.strip()
+    if not reason:
+        raise InvalidInput("Please tell us why you need the referral.")
+    if len(reason) > 2000 or len(preferred_provider) > 200:
+        raise InvalidInput("Please shorten your note.")
+    request = ReferralRequest(
+        patient_id=patient_id,
+        specialty=specialty,
+        reason=reason,
+        preferred_provider=preferred_provider,
+        requested_by_user_id=actor.id,
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    triage.open_item(
+        session=session,
+        kind=KIND,
+        ref_id=request.id,
+        patient_id=patient_id,
+        summary=f"Referral request: {specialty}: {reason[:150]}",
+        actor=actor,
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="referral_request",
+        patient_id=patient_id,
+        now=now,
+    )
+    session.commit()
+    return request
