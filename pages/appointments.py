@@ -1,17 +1,29 @@
-"""Appointments (patients and proxies): upcoming and past visits, booking, changes within the
-clinic's policy, the waitlist, visit requests, calendar files and video links."""
+"""Appointments (patients and proxies): upcoming and past visits (portal bookings and, read-only,
+the visits the EHR holds), booking, changes within the clinic's policy, pre-visit check-in, the
+waitlist, visit requests, calendar files and video links."""
 
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from components.checkin_form import checkin_form
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.visit_card import describe_key, parse_key, slot_key, slot_label, visit_header
 from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
-from portal.services.scheduling import availability, booking, ics, visit_requests, waitlist
+from portal.services.records import health_summary
+from portal.services.scheduling import (
+    availability,
+    booking,
+    checkin,
+    ehr_visits,
+    ics,
+    visit_requests,
+    waitlist,
+)
+from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
 
@@ -43,6 +55,11 @@ with session_scope() as session:
     upcoming, past = booking.list_for_patient(user, patient_id, session=session, now=now)
     names = {p.id: p.name for p in practitioners(session=session)}
     offers = waitlist.view(user, patient_id, session=session, now=now)
+    ehr_upcoming, ehr_past = ehr_visits.list_ehr_visits(user, patient_id, session=session, now=now)
+    checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
+    needs_checkin = [r for r in upcoming if r.booking.id not in checked_in]
+    # What the check-in asks the patient to confirm (read only when a form will be shown).
+    record = health_summary(user, patient_id, session=session, now=now) if needs_checkin else None
 
 tab_upcoming, tab_book, tab_past, tab_waitlist = st.tabs(
     ["Upcoming", "Book a visit", "Past", "Waitlist and requests"]
@@ -64,13 +81,47 @@ def open_slots(practitioner_id, visit_type, mode, days=None):
         )
 
 
+def send_checkin(booking_id: int):
+    def submit(answers, contact, medications, allergies):
+        run(
+            lambda s: checkin.submit(
+                user,
+                booking_id,
+                session=s,
+                now=now,
+                answers={code: answer or "" for code, answer in answers.items()},
+                contact_confirmed=contact,
+                medications_confirmed=medications,
+                allergies_confirmed=allergies,
+            ),
+            "Thank you, you are checked in. Your care team will see your answers.",
+        )
+
+    return submit
+
+
+def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
+    with st.container(border=True):
+        st.text(visit.title)  # EHR text: never markdown
+        st.caption(f"{when(visit.start)} · {visit.status_words}")
+        if visit.description:
+            st.text(visit.description)
+        if upcoming:
+            st.caption("Booked by the clinic. To change this visit, please call the clinic.")
+
+
 with tab_upcoming:
-    if not upcoming:
+    if not upcoming and not ehr_upcoming:
         st.info("You have no upcoming visits.")
     for row in upcoming:
         b = row.booking
         with st.container(border=True):
             visit_header(row)
+            if b.id in checked_in:
+                st.caption("Checked in. Thank you.")
+            else:
+                with st.expander("Pre-visit check-in", icon=":material/assignment:"):
+                    checkin_form(b.id, b.visit_type, record, send_checkin(b.id))
             st.download_button(
                 "Add to calendar (.ics)",
                 ics.visit_ics(b, practitioner_name=row.practitioner_name, now=now),
@@ -151,12 +202,17 @@ with tab_book:
                 "Your visit is booked.",
             )
 
+    for visit in ehr_upcoming:
+        ehr_visit_card(visit, upcoming=True)
+
 with tab_past:
-    if not past:
+    if not past and not ehr_past:
         st.info("No past or cancelled visits.")
     for row in past:
         with st.container(border=True):
             visit_header(row)
+    for visit in ehr_past:
+        ehr_visit_card(visit, upcoming=False)
 
 with tab_waitlist:
     for offer in offers.offers:

@@ -1,10 +1,11 @@
-"""Schedule (staff): the day's calendar per provider, booking for a patient, arrived / no-show,
-weekly templates and time off."""
+"""Schedule (staff): the day's calendar per provider with each visit's pre-visit check-in,
+booking for a patient, arrived / no-show, weekly templates and time off."""
 
 from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
+from components.checkin_form import checkin_answers
 from components.current_user import current_user
 from components.visit_card import slot_label, visit_header
 from db.engine import session_scope
@@ -13,7 +14,7 @@ from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services.access import require_staff
 from portal.services.patients import search_patients
-from portal.services.scheduling import availability, booking, provider_schedule
+from portal.services.scheduling import availability, booking, checkin, provider_schedule
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -68,12 +69,20 @@ with tab_day:
             day_start=day_start,
             day_end=day_start + timedelta(days=1),
         )
+        checkins = checkin.for_bookings(
+            user, [r.booking.id for r in rows], session=session, now=now
+        )
     if not rows:
         st.info("No visits booked on this day.")
     for row in rows:
         b = row.booking
         with st.container(border=True):
             visit_header(row, show_patient=True)
+            if b.id in checkins:
+                with st.expander("Pre-visit check-in answers", icon=":material/assignment:"):
+                    checkin_answers(*checkins[b.id])
+            elif b.status == BookingStatus.BOOKED:
+                st.caption("Not checked in yet.")
             if b.status != BookingStatus.BOOKED:
                 continue
             arrived, no_show, cancel = st.columns(3)

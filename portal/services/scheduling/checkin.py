@@ -5,15 +5,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User
 from portal.errors import InvalidInput, NotFound
 from portal.services import audit
-from portal.services.access import require_patient_access
+from portal.services.access import require_patient_access, require_staff
 from portal.services.scheduling.visit_types import VISIT_TYPES
 
 CATEGORY = "checkin"
+# PHQ-2 of 3 or more (of 6) suggests further screening (Kroenke 2003).
+PHQ2_POSITIVE = 3
 FREQUENCY = ["Not at all", "Several days", "More than half the days", "Nearly every day"]
 
 
@@ -136,3 +138,53 @@ def answers_for(actor: User, booking_id: int, *, session: Session, now: datetime
     )
     session.commit()
     return checkin, list(answers)
+
+
+def checked_in_booking_ids(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> set[int]:
+    """The patient's visits that already have a check-in (so the page offers the form once)."""
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    return set(session.exec(select(CheckIn.booking_id).where(CheckIn.patient_id == patient_id)))
+
+
+def for_bookings(
+    actor: User, booking_ids: list[int], *, session: Session, now: datetime
+) -> dict[int, tuple[CheckIn, list[CheckInAnswer]]]:
+    """Staff: the check-ins of these visits with their answers, by booking id (one query each)."""
+    require_staff(actor)
+    if not booking_ids:
+        return {}
+    checkins = list(
+        session.exec(select(CheckIn).where(col(CheckIn.booking_id).in_(booking_ids))).all()
+    )
+    if not checkins:
+        return {}
+    answers: dict[int, list[CheckInAnswer]] = {c.id: [] for c in checkins}
+    for answer in session.exec(
+        select(CheckInAnswer)
+        .where(col(CheckInAnswer.checkin_id).in_(list(answers)))
+        .order_by(CheckInAnswer.id)
+    ):
+        answers[answer.checkin_id].append(answer)
+    for patient_id in sorted({c.patient_id for c in checkins}):
+        audit.record(
+            session=session,
+            actor=actor,
+            category=CATEGORY,
+            action="read",
+            patient_id=patient_id,
+            now=now,
+            detail="check-in answers",
+        )
+    session.commit()
+    return {c.booking_id: (c, answers[c.id]) for c in checkins}
+
+
+def score_note(checkin: CheckIn) -> str:
+    """What a PHQ-2 score means for the clinician, in one line ('' for other questionnaires)."""
+    if checkin.questionnaire != "phq2" or checkin.score is None:
+        return ""
+    if checkin.score >= PHQ2_POSITIVE:
+        return f"PHQ-2 score {checkin.score} of 6: positive screen, consider a PHQ-9."
+    return f"PHQ-2 score {checkin.score} of 6: negative screen."
