@@ -4,10 +4,19 @@ import streamlit as st
 
 from components.login import logout_button, require_login
 from components.navigation import pages_for
+from ehr_sync.scheduler import start_scheduler
 from portal.config import get_settings
 
 st.set_page_config(page_title=get_settings().clinic_name, page_icon=":material/local_hospital:")
 
+
+@st.cache_resource
+def _periodic_jobs():
+    """Once per server process (cached across reruns and sessions): sync, outbox, reminders."""
+    return start_scheduler()
+
+
+_periodic_jobs()
 user = require_login()
 navigation = st.navigation(pages_for(user.role))
 with st.sidebar:

@@ -17,6 +17,9 @@ from db.migrate import upgrade_to_head
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
+# No background scheduler in app runs under test (AppTest, a served app): tests tick it by hand.
+os.environ.setdefault("SCHEDULER_ENABLED", "false")
+
 # A fixed "now" so tests never depend on the wall clock.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
