@@ -98,6 +98,9 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
     items = {i.kind: i for i in session.exec(select(TriageItem)).all()}
 
     staff.selectbox(key="triage_open_item").set_value(items["message"].id).run()
+    # The attachment reaches staff with the message, as a download of the stored bytes.
+    [attachment] = [d for d in staff.get("download_button") if "scan.pdf" in d.proto.label]
+    assert attachment.proto.label == "Download scan.pdf (1 KB)"
     _click(staff, "Claim")
     assert "You claimed this item." in [s.value for s in staff.success]
     staff.selectbox(key=f"template_{items['message'].id}").set_value("Please book a visit").run()
@@ -119,6 +122,12 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
     assert [i.status for i in session.exec(select(TriageItem))] == ["closed"] * 3
 
     # --- patient: sees the reply, the decision, the new phone and the notifications ---------
+    at.switch_page("pages/home.py").run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric} == {
+        "Unread updates": "3",
+        "Unread messages": "1",
+    }
     at.switch_page("pages/messages.py").run()
     assert "Please rest and ice it." in [t.value for t in at.text]
     at.switch_page("pages/medications.py").run()
