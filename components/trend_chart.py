@@ -1,5 +1,8 @@
 """A result over time: line and points, the normal range shaded, out-of-range points marked.
 
+The patient's own readings of the same measure (home devices) share the time axis: dashed lines
+and hollow squares, named "... (home)" in the legend, so they are never mistaken for clinic results.
+
 Times are handed to the chart as clinic wall-clock time without a zone, so the browser shows
 clinic time whatever zone the viewer is in.
 """
@@ -14,25 +17,29 @@ from portal.timefmt import format_datetime, naive_local
 ABNORMAL_COLOR = "#c62828"
 IN_RANGE = "In range"
 OUT_OF_RANGE = "Outside range"
+CLINIC = "Clinic"
+HOME = "Home reading"
+COLUMNS = ["series", "when", "date", "value", "result", "status", "range_status", "origin"]
 
 
 def points_frame(trend: Trend) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "series": series.name,
-                "when": naive_local(point.effective_at),
-                "date": format_datetime(point.effective_at),
-                "value": point.value,
-                "result": f"{point.value_text} {series.unit}".strip(),
-                "status": point.flag or IN_RANGE,
-                "range_status": OUT_OF_RANGE if point.abnormal else IN_RANGE,
-            }
-            for series in trend.series
-            for point in series.points
-        ],
-        columns=["series", "when", "date", "value", "result", "status", "range_status"],
-    )
+    """Every charted point, clinic results and home readings, told apart by ``origin``."""
+    rows = [
+        {
+            "series": series.name,
+            "when": naive_local(point.effective_at),
+            "date": format_datetime(point.effective_at),
+            "value": point.value,
+            "result": f"{point.value_text} {series.unit}".strip(),
+            "status": (point.flag or IN_RANGE) if origin == CLINIC else HOME,
+            "range_status": OUT_OF_RANGE if point.abnormal else IN_RANGE,
+            "origin": origin,
+        }
+        for origin, group in ((CLINIC, trend.series), (HOME, trend.readings))
+        for series in group
+        for point in series.points
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def band_frame(trend: Trend) -> pd.DataFrame:
@@ -49,15 +56,18 @@ def band_frame(trend: Trend) -> pd.DataFrame:
 
 def build_trend_chart(trend: Trend) -> alt.LayerChart:
     """The layered chart; kept free of Streamlit calls so it can be tested as a spec."""
-    names = [s.name for s in trend.series]
-    # Several series (blood pressure) need a legend; a single one is named by the page.
+    names = [s.name for s in trend.series] + [s.name for s in trend.readings if s.points]
+    # Several series (blood pressure, home readings) need a legend; a single one is named by the
+    # page.
     series_color = alt.Color(
         "series:N",
         title=None,
         scale=alt.Scale(domain=names),
         legend=alt.Legend(orient="bottom") if len(names) > 1 else None,
     )
-    points = points_frame(trend)
+    everything = points_frame(trend)
+    points = everything[everything["origin"] == CLINIC]
+    home = everything[everything["origin"] == HOME]
     x = alt.X("when:T", title=None, axis=alt.Axis(format="%-d %b %Y", labelAngle=0))
     unit = trend.series[0].unit or None
     y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
@@ -68,6 +78,7 @@ def build_trend_chart(trend: Trend) -> alt.LayerChart:
         alt.Tooltip("status:N", title="Flag"),
     ]
     base = alt.Chart(points).encode(x=x, y=y)
+    home_base = alt.Chart(home).encode(x=x, y=y)
     line = base.mark_line().encode(color=series_color)
     dots = base.mark_point(filled=True, size=80, opacity=1).encode(
         color=alt.condition(
@@ -94,6 +105,13 @@ def build_trend_chart(trend: Trend) -> alt.LayerChart:
             )
         )
     layers += [line, dots]
+    if not home.empty:
+        layers += [
+            home_base.mark_line(strokeDash=[4, 3], opacity=0.7).encode(color=series_color),
+            home_base.mark_point(shape="square", filled=False, size=60, opacity=0.9).encode(
+                color=series_color, tooltip=tooltip
+            ),
+        ]
     return alt.layer(*layers).resolve_scale(color="shared")
 
 
@@ -102,3 +120,8 @@ def render_trend_chart(trend: Trend) -> None:
         st.caption("These results are not numbers, so there is no chart; see the table below.")
         return
     st.altair_chart(build_trend_chart(trend), width="stretch")
+    if any(s.points for s in trend.readings):
+        st.caption(
+            "Solid lines and filled dots are clinic results; dashed lines and hollow squares, "
+            "marked (home), are readings taken at home."
+        )

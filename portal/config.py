@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         default=[0, 1, 2, 3, 4], description="Weekdays the clinic works (0 = Monday)."
     )
     triage_sla_hours: dict[str, float] = Field(
-        default={"message": 8, "refill": 16, "profile_change": 24},
+        default={"message": 8, "refill": 16, "profile_change": 24, "reading_alert": 4},
         description="Business hours until a triage item of each kind is due (JSON in env).",
     )
     triage_sla_default_hours: float = Field(

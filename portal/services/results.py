@@ -1,6 +1,6 @@
 """Test results and vital signs: the latest value of each test, the full history, and trends."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -92,10 +92,12 @@ class Trend:
     name: str
     series: list[TrendSeries]  # two for blood pressure (systolic, diastolic), else one
     history: list[ResultRow]  # every result of the test, newest first, for the table
+    # The patient's own readings of the same measure (home devices), in the clinic's unit.
+    readings: list[TrendSeries] = field(default_factory=list)
 
     @property
     def has_points(self) -> bool:
-        return any(s.points for s in self.series)
+        return any(s.points for s in (*self.series, *self.readings))
 
 
 def to_result_row(obs: Observation) -> ResultRow:
@@ -210,7 +212,11 @@ def result_trend(
         series = [_series(code, name, by_code[code])]
     history = [to_result_row(o) for o in reversed(observations)]
     code = BLOOD_PRESSURE if len(codes) > 1 else code
+    # Imported here: the readings package builds its series from this module's dataclasses.
+    from portal.services.readings.trend import home_reading_series
+
+    readings = home_reading_series(session, patient_id, code, series)
     log_read(
         user, patient_id, session=session, category=VIEWED_TREND, detail=f"test {code}", now=now
     )
-    return Trend(code=code, name=name, series=series, history=history)
+    return Trend(code=code, name=name, series=series, history=history, readings=readings)

@@ -1,0 +1,2 @@
+"""Readings a patient takes at home: manual entry, device imports, goals and remote-monitoring
+alerts. ``units`` knows the measures; ``entry`` stores readings (one path for every source)."""

@@ -1,0 +1,238 @@
+"""CSV files from home devices and spreadsheets, read through a column mapping the patient picks.
+
+``preview`` reads the header and a few rows and guesses the mapping; ``parse_csv`` streams the
+whole file with the mapping the patient confirmed. A file may hold one measure (chosen on the
+form) or several (a column names the measure per row). Dates without a zone are clinic time.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from portal.errors import InvalidInput
+from portal.services.readings import units
+from portal.services.readings.entry import ReadingInput, Refusal
+
+# Words people and devices use for each measure, lower-case.
+MEASURE_WORDS = {
+    units.BLOOD_PRESSURE: ("blood pressure", "bp", "blood_pressure", "pressure"),
+    units.WEIGHT: ("weight", "body weight", "body mass", "mass"),
+    units.GLUCOSE: ("glucose", "blood glucose", "blood sugar", "sugar", "bg"),
+    units.HEART_RATE: ("heart rate", "heart_rate", "pulse", "hr", "bpm"),
+    units.STEPS: ("steps", "step count", "step_count"),
+    units.SPO2: ("spo2", "oxygen", "oxygen saturation", "o2 sat", "spo₂"),
+}
+_WORD_TO_MEASURE = {w: m for m, words in MEASURE_WORDS.items() for w in words}
+_HEADER_HINTS = {
+    "date": ("date", "time", "timestamp", "when", "datetime", "taken"),
+    "measure": ("measure", "type", "kind", "metric", "measurement"),
+    "value": ("value", "reading", "result", "amount"),
+    "value2": ("diastolic", "value2", "dia", "low"),
+    "unit": ("unit", "units", "uom"),
+}
+_DATE_FORMATS = (
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+)
+_BP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
+PREVIEW_ROWS = 5
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column is what. ``measure`` / ``unit`` may instead be fixed for the whole file."""
+
+    date: str
+    value: str
+    measure_column: str | None = None
+    measure: str | None = None  # used when there is no measure column
+    unit_column: str | None = None
+    unit: str | None = None  # used when there is no unit column (else the canonical unit)
+    value2: str | None = None  # diastolic, when it has its own column
+
+
+@dataclass(frozen=True)
+class CsvPreview:
+    columns: list[str]
+    rows: list[list[str]]
+    guess: ColumnMapping | None
+    delimiter: str
+
+
+def _text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput("The file is not a text (CSV) file.")
+
+
+def _dialect(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _guess(columns: list[str]) -> ColumnMapping | None:
+    lower = {c: c.strip().lower() for c in columns}
+
+    def find(role: str, taken: set[str]) -> str | None:
+        for hint in _HEADER_HINTS[role]:
+            for column, name in lower.items():
+                if column not in taken and (name == hint or hint in name.split()):
+                    return column
+        return None
+
+    taken: set[str] = set()
+    found: dict[str, str | None] = {}
+    for role in ("date", "measure", "unit", "value2", "value"):
+        found[role] = find(role, taken)
+        if found[role]:
+            taken.add(found[role])
+    measure_from_header = None
+    if found["value"] is None:
+        # A column named after the measure ('Weight (lb)') holds the values.
+        for column, name in lower.items():
+            word = name.split("(")[0].strip()
+            if column not in taken and word in _WORD_TO_MEASURE:
+                found["value"] = column
+                measure_from_header = _WORD_TO_MEASURE[word]
+                break
+    if not found["date"] or not found["value"]:
+        return None
+    return ColumnMapping(
+        date=found["date"],
+        value=found["value"],
+        measure_column=found["measure"],
+        measure=measure_from_header,
+        unit_column=found["unit"],
+        value2=found["value2"],
+    )
+
+
+def preview(data: bytes) -> CsvPreview:
+    """The header, the first rows and a guessed mapping, for the mapping step."""
+    text = _text(data[: 64 * 1024])
+    delimiter = _dialect(text[:8192])
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        columns = [c.strip() for c in next(reader)]
+    except StopIteration:
+        raise InvalidInput("The file is empty.") from None
+    if len(columns) < 2 or len(set(columns)) != len(columns) or not all(columns):
+        raise InvalidInput(
+            "The first line must name each column (for example: date, value, unit), "
+            "each with a different name."
+        )
+    rows = []
+    for row in reader:
+        if len(rows) >= PREVIEW_ROWS:
+            break
+        rows.append(row)
+    return CsvPreview(columns, rows, _guess(columns), delimiter)
+
+
+def parse_date(text: str, tz: ZoneInfo) -> datetime:
+    text = text.strip()
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        value = None
+        for fmt in _DATE_FORMATS:
+            try:
+                value = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        if value is None:
+            raise InvalidInput(f"'{text[:40]}' is not a date we can read.") from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def measure_from_text(text: str) -> str | None:
+    return _WORD_TO_MEASURE.get(text.strip().lower()) or (
+        text.strip().lower() if text.strip().lower() in units.MEASURES else None
+    )
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text.strip().replace(",", ""))
+    except ValueError:
+        raise InvalidInput(f"'{text[:40]}' is not a number.") from None
+
+
+def _row(row: dict[str, str], mapping: ColumnMapping, tz: ZoneInfo, where: str):
+    measure = (
+        measure_from_text(row.get(mapping.measure_column) or "")
+        if mapping.measure_column
+        else mapping.measure
+    )
+    if measure is None:
+        label = row.get(mapping.measure_column, "") if mapping.measure_column else ""
+        return Refusal(where, f"'{label[:40]}' is not a measure the portal tracks.")
+    raw_value = (row.get(mapping.value) or "").strip()
+    if not raw_value:
+        return Refusal(where, "The value is empty.")
+    unit = (row.get(mapping.unit_column) or "") if mapping.unit_column else (mapping.unit or "")
+    unit = unit.strip() or units.MEASURES[measure].unit
+    try:
+        taken_at = parse_date(row.get(mapping.date) or "", tz)
+        value2 = None
+        match = _BP.match(raw_value)
+        if match:
+            value, value2 = float(match.group(1)), float(match.group(2))
+        else:
+            value = _number(raw_value)
+            if mapping.value2:
+                value2 = _number(row.get(mapping.value2) or "")
+    except InvalidInput as error:
+        return Refusal(where, error.user_message)
+    if measure != units.BLOOD_PRESSURE:
+        value2 = None
+    return ReadingInput(
+        measure=measure, value=value, value2=value2, unit=unit, taken_at=taken_at, where=where
+    )
+
+
+def check_mapping(columns: list[str], mapping: ColumnMapping) -> None:
+    """Refuse a mapping that names a missing column or leaves the measure unknown."""
+    named = [mapping.date, mapping.value, mapping.measure_column, mapping.unit_column]
+    named.append(mapping.value2)
+    for column in named:
+        if column is not None and column not in columns:
+            raise InvalidInput(f"The file has no column '{column}'.")
+    if mapping.measure_column is None and mapping.measure not in units.MEASURES:
+        raise InvalidInput("Please choose which column names the measure, or what it measures.")
+    if mapping.date == mapping.value:
+        raise InvalidInput("The date and the value must be different columns.")
+
+
+def parse_csv(
+    source: IO[bytes] | bytes, mapping: ColumnMapping, *, tz: ZoneInfo
+) -> Iterator[ReadingInput | Refusal]:
+    """Stream readings from the file with the confirmed mapping (line numbers as in the file)."""
+    raw = source if isinstance(source, bytes) else source.read()
+    text = _text(raw)
+    reader = csv.DictReader(io.StringIO(text), delimiter=_dialect(text[:8192]))
+    if reader.fieldnames is None:
+        return
+    reader.fieldnames = [f.strip() for f in reader.fieldnames]
+    check_mapping(reader.fieldnames, mapping)
+    for row in reader:
+        where = f"line {reader.line_num}"
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue
+        yield _row(row, mapping, tz, where)
