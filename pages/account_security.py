@@ -1,21 +1,26 @@
-"""Account security: two-step sign-in (optional for patients, required for staff)."""
+"""Account security: password change and two-step sign-in (required for staff)."""
 
 from datetime import UTC, datetime
 
 import streamlit as st
 
 from components.current_user import current_user
-from components.login import qr_png, show_recovery_codes
+from components.login import change_password, qr_png, show_recovery_codes
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from db.models import STAFF_ROLES, User
+from portal.config import get_settings
 from portal.services import mfa
 
 _NEW_SECRET = "account_security_pending_key"  # noqa: S105 - a session-state key name
 _NEW_CODES = "account_security_new_codes"
+_PASSWORD_CHANGED = "account_security_password_changed"  # noqa: S105 - a session-state key name
 
 user = current_user()
 st.title("Account security")
+
+if st.session_state.pop(_PASSWORD_CHANGED, False):
+    st.success("Your password is changed. Every other browser or device was signed out.")
 
 codes = st.session_state.pop(_NEW_CODES, None)
 if codes:
@@ -50,4 +55,19 @@ else:
     if user.role not in STAFF_ROLES and st.button("Turn off two-step sign-in"):
         with errors_as_messages(), session_scope() as session:
             mfa.disable(session.get(User, user.id), session=session, now=datetime.now(UTC))
+        st.rerun()
+
+st.subheader("Change password")
+st.caption(
+    f"Use at least {get_settings().password_min_length} characters; a short sentence is easy to "
+    "remember. Changing your password signs you out on every other browser or device."
+)
+with st.form("change_password", clear_on_submit=True):
+    current = st.text_input("Current password", type="password", autocomplete="current-password")
+    new = st.text_input("New password", type="password", autocomplete="new-password")
+    confirm = st.text_input("New password again", type="password", autocomplete="new-password")
+    if st.form_submit_button("Change password"):
+        with errors_as_messages():
+            change_password(user, current=current, new=new, confirm=confirm)
+        st.session_state[_PASSWORD_CHANGED] = True
         st.rerun()
