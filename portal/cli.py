@@ -1,8 +1,10 @@
-"""Command line: ``python -m portal.cli prepare`` (run by scripts/start) and ``seed``.
+"""Command line: ``python -m portal.cli prepare`` (run by scripts/start), ``seed`` and ``sync``.
 
 prepare: make the state folder, migrate the database, seed the demo clinic on the first start of
 the demo database, and print the demo logins (on every start). seed: load N synthetic patients
-into DATABASE_URL, for benchmarks. Errors are printed in plain words with a non-zero exit code.
+into DATABASE_URL, for benchmarks. sync: deliver the write-back outbox and run one EHR sync (for
+cron; --all-jobs also sends due reminders and expires waitlist offers, like a scheduler tick).
+Errors are printed in plain words with a non-zero exit code.
 """
 
 import argparse
@@ -51,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = get_settings()
         if args.command == "prepare":
             prepare(settings, demo=args.demo)
+        elif args.command == "sync":
+            return sync(settings, all_jobs=args.all_jobs)
         else:
             seed(settings, patients=args.patients, seed_value=args.seed)
     except CliError as error:
@@ -89,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     seed_parser.add_argument(
         "--seed", type=int, default=None, help="generator seed (default: DEMO_SEED)"
+    )
+    sync_parser = commands.add_parser(
+        "sync",
+        help="deliver the outbox and run one EHR sync; exit 1 if it failed (for cron)",
+    )
+    sync_parser.add_argument(
+        "--all-jobs",
+        action="store_true",
+        help="also send due visit reminders and expire waitlist offers (a full scheduler tick)",
     )
     return parser
 
@@ -163,6 +176,55 @@ def seed(settings: Settings, *, patients: int | None, seed_value: int | None) ->
         f"({report.created:,} new, {report.updated:,} updated, {report.quarantined} quarantined) "
         f"in {elapsed:.1f} s, {report.total / max(elapsed, 1e-9):,.0f} resources/s."
     )
+
+
+def sync(settings: Settings, *, all_jobs: bool = False) -> int:
+    """One sync run with counts per resource type; 0 if it succeeded, 1 if not."""
+    from ehr_sync import jobs  # the FHIR stack loads only for this command
+
+    _ensure_state_dir(settings)
+    _migrated_engine(settings)
+    if all_jobs:
+        tick = jobs.run_tick(settings=settings)
+        print(
+            f"Waitlist offers expired: {tick.offers_expired}; visit reminders sent: "
+            f"{tick.reminders_sent}."
+        )
+        if tick.ehr == "not configured":
+            raise CliError("No EHR is configured: set FHIR_BASE_URL to sync.", 2)
+        if tick.ehr == "busy":
+            raise CliError("Another sync is running right now; try again later.", 3)
+        if tick.sync is None:
+            raise CliError("; ".join(tick.errors) or "The sync failed.")
+        outcome = tick.sync
+    else:
+        try:
+            outcome = jobs.sync_once(trigger="cli", settings=settings)
+        except jobs.NotConfigured as error:
+            raise CliError(f"{error} Set it to sync.", 2) from None
+        except jobs.SyncBusy:
+            raise CliError("Another sync is running right now; try again later.", 3) from None
+    print(sync_report(outcome))
+    ok = outcome.result is not None and outcome.result.status == "succeeded"
+    return 0 if ok and not outcome.errors else 1
+
+
+def sync_report(outcome) -> str:
+    """The run as a small table: one line per resource type, then the outbox and any errors."""
+    result = outcome.result
+    names = ("fetched", "created", "updated", "skipped", "quarantined", "deleted")
+    lines = [
+        f"EHR sync run {result.run_id}: {result.status} in {result.seconds:.1f} s",
+        f"{'type':<20}" + "".join(f"{n:>12}" for n in names),
+    ]
+    for rtype, stats in result.stats.items():
+        lines.append(f"{rtype:<20}" + "".join(f"{getattr(stats, n):>12,}" for n in names))
+    lines.append(f"{'total':<20}" + "".join(f"{result.total(n):>12,}" for n in names))
+    if outcome.delivery is not None:
+        d = outcome.delivery
+        lines.append(f"Outbox: {d.sent} sent, {d.failed} to retry later, {d.stuck} stuck.")
+    lines += [f"Error: {e}" for e in [*result.errors, *outcome.errors]]
+    return "\n".join(lines)
 
 
 # --- the demo database and its password --------------------------------------------------------

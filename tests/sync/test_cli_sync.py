@@ -1,0 +1,61 @@
+"""``python -m portal.cli sync``: one sync for cron users, counts per type, exit code on failure."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from portal.config import PROJECT_ROOT
+from tests.sync import fhir_data
+
+
+def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FHIR_")}
+    return env | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+        "STATE_DIR": str(tmp_path),
+        "FHIR_MAX_ATTEMPTS": "1",
+    }
+
+
+def test_sync_prints_counts_per_type_and_exits_zero(fhir_server, cli_env):
+    fhir_server.load(fhir_data.clinic(2))
+
+    done = _run_cli("sync", env=cli_env | {"FHIR_BASE_URL": fhir_server.base_url})
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("EHR sync run 1: succeeded")
+    patient_line = next(line for line in lines if line.startswith("Patient "))
+    assert patient_line.split() == ["Patient", "2", "2", "0", "0", "0", "0"]
+    total = next(line for line in lines if line.startswith("total"))
+    assert int(total.split()[2]) == sum(fhir_data.expected_counts(2).values())
+
+
+def test_sync_exits_non_zero_when_the_ehr_is_down(cli_env):
+    done = _run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
+
+    assert done.returncode == 1
+    assert ": failed in" in done.stdout and "Error: Patient:" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_sync_without_an_ehr_says_so(cli_env):
+    done = _run_cli("sync", "--all-jobs", env=cli_env)
+
+    assert done.returncode == 2
+    assert "visit reminders sent: 0" in done.stdout
+    assert "No EHR is configured" in done.stderr and "Traceback" not in done.stderr
