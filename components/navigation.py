@@ -66,5 +66,6 @@ def _account_pages(role: Role) -> dict[str, list[st.Page]]:
     if role == Role.ADMIN:
         sections["Administration"] = [
             _page("pages/audit_log.py", "Audit log", ":material/policy:"),
+            _page("pages/sync_admin.py", "EHR sync", ":material/sync:"),
         ]
     return sections
