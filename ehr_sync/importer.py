@@ -10,8 +10,11 @@ and the rest goes on.
 """
 
 import json
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -53,12 +56,17 @@ def import_resources(
     source: str = "ehr",
     now: datetime,
     batch_size: int = BATCH_SIZE,
+    pool: "ValidationPool | None" = None,
 ) -> ImportReport:
     """Upsert FHIR R4 resources (JSON dicts) from ``source``, committing per batch.
 
     A resource may refer to a Patient that comes later in the same call: it waits until the end.
+    With a ``pool`` (or inside ``parallel_validation``), validation runs in worker processes.
     """
-    return _Importer(session, source, now, aliases={}, batch_size=batch_size).run(resources)
+    pool = pool or _current_pool.get()
+    return _Importer(session, source, now, aliases={}, batch_size=batch_size, pool=pool).run(
+        resources
+    )
 
 
 def import_bundle(
@@ -80,7 +88,37 @@ def import_bundle(
         if isinstance(full_url, str) and full_url.startswith("urn:") and isinstance(resource, dict):
             aliases[full_url] = f"{resource.get('resourceType')}/{resource.get('id')}"
     resources = (entry.get("resource") for entry in entries)
-    return _Importer(session, source, now, aliases=aliases, batch_size=batch_size).run(resources)
+    importer = _Importer(
+        session, source, now, aliases=aliases, batch_size=batch_size, pool=_current_pool.get()
+    )
+    return importer.run(resources)
+
+
+@dataclass(frozen=True)
+class ValidationPool:
+    """Worker processes that validate and map batches while the caller's process writes."""
+
+    executor: ProcessPoolExecutor
+    workers: int
+
+
+_current_pool: ContextVar[ValidationPool | None] = ContextVar("validation_pool", default=None)
+
+
+@contextmanager
+def parallel_validation(workers: int = 2) -> Iterator[ValidationPool]:
+    """Within the block, every import (``run_sync``'s too) validates in ``workers`` processes.
+
+    R4B validation is pure CPU and most of an import's time, so a second core nearly doubles
+    the rate; the database writes stay in this process, in the same order as without a pool.
+    """
+    with ProcessPoolExecutor(max_workers=workers) as executor:
+        pool = ValidationPool(executor, workers)
+        token = _current_pool.set(pool)
+        try:
+            yield pool
+        finally:
+            _current_pool.reset(token)
 
 
 @dataclass
@@ -110,19 +148,26 @@ class _Importer:
     """One import call: its source, clock, bundle aliases and batch size."""
 
     def __init__(
-        self, session: Session, source: str, now: datetime, *, aliases: dict, batch_size: int
+        self,
+        session: Session,
+        source: str,
+        now: datetime,
+        *,
+        aliases: dict,
+        batch_size: int,
+        pool: ValidationPool | None = None,
     ) -> None:
         self.session = session
         self.source = source
         self.now = now
         self.aliases = aliases
         self.batch_size = batch_size
+        self.pool = pool
 
     def run(self, resources: Iterable[Any]) -> ImportReport:
         report = ImportReport()
         deferred: list[_Incoming] = []
-        for chunk in _chunks(resources, self.batch_size):
-            incoming, quarantined = self._prepare(chunk)
+        for incoming, quarantined in self._prepared(resources):
             deferred += self._store(incoming, quarantined, report, final=False)
         # Everything in this call has been seen now, so a patient still missing is missing.
         deferred.sort(key=lambda item: _WRITE_RANK[item.resource_type])
@@ -132,30 +177,26 @@ class _Importer:
 
     # --- validate and map (no database) ----------------------------------------------------
 
-    def _prepare(self, chunk: list[Any]) -> tuple[list[_Incoming], list[Row]]:
-        incoming: list[_Incoming] = []
-        quarantined: list[Row] = []
-        for raw in chunk:
-            try:
-                incoming.append(self._map(raw))
-            except (InvalidResource, MappingError) as error:
-                quarantined.append(self._quarantine_row(raw, str(error)))
-            except Exception as error:  # a mapper tripping on odd data must not stop the import
-                reason = f"Mapping failed ({type(error).__name__}: {error})"
-                quarantined.append(self._quarantine_row(raw, reason))
-        return incoming, quarantined
-
-    def _map(self, raw: Any) -> _Incoming:
-        resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
-        if resource_type and resource_type not in MAPPINGS:
-            raise InvalidResource(f"Unsupported resourceType {resource_type!r}")
-        resource = parse_resource(raw)
-        try:
-            rows = map_resource(resource)
-        except MappingError as error:
-            raise MappingError(f"Cannot be stored: {error}") from None
-        results = report_result_references(resource) if resource_type == "DiagnosticReport" else []
-        return _Incoming(raw, resource_type, resource.id, rows, results)
+    def _prepared(self, resources: Iterable[Any]) -> Iterator[tuple[list[_Incoming], list[Row]]]:
+        """Each batch validated and mapped: here, or by the pool one batch ahead of the writes."""
+        batches = _chunks(resources, self.batch_size)
+        if self.pool is None:
+            for chunk in batches:
+                yield _prepare_chunk(chunk, self.source)
+            return
+        waiting: deque[list[Future]] = deque()
+        for chunk in batches:
+            part = -(-len(chunk) // self.pool.workers)
+            waiting.append(
+                [
+                    self.pool.executor.submit(_prepare_chunk, chunk[i : i + part], self.source)
+                    for i in range(0, len(chunk), part)
+                ]
+            )
+            if len(waiting) > 1:
+                yield _gathered(waiting.popleft())
+        while waiting:
+            yield _gathered(waiting.popleft())
 
     # --- write ----------------------------------------------------------------------------
 
@@ -313,15 +354,59 @@ class _Importer:
         return row_id
 
     def _quarantine_row(self, raw: Any, reason: str) -> Row:
-        resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
-        fhir_id = raw.get("id") if isinstance(raw, dict) else None
-        return {
-            "source": self.source,
-            "resource_type": _clip(resource_type, 64),
-            "fhir_id": _clip(fhir_id, 64),
-            "reason": _clip(reason, 4000),
-            "raw_json": json.dumps(raw, default=str),
-        }
+        return _quarantine_row(raw, reason, self.source)
+
+
+# --- validate and map: plain functions, so worker processes can run them --------------------
+
+
+def _prepare_chunk(chunk: list[Any], source: str) -> tuple[list[_Incoming], list[Row]]:
+    incoming: list[_Incoming] = []
+    quarantined: list[Row] = []
+    for raw in chunk:
+        try:
+            incoming.append(_map_raw(raw))
+        except (InvalidResource, MappingError) as error:
+            quarantined.append(_quarantine_row(raw, str(error), source))
+        except Exception as error:  # a mapper tripping on odd data must not stop the import
+            reason = f"Mapping failed ({type(error).__name__}: {error})"
+            quarantined.append(_quarantine_row(raw, reason, source))
+    return incoming, quarantined
+
+
+def _gathered(parts: list[Future]) -> tuple[list[_Incoming], list[Row]]:
+    incoming: list[_Incoming] = []
+    quarantined: list[Row] = []
+    for future in parts:
+        done_incoming, done_quarantined = future.result()
+        incoming += done_incoming
+        quarantined += done_quarantined
+    return incoming, quarantined
+
+
+def _map_raw(raw: Any) -> _Incoming:
+    resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
+    if resource_type and resource_type not in MAPPINGS:
+        raise InvalidResource(f"Unsupported resourceType {resource_type!r}")
+    resource = parse_resource(raw)
+    try:
+        rows = map_resource(resource)
+    except MappingError as error:
+        raise MappingError(f"Cannot be stored: {error}") from None
+    results = report_result_references(resource) if resource_type == "DiagnosticReport" else []
+    return _Incoming(raw, resource_type, resource.id, rows, results)
+
+
+def _quarantine_row(raw: Any, reason: str, source: str) -> Row:
+    resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
+    fhir_id = raw.get("id") if isinstance(raw, dict) else None
+    return {
+        "source": source,
+        "resource_type": _clip(resource_type, 64),
+        "fhir_id": _clip(fhir_id, 64),
+        "reason": _clip(reason, 4000),
+        "raw_json": json.dumps(raw, default=str),
+    }
 
 
 def _is_data_error(error: SQLAlchemyError) -> bool:

@@ -1,0 +1,186 @@
+"""A FHIR Bulk Data export on disk, read as if it were the EHR's search API, for ``run_sync``.
+
+``$export`` writes one or more NDJSON files per resource type (``Patient.ndjson``,
+``Observation.000.ndjson``, ...), one resource per line. ``NdjsonSource(directory)`` answers the
+three calls ``run_sync`` makes of a ``FhirClient``: ``search_pages`` (with ``_lastUpdated=gt...``,
+``_id`` and ``_elements=id``), ``count`` and ``retries``, so a whole clinic can be loaded (and
+re-synced) from files, far faster than page by page over HTTP.
+
+Reading is cheap where it can be: a first pass finds each line's ``meta.lastUpdated`` with a
+byte-level search (no JSON parsing), counts the matches and checks the order; only the lines
+newer than the checkpoint are parsed (orjson). Lines are served oldest first, as
+``_sort=_lastUpdated`` asks, so the sync's checkpoint never passes a resource it has not stored:
+files already in that order are streamed, others are sorted by (time, position) in memory.
+The first ``"lastUpdated"`` of a line is taken as the resource's own, which holds for export
+files that write ``meta`` before any contained resource (a line without one is always read).
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_LAST_UPDATED = re.compile(rb'"lastUpdated"\s*:\s*"([^"]+)"')
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What the first pass learnt about one type's lines newer than ``since``."""
+
+    matches: int
+    in_order: bool
+    positions: list[tuple[datetime, int, int]] | None  # (time, file, offset), if not in order
+
+
+class NdjsonSource:
+    """Read-only stand-in for ``FhirClient`` over a directory of ``$export`` NDJSON files."""
+
+    def __init__(self, directory: str | Path, *, page_size: int = 1000) -> None:
+        self.directory = Path(directory)
+        if not self.directory.is_dir():
+            raise FileNotFoundError(f"No export directory at {self.directory}")
+        self.page_size = page_size
+        self.retries = 0  # run_sync records how many retries the client made: files need none
+
+    def close(self) -> None:
+        """Nothing to release; here so callers can treat it like a FhirClient."""
+
+    def files(self, resource_type: str) -> list[Path]:
+        exact = self.directory / f"{resource_type}.ndjson"
+        parts = sorted(self.directory.glob(f"{resource_type}.*.ndjson"))
+        return ([exact] if exact.exists() else []) + parts
+
+    # --- the FhirClient calls run_sync makes ---------------------------------------------------
+
+    def search_pages(self, resource_type: str, params: dict | None = None) -> Iterator[dict]:
+        """Searchset Bundles of up to ``page_size`` resources, oldest ``lastUpdated`` first."""
+        params = params or {}
+        since = _since(params.get("_lastUpdated"))
+        ids = set(str(params["_id"]).split(",")) if params.get("_id") else None
+        only_ids = params.get("_elements") == "id"
+        page: list[dict] = []
+        for resource in self._resources(resource_type, since):
+            if ids is not None and resource.get("id") not in ids:
+                continue
+            if only_ids:
+                resource = {"resourceType": resource_type, "id": resource.get("id")}
+            page.append(resource)
+            if len(page) >= self.page_size:
+                yield _bundle(page)
+                page = []
+        if page or ids is not None:
+            yield _bundle(page)
+
+    def count(self, resource_type: str, params: dict | None = None) -> int:
+        """How many resources of the type the export holds (``identifier=system|`` filters)."""
+        wanted = (params or {}).get("identifier")
+        if not wanted:
+            return self._scan(resource_type, None, need_positions=False).matches
+        system = str(wanted).split("|", 1)[0]
+        needle = system.encode()
+        total = 0
+        for path in self.files(resource_type):
+            with path.open("rb") as handle:
+                for line in handle:
+                    if needle in line and _has_identifier_system(orjson.loads(line), system):
+                        total += 1
+        return total
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _resources(self, resource_type: str, since: datetime | None) -> Iterator[dict]:
+        scan = self._scan(resource_type, since, need_positions=True)
+        if scan.matches == 0:
+            return
+        files = self.files(resource_type)
+        if scan.in_order:
+            for path in files:
+                with path.open("rb") as handle:
+                    for line in handle:
+                        if line.strip() and _newer(_stamp(line), since):
+                            yield _parse(line, resource_type)
+            return
+        handles = [path.open("rb") for path in files]
+        try:
+            for _, index, offset in scan.positions or []:
+                handles[index].seek(offset)
+                yield _parse(handles[index].readline(), resource_type)
+        finally:
+            for handle in handles:
+                handle.close()
+
+    def _scan(self, resource_type: str, since: datetime | None, *, need_positions: bool) -> _Scan:
+        matches, in_order, previous = 0, True, _OLDEST
+        positions: list[tuple[datetime, int, int]] = []
+        for index, path in enumerate(self.files(resource_type)):
+            with path.open("rb") as handle:
+                offset = 0
+                for line in handle:
+                    start, offset = offset, offset + len(line)
+                    if not line.strip():
+                        continue
+                    stamp = _stamp(line)
+                    if stamp < previous:
+                        in_order = False
+                    previous = max(previous, stamp)
+                    if _newer(stamp, since):
+                        matches += 1
+                        if need_positions:
+                            positions.append((stamp, index, start))
+        if in_order or not need_positions:
+            return _Scan(matches, in_order, None)
+        positions.sort()
+        return _Scan(matches, False, positions)
+
+
+def _stamp(line: bytes) -> datetime:
+    """The line's meta.lastUpdated, or the oldest time if it has none (always re-read)."""
+    found = _LAST_UPDATED.search(line)
+    if not found:
+        return _OLDEST
+    try:
+        moment = datetime.fromisoformat(found.group(1).decode())
+    except ValueError:
+        return _OLDEST
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse(line: bytes, resource_type: str) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        # Passed on so the importer quarantines it (no id) with the line kept for review.
+        return {"resourceType": resource_type, "unreadable_line": line.decode(errors="replace")}
+
+
+def _newer(stamp: datetime, since: datetime | None) -> bool:
+    """Whether a line passes the filter; one without a readable time always does."""
+    return since is None or stamp == _OLDEST or stamp > since
+
+
+def _since(value: Any) -> datetime | None:
+    if not value:
+        return None
+    text = str(value)
+    if not text.startswith("gt"):
+        raise ValueError(f"Only _lastUpdated=gt... is supported, not {text!r}")
+    moment = datetime.fromisoformat(text[2:])
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _bundle(resources: list[dict]) -> dict:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
+    }
+
+
+def _has_identifier_system(resource: Any, system: str) -> bool:
+    identifiers = resource.get("identifier") if isinstance(resource, dict) else None
+    return any(isinstance(i, dict) and i.get("system") == system for i in identifiers or [])
