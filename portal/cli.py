@@ -141,6 +141,12 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
                 f"Seeded {seeded.report.total:,} FHIR resources through the EHR importer "
                 f"in {elapsed:.1f} s ({seeded.report.quarantined} quarantined)."
             )
+            activity = seeded.activity
+            print(
+                f"Portal activity: {activity.templates} weekly hour blocks, "
+                f"{activity.bookings} booked visits, {activity.open_inbox_items} requests "
+                "waiting in the triage inbox."
+            )
             print(login_block(settings, list(seeded), password))
         elif demo_seeded(session=session):
             logins = demo_logins(session=session)

@@ -1,5 +1,6 @@
 """Seed a database with the demo clinic: its FHIR record goes in through the EHR importer (the
-same path a live sync takes), then one portal account per role is created."""
+same path a live sync takes), then one portal account per role is created, then the portal's
+own activity (provider hours, bookings, messages, refills: portal/demo/activity.py)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 from db.models import Condition, Patient, Practitioner, ProxyGrant, Role, User
 from ehr_sync.importer import import_bundle
 from ehr_sync.report import ImportReport
+from portal.demo.activity import Activity, seed_portal_activity
 from portal.demo.generator import (
     DR_PATEL,
     MIN_PATIENTS,
@@ -65,6 +67,7 @@ class DemoLogins:
     logins: list[DemoLogin]
     patients: int = 0
     report: ImportReport = field(default_factory=ImportReport)
+    activity: Activity = field(default_factory=Activity)
 
     def __iter__(self) -> Iterator[DemoLogin]:
         return iter(self.logins)
@@ -90,7 +93,8 @@ def seed_demo_clinic(
         report.merge(import_bundle(bundle, session=session, source=DEMO_SOURCE, now=now))
     _create_accounts(session, password_hash, seed=seed)
     session.commit()
-    return DemoLogins(demo_logins(session=session), n_patients, report)
+    activity = seed_portal_activity(session=session, seed=seed, now=now)
+    return DemoLogins(demo_logins(session=session), n_patients, report, activity)
 
 
 def demo_seeded(*, session: Session) -> bool:

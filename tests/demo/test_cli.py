@@ -57,6 +57,9 @@ def test_prepare_seeds_once_and_shows_the_same_logins_on_the_next_start(demo_env
     assert first.returncode == 0, first.stderr
     assert "Seeding the demo clinic" in first.stdout
     assert "0 quarantined" in first.stdout
+    # A living portal: provider hours (so open slots), booked visits, requests in the inbox.
+    # (Three patients are all showcase family, so only the demo patient's own two visits.)
+    assert "Portal activity: 60 weekly hour blocks, 2 booked visits, 5 requests" in first.stdout
     password_file = secret_path("demo_password", state_dir=tmp_path)
     password = password_file.read_text().strip()
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600

@@ -1,0 +1,326 @@
+"""The demo clinic's portal life: provider hours (so open slots exist), upcoming visits, messages,
+refill requests, a profile change and a visit request, with the notifications they cause.
+
+Everything goes through the services the pages call, acted by the demo accounts at fixed offsets
+before ``now``, and the few choices are drawn from a seeded random generator, so the same seed
+and ``now`` give the same clinic. It runs once: a database that already has provider hours is
+left as it is (a restart must not double the inbox).
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from db.models import MedicationRequest, Patient, Practitioner, Role, ScheduleTemplate, User
+from portal.demo.generator import DR_PATEL, SHOWCASE_CHILDREN, SHOWCASE_PATIENT, patient_fhir_id
+from portal.demo.people import CLINICIANS
+from portal.services import messages, profile_changes, refills, triage
+from portal.services.scheduling import (
+    availability,
+    booking,
+    checkin,
+    provider_schedule,
+    visit_requests,
+)
+
+# Two blocks a weekday, clinic local time.
+BLOCKS = ((time(8, 30), time(12, 0)), (time(13, 0), time(17, 0)))
+SLOT_MINUTES = 20
+PHYSICIAN_TYPES = ["annual", "follow_up", "new_problem", "new_patient"]
+ADVANCED_PRACTICE_TYPES = ["follow_up", "new_problem"]
+# Clinicians who also see patients by video (everyone but the paediatrician).
+IN_PERSON_ONLY = {"demo-prac-04"}
+# How many of other patients' visits fill the first days of the staff calendar.
+CALENDAR_VISITS = 6
+
+
+@dataclass
+class Activity:
+    """What the demo's portal activity added, for the summary printed at first start."""
+
+    templates: int = 0
+    bookings: int = 0
+    messages: int = 0
+    refills: int = 0
+    open_inbox_items: int = 0
+    skipped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def seed_portal_activity(*, session: Session, seed: int, now: datetime) -> Activity:
+    """Add the demo's hours, visits and requests (once; a second call changes nothing)."""
+    activity = Activity()
+    if session.exec(select(ScheduleTemplate.id).limit(1)).first() is not None:
+        activity.skipped = True
+        return activity
+    rng = random.Random(f"portal-activity-{seed}")
+    users = {u.username: u for u in session.exec(select(User)).all()}
+    front_desk, nurse, doctor = users["frontdesk"], users["nurse"], users["drpatel"]
+    patient_user, caregiver = users["patient"], users["caregiver"]
+    practitioners = _practitioners(session)
+
+    activity.templates = _hours(session, front_desk, practitioners, now)
+    patel = practitioners[DR_PATEL.fhir_id]
+    activity.bookings += _showcase_visits(session, patient_user, patel, now)
+    activity.bookings += _calendar(session, front_desk, patel, rng, now)
+    activity.messages, activity.refills = _requests(
+        session, patient_user=patient_user, caregiver=caregiver, nurse=nurse, doctor=doctor, now=now
+    )
+    activity.open_inbox_items = _open_items(session, nurse, now)
+    return activity
+
+
+def _open_items(session: Session, staff: User, now: datetime) -> int:
+    return len(triage.list_items(staff, session=session, now=now))
+
+
+def _practitioners(session: Session) -> dict[str, Practitioner]:
+    ids = [c.fhir_id for c in CLINICIANS]
+    rows = session.exec(select(Practitioner).where(col(Practitioner.fhir_id).in_(ids))).all()
+    return {p.fhir_id: p for p in rows}
+
+
+def _hours(
+    session: Session, actor: User, practitioners: dict[str, Practitioner], now: datetime
+) -> int:
+    added = 0
+    for clinician in CLINICIANS:
+        practitioner = practitioners.get(clinician.fhir_id)
+        if practitioner is None:
+            continue
+        physician = clinician.degree in ("MD", "DO")
+        for weekday in range(5):
+            for start, end in BLOCKS:
+                provider_schedule.add_template(
+                    actor,
+                    session=session,
+                    now=now,
+                    practitioner_id=practitioner.id,
+                    weekday=weekday,
+                    start_time=start,
+                    end_time=end,
+                    slot_minutes=SLOT_MINUTES,
+                    visit_types=PHYSICIAN_TYPES if physician else ADVANCED_PRACTICE_TYPES,
+                    in_person=True,
+                    video=clinician.fhir_id not in IN_PERSON_ONLY,
+                )
+                added += 1
+    return added
+
+
+def _slots(session: Session, practitioner: Practitioner, visit_type: str, mode: str, **window):
+    return availability.open_slots(
+        session=session,
+        practitioner_id=practitioner.id,
+        visit_type=visit_type,
+        mode=mode,
+        **window,
+    )
+
+
+def _showcase_visits(session: Session, user: User, patel: Practitioner, now: datetime) -> int:
+    """The demo patient's own bookings: an annual physical and a video follow-up."""
+    booked = 0
+    for visit_type, mode, days in (("annual", "in_person", 9), ("follow_up", "video", 23)):
+        slots = _slots(
+            session,
+            patel,
+            visit_type,
+            mode,
+            now=now,
+            start=now + timedelta(days=days),
+            end=now + timedelta(days=days + 14),
+            limit=1,
+        )
+        if not slots:
+            continue
+        booking.book(
+            user,
+            session=session,
+            now=now,
+            patient_id=user.patient_id,
+            practitioner_id=patel.id,
+            start=slots[0].start,
+            visit_type=visit_type,
+            mode=mode,
+        )
+        booked += 1
+    return booked
+
+
+def _calendar(
+    session: Session, front_desk: User, patel: Practitioner, rng: random.Random, now: datetime
+) -> int:
+    """Other patients booked into Dr. Patel's next days, one of them checked in by phone."""
+    showcase = {patient_fhir_id(n) for n in (SHOWCASE_PATIENT, *SHOWCASE_CHILDREN)}
+    others = [
+        p
+        for p in session.exec(select(Patient).order_by(Patient.fhir_id)).all()
+        if p.fhir_id not in showcase
+    ]
+    if not others:
+        return 0
+    slots = _slots(
+        session,
+        patel,
+        "follow_up",
+        "in_person",
+        now=now,
+        start=now + timedelta(hours=2),
+        end=now + timedelta(days=7),
+        limit=CALENDAR_VISITS * 3,
+    )
+    chosen = sorted(rng.sample(slots, min(CALENDAR_VISITS, len(slots))), key=lambda s: s.start)
+    booked = []
+    for slot in chosen:
+        booked.append(
+            booking.book(
+                front_desk,
+                session=session,
+                now=now,
+                patient_id=rng.choice(others).id,
+                practitioner_id=patel.id,
+                start=slot.start,
+                visit_type="follow_up",
+            )
+        )
+    if booked:
+        checkin.submit(
+            front_desk,
+            booked[-1].id,
+            session=session,
+            now=now,
+            answers={"concerns": "Blood pressure readings at home have been higher."},
+            contact_confirmed=True,
+            medications_confirmed=True,
+            allergies_confirmed=True,
+        )
+    return len(booked)
+
+
+def _active_medications(session: Session, patient_id: int) -> list[MedicationRequest]:
+    return list(
+        session.exec(
+            select(MedicationRequest)
+            .where(
+                MedicationRequest.patient_id == patient_id,
+                MedicationRequest.status == "active",
+            )
+            .order_by(MedicationRequest.id)
+        ).all()
+    )
+
+
+def _requests(
+    session: Session,
+    *,
+    patient_user: User,
+    caregiver: User,
+    nurse: User,
+    doctor: User,
+    now: datetime,
+) -> tuple[int, int]:
+    """Messages (one answered, two waiting), refills (one approved, one waiting), a profile
+    change and a visit request: a care team reply and a decision are unread on Home."""
+    patient_id = patient_user.patient_id
+    answered = messages.start_thread(
+        patient_user,
+        patient_id,
+        recipient="care_team",
+        subject="Question about my medication",
+        body="Should I take my morning tablets before or after breakfast?",
+        session=session,
+        now=now - timedelta(days=2, hours=3),
+    )
+    item = triage.item_for(session, messages.KIND, answered.id)
+    messages.staff_reply(
+        nurse,
+        item.id,
+        item.version,
+        body="Please take them with breakfast; it is easier on the stomach. Riley, RN",
+        session=session,
+        now=now - timedelta(days=1, hours=20),
+    )
+    messages.start_thread(
+        patient_user,
+        patient_id,
+        recipient="billing",
+        subject="Statement from my last visit",
+        body="I received a statement for my last visit. Is that the copay?",
+        session=session,
+        now=now - timedelta(hours=3),
+    )
+    child_ids = [pid for pid in _granted(session, caregiver)]
+    sent = 2
+    if child_ids:
+        messages.start_thread(
+            caregiver,
+            child_ids[0],
+            recipient="care_team",
+            subject="Inhaler before sports",
+            body="Should she use her inhaler before football practice?",
+            session=session,
+            now=now - timedelta(hours=5),
+        )
+        sent += 1
+    if len(child_ids) > 1:
+        visit_requests.request_visit(
+            caregiver,
+            session=session,
+            now=now - timedelta(hours=6),
+            patient_id=child_ids[1],
+            visit_type="annual",
+            preferred_times="Weekday mornings before 10",
+            reason="Yearly check-up for school",
+        )
+
+    meds = _active_medications(session, patient_id)
+    refill_count = 0
+    if len(meds) > 1:
+        approved = refills.request_refill(
+            patient_user,
+            patient_id,
+            meds[1].id,
+            pharmacy="Elm Street Pharmacy",
+            session=session,
+            now=now - timedelta(days=6),
+        )
+        item = triage.item_for(session, refills.KIND, approved.id)
+        triage.claim(doctor, item.id, item.version, session=session, now=now - timedelta(days=5))
+        session.refresh(item)
+        refills.decide_refill(
+            doctor,
+            item.id,
+            item.version,
+            approve=True,
+            session=session,
+            now=now - timedelta(days=5),
+        )
+        refill_count += 1
+    if meds:
+        refills.request_refill(
+            patient_user,
+            patient_id,
+            meds[0].id,
+            pharmacy="Elm Street Pharmacy",
+            note="Running low: about a week left.",
+            session=session,
+            now=now - timedelta(days=1),
+        )
+        refill_count += 1
+    profile_changes.request_changes(
+        patient_user,
+        patient_id,
+        {"preferred_pharmacy": "Elm Street Pharmacy, 12 Elm Street"},
+        session=session,
+        now=now - timedelta(hours=2),
+    )
+    return sent, refill_count
+
+
+def _granted(session: Session, user: User) -> list[int]:
+    from portal.services.access import viewable_patient_ids
+
+    return viewable_patient_ids(user, session=session) if user.role == Role.PROXY else []
