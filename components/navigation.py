@@ -24,10 +24,12 @@ def _care_pages(role: Role) -> dict[str, list[st.Page]]:
                 _page("pages/home.py", "Home", ":material/home:", default=True),
                 _page("pages/health_summary.py", "Health summary", ":material/summarize:"),
                 _page("pages/results.py", "Test results", ":material/lab_profile:"),
+                _page("pages/prevention.py", "Preventive care", ":material/health_and_safety:"),
             ],
             "Requests": [
                 _page("pages/messages.py", "Messages", ":material/mail:"),
                 _page("pages/medications.py", "Medications and refills", ":material/medication:"),
+                _page("pages/referrals.py", "Referrals", ":material/forward_to_inbox:"),
                 _page("pages/profile.py", "Profile", ":material/person:"),
                 _page("pages/notifications.py", "Updates", ":material/notifications:"),
             ],
@@ -42,6 +44,7 @@ def _care_pages(role: Role) -> dict[str, list[st.Page]]:
             _page("pages/results.py", "Test results", ":material/lab_profile:"),
         ],
         "Work queues": [
+            _page("pages/dashboard.py", "Dashboard", ":material/monitoring:"),
             _page("pages/triage_inbox.py", "Triage inbox", ":material/inbox:"),
             _page("pages/refill_queue.py", "Refill queue", ":material/medication:"),
         ],
@@ -56,7 +59,8 @@ def _account_pages(role: Role) -> dict[str, list[st.Page]]:
     security = _page("pages/account_security.py", "Account security", ":material/lock:")
     if role in (Role.PATIENT, Role.PROXY):
         who = _page("pages/who_viewed.py", "Who viewed my record", ":material/visibility:")
-        return {"My account": [who, security]}
+        my_data = _page("pages/my_data.py", "My data", ":material/download:")
+        return {"My account": [my_data, who, security]}
     sections = {
         "Access": [
             _page("pages/activation.py", "Portal activation", ":material/key:"),

@@ -1,0 +1,117 @@
+"""Staff dashboard: request volume, time to first response, SLA breaches, portal adoption,
+no-show rate, open alerts and EHR sync health."""
+
+import streamlit as st
+
+from components.current_user import current_user
+from components.dashboard_charts import no_show_chart, requests_chart
+from components.portal_errors import errors_as_messages
+from components.request_ui import now
+from db.engine import session_scope
+from portal.services import dashboard, triage
+from portal.timefmt import format_datetime
+
+user = current_user()
+st.title("Clinic dashboard")
+weeks = st.select_slider(
+    "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w} weeks"
+)
+with errors_as_messages(), session_scope() as session:
+    data = dashboard.clinic_dashboard(user, session=session, now=now(), weeks=weeks)
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "No responses yet"
+    return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} of {whole} ({part / whole:.0%})" if whole else str(part)
+
+
+first, sla, adoption, alerts = st.columns(4)
+first.metric(
+    "Median time to first response",
+    _hours(data.response.median_hours),
+    help="From the request to the first staff action on it (claim, assign, reply, status).",
+)
+sla.metric(
+    "SLA breaches",
+    _share(data.sla.breached, data.sla.total),
+    help="Requests first answered after their due time, or still unanswered past it.",
+)
+adoption.metric(
+    "Patients with portal accounts",
+    _share(data.adoption.activated, data.adoption.patients),
+    help=f"{data.adoption.active} signed in during the last {dashboard.ACTIVE_DAYS} days.",
+)
+alerts.metric("Open alerts", sum(data.open_alerts.values()))
+st.caption(
+    f"Active portal users (signed in within {dashboard.ACTIVE_DAYS} days): "
+    f"{data.adoption.active}. Figures since {format_datetime(data.since)}."
+)
+
+st.subheader("Requests")
+if data.requests_by_week:
+    st.altair_chart(requests_chart(data.requests_by_week), width="stretch")
+else:
+    st.info("No requests in this period.")
+if data.response.by_kind:
+    st.dataframe(
+        [
+            {
+                "Type": triage.kind_label(kind),
+                "Median first response": _hours(hours),
+                "SLA breaches": data.sla.by_kind.get(kind, 0),
+            }
+            for kind, hours in data.response.by_kind.items()
+        ],
+        hide_index=True,
+        key="dashboard_response_table",
+    )
+
+st.subheader("No-shows")
+if data.no_shows:
+    st.altair_chart(no_show_chart(data.no_shows), width="stretch")
+    total = sum(r.visits for r in data.no_shows)
+    missed = sum(r.no_shows for r in data.no_shows)
+    st.caption(f"{missed} no-shows in {total} past visits ({missed / total:.0%}).")
+else:
+    st.info("No past visits in this period.")
+
+st.subheader("Open alerts")
+if data.open_alerts:
+    for label, count in data.open_alerts.items():
+        st.write(f"{label}: {count} open")
+    st.page_link("pages/triage_inbox.py", label="Open the triage inbox", icon=":material/inbox:")
+else:
+    st.info("No alert types are set up.")
+
+st.subheader("EHR sync")
+health = data.sync
+if health.last_run is None:
+    st.warning("The EHR sync has not run yet.")
+else:
+    run = health.last_run
+    words = {"ok": "Succeeded", "partial": "Partly succeeded", "failed": "Failed"}
+    state = words.get(health.state, health.state.capitalize())
+    message = (
+        f"Last run: {state}, started {format_datetime(run.started_at)}"
+        + (f", finished {format_datetime(run.finished_at)}" if run.finished_at else "")
+        + f". Fetched {run.fetched}, created {run.created}, updated {run.updated}, "
+        f"quarantined {run.quarantined}."
+    )
+    if health.state == "ok":
+        st.success(message)
+    elif health.state == "running":
+        st.info(message)
+    else:
+        st.error(message)
+    if run.errors:
+        st.text(run.errors[:2000])
+    st.caption(
+        "Last successful run: "
+        + (format_datetime(health.last_success_at) if health.last_success_at else "never")
+        + f". Records waiting in quarantine: {health.open_quarantine}."
+    )

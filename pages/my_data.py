@@ -1,0 +1,69 @@
+"""My data (patients and proxies): download the record as a FHIR R4 file or a printable
+summary, for all dates or a date range. Every download is logged in the access log."""
+
+from datetime import date
+
+import streamlit as st
+
+from components.current_user import current_user
+from components.patient_context import active_patient_id
+from components.record_download import deferred
+from components.request_ui import now
+from portal.errors import PortalError
+from portal.services import record_export
+from portal.services.record_export import DateRange
+from portal.timefmt import today_local
+
+user = current_user()
+st.title("My data")
+patient_id = active_patient_id(user)
+if patient_id is None:
+    st.stop()
+
+st.write(
+    "Download your health record to keep it, print it, or share it with another doctor or app. "
+    "The FHIR file is the standard format other health systems and apps can read; the printable "
+    "summary opens in your browser, where you can print it or save it as a PDF."
+)
+
+today = today_local(now())
+limit = st.toggle("Only a date range", key="my_data_limit")
+period = DateRange()
+if limit:
+    col_from, col_to = st.columns(2)
+    start = col_from.date_input(
+        "From", value=date(today.year - 1, today.month, 1), max_value=today, key="my_data_from"
+    )
+    end = col_to.date_input("To", value=today, max_value=today, key="my_data_to")
+    try:
+        period = DateRange(start=start, end=end)
+    except PortalError as error:
+        st.error(error.user_message)
+        st.stop()
+    st.caption(
+        "Entries without a date (for example a problem with no start date) are always included."
+    )
+
+stem = f"health-record-{today:%Y%m%d}"
+
+left, right = st.columns(2)
+left.download_button(
+    "Download FHIR file (.json)",
+    data=deferred(record_export.export_fhir_bundle, user, patient_id, period),
+    file_name=f"{stem}.fhir.json",
+    mime="application/fhir+json",
+    icon=":material/download:",
+    key="my_data_fhir",
+    on_click="ignore",
+)
+right.download_button(
+    "Download printable summary (.html)",
+    data=deferred(record_export.export_printable_summary, user, patient_id, period),
+    file_name=f"{stem}.html",
+    mime="text/html",
+    icon=":material/print:",
+    key="my_data_html",
+    on_click="ignore",
+)
+st.caption(f"Dates: {period.label()}. Each download is recorded in your access log.")
+st.page_link("pages/who_viewed.py", label="Who viewed my record", icon=":material/visibility:")

@@ -1,0 +1,195 @@
+"""Preventive care, referrals, My data and the staff dashboard driven through the real app."""
+
+from datetime import UTC, date, datetime, timedelta
+from unittest import mock
+
+import pytest
+from sqlmodel import select
+
+from components import navigation
+from components.record_download import deferred
+from db.models import AuditEvent, ReferralRequest, Role, ServiceRequest, SyncRun, TriageItem
+from portal.services import record_export
+from portal.services.record_export import DateRange
+from tests.factories import create_user
+from tests.pages.conftest import click, run_ok, table_values
+from tests.requests.helpers import make_clinic
+
+STAFF = [Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.ADMIN]
+
+
+def paths(role: Role) -> list[str]:
+    with mock.patch.object(navigation, "_page", lambda path, *a, **k: path):
+        return [p for section in navigation.pages_for(role).values() for p in section]
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])
+def test_patient_and_proxy_navigation_offers_the_new_pages(role):
+    offered = paths(role)
+    for page in ("pages/prevention.py", "pages/referrals.py", "pages/my_data.py"):
+        assert page in offered
+    assert "pages/dashboard.py" not in offered
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_every_staff_role_has_the_dashboard_and_not_the_patient_pages(role):
+    offered = paths(role)
+    assert "pages/dashboard.py" in offered
+    assert "pages/prevention.py" not in offered and "pages/my_data.py" not in offered
+
+
+def test_patient_requests_a_preventive_visit_in_one_click(open_page, session):
+    clinic = make_clinic(session)
+    clinic.alice.birth_date = date(1970, 1, 1)
+    session.add(clinic.alice)
+    session.commit()
+
+    at = open_page(clinic.alice_user.username, "pages/prevention.py")
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "Colorectal cancer screening" in markdown and "Overdue" in markdown
+    assert "Pneumococcal" not in markdown  # 56 is too young
+
+    at = click(at, "Request a visit")  # the most urgent item first
+    assert at.success[0].value.startswith("Visit request sent for")
+    request_item = session.exec(select(TriageItem)).one()
+    assert request_item.kind == "visit_request"
+    assert "Visit requested. The clinic will contact you to book." in [c.value for c in at.caption]
+
+
+def test_proxy_sees_preventive_care_of_the_patient_they_act_for(open_page, session):
+    clinic = make_clinic(session)
+    at = open_page(clinic.proxy.username, "pages/prevention.py")
+    assert at.title[0].value == "Preventive care"
+    assert any("Flu vaccine" in m.value for m in at.markdown)
+    assert not at.error
+
+
+def test_patient_sees_referrals_and_sends_a_request(open_page, session):
+    clinic = make_clinic(session)
+    session.add(
+        ServiceRequest(
+            fhir_id="sr-1",
+            patient_id=clinic.alice.id,
+            specialty="Cardiology",
+            status="active",
+            reason="<b>Palpitations</b>",
+            authored_on=datetime(2026, 10, 1, 14, tzinfo=UTC),
+        )
+    )
+    session.commit()
+
+    at = open_page(clinic.alice_user.username, "pages/referrals.py")
+    cells = table_values(at)
+    assert "Cardiology" in cells and "Sent" in cells
+    assert "<b>Palpitations</b>" in cells  # as plain text in a table cell
+
+    # Sending without a specialty is refused in plain words and stores nothing.
+    at.text_area(key="ref_reason").set_value("Skin rash")
+    at = click(at, "Send request")
+    assert [e.value for e in at.error] == ["Please choose a specialty."]
+    assert session.exec(select(ReferralRequest)).all() == []
+
+    at.selectbox(key="ref_specialty").set_value("Dermatology")
+    at.text_area(key="ref_reason").set_value("Skin rash")
+    at = click(at, "Send request")
+    assert [s.value for s in at.success] == ["Your referral request was sent to the clinic."]
+    assert "Dermatology" in table_values(at)
+    assert session.exec(select(TriageItem.kind)).all() == ["referral_request"]
+
+
+def test_my_data_offers_both_downloads_and_a_date_range(open_page, session):
+    clinic = make_clinic(session)
+    at = open_page(clinic.alice_user.username, "pages/my_data.py")
+    assert at.title[0].value == "My data"
+    assert "Dates: all dates." in " ".join(c.value for c in at.caption)
+    at.toggle(key="my_data_limit").set_value(True)
+    at = run_ok(at)
+    at.date_input(key="my_data_from").set_value(date(2026, 1, 1))
+    at.date_input(key="my_data_to").set_value(date(2026, 3, 31))
+    at = run_ok(at)
+    assert "Dates: 1 Jan 2026 to 31 Mar 2026." in " ".join(c.value for c in at.caption)
+    # Nothing is exported (or audited) until a download button is clicked.
+    exports = select(AuditEvent).where(AuditEvent.category == record_export.EXPORTED_RECORD)
+    assert session.exec(exports).all() == []
+
+
+def test_my_data_start_after_end_is_explained(open_page, session):
+    clinic = make_clinic(session)
+    at = open_page(clinic.alice_user.username, "pages/my_data.py")
+    at.toggle(key="my_data_limit").set_value(True)
+    at = run_ok(at)
+    at.date_input(key="my_data_from").set_value(date(2026, 3, 1))
+    at.date_input(key="my_data_to").set_value(date(2026, 2, 1))
+    at = run_ok(at)
+    assert [e.value for e in at.error] == ["The start date must be on or before the end date."]
+
+
+def test_download_callable_exports_and_audits_on_click(engine, session):
+    clinic = make_clinic(session)
+    produce = deferred(
+        record_export.export_fhir_bundle,
+        clinic.proxy,
+        clinic.alice.id,
+        DateRange(start=date(2026, 1, 1)),
+    )
+    content = produce()
+    assert b'"resourceType": "Bundle"' in content
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.category == record_export.EXPORTED_RECORD)
+    ).one()
+    assert (event.user_id, event.patient_id) == (clinic.proxy.id, clinic.alice.id)
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_staff_dashboard_opens_for_every_staff_role(open_page, session, role):
+    clinic = make_clinic(session)
+    staff = create_user(session, role, username=f"staff-{role}")
+    session.add(
+        SyncRun(
+            status="failed",
+            started_at=datetime.now(UTC) - timedelta(hours=1),
+            finished_at=datetime.now(UTC) - timedelta(minutes=59),
+            errors="Patient: server said 503",
+        )
+    )
+    session.commit()
+    assert clinic.alice.id
+
+    at = open_page(staff.username, "pages/dashboard.py")
+
+    assert at.title[0].value == "Clinic dashboard"
+    labels = [m.label for m in at.metric]
+    assert labels == [
+        "Median time to first response",
+        "SLA breaches",
+        "Patients with portal accounts",
+        "Open alerts",
+    ]
+    assert at.metric[2].value == "2 of 2 (100%)"
+    assert any(e.value.startswith("Last run: Failed") for e in at.error)
+    assert "Patient: server said 503" in [t.value for t in at.text]
+
+
+def test_dashboard_with_requests_draws_charts(open_page, session):
+    from portal.services.scheduling import visit_requests
+
+    clinic = make_clinic(session)
+    visit_requests.request_visit(
+        clinic.alice_user,
+        session=session,
+        now=datetime.now(UTC) - timedelta(days=10),
+        patient_id=clinic.alice.id,
+        visit_type="annual",
+    )
+    at = open_page(clinic.nurse.username, "pages/dashboard.py")
+    assert not at.exception
+    assert "No requests in this period." not in [i.value for i in at.info]
+    assert at.metric[1].value == "1 of 1 (100%)"  # unanswered and past due
+
+
+def test_patient_cannot_open_the_dashboard_page(open_page, session):
+    clinic = make_clinic(session)
+    at = open_page(clinic.alice_user.username)
+    # A patient's navigation has no route to the page at all.
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/dashboard.py").run()
