@@ -25,6 +25,7 @@ def _care_pages(role: Role) -> dict[str, list[st.Page]]:
                 _page("pages/health_summary.py", "Health summary", ":material/summarize:"),
                 _page("pages/results.py", "Test results", ":material/lab_profile:"),
                 _page("pages/prevention.py", "Preventive care", ":material/health_and_safety:"),
+                _page("pages/readings.py", "My readings", ":material/monitor_heart:"),
             ],
             "Requests": [
                 _page("pages/messages.py", "Messages", ":material/mail:"),
@@ -42,6 +43,7 @@ def _care_pages(role: Role) -> dict[str, list[st.Page]]:
             _page("pages/patient_lookup.py", "Patient lookup", ":material/search:", default=True),
             _page("pages/health_summary.py", "Health summary", ":material/summarize:"),
             _page("pages/results.py", "Test results", ":material/lab_profile:"),
+            _page("pages/home_monitoring.py", "Home monitoring", ":material/monitor_heart:"),
         ],
         "Work queues": [
             _page("pages/dashboard.py", "Dashboard", ":material/monitoring:"),

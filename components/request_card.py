@@ -12,12 +12,14 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.message_thread import render_thread
+from components.reading_alert_panel import render_reading_alert
 from components.request_ui import flash, local_time, now
 from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
 from portal.errors import PortalError
 from portal.services import messages, profile_changes, refills, reply_templates, triage
 from portal.services.profile_changes import FIELDS
+from portal.services.readings import alerts as reading_alerts
 
 
 def seen_version(item: TriageItem) -> int:
@@ -68,6 +70,8 @@ def render_item(user: User, item_id: int) -> None:
         refill_panel(user, item, seen)
     elif item.kind == profile_changes.KIND:
         _profile_panel(user, item, seen)
+    elif item.kind == reading_alerts.KIND:
+        render_reading_alert(user, item)
     with st.expander("History"):
         for row in history:
             change = (

@@ -31,3 +31,6 @@ TRIAGE_SELECTED_ITEM = "triage_selected_item"
 REFILL_QUEUE_SELECTED_ITEM = "refill_queue_selected_item"
 # {item_id: version} of what the staff member last saw; staff actions are checked against it.
 TRIAGE_SEEN_VERSIONS = "triage_seen_versions"
+
+# Readings (issue 7): the report of the last import, shown once after the rerun.
+READINGS_IMPORT_REPORT = "readings_import_report"

@@ -369,6 +369,49 @@ def alert_detail(actor: User, episode_id: int, *, session: Session, now: datetim
     return AlertDetail(episode, units.MEASURES[episode.measure].label, threshold, readings)
 
 
+@dataclass(frozen=True)
+class AlertRow:
+    episode: ReadingAlertEpisode
+    label: str
+    latest_text: str  # the latest out-of-range reading
+
+
+def patient_alerts(
+    actor: User, patient_id: int, *, session: Session, now: datetime, limit: int = 20
+) -> list[AlertRow]:
+    """A patient's alert episodes, open ones first, then newest (staff)."""
+    require_staff(actor)
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    rows = session.exec(
+        select(ReadingAlertEpisode, PatientReading)
+        .join(PatientReading, PatientReading.id == ReadingAlertEpisode.last_out_reading_id)
+        .where(ReadingAlertEpisode.patient_id == patient_id)
+        .order_by(
+            col(ReadingAlertEpisode.closed_at).is_not(None),
+            col(ReadingAlertEpisode.opened_at).desc(),
+        )
+        .limit(limit)
+    ).all()
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="list",
+        patient_id=patient_id,
+        detail=f"{len(rows)} alerts",
+        now=now,
+    )
+    session.commit()
+    return [
+        AlertRow(
+            episode,
+            units.MEASURES[episode.measure].label,
+            units.display(reading.measure, reading.value, reading.value2),
+        )
+        for episode, reading in rows
+    ]
+
+
 def open_alert_count(actor: User, *, session: Session) -> int:
     """Open alert episodes across the clinic (dashboard)."""
     require_staff(actor)

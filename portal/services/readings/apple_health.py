@@ -11,11 +11,14 @@ the server's files or exhaust its memory.
 """
 
 import xml.etree.ElementTree as ET  # noqa: S405 (safe with expat >= 2.4.1; see docstring)
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import IO
 
+from portal.errors import InvalidInput
 from portal.services.readings import units
 from portal.services.readings.entry import ReadingInput, Refusal
 
@@ -33,6 +36,38 @@ DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 # Unpaired blood-pressure halves waiting for their partner; a bound keeps a malformed file with
 # millions of lone halves from growing memory.
 MAX_PENDING = 10_000
+# Apple's own "Export All Health Data" makes export.zip; its export.xml is read straight out of
+# the archive without unpacking it to disk. The cap stops a zip bomb from running for hours.
+MAX_XML_BYTES = 4 * 1024**3
+
+
+@contextmanager
+def export_stream(upload: IO[bytes], filename: str) -> Iterator[IO[bytes]]:
+    """The export.xml inside an uploaded export.zip (streamed), or the upload itself."""
+    if not filename.lower().endswith(".zip"):
+        yield upload
+        return
+    try:
+        archive = zipfile.ZipFile(upload)
+    except zipfile.BadZipFile:
+        raise InvalidInput("The file is not a valid zip archive.") from None
+    with archive:
+        member = next(
+            (
+                info
+                for info in archive.infolist()
+                if info.filename == "export.xml" or info.filename.endswith("/export.xml")
+            ),
+            None,
+        )
+        if member is None:
+            raise InvalidInput(
+                "The zip has no export.xml. In the Health app, use 'Export All Health Data'."
+            )
+        if member.file_size > MAX_XML_BYTES:
+            raise InvalidInput("The export is larger than 4 GB; please export a shorter period.")
+        with archive.open(member) as stream:
+            yield stream
 
 
 class AppleHealthFile:

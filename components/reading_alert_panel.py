@@ -1,0 +1,62 @@
+"""The triage inbox's panel for a reading alert: the thresholds, the readings around the
+episode, and a way into the patient's home-monitoring page."""
+
+import streamlit as st
+
+from components import session_keys as keys
+from components.request_ui import now
+from db.engine import session_scope
+from db.models import TriageItem, User
+from portal.errors import PortalError
+from portal.services.readings import alerts, units
+from portal.timefmt import format_datetime
+
+MONITORING_PAGE = "pages/home_monitoring.py"
+
+
+def _limits(threshold: alerts.Threshold, pair: bool) -> str:
+    def side(low, high):
+        parts = [f"below {low:g}" if low is not None else "", f"above {high:g}" if high else ""]
+        return " or ".join(p for p in parts if p) or "no alert"
+
+    text = side(threshold.low, threshold.high)
+    if pair:
+        text += f"; diastolic {side(threshold.low2, threshold.high2)}"
+    return text
+
+
+def render_reading_alert(user: User, item: TriageItem) -> None:
+    try:
+        with session_scope() as session:
+            detail = alerts.alert_detail(user, item.ref_id, session=session, now=now())
+    except PortalError as error:
+        st.error(error.user_message)
+        return
+    episode = detail.episode
+    pair = episode.measure == units.BLOOD_PRESSURE
+    unit = units.MEASURES[episode.measure].unit
+    st.caption(f"Alerts when {detail.label.lower()} is {_limits(detail.threshold, pair)} {unit}.")
+    if episode.closed_at is None:
+        st.text(f"Ongoing: {episode.out_count} reading(s) out of range so far.")
+    else:
+        why = (
+            "readings back in range"
+            if episode.closed_reason == alerts.BACK_IN_RANGE
+            else ("resolved by staff")
+        )
+        st.text(f"Ended {format_datetime(episode.closed_at)} ({why}).")
+    st.dataframe(
+        [
+            {
+                "When": format_datetime(r.taken_at),
+                "Reading": units.display(r.measure, r.value, r.value2),
+                "Out of range": alerts.breach(detail.threshold, r.value, r.value2) or "",
+            }
+            for r in detail.readings
+        ],
+        hide_index=True,
+        key=f"alert_readings_{item.id}",
+    )
+    if st.button("Open home monitoring", key=f"alert_open_{item.id}"):
+        st.session_state[keys.STAFF_OPEN_PATIENT_ID] = item.patient_id
+        st.switch_page(MONITORING_PAGE)
