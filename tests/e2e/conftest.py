@@ -1,20 +1,29 @@
-"""A real portal process (streamlit run) with a small seeded demo clinic, and real Chromium."""
+"""A real portal process (streamlit run) with a small seeded demo clinic, and real Chromium.
+
+Each test gets a fresh browser context (its own cookies) in one Chromium for the whole run, and a
+``shot`` helper that saves numbered screenshots under test-output/e2e/<test>/ (gitignored).
+"""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
+from db.engine import make_engine
 from portal.config import PROJECT_ROOT
+from tests.e2e.helpers import DEMO_PASSWORD, Authenticator
 
-DEMO_PASSWORD = "E2e-demo-password-1"
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "e2e"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -25,6 +34,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@dataclass(frozen=True)
+class Portal:
+    url: str
+    database_url: str
 
 
 def _chromium_path() -> str | None:
@@ -48,12 +63,13 @@ def chromium_executable() -> str:
 
 
 @pytest.fixture(scope="session")
-def portal_url(tmp_path_factory, chromium_executable) -> Iterator[str]:
-    """Start the portal exactly as scripts/start does, on a private database and port."""
+def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
+    """Start the portal as scripts/start does, on a private database and port."""
     state = tmp_path_factory.mktemp("portal-state")
+    database_url = f"sqlite:///{Path(state) / 'portal.db'}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{Path(state) / 'portal.db'}",
+        "DATABASE_URL": database_url,
         "STATE_DIR": str(state),
         "DEMO_PASSWORD": DEMO_PASSWORD,
         "DEMO_PATIENTS": "6",
@@ -65,7 +81,10 @@ def portal_url(tmp_path_factory, chromium_executable) -> Iterator[str]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py"]
-        + ["--server.port", str(port), "--server.address", "127.0.0.1"],
+        + ["--server.port", str(port), "--server.address", "127.0.0.1"]
+        # The code under test is the code at start: an edit to the checkout during the run must
+        # not hot-reload modules under the browser.
+        + ["--server.fileWatcherType", "none"],
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
@@ -83,21 +102,80 @@ def portal_url(tmp_path_factory, chromium_executable) -> Iterator[str]:
             time.sleep(0.5)
         else:
             pytest.fail("The portal did not start within 60 s.")
-        yield url
+        yield Portal(url=url, database_url=database_url)
     finally:
         server.terminate()
         server.wait(timeout=20)
 
 
-@pytest.fixture
-def browser_page(chromium_executable):
+@pytest.fixture(scope="session")
+def portal_url(portal: Portal) -> str:
+    return portal.url
+
+
+@pytest.fixture(scope="session")
+def portal_db(portal: Portal) -> Iterator[Engine]:
+    """The e2e server's own database, for fixtures that prepare state and tests that age it."""
+    engine = make_engine(portal.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def authenticators() -> dict[str, Authenticator]:
+    """Staff authenticator apps by username: MFA is enrolled once per server, on first sign-in."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_executable, args=CHROMIUM_ARGS
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(20_000)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.e2e_failed = report.failed
+    return report
+
+
+def _folder_for(node) -> Path:
+    return SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", node.name)
+
+
+@pytest.fixture
+def browser_page(browser, request):
+    """A page in a fresh context (no cookies); a failing test leaves a screenshot of its end."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield page
+    if getattr(request.node, "e2e_failed", False):
+        folder = _folder_for(request.node)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / "failed.png")
+    context.close()
+
+
+@pytest.fixture
+def shot(request) -> Callable:
+    """``shot(page, "step")`` saves test-output/e2e/<test>/<NN>-<step>.png."""
+    folder = _folder_for(request.node)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    steps = iter(range(1, 100))
+
+    def take(page, step: str) -> Path:
+        path = folder / f"{next(steps):02d}-{step}.png"
+        page.screenshot(path=path)
+        return path
+
+    return take

@@ -1,0 +1,140 @@
+"""What the browser tests do over and over: sign in (with MFA for staff), pick from a select box,
+and prepare or age state in the e2e server's database."""
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from db.models import AuthSession, User
+from portal.config import get_settings
+
+DEMO_PASSWORD = "E2e-demo-password-1"  # noqa: S105 - the throwaway demo clinic's password
+TOTP_STEP = 30
+# The heading of the signed-in patient's home page: proof that a page is the portal, not sign-in.
+PATIENT_HOME = "Upcoming visits"
+
+
+class Authenticator:
+    """A staff member's authenticator app. It never hands out the code of a time step it already
+    used, so a portal that refuses a replayed code still accepts every sign-in: it uses the next
+    step (the portal accepts one step either side), or waits for the clock when that is used too.
+    """
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        self._totp = pyotp.TOTP(secret)
+        self._last_step = -1
+
+    def code(self) -> str:
+        step = max(int(time.time()) // TOTP_STEP, self._last_step + 1)
+        while step > int(time.time()) // TOTP_STEP + 1:
+            time.sleep(1)  # a third sign-in within one 30 s window: wait for the next window
+        self._last_step = step
+        return self._totp.at(step * TOTP_STEP)
+
+
+def sign_in(page: Page, url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(url)
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    # The form's first run also loads a component that reruns the app; typing into the form
+    # while that run replaces it can lose the input.
+    settled(page)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in_patient(page: Page, url: str, username: str = "patient") -> None:
+    sign_in(page, url, username)
+    expect(page.get_by_text(PATIENT_HOME)).to_be_visible()
+
+
+def enrol_mfa(page: Page) -> Authenticator:
+    """Staff must set up an authenticator on first sign-in: read the key, answer with its code."""
+    expect(page.get_by_text("Set up two-step sign-in")).to_be_visible()
+    secret = page.locator("[data-testid='stCode'] code").first.inner_text().strip()
+    app = Authenticator(secret)
+    page.get_by_label("Code from the app").fill(app.code())
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_text("Save these recovery codes")).to_be_visible()
+    page.get_by_role("button", name="I have saved my codes").click()
+    return app
+
+
+def sign_in_staff(page: Page, url: str, username: str, apps: dict[str, Authenticator]) -> None:
+    """Password, then MFA: enrol on the user's first sign-in in this server, else a fresh code."""
+    sign_in(page, url, username)
+    if username not in apps:
+        apps[username] = enrol_mfa(page)
+    else:
+        page.get_by_label("Code", exact=True).fill(apps[username].code())
+        page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def settled(page: Page) -> None:
+    """Wait until the app has finished its script run: widgets drawn by a run still under way can
+    be replaced under the mouse. Call after waiting for something only the new run draws."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def choose(page: Page, label: str, option_text: str) -> None:
+    """Pick the option containing ``option_text`` in the select box labelled ``label``.
+
+    A run can end and at once start again (a select box whose old choice vanished reports its
+    new value), closing an open list under the mouse; then open it again, up to three times.
+    """
+    box = page.get_by_role("combobox", name=label, exact=True)
+    option = page.get_by_role("option").filter(has_text=option_text).first
+    for attempt in range(3):
+        settled(page)
+        box.click()
+        try:
+            option.click(timeout=3_000)
+            expect(box).to_have_value(re.compile(re.escape(option_text)), timeout=3_000)
+            return
+        except (AssertionError, PlaywrightTimeout):
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+
+
+def user_named(session: Session, username: str) -> User:
+    return session.exec(select(User).where(User.username == username)).one()
+
+
+def age_live_sessions(engine: Engine, username: str, idle_for: timedelta) -> int:
+    """Make every live session of the user look idle for ``idle_for``; returns how many."""
+    last_seen = datetime.now(UTC) - idle_for
+    with Session(engine) as session:
+        user = user_named(session, username)
+        rows = session.exec(
+            select(AuthSession).where(
+                AuthSession.user_id == user.id, col(AuthSession.ended_at).is_(None)
+            )
+        ).all()
+        for row in rows:
+            row.last_seen_at = last_seen
+            session.add(row)
+        session.commit()
+        return len(rows)
+
+
+def latest_session(engine: Engine, username: str) -> AuthSession:
+    with Session(engine) as session:
+        user = user_named(session, username)
+        return session.exec(
+            select(AuthSession)
+            .where(AuthSession.user_id == user.id)
+            .order_by(col(AuthSession.id).desc())
+        ).first()
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=get_settings().session_idle_minutes)
