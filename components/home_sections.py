@@ -5,29 +5,48 @@ import streamlit as st
 from components.record_tables import datetime_column, show_table
 from components.result_table import render_result_table
 from components.summary_sections import MEDICATION_CONFIG, medication_rows
+from db.models import BookingStatus, VisitMode
 from portal.services.records import NEW_RESULTS_DAYS, HomeOverview
+from portal.services.scheduling.booking import VisitRow
+from portal.services.scheduling.ehr_visits import EhrVisit
+from portal.services.scheduling.visit_types import label
 from portal.timefmt import naive_local
 
 RESULTS_PAGE = "pages/results.py"
+APPOINTMENTS_PAGE = "pages/appointments.py"
 
 
-def render_upcoming_visits(overview: HomeOverview) -> None:
+def render_upcoming_visits(bookings: list[VisitRow], ehr_visits: list[EhrVisit]) -> None:
+    """Visits booked in the portal and those the EHR holds (written-back bookings once), soonest
+    first."""
     st.subheader("Upcoming visits")
+    rows = [
+        {
+            "When": naive_local(r.booking.start),
+            "Visit": label(r.booking.visit_type)
+            + (" (video)" if r.booking.mode == VisitMode.VIDEO else ""),
+            "With": r.practitioner_name,
+            "Status": "Arrived" if r.booking.status == BookingStatus.ARRIVED else "Booked",
+        }
+        for r in bookings
+    ] + [
+        {
+            "When": naive_local(v.start),
+            "Visit": v.service_type or "Visit",
+            "With": v.practitioner_name,
+            "Status": v.status_words,
+        }
+        for v in ehr_visits
+    ]
     show_table(
-        [
-            {
-                "When": naive_local(v.start),
-                "Visit": v.service_type or "Visit",
-                "With": v.practitioner_name,
-                "Status": "Requested" if v.status == "pending" else "Booked",
-            }
-            for v in overview.upcoming_visits
-        ],
+        sorted(rows, key=lambda row: row["When"]),
         columns=["When", "Visit", "With", "Status"],
         empty="No upcoming visits.",
         key="home_visits",
         column_config={"When": datetime_column("When")},
     )
+    if rows:
+        st.page_link(APPOINTMENTS_PAGE, label="All appointments", icon=":material/event:")
 
 
 def render_new_results(overview: HomeOverview) -> None:

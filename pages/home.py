@@ -15,6 +15,7 @@ from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from portal.services.records import home_overview
+from portal.services.scheduling import booking, ehr_visits
 from portal.timefmt import to_local
 
 
@@ -33,8 +34,10 @@ if patient_id is None:
     st.stop()
 with errors_as_messages(), session_scope() as session:
     overview = home_overview(user, patient_id, session=session, now=now)
+    portal_visits, _ = booking.list_for_patient(user, patient_id, session=session, now=now)
+    ehr_upcoming, _ = ehr_visits.list_ehr_visits(user, patient_id, session=session, now=now)
 
 notifications_panel(user, patient_id)
-render_upcoming_visits(overview)
+render_upcoming_visits(portal_visits, ehr_upcoming)
 render_new_results(overview)
 render_active_medications(overview)

@@ -290,3 +290,30 @@ def test_cancelling_a_visit_already_cancelled_says_so_and_changes_nothing(
     row = session.get(Booking, b.id)
     assert (row.status, row.cancelled_at) == (BookingStatus.CANCELLED, cancelled_at)
     assert _count(session, Booking) == 1
+
+
+def test_home_lists_portal_bookings_and_ehr_visits_once_each(open_page, session, clinic):
+    b = _book(session, clinic)
+    video = _book(session, clinic, visit_type="follow_up", days=6)
+    video.mode = "video"
+    session.add(video)
+    session.commit()
+    create_appointment(
+        session,
+        clinic.alice,
+        service_type="Annual physical",
+        practitioner_id=clinic.smith.id,
+        start=b.start,  # the first booking, written back and synced again
+    )
+    create_appointment(
+        session,
+        clinic.alice,
+        service_type="Diabetes check",
+        practitioner_id=clinic.jones.id,
+        start=_wall_now() + timedelta(days=30),
+    )
+    at = open_page(clinic.alice_user.username, "pages/home.py")
+    visits = at.dataframe[0].value
+    assert list(visits["Visit"]) == ["Annual physical", "Follow-up visit (video)", "Diabetes check"]
+    assert list(visits["With"]) == ["Dr. Smith", "Dr. Smith", "Dr. Jones"]
+    assert list(visits["Status"]) == ["Booked"] * 3
