@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import and_, or_, true
@@ -211,7 +212,12 @@ class _Builder:
             "id": f"{resource_type.lower()}-{row.id}",
             # Where the entry came from (the EHR's id), so a re-import can match it.
             "identifier": (
-                [{"system": f"{PORTAL_ID_SYSTEM}:{row.source}", "value": identifier}]
+                [
+                    {
+                        "system": f"{PORTAL_ID_SYSTEM}:{quote(row.source, safe='')}",
+                        "value": identifier,
+                    }
+                ]
                 if identifier
                 else None
             ),

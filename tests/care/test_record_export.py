@@ -201,3 +201,25 @@ def test_patient_cannot_export_another_patients_record_and_the_refusal_is_audite
         )
     denied = session.exec(select(AuditEvent).where(AuditEvent.outcome == "denied")).one()
     assert denied.category == record_export.EXPORTED_RECORD
+
+
+def test_every_demo_patient_exports_a_valid_bundle_and_summary(session, now):
+    from db.models import Patient, Role, User
+    from portal.demo.seed import seed_demo_clinic
+
+    seed_demo_clinic(session=session, n_patients=3, seed=11, now=now, password="Demo-pass-word-1")
+    admin = session.exec(select(User).where(User.role == Role.ADMIN)).first()
+    patients = session.exec(select(Patient)).all()
+    assert len(patients) >= 3
+    entries = 0
+    for patient in patients:
+        file = record_export.export_fhir_bundle(
+            admin, patient.id, DateRange(), session=session, now=now
+        )
+        bundle = Bundle.model_validate_json(file.content)
+        entries += len(bundle.entry)
+        page = record_export.export_printable_summary(
+            admin, patient.id, DateRange(), session=session, now=now
+        )
+        assert patient.family_name in page.content.decode()
+    assert entries > 10 * len(patients)  # real records, not just Patient entries
