@@ -21,6 +21,7 @@ from portal.demo.generator import (
     clinic_bundles,
     patient_fhir_id,
 )
+from portal.demo.readings import seed_home_readings
 from portal.passwords import hash_password
 
 DEMO_SOURCE = "demo"
@@ -94,6 +95,7 @@ def seed_demo_clinic(
     _create_accounts(session, password_hash, seed=seed)
     session.commit()
     activity = seed_portal_activity(session=session, seed=seed, now=now)
+    seed_home_readings(session=session, seed=seed, now=now)
     return DemoLogins(demo_logins(session=session), n_patients, report, activity)
 
 
