@@ -61,13 +61,15 @@ else:
         "never": ("info", "No sync has run yet. Use Sync now, or wait for the schedule."),
     }[health.state]
     getattr(st, headline[0])(headline[1])
-left, middle, right = st.columns(3)
+left, right = st.columns(2)
 if health.last_success is not None and health.last_success.finished_at:
-    left.metric("Last successful sync", format_datetime(health.last_success.finished_at))
-    middle.metric("Age", _age(health.age))
+    left.metric("Last successful sync", f"{_age(health.age)} ago")
+    left.caption(format_datetime(health.last_success.finished_at))
 else:
     left.metric("Last successful sync", "never")
 right.metric("Last run", health.last_run.status if health.last_run else "none")
+if health.last_run is not None:
+    right.caption(format_datetime(health.last_run.started_at))
 
 if st.button("Sync now", type="primary", icon=":material/sync:"):
     with st.spinner("Syncing with the EHR ..."), session_scope() as session:
@@ -127,7 +129,8 @@ if not quarantine:
     st.caption("Nothing is quarantined: every resource from the EHR could be imported.")
 else:
     st.caption(
-        f"{len(quarantine)} resources could not be imported. Fix the cause (in the EHR, or by "
+        f"{len(quarantine)} {'resource' if len(quarantine) == 1 else 'resources'} could not be "
+        "imported. Fix the cause (in the EHR, or by "
         "updating the portal), then retry."
     )
     for row in quarantine:
