@@ -202,3 +202,20 @@ def test_scheduler_ticks_at_the_configured_interval_and_can_be_turned_off(engine
     assert (
         scheduler.start_scheduler(settings.model_copy(update={"sync_interval_minutes": 0})) is None
     )
+
+
+def test_the_app_starts_one_scheduler_per_process_across_reruns_and_sessions(engine, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    started = []
+    monkeypatch.setattr(scheduler, "start_scheduler", lambda: started.append(1) or "scheduler")
+    st.cache_resource.clear()  # an earlier app run in this process may have cached one
+    try:
+        for _ in range(2):  # two browser sessions, each running the script twice
+            at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
+            at.run()
+            at.run()
+    finally:
+        st.cache_resource.clear()
+    assert started == [1]
