@@ -9,7 +9,7 @@ from components.portal_errors import errors_as_messages
 from components.request_ui import now
 from db.engine import session_scope
 from portal.services import dashboard, triage
-from portal.timefmt import format_datetime
+from portal.timefmt import format_date, format_datetime
 
 user = current_user()
 st.title("Clinic dashboard")
@@ -26,30 +26,36 @@ def _hours(value: float | None) -> str:
     return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{part} of {whole} ({part / whole:.0%})" if whole else str(part)
+def _ratio(part: int, whole: int) -> str:
+    return f"{part} / {whole}"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "no data"
 
 
 first, sla, adoption, alerts = st.columns(4)
 first.metric(
-    "Median time to first response",
+    "Median first response",
     _hours(data.response.median_hours),
     help="From the request to the first staff action on it (claim, assign, reply, status).",
 )
 sla.metric(
     "SLA breaches",
-    _share(data.sla.breached, data.sla.total),
+    _ratio(data.sla.breached, data.sla.total),
     help="Requests first answered after their due time, or still unanswered past it.",
 )
 adoption.metric(
-    "Patients with portal accounts",
-    _share(data.adoption.activated, data.adoption.patients),
-    help=f"{data.adoption.active} signed in during the last {dashboard.ACTIVE_DAYS} days.",
+    "Portal accounts",
+    _ratio(data.adoption.activated, data.adoption.patients),
+    help="Patients with an activated portal account, of all patients.",
 )
 alerts.metric("Open alerts", sum(data.open_alerts.values()))
 st.caption(
-    f"Active portal users (signed in within {dashboard.ACTIVE_DAYS} days): "
-    f"{data.adoption.active}. Figures since {format_datetime(data.since)}."
+    f"SLA breaches: {_percent(data.sla.breached, data.sla.total)} of requests. "
+    f"Portal accounts: {_percent(data.adoption.activated, data.adoption.patients)} of patients; "
+    f"{data.adoption.active} signed in within the last {dashboard.ACTIVE_DAYS} days. "
+    f"Weeks start on Monday (UTC); figures from {format_date(data.since.date())}."
 )
 
 st.subheader("Requests")

@@ -52,6 +52,8 @@ def render(item: CareItem) -> None:
             due = "Not needed again"
         elif item.status == CareStatus.UP_TO_DATE:
             due = f"Next due {format_date(item.next_due)}"
+        elif item.last_done is None:
+            due = "Due now"
         else:
             due = f"Due since {format_date(item.next_due)}"
         st.caption(f"Last done: {done} · {due} · Source: {item.authority}")
