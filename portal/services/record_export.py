@@ -37,6 +37,7 @@ from db.models import (
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
 from portal.services import access, audit
+from portal.services.result_flags import range_text, result_flag, value_text
 from portal.timefmt import format_date, format_datetime
 
 EXPORTED_RECORD = "downloaded record"
@@ -450,6 +451,10 @@ def _observation(o: Observation, subject: dict) -> dict:
 # --- printable summary ----------------------------------------------------------------------
 
 
+def _words(code: str | None) -> str:
+    return (code or "").replace("-", " ").replace("_", " ").capitalize()
+
+
 def _table(title: str, headers: list[str], rows: list[list[str]], empty: str) -> str:
     e = html.escape
     parts = [f"<h2>{e(title)}</h2>"]
@@ -472,6 +477,7 @@ h2 { font-size: 1.2em; border-bottom: 1px solid #999; margin-top: 1.5em; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; }
+td { overflow-wrap: anywhere; }
 .meta, .empty { color: #444; }
 @media print {
   body { margin: 1cm; }
@@ -490,7 +496,7 @@ def build_summary_html(rows: RecordRows, period: DateRange, now: datetime, clini
             "Problems",
             ["Problem", "Status", "Since"],
             [
-                [c.display or c.code or "", c.clinical_status or "", format_date(c.onset_date)]
+                [c.display or c.code or "", _words(c.clinical_status), format_date(c.onset_date)]
                 for c in rows.conditions
             ],
             "No problems recorded.",
@@ -502,7 +508,7 @@ def build_summary_html(rows: RecordRows, period: DateRange, now: datetime, clini
                 [
                     m.display or m.code or "",
                     m.dosage_text or "",
-                    m.status,
+                    _words(m.status),
                     format_date(m.authored_on),
                 ]
                 for m in rows.medications
@@ -530,10 +536,16 @@ def build_summary_html(rows: RecordRows, period: DateRange, now: datetime, clini
             [
                 [
                     o.display or o.code,
-                    _value(o),
+                    value_text(o.value, o.value_string),
                     o.unit or "",
-                    _range(o.ref_low, o.ref_high),
-                    o.interpretation or "",
+                    range_text(o.ref_low, o.ref_high),
+                    result_flag(
+                        value=o.value,
+                        value_string=o.value_string,
+                        ref_low=o.ref_low,
+                        ref_high=o.ref_high,
+                        interpretation=o.interpretation,
+                    ),
                     format_date(o.effective_at),
                 ]
                 for o in rows.observations
@@ -580,20 +592,6 @@ Dates: {e(period.label())} · Printed {e(format_datetime(now))}</p>
 </body>
 </html>
 """
-
-
-def _value(o: Observation) -> str:
-    return f"{o.value:g}" if o.value is not None else (o.value_string or "")
-
-
-def _range(low: float | None, high: float | None) -> str:
-    if low is not None and high is not None:
-        return f"{low:g}–{high:g}"
-    if low is not None:
-        return f"≥ {low:g}"
-    if high is not None:
-        return f"≤ {high:g}"
-    return ""
 
 
 # --- the audited entry points ---------------------------------------------------------------

@@ -157,6 +157,10 @@ def test_printable_summary_escapes_record_text_and_is_print_ready(session, now):
     clinic = make_clinic(session)
     full_record(session, clinic)
 
+    create_observation(
+        session, clinic.alice, value=7.9, effective_at=datetime(2026, 4, 1, tzinfo=UTC)
+    )
+
     file = record_export.export_printable_summary(
         clinic.proxy, clinic.alice.id, DateRange(), session=session, now=now
     )
@@ -170,6 +174,8 @@ def test_printable_summary_escapes_record_text_and_is_print_ready(session, now):
     assert "Health summary: Alice Archer" in page
     assert "Bob&#x27;s problem" not in page and "Bob's problem" not in page
     assert "Cardiology" in page
+    assert "<td>7.9</td><td>%</td><td>4–5.6</td><td>High</td>" in page
+    assert "<td>Active</td>" in page
 
 
 def test_every_export_is_audited_with_format_and_range(session, now):
