@@ -90,20 +90,28 @@ class StatementCounter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.count = 0
+        self.seconds = 0.0  # spent between sending statements and their return
         self.statements: list[str] = []
         self.keep = False
+        self._started = 0.0
 
-    def _on_execute(self, _conn, _cursor, statement, _params, _context, _executemany) -> None:
+    def _before(self, _conn, _cursor, statement, _params, _context, _executemany) -> None:
         self.count += 1
         if self.keep:
             self.statements.append(statement)
+        self._started = time.perf_counter()
+
+    def _after(self, *_args) -> None:
+        self.seconds += time.perf_counter() - self._started
 
     def __enter__(self) -> "StatementCounter":
-        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
         return self
 
     def __exit__(self, *_exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
 
 
 def machine_note() -> str:

@@ -52,6 +52,8 @@ class Context:
     largest_record_id: int
     largest_record_observations: int
     showcase_observations: int
+    patients: int
+    showcase_mrn: str
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Result:
     p95_ms: float
     statements: list[int] = field(default_factory=list)
     error: str | None = None
+    sql_ms: float = 0.0  # median time spent executing SQL in a run
 
 
 def _select_a1c(at: AppTest, ctx: Context) -> None:
@@ -76,12 +79,26 @@ def _search_family(at: AppTest, ctx: Context) -> None:
     at.run()
 
 
+def _search_mrn(at: AppTest, ctx: Context) -> None:
+    [box for box in at.text_input if box.label == "MRN"][0].set_value(ctx.showcase_mrn)
+    [b for b in at.button if b.label == "Search"][0].click()
+    at.run()
+
+
+def _messages_only(at: AppTest, _ctx: Context) -> None:
+    # The first item's kind decides what the page renders below the list: keep it the same.
+    at.selectbox(key="triage_filter_kind").set_value("message")
+    at.run()
+
+
 SCENARIOS = [
     Scenario("patient: home", "patient", "pages/home.py"),
     Scenario("patient: results + A1c trend", "patient", "pages/results.py", _select_a1c),
     Scenario("patient: messages", "patient", "pages/messages.py"),
-    Scenario("nurse: triage inbox", "nurse", "pages/triage_inbox.py"),
-    Scenario("front desk: patient lookup", "frontdesk", "pages/patient_lookup.py", _search_family),
+    Scenario("nurse: triage inbox (all open)", "nurse", "pages/triage_inbox.py"),
+    Scenario("nurse: triage inbox, messages", "nurse", "pages/triage_inbox.py", _messages_only),
+    Scenario("front desk: lookup by name", "frontdesk", "pages/patient_lookup.py", _search_family),
+    Scenario("front desk: lookup by MRN", "frontdesk", "pages/patient_lookup.py", _search_mrn),
     Scenario(
         "clinician: results, largest record",
         "drpatel",
@@ -122,31 +139,80 @@ def main(argv: list[str] | None = None) -> None:
 def run(
     databases: list[tuple[str, str]], scenarios: list[Scenario], *, runs: int, warmup: int
 ) -> list[Result]:
+    """Each scenario on every database, the timed runs interleaved (run 1 on each database,
+    then run 2, ...) so that load from other work on the machine falls on all of them alike."""
     _patch_login()
-    results = []
+    contexts = {}
     for label, url in databases:
         _use_database(url)
-        ctx = _context()
+        contexts[label] = ctx = _context()
         print(
-            f"[{label}] {backend(url)}: showcase patient {ctx.showcase_observations} results; "
-            f"largest record {ctx.largest_record_observations} results",
+            f"[{label}] {backend(url)}: {ctx.patients:,} patients; showcase patient "
+            f"{ctx.showcase_observations} results; largest record "
+            f"{ctx.largest_record_observations} results",
             flush=True,
         )
-        for scenario in scenarios:
-            result = measure(scenario, ctx, runs=runs, warmup=warmup)
-            result.database = label
-            results.append(result)
+    results = []
+    for scenario in scenarios:
+        results += measure(scenario, databases, contexts, runs=runs, warmup=warmup)
+        for result in results[-len(databases) :]:
             line = result.error or (
                 f"median {result.median_ms:6.1f} ms  p95 {result.p95_ms:6.1f} ms  "
+                f"SQL time median {result.sql_ms:5.1f} ms  "
                 f"statements {sorted(set(result.statements))}"
             )
-            print(f"  {scenario.name:<44} {line}", flush=True)
+            print(f"  {scenario.name:<40} {result.database:<8} {line}", flush=True)
     return results
 
 
-def measure(scenario: Scenario, ctx: Context, *, runs: int, warmup: int) -> Result:
+def measure(
+    scenario: Scenario,
+    databases: list[tuple[str, str]],
+    contexts: dict[str, Context],
+    *,
+    runs: int,
+    warmup: int,
+) -> list[Result]:
     if not (PROJECT_ROOT / scenario.page).exists():
-        return Result(scenario.name, "", 0, 0, error=f"{scenario.page} does not exist (yet)")
+        error = f"{scenario.page} does not exist (yet)"
+        return [Result(scenario.name, label, 0, 0, error=error) for label, _ in databases]
+    apps: dict[str, AppTest] = {}
+    failed: dict[str, str] = {}
+    for label, url in databases:
+        _use_database(url)
+        at = _open(scenario, contexts[label])
+        for _ in range(warmup):
+            at.run()
+        if at.exception:
+            failed[label] = f"page failed: {at.exception[0].message}"
+        apps[label] = at
+    times: dict[str, list[float]] = {label: [] for label in apps}
+    sql: dict[str, list[float]] = {label: [] for label in apps}
+    statements: dict[str, list[int]] = {label: [] for label in apps}
+    for _ in range(runs):
+        for label, url in databases:
+            if label in failed:
+                continue
+            _use_database(url)
+            with StatementCounter(get_engine()) as counter:
+                started = time.perf_counter()
+                apps[label].run()
+                times[label].append(time.perf_counter() - started)
+            statements[label].append(counter.count)
+            sql[label].append(counter.seconds)
+    results = []
+    for label, _ in databases:
+        if label in failed or apps[label].exception:
+            error = failed.get(label) or f"page failed: {apps[label].exception[0].message}"
+            results.append(Result(scenario.name, label, 0, 0, error=error))
+            continue
+        median, p95 = summary_ms(times[label])
+        sql_ms = summary_ms(sql[label])[0]
+        results.append(Result(scenario.name, label, median, p95, statements[label], sql_ms=sql_ms))
+    return results
+
+
+def _open(scenario: Scenario, ctx: Context) -> AppTest:
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
     at.session_state[keys.AUTH_STATUS] = True
     at.session_state[keys.AUTH_USERNAME] = scenario.username
@@ -157,22 +223,7 @@ def measure(scenario: Scenario, ctx: Context, *, runs: int, warmup: int) -> Resu
     at.run()
     if scenario.prepare:
         scenario.prepare(at, ctx)
-    for _ in range(warmup):
-        at.run()
-    if at.exception:
-        return Result(scenario.name, "", 0, 0, error=f"page failed: {at.exception[0].message}")
-    times, statements = [], []
-    with StatementCounter(get_engine()) as counter:
-        for _ in range(runs):
-            counter.count = 0
-            started = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - started)
-            statements.append(counter.count)
-    if at.exception:
-        return Result(scenario.name, "", 0, 0, error=f"page failed: {at.exception[0].message}")
-    median, p95 = summary_ms(times)
-    return Result(scenario.name, "", median, p95, statements)
+    return at
 
 
 def print_table(results: list[Result], labels: list[str]) -> None:
@@ -238,12 +289,21 @@ def _context() -> Context:
         largest, n_largest = session.exec(
             select(counts.c.patient_id, counts.c.n).order_by(counts.c.n.desc()).limit(1)
         ).one()
-        n_showcase = session.exec(
+        n_showcase = session.scalar(
             select(func.count())
             .select_from(Observation)
             .where(Observation.patient_id == showcase.id)
-        ).one()
-    return Context(showcase.id, showcase.family_name, largest, n_largest, n_showcase)
+        )
+        patients = session.scalar(select(func.count()).select_from(Patient))
+    return Context(
+        showcase.id,
+        showcase.family_name,
+        largest,
+        n_largest,
+        n_showcase,
+        patients,
+        showcase.mrn or "",
+    )
 
 
 if __name__ == "__main__":

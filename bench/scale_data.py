@@ -41,6 +41,7 @@ from db.models import (
     Patient,
     ProfileChangeRequest,
     RefillRequest,
+    TriageEvent,
     TriageItem,
     User,
 )
@@ -259,7 +260,7 @@ def add_activity(engine: Engine, *, now: datetime, seed: int) -> None:
             if patient_id in meds and rng.random() < 0.3:
                 _refill(new, rng, now, patient_id, meds[patient_id], account, staff_ids)
             if rng.random() < 0.05:
-                _profile_change(new, rng, now, patient_id, account)
+                _profile_change(new, rng, now, patient_id, account, staff_ids)
             for _ in range(rng.randint(0, 6)):
                 kind, words, page = rng.choice(NOTIFICATION_TEXTS)
                 created = now - timedelta(hours=rng.randint(1, 24 * 400))
@@ -297,6 +298,7 @@ _ACTIVITY_TABLES = (
     RefillRequest,
     ProfileChangeRequest,
     TriageItem,
+    TriageEvent,
     Notification,
 )
 
@@ -327,7 +329,7 @@ def _triage(new, rng, now, *, kind, ref_id, patient_id, summary, created, staff_
         status = rng.choice(("new", "new", "in_progress", "waiting_on_patient"))
         closed = None
     assignee = None if status == "new" else rng.choice(staff_ids)
-    new.add(
+    item_id = new.add(
         TriageItem,
         kind=kind,
         ref_id=ref_id,
@@ -342,6 +344,30 @@ def _triage(new, rng, now, *, kind, ref_id, patient_id, summary, created, staff_
         closed_at=closed,
         version=1 if status == "new" else 2,
     )
+    # The history the dashboard's response times come from: created, claimed, closed.
+    new.add(TriageEvent, item_id=item_id, at=created, action="created", to_status="new")
+    if assignee is not None:
+        claimed = created + timedelta(minutes=rng.randint(5, 60 * 30))
+        if closed is not None:
+            claimed = min(claimed, closed)
+        new.add(
+            TriageEvent,
+            item_id=item_id,
+            at=claimed,
+            actor_user_id=assignee,
+            action="claimed",
+            from_status="new",
+            to_status="in_progress",
+        )
+    if closed is not None:
+        new.add(
+            TriageEvent,
+            item_id=item_id,
+            at=closed,
+            actor_user_id=assignee,
+            action="status_changed",
+            to_status="closed",
+        )
 
 
 def _threads(new, rng, now, patient_id, account, staff_ids, *, showcase: bool) -> None:
@@ -419,7 +445,7 @@ def _refill(new, rng, now, patient_id, med_id, account, staff_ids) -> None:
     )
 
 
-def _profile_change(new, rng, now, patient_id, account) -> None:
+def _profile_change(new, rng, now, patient_id, account, staff_ids) -> None:
     created = now - timedelta(hours=rng.randint(1, 24 * 300))
     open_ = now - created < timedelta(days=10)
     change_id = new.add(
@@ -442,7 +468,7 @@ def _profile_change(new, rng, now, patient_id, account) -> None:
         patient_id=patient_id,
         summary="Phone change",
         created=created,
-        staff_ids=[None],
+        staff_ids=staff_ids,
     )
 
 
