@@ -28,13 +28,15 @@ _LAST_UPDATED = re.compile(rb'"lastUpdated"\s*:\s*"([^"]+)"')
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Scan:
     """What the first pass learnt about one type's lines newer than ``since``."""
 
-    matches: int
-    in_order: bool
-    positions: list[tuple[datetime, int, int]] | None  # (time, file, offset), if not in order
+    total: int = 0
+    matches: int = 0
+    in_order: bool = True
+    unstamped: bool = False  # some line has no readable lastUpdated
+    first_match: tuple[int, int] | None = None  # (file, offset) of the first stamped match
 
 
 class NdjsonSource:
@@ -46,6 +48,7 @@ class NdjsonSource:
             raise FileNotFoundError(f"No export directory at {self.directory}")
         self.page_size = page_size
         self.retries = 0  # run_sync records how many retries the client made: files need none
+        self._totals: dict[str, int] = {}  # lines per type, learnt by any scan
 
     def close(self) -> None:
         """Nothing to release; here so callers can treat it like a FhirClient."""
@@ -80,7 +83,9 @@ class NdjsonSource:
         """How many resources of the type the export holds (``identifier=system|`` filters)."""
         wanted = (params or {}).get("identifier")
         if not wanted:
-            return self._scan(resource_type, None, need_positions=False).matches
+            if resource_type not in self._totals:
+                self._scan(resource_type, None)
+            return self._totals[resource_type]
         system = str(wanted).split("|", 1)[0]
         needle = system.encode()
         total = 0
@@ -94,29 +99,50 @@ class NdjsonSource:
     # --- reading ---------------------------------------------------------------------------------
 
     def _resources(self, resource_type: str, since: datetime | None) -> Iterator[dict]:
-        scan = self._scan(resource_type, since, need_positions=True)
+        scan = self._scan(resource_type, since)
         if scan.matches == 0:
             return
         files = self.files(resource_type)
-        if scan.in_order:
-            for path in files:
-                with path.open("rb") as handle:
-                    for line in handle:
-                        if line.strip() and _newer(_stamp(line), since):
-                            yield _parse(line, resource_type)
+        if not scan.in_order:
+            yield from self._by_position(resource_type, files, since)
             return
+        # In order, the matches are the tail from the first one on: no more times to read.
+        first_file, first_offset = scan.first_match or (0, 0)
+        check = scan.unstamped or scan.first_match is None
+        for index, path in enumerate(files):
+            if index < first_file and not check:
+                continue
+            with path.open("rb") as handle:
+                if index == first_file and not check:
+                    handle.seek(first_offset)
+                for line in handle:
+                    if line.strip() and (not check or _newer(_stamp(line), since)):
+                        yield _parse(line, resource_type)
+
+    def _by_position(
+        self, resource_type: str, files: list[Path], since: datetime | None
+    ) -> Iterator[dict]:
+        """Lines out of time order: note where each match is, sort, and read them in order."""
+        positions: list[tuple[datetime, int, int]] = []
+        for index, path in enumerate(files):
+            with path.open("rb") as handle:
+                offset = 0
+                for line in handle:
+                    start, offset = offset, offset + len(line)
+                    if line.strip() and _newer(stamp := _stamp(line), since):
+                        positions.append((stamp, index, start))
+        positions.sort()
         handles = [path.open("rb") for path in files]
         try:
-            for _, index, offset in scan.positions or []:
+            for _, index, offset in positions:
                 handles[index].seek(offset)
                 yield _parse(handles[index].readline(), resource_type)
         finally:
             for handle in handles:
                 handle.close()
 
-    def _scan(self, resource_type: str, since: datetime | None, *, need_positions: bool) -> _Scan:
-        matches, in_order, previous = 0, True, _OLDEST
-        positions: list[tuple[datetime, int, int]] = []
+    def _scan(self, resource_type: str, since: datetime | None) -> _Scan:
+        scan, previous = _Scan(), _OLDEST
         for index, path in enumerate(self.files(resource_type)):
             with path.open("rb") as handle:
                 offset = 0
@@ -124,18 +150,19 @@ class NdjsonSource:
                     start, offset = offset, offset + len(line)
                     if not line.strip():
                         continue
+                    scan.total += 1
                     stamp = _stamp(line)
+                    if stamp == _OLDEST:
+                        scan.unstamped = True
                     if stamp < previous:
-                        in_order = False
+                        scan.in_order = False
                     previous = max(previous, stamp)
                     if _newer(stamp, since):
-                        matches += 1
-                        if need_positions:
-                            positions.append((stamp, index, start))
-        if in_order or not need_positions:
-            return _Scan(matches, in_order, None)
-        positions.sort()
-        return _Scan(matches, False, positions)
+                        scan.matches += 1
+                        if scan.first_match is None and stamp != _OLDEST:
+                            scan.first_match = (index, start)
+        self._totals[resource_type] = scan.total
+        return scan
 
 
 def _stamp(line: bytes) -> datetime:
