@@ -24,6 +24,7 @@ from portal.config import PROJECT_ROOT
 from tests.e2e.helpers import DEMO_PASSWORD, Authenticator
 
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "e2e"
+EXPECT_TIMEOUT_MS = 30_000
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -79,6 +80,9 @@ def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
         [sys.executable, "-m", "portal.cli", "prepare"], env=env, cwd=PROJECT_ROOT, check=True
     )
     port = _free_port()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # The server's own output (tracebacks included), for reading after a failed run.
+    log = (SCREENSHOTS / "portal-server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py"]
         + ["--server.port", str(port), "--server.address", "127.0.0.1"]
@@ -87,8 +91,8 @@ def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
         + ["--server.fileWatcherType", "none"],
         env=env,
         cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -106,6 +110,7 @@ def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +134,11 @@ def authenticators() -> dict[str, Authenticator]:
 
 @pytest.fixture(scope="session")
 def browser(chromium_executable):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The first run of a page in a fresh server imports the whole app: more than expect's 5 s on
+    # a busy two-core machine. Waits still end as soon as the content shows.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -155,7 +164,7 @@ def _folder_for(node) -> Path:
 def browser_page(browser, request):
     """A page in a fresh context (no cookies); a failing test leaves a screenshot of its end."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
     page = context.new_page()
     yield page
     if getattr(request.node, "e2e_failed", False):

@@ -96,8 +96,8 @@ def choose(page: Page, label: str, option_text: str) -> None:
         settled(page)
         box.click()
         try:
-            option.click(timeout=3_000)
-            expect(box).to_have_value(re.compile(re.escape(option_text)), timeout=3_000)
+            option.click(timeout=10_000)
+            expect(box).to_have_value(re.compile(re.escape(option_text)), timeout=10_000)
             return
         except (AssertionError, PlaywrightTimeout):
             if attempt == 2:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from db.models import Message
 from portal.services import messages, triage
 from tests.e2e.helpers import choose, settled, sign_in_patient, sign_in_staff, user_named
 
@@ -46,6 +47,11 @@ def _nurse_replies(engine, thread_id: int, body: str) -> None:
         )
 
 
+def _stored_messages(engine, body: str) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(Message).where(Message.body == body)).all())
+
+
 @pytest.fixture(scope="module")
 def waiting_message(portal_db) -> tuple[str, str]:
     """A patient message nobody has answered yet: (subject, body)."""
@@ -64,7 +70,9 @@ def answered_message(portal_db) -> tuple[str, str]:
     return subject, reply
 
 
-def test_patient_follows_a_trend_and_messages_the_care_team(portal_url, browser_page, shot):
+def test_patient_follows_a_trend_and_messages_the_care_team(
+    portal_url, portal_db, browser_page, shot
+):
     page = browser_page
     sign_in_patient(page, portal_url)
     shot(page, "home")
@@ -99,6 +107,7 @@ def test_patient_follows_a_trend_and_messages_the_care_team(portal_url, browser_
     expect(page.get_by_role("heading", name=subject)).to_be_visible()
     expect(page.get_by_test_id("stText").get_by_text(body, exact=True)).to_be_visible()
     expect(page.get_by_text("Sent. The clinic will reply here")).to_be_visible()
+    assert _stored_messages(portal_db, body) == 1
     shot(page, "message-sent")
 
 
