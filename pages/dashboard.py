@@ -8,8 +8,8 @@ from components.dashboard_charts import no_show_chart, requests_chart
 from components.portal_errors import errors_as_messages
 from components.request_ui import now
 from db.engine import session_scope
-from portal.services import dashboard, triage
-from portal.timefmt import format_date, format_datetime
+from portal.services import dashboard, no_show, triage
+from portal.timefmt import format_date, format_datetime, naive_local
 
 user = current_user()
 st.title("Clinic dashboard")
@@ -85,6 +85,56 @@ if data.no_shows:
     st.caption(f"{missed} no-shows in {total} past visits ({missed / total:.0%}).")
 else:
     st.info("No past visits in this period.")
+
+st.subheader("No-show risk, next two weeks")
+with errors_as_messages(), session_scope() as session:
+    insight = no_show.no_show_insight(user, session=session, now=now())
+
+
+def _rate(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "no data"
+
+
+model_col, with_col, without_col = st.columns(3)
+model_col.metric(
+    "Model AUC (held out)",
+    f"{insight.auc:.2f}" if insight.auc is not None else "n/a",
+    help="How well the model ranked the newest fifth of past visits it never saw: 0.5 is chance, "
+    "1.0 is perfect.",
+)
+with_col.metric("No-shows with a reminder", _rate(insight.rate_with_reminder))
+without_col.metric("No-shows without a reminder", _rate(insight.rate_without_reminder))
+if insight.message:
+    st.info(insight.message)
+elif not insight.upcoming:
+    st.info("No booked visits in the next two weeks.")
+else:
+    st.caption(
+        f"Trained on {insight.trained_on} past visits ({insight.no_shows} no-shows): lead time, "
+        "earlier no-shows, visit type, weekday, hour and reminders. Visits at "
+        f"{no_show.HIGH_RISK:.0%} or more are flagged."
+    )
+    st.dataframe(
+        [
+            {
+                "Flag": "⚠ High" if r.high else "",
+                "Patient": r.patient_name,
+                "Visit": naive_local(r.start),
+                "Type": r.visit_type,
+                "Risk": r.risk,
+                "Main reasons": "; ".join(r.reasons),
+            }
+            for r in insight.upcoming
+        ],
+        hide_index=True,
+        key="dashboard_no_show_risk",
+        column_config={
+            "Visit": st.column_config.DatetimeColumn("Visit", format="D MMM YYYY, h:mm A"),
+            "Risk": st.column_config.ProgressColumn(
+                "Risk", format="percent", min_value=0.0, max_value=1.0
+            ),
+        },
+    )
 
 st.subheader("Open alerts")
 if data.open_alerts:

@@ -159,7 +159,9 @@ def test_staff_dashboard_opens_for_every_staff_role(open_page, session, role):
 
     assert at.title[0].value == "Clinic dashboard"
     labels = [m.label for m in at.metric]
-    assert labels == ["Median first response", "SLA breaches", "Portal accounts", "Open alerts"]
+    assert labels[:4] == ["Median first response", "SLA breaches", "Portal accounts", "Open alerts"]
+    assert "Model AUC (held out)" in labels
+    assert any(i.value.startswith("Not enough visit history yet") for i in at.info)
     assert at.metric[2].value == "2 / 2"
     assert "Portal accounts: 100% of patients" in " ".join(c.value for c in at.caption)
     assert any(e.value.startswith("Last run: Failed") for e in at.error)
@@ -189,3 +191,23 @@ def test_patient_cannot_open_the_dashboard_page(open_page, session):
     # A patient's navigation has no route to the page at all.
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/dashboard.py").run()
+
+
+def test_dashboard_lists_upcoming_visits_by_no_show_risk_with_reasons(open_page, session):
+    from tests.care.test_no_show import add_booking, make_history
+
+    clinic = make_clinic(session)
+    now = datetime.now(UTC)
+    doctor, reliable, flaky = make_history(session, now=now)
+    add_booking(session, flaky[0], doctor, now + timedelta(days=1), "booked", lead_days=45)
+    add_booking(session, reliable[0], doctor, now + timedelta(days=2), "booked", lead_days=1)
+    session.commit()
+
+    at = open_page(clinic.doctor.username, "pages/dashboard.py")
+
+    auc = next(m for m in at.metric if m.label == "Model AUC (held out)")
+    assert float(auc.value) > 0.5
+    risk = next(f.value for f in at.dataframe if "Main reasons" in f.value.columns)
+    assert list(risk["Patient"]) == [flaky[0].display_name, reliable[0].display_name]
+    assert risk["Flag"][0] == "⚠ High"
+    assert "earlier no-show" in risk["Main reasons"][0]
