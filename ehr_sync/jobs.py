@@ -48,6 +48,7 @@ class SyncOutcome:
 class TickReport:
     offers_expired: int | None = None
     reminders_sent: int | None = None
+    extra_reminders_sent: int | None = None  # high no-show risk visits
     sync: SyncOutcome | None = None
     ehr: str = "not configured"  # not configured / done / busy
     errors: list[str] = field(default_factory=list)
@@ -183,6 +184,14 @@ def run_tick(
     except Exception as error:
         log.exception("sending visit reminders failed")
         report.errors.append(f"Visit reminders: {type(error).__name__}: {error}")
+    try:
+        from portal.services import no_show
+
+        with db.engine.session_scope() as session:
+            report.extra_reminders_sent = no_show.send_extra_reminders(session=session, now=clock())
+    except Exception as error:
+        log.exception("sending extra reminders to high no-show risk visits failed")
+        report.errors.append(f"No-show reminders: {type(error).__name__}: {error}")
     if not ehr_configured(settings):
         return report
     try:

@@ -12,6 +12,7 @@ from db.engine import session_scope
 from db.models import BookingStatus
 from portal.config import get_settings
 from portal.errors import PortalError
+from portal.services import no_show
 from portal.services.access import require_staff
 from portal.services.patients import search_patients
 from portal.services.scheduling import availability, booking, checkin, provider_schedule
@@ -72,12 +73,18 @@ with tab_day:
         checkins = checkin.for_bookings(
             user, [r.booking.id for r in rows], session=session, now=now
         )
+        high_risk = no_show.high_risk_bookings([r.booking.id for r in rows], session=session)
     if not rows:
         st.info("No visits booked on this day.")
     for row in rows:
         b = row.booking
         with st.container(border=True):
             visit_header(row, show_patient=True)
+            if b.id in high_risk and b.status == BookingStatus.BOOKED:
+                st.warning(
+                    "High no-show risk: an extra reminder was sent. Consider a call.",
+                    icon=":material/warning:",
+                )
             if b.id in checkins:
                 with st.expander("Pre-visit check-in answers", icon=":material/assignment:"):
                     checkin_answers(*checkins[b.id])

@@ -8,21 +8,22 @@ from two grouped queries (a window function counts each patient's earlier no-sho
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sqlalchemy import case, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from db.models import Booking, BookingStatus, Patient, ReminderSent, User
 from portal.services import audit
 from portal.services.access import require_staff
+from portal.services.scheduling import notices
 from portal.services.scheduling.visit_types import label as visit_type_label
 from portal.timefmt import to_local
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 HISTORY_DAYS = 730
 MIN_VISITS = 40
@@ -159,7 +160,13 @@ def _frame(visits: list[VisitFeatures]):
     return pd.DataFrame([v.row() for v in visits], columns=NUMERIC + CATEGORICAL)
 
 
-def train(visits: list[VisitFeatures]) -> Pipeline:
+def train(visits: list[VisitFeatures]) -> "Pipeline":
+    # scikit-learn is imported here: pages that only read flags (the staff calendar) skip it.
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     model = Pipeline(
         [
             (
@@ -180,6 +187,8 @@ def train(visits: list[VisitFeatures]) -> Pipeline:
 
 def held_out_auc(visits: list[VisitFeatures]) -> float | None:
     """Train on the older 80 %, score the newest 20 % (time order, as the model is used)."""
+    from sklearn.metrics import roc_auc_score
+
     cut = int(len(visits) * 0.8)
     older, newer = visits[:cut], visits[cut:]
     labels = [v.no_show for v in newer]
@@ -210,7 +219,7 @@ def _reason(feature: str, visit: VisitFeatures) -> str:
     return feature
 
 
-def explain(model: Pipeline, visit: VisitFeatures, top: int = 2) -> list[str]:
+def explain(model: "Pipeline", visit: VisitFeatures, top: int = 2) -> list[str]:
     """The features that push this visit's risk up the most (coefficient x its scaled value)."""
     prepare = model.named_steps["prepare"]
     x = prepare.transform(_frame([visit]))
@@ -287,3 +296,77 @@ def no_show_insight(user: User, *, session: Session, now: datetime) -> NoShowIns
         )
         session.commit()
     return NoShowInsight(**base, auc=held_out_auc(history), upcoming=rows)
+
+
+# --- acting on the risk ---------------------------------------------------------------------
+
+# A ReminderSent row with this offset is the extra reminder of a high-risk visit. Regular offsets
+# are positive hours, so it never collides with them, and the unique (booking, offset) key sends
+# it once however many replicas run the job.
+EXTRA_REMINDER_OFFSET = -1
+EXTRA_REMINDER_HOURS = 72
+
+
+def send_extra_reminders(*, session: Session, now: datetime) -> int:
+    """Remind high-risk visits of the next EXTRA_REMINDER_HOURS once more; returns how many."""
+    history = _features(
+        session, since=now - timedelta(days=HISTORY_DAYS), until=now, upcoming=False
+    )
+    no_shows = sum(v.no_show for v in history)
+    if len(history) < MIN_VISITS or no_shows < MIN_NO_SHOWS or no_shows == len(history):
+        return 0
+    upcoming = _features(
+        session, since=now, until=now + timedelta(hours=EXTRA_REMINDER_HOURS), upcoming=True
+    )
+    if not upcoming:
+        return 0
+    model = train(history)
+    risks = model.predict_proba(_frame(upcoming))[:, 1]
+    done = set(
+        session.exec(
+            select(ReminderSent.booking_id).where(
+                ReminderSent.booking_id.in_([v.booking_id for v in upcoming]),
+                ReminderSent.offset_hours == EXTRA_REMINDER_OFFSET,
+            )
+        ).all()
+    )
+    sent = 0
+    for visit, risk in zip(upcoming, risks, strict=True):
+        if risk < HIGH_RISK or visit.booking_id in done:
+            continue
+        try:
+            session.add(
+                ReminderSent(
+                    booking_id=visit.booking_id, offset_hours=EXTRA_REMINDER_OFFSET, sent_at=now
+                )
+            )
+            session.flush()
+        except IntegrityError:  # another replica sent it first
+            session.rollback()
+            continue
+        notices.notify(
+            session=session,
+            patient_id=visit.patient_id,
+            kind="visit_reminder",
+            text=f"Reminder: your {visit_type_label(visit.visit_type)} is on "
+            f"{notices.when(visit.start)}. If you cannot come, please cancel or reschedule so "
+            "someone else can have the time.",
+            now=now,
+        )
+        session.commit()
+        sent += 1
+    return sent
+
+
+def high_risk_bookings(booking_ids: list[int], *, session: Session) -> set[int]:
+    """The bookings among these that were flagged high-risk (and got the extra reminder)."""
+    if not booking_ids:
+        return set()
+    return set(
+        session.exec(
+            select(ReminderSent.booking_id).where(
+                ReminderSent.booking_id.in_(booking_ids),
+                ReminderSent.offset_hours == EXTRA_REMINDER_OFFSET,
+            )
+        ).all()
+    )

@@ -133,3 +133,45 @@ def test_no_show_insight_is_for_staff_only(session):
     clinic = make_clinic(session)
     with pytest.raises(NotAllowed):
         no_show.no_show_insight(clinic.alice_user, session=session, now=NOW)
+
+
+def test_high_risk_visits_soon_get_one_extra_reminder_and_are_flagged(session):
+    from db.models import Notification
+
+    doctor, reliable, flaky = make_history(session)
+    risky = add_booking(session, flaky[0], doctor, NOW + timedelta(days=1), "booked", lead_days=45)
+    steady = add_booking(session, reliable[0], doctor, NOW + timedelta(days=2), "booked")
+    later = add_booking(session, flaky[1], doctor, NOW + timedelta(days=6), "booked", lead_days=45)
+    session.commit()
+
+    assert no_show.send_extra_reminders(session=session, now=NOW) == 1
+    assert no_show.send_extra_reminders(session=session, now=NOW + timedelta(hours=1)) == 0
+
+    notes = session.exec(select(Notification).where(Notification.patient_id == flaky[0].id)).all()
+    assert len(notes) == 1 and "please cancel or reschedule" in notes[0].text
+    flagged = no_show.high_risk_bookings([risky.id, steady.id, later.id], session=session)
+    assert flagged == {risky.id}
+
+
+def test_no_extra_reminders_without_enough_history(session):
+    doctor = create_practitioner(session)
+    patient = create_patient(session)
+    add_booking(session, patient, doctor, NOW - timedelta(days=3), "no_show")
+    add_booking(session, patient, doctor, NOW + timedelta(days=1), "booked", lead_days=60)
+    session.commit()
+    assert no_show.send_extra_reminders(session=session, now=NOW) == 0
+
+
+def test_scheduler_tick_sends_the_extra_reminders(engine, session, tmp_path):
+    from ehr_sync import jobs
+    from portal.config import Settings
+
+    doctor, _, flaky = make_history(session)
+    add_booking(session, flaky[0], doctor, NOW + timedelta(hours=20), "booked", lead_days=45)
+    session.commit()
+    settings = Settings(fhir_base_url=None, state_dir=tmp_path, scheduler_enabled=True)
+
+    report = jobs.run_tick(settings=settings, clock=lambda: NOW)
+
+    assert report.extra_reminders_sent == 1
+    assert not report.errors

@@ -211,3 +211,27 @@ def test_dashboard_lists_upcoming_visits_by_no_show_risk_with_reasons(open_page,
     assert list(risk["Patient"]) == [flaky[0].display_name, reliable[0].display_name]
     assert risk["Flag"][0] == "⚠ High"
     assert "earlier no-show" in risk["Main reasons"][0]
+
+
+def test_staff_calendar_flags_a_high_risk_visit_that_got_the_extra_reminder(open_page, session):
+    from db.models import ReminderSent
+    from portal.config import get_settings
+    from portal.services import no_show
+    from tests.care.test_no_show import add_booking
+    from tests.factories import create_practitioner
+
+    clinic = make_clinic(session)
+    doctor = create_practitioner(session, name="Dr. Risk")
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    risky = add_booking(session, clinic.alice, doctor, start, "booked")
+    add_booking(session, clinic.bob, doctor, start + timedelta(hours=1), "booked")
+    session.add(ReminderSent(booking_id=risky.id, offset_hours=no_show.EXTRA_REMINDER_OFFSET))
+    session.commit()
+
+    at = open_page(clinic.nurse.username, "pages/schedule.py")
+    at.selectbox(key="schedule_provider").set_value(doctor.id)
+    at.date_input(key="schedule_day").set_value(start.astimezone(get_settings().tz).date())
+    at = run_ok(at)
+
+    flags = [w.value for w in at.warning if w.value.startswith("High no-show risk")]
+    assert flags == ["High no-show risk: an extra reminder was sent. Consider a call."]
