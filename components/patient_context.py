@@ -10,7 +10,7 @@ import streamlit as st
 from components import session_keys as keys
 from db.engine import session_scope
 from db.models import Patient, User
-from portal.errors import PortalError
+from portal.errors import NotYourRecord, PortalError
 from portal.services.access import is_staff, viewable_patients
 from portal.services.patients import chart_header
 from portal.timefmt import format_date
@@ -31,8 +31,20 @@ def _patient_label(patient: Patient, user: User) -> str:
     )
 
 
-def _remember_choice() -> None:
-    st.session_state[keys.VIEWING_PATIENT_CHOICE] = st.session_state[keys.VIEWING_PATIENT_ID]
+def _remember_choice(user_id: int) -> None:
+    state = st.session_state
+    state[keys.VIEWING_PATIENT_CHOICE] = (user_id, state[keys.VIEWING_PATIENT_ID])
+
+
+def remembered_choice(user: User) -> int | None:
+    """The record this account last chose to look at (never another account's choice left in
+    the same browser session); whether it may still see it is for the caller to check."""
+    state = st.session_state
+    saved = state.get(keys.VIEWING_PATIENT_CHOICE)
+    if saved is not None:
+        owner, patient_id = saved
+        return patient_id if owner == user.id else None
+    return state.get(keys.VIEWING_PATIENT_ID)
 
 
 def _chosen_patient(user: User) -> int | None:
@@ -42,13 +54,13 @@ def _chosen_patient(user: User) -> int | None:
         st.info("Your account is not linked to a patient record yet. Please contact the clinic.")
         return None
     labels = {p.id: _patient_label(p, user) for p in patients}
-    state = st.session_state
-    chosen = state.get(keys.VIEWING_PATIENT_CHOICE, state.get(keys.VIEWING_PATIENT_ID))
-    # A record the account can no longer see (revoked grant) falls back to the first one.
-    if chosen not in labels:
-        chosen = patients[0].id
-    state[keys.VIEWING_PATIENT_CHOICE] = chosen
-    state[keys.VIEWING_PATIENT_ID] = chosen
+    wanted = remembered_choice(user)
+    chosen = wanted if wanted in labels else patients[0].id
+    if wanted is not None and wanted != chosen:
+        # A record the account may not (or no longer) see: say so, and show one it may.
+        st.warning(NotYourRecord.user_message)
+    st.session_state[keys.VIEWING_PATIENT_CHOICE] = (user.id, chosen)
+    st.session_state[keys.VIEWING_PATIENT_ID] = chosen
     if len(patients) > 1:
         st.sidebar.selectbox(
             "Viewing the record of",
@@ -56,6 +68,7 @@ def _chosen_patient(user: User) -> int | None:
             format_func=labels.__getitem__,
             key=keys.VIEWING_PATIENT_ID,
             on_change=_remember_choice,
+            args=(user.id,),
         )
     patient_id = chosen
     if patient_id != user.patient_id:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components import session_keys as keys
+from components.patient_context import remembered_choice
 from db.engine import session_scope
 from db.models import Patient, User
 from portal.config import get_settings
@@ -30,8 +31,7 @@ def acting_patient(user: User) -> Patient:
     if not patients:
         st.info("No patient record is linked to this account yet. Please contact the clinic.")
         st.stop()
-    state = st.session_state
-    wanted = state.get(keys.VIEWING_PATIENT_CHOICE, state.get(keys.VIEWING_PATIENT_ID))
+    wanted = remembered_choice(user)
     chosen = next((p for p in patients if p.id == wanted), patients[0])
     if len(patients) > 1:
         st.caption(f"Acting for {chosen.display_name}")

@@ -6,8 +6,8 @@ AUTH_USERNAME = "username"
 
 # The patient whose record a proxy (or a patient with proxy grants) is looking at.
 VIEWING_PATIENT_ID = "viewing_patient_id"
-# The same choice kept outside the widget: a widget's state does not survive a page switch
-# reliably, so the picker is re-seeded from this on every page.
+# The same choice kept outside the widget as (user id, patient id): a widget's state does not
+# survive a page switch reliably, so the picker is re-seeded from this on every page.
 VIEWING_PATIENT_CHOICE = "viewing_patient_choice"
 # The patient a staff member opened from patient lookup.
 STAFF_OPEN_PATIENT_ID = "staff_open_patient_id"

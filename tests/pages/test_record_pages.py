@@ -191,10 +191,18 @@ def test_proxy_switches_between_the_patients_they_were_granted(open_page, record
     assert "Eczema" in _all_words(at)
 
 
+def _forge_choice(at, user, patient_id, page):
+    """Point the remembered record choice at ``patient_id`` (as a tampered session would)."""
+    at.session_state[keys.VIEWING_PATIENT_CHOICE] = (user.id, patient_id)
+    at.switch_page(page)
+    return run_ok(at)
+
+
 def test_proxy_never_sees_a_record_they_were_not_granted(open_page, records):
-    at = open_page("parent", SUMMARY, **{keys.VIEWING_PATIENT_ID: records.bob.id})
+    at = _forge_choice(open_page("parent"), records.proxy, records.bob.id, SUMMARY)
     shown = _all_words(at)
-    # The forged choice falls back to a record the account may see.
+    # The forged choice is refused plainly, and a record the account may see is shown.
+    assert [w.value for w in at.warning] == [REFUSAL]
     assert "Asthma" not in shown and "MRN-BOB" not in shown
     assert at.sidebar.selectbox(key=keys.VIEWING_PATIENT_ID).value == records.alice.id
 
@@ -204,7 +212,8 @@ def test_proxy_never_sees_a_record_they_were_not_granted(open_page, records):
 
 @pytest.mark.parametrize("page", [HOME, SUMMARY, RESULTS])
 def test_patient_forging_another_patients_id_sees_only_their_own_record(open_page, records, page):
-    at = open_page("bob", page, **{keys.VIEWING_PATIENT_ID: records.alice.id})
+    at = _forge_choice(open_page("bob"), records.bob_user, records.alice.id, page)
+    assert [w.value for w in at.warning] == [REFUSAL]
     shown = _all_words(at)
     assert "Metformin" not in shown and "Type 2 diabetes" not in shown
     assert "MRN-ALICE" not in shown and "Diabetes check" not in shown
@@ -294,3 +303,13 @@ def test_staff_without_an_open_chart_are_sent_to_lookup(open_page, records):
 def test_staff_home_is_patient_lookup(open_page, records):
     at = open_page("staff_admin")
     assert at.title[0].value == "Patient lookup"
+
+
+def test_a_choice_left_by_another_account_in_the_browser_is_ignored(open_page, records):
+    """Signing out and in as someone else in the same tab neither leaks nor alarms."""
+    at = open_page(
+        "bob", HOME, **{keys.VIEWING_PATIENT_CHOICE: (records.proxy.id, records.alice.id)}
+    )
+    assert not at.warning
+    assert "Albuterol inhaler" in _all_words(at)
+    assert "Metformin" not in _all_words(at)
