@@ -76,7 +76,7 @@ def browser_cookie() -> str | None:
 
 
 def _clear_sign_in() -> None:
-    for key in (keys.AUTH_TOKEN, keys.LOGIN_PENDING, keys.AUTH_USERNAME):
+    for key in (keys.AUTH_TOKEN, keys.LOGIN_PENDING, keys.AUTH_USERNAME, keys.COOKIE_TO_SET):
         st.session_state.pop(key, None)
     st.session_state[keys.AUTH_STATUS] = None
 
@@ -110,14 +110,29 @@ def _session_user(now: datetime) -> User | None:
 
 
 def _sync_cookie(now: datetime) -> None:
-    """Write or delete the browser cookie (a small JS component) when a sign-in step asked."""
-    to_set = st.session_state.pop(keys.COOKIE_TO_SET, None)
+    """Write or delete the browser cookie (a small JS component) when a sign-in step asked.
+
+    The cookie to write stays asked for until the browser reports it back: the component writes
+    it from an iframe, and a rerun that comes first (the cookie list arriving, a click) would
+    otherwise remove the iframe before it ran, and the cookie would be lost.
+    """
+    # Always one slot, used or not: the screen below keeps the same element positions whether or
+    # not the components are drawn, so a rerun never shows a stale copy of it (two forms at once).
+    with st.container():
+        _cookie_components(now)
+
+
+def _cookie_components(now: datetime) -> None:
+    to_set = st.session_state.get(keys.COOKIE_TO_SET)
     to_delete = st.session_state.pop(keys.COOKIE_TO_DELETE, False)
     if not (to_set or to_delete):
         return
     settings = get_settings()
     manager = stx.CookieManager(key="portal_cookie_manager")
     if to_set:
+        if manager.cookies.get(settings.cookie_name) == to_set:
+            st.session_state.pop(keys.COOKIE_TO_SET, None)
+            return
         manager.set(
             settings.cookie_name,
             to_set,
@@ -139,6 +154,7 @@ def _keep_session(token: str, now: datetime) -> None:
 def _finish(user: User, *, db, now: datetime, method: str) -> None:
     token = sessions.start(user, session=db, now=now, method=method)
     st.session_state.pop(keys.LOGIN_PENDING, None)
+    st.session_state.pop(keys.LOGIN_NOTICE, None)
     _keep_session(token, now)
     st.session_state[keys.AUTH_STATUS] = True
     st.session_state[keys.AUTH_USERNAME] = user.username
@@ -220,6 +236,7 @@ def _password_step(now: datetime) -> None:
 
 
 def _after_password(accepted: str | None, tried: str | None, *, now: datetime) -> None:
+    st.session_state.pop(keys.LOGIN_NOTICE, None)
     with session_scope() as db:
         try:
             if accepted is None:
@@ -324,6 +341,7 @@ def _on_redeem_code() -> None:
                 now=now,
             )
         except PortalError as error:
+            state.pop(keys.LOGIN_NOTICE, None)
             state[keys.LOGIN_ERROR] = error.user_message
             return
     for key in ("activate_code", "activate_password", "activate_confirm"):
@@ -395,12 +413,16 @@ def _login_screen(now: datetime) -> None:
     settings = get_settings()
     st.title(settings.clinic_name)
     st.caption("Patient portal: sign in to see your health record, results and visits.")
-    notice = st.session_state.pop(keys.LOGIN_NOTICE, None)
-    if notice:
-        st.info(notice)
-    error = st.session_state.pop(keys.LOGIN_ERROR, None)
-    if error:
-        st.error(error)
+    # One slot for messages, so the forms below keep their positions (see _sync_cookie). A notice
+    # ("You have signed out") stays until the next attempt: the cookie components rerun the script
+    # on their own, and a notice dropped on first display would flash and vanish.
+    with st.container():
+        notice = st.session_state.get(keys.LOGIN_NOTICE)
+        if notice:
+            st.info(notice)
+        error = st.session_state.pop(keys.LOGIN_ERROR, None)
+        if error:
+            st.error(error)
     pending = st.session_state.get(keys.LOGIN_PENDING)
     if pending and now - pending["since"] > PENDING_LIFETIME:
         st.session_state.pop(keys.LOGIN_PENDING, None)

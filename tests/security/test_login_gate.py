@@ -53,6 +53,8 @@ def test_patient_signs_in_and_out(app_settings, session):
     assert session.exec(select(AuthSession)).one().ended_at is None
     at = _submit(at, "Sign out")
     assert "Signed in as" not in _text(at)
+    # The notice survives the reruns the cookie components cause on their own.
+    assert at.run().info[0].value == sessions.END_MESSAGES["signed_out"]
     session.expire_all()
     row = session.exec(select(AuthSession)).one()
     assert row.ended_at is not None and token
