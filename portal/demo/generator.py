@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.demo import codes
-from portal.demo.fhir import instant
+from portal.demo.fhir import SNOMED, concept, instant, ref
 from portal.demo.people import (
     CLINICIANS,
     FEMALE_NAMES,
@@ -199,7 +199,50 @@ def patient_resources(
         lot = f"{rng.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}{rng.randint(10000, 99999)}"
         record.immunization(vaccine, when, lot)
     _add_summaries(record, rng, visits, courses)
+    # Its own random stream, so adding referrals leaves the rest of the demo record unchanged.
+    _add_referrals(record, random.Random(f"demo:{seed}:referrals:{number}"), courses, gp, now)
     return [patient, *record.resources]
+
+
+# Chronic problems that send a patient to a specialist: (specialty, SNOMED procedure, why).
+_REFERRALS = {
+    "diabetes": ("Ophthalmology", "410451008", "Diabetic eye exam"),
+    "ckd": ("Nephrology", "306157002", "Referral to nephrology service"),
+    "asthma": ("Pulmonology", "306118006", "Referral to respiratory medicine service"),
+}
+
+
+def _add_referrals(
+    record: PatientRecord,
+    rng: random.Random,
+    courses: list[ProblemCourse],
+    gp: Clinician,
+    now: datetime,
+) -> None:
+    """ServiceRequests for chronic problems: an older completed one and, often, one in progress."""
+    for course in courses:
+        referral = _REFERRALS.get(course.problem.key)
+        if referral is None:
+            continue
+        specialty, code, display = referral
+        authored = max(course.onset, now - timedelta(days=rng.randint(20, 400)))
+        done = authored < now - timedelta(days=120)
+        resource = {
+            "resourceType": "ServiceRequest",
+            "id": record.new_id("referral"),
+            "status": "completed" if done else "active",
+            "intent": "order",
+            "code": concept(SNOMED, code, display),
+            "subject": record.patient,
+            "authoredOn": instant(authored),
+            "requester": ref("Practitioner", gp.fhir_id, f"{gp.given} {gp.family}"),
+            "performerType": {"text": specialty},
+            "performer": [{"display": f"Riverside {specialty} Associates"}],
+            "reasonCode": [{"text": course.problem.display}],
+        }
+        if not done:
+            resource["occurrenceDateTime"] = instant(now + timedelta(days=rng.randint(5, 40)))
+        record.resources.append(resource)
 
 
 def _add_visits(

@@ -78,3 +78,13 @@ def test_imported_referral_links_patient_and_requester_and_reimport_updates(sess
     session.expire_all()
     [again] = session.exec(select(ServiceRequest)).all()
     assert again.status == "completed"
+
+
+def test_demo_clinic_patients_with_chronic_problems_have_referrals(session, now):
+    from portal.demo.seed import seed_demo_clinic
+
+    seed_demo_clinic(session=session, n_patients=6, seed=7, now=now, password="Demo-pass-word-1")
+    rows = session.exec(select(ServiceRequest)).all()
+    assert rows, "the demo clinic should show referrals"
+    assert {r.specialty for r in rows} <= {"Ophthalmology", "Nephrology", "Pulmonology"}
+    assert all(r.requester_id is not None and r.authored_on for r in rows)
