@@ -276,7 +276,9 @@ def add_activity(engine: Engine, *, now: datetime, seed: int) -> None:
                 )
         for model in _ACTIVITY_TABLES:  # in foreign-key order
             table = model.__table__
-            batch = new.rows[model]
+            # executemany wants the same keys in every row: give missing ones their NULL.
+            keys = {key for row in new.rows[model] for key in row}
+            batch = [{key: row.get(key) for key in keys} for row in new.rows[model]]
             for start in range(0, len(batch), 5000):
                 conn.execute(insert(table), batch[start : start + 5000])
     if engine.dialect.name == "postgresql":
