@@ -83,11 +83,17 @@ def render_recent(user: User, patient_id: int, *, key: str) -> None:
     st.dataframe(readings_frame(rows), hide_index=True, key=f"{key}_table")
 
 
+def _goal_series(kind: goals.GoalKind) -> str:
+    if kind.measure is None:
+        return "A1c"
+    return "Steps that day" if kind.daily_total else units.MEASURES[kind.measure].label
+
+
 def goal_chart(progress: goals.GoalProgress) -> alt.LayerChart:
     """The goal's points with the target as a dashed rule (two for blood pressure)."""
     points = []
     for p in progress.points:
-        first = "Systolic" if progress.goal.target2 is not None else progress.kind.label
+        first = "Systolic" if progress.goal.target2 is not None else _goal_series(progress.kind)
         points.append({"when": naive_local(p.when), "value": p.value, "series": first})
         if p.value2 is not None:
             points.append({"when": naive_local(p.when), "value": p.value2, "series": "Diastolic"})
@@ -136,6 +142,7 @@ def render_goals(user: User, patient_id: int, *, key: str, can_edit: bool) -> No
                 st.text(progress.goal.note)
             if progress.points:
                 st.altair_chart(goal_chart(progress), width="stretch")
+                st.caption("The dashed green line is the target.")
             if can_edit and st.button("Stop this goal", key=f"{key}_stop_{progress.goal.id}"):
                 try:
                     with session_scope() as session:

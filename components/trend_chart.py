@@ -7,6 +7,8 @@ Times are handed to the chart as clinic wall-clock time without a zone, so the b
 clinic time whatever zone the viewer is in.
 """
 
+from datetime import UTC, datetime, timedelta
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -19,6 +21,10 @@ IN_RANGE = "In range"
 OUT_OF_RANGE = "Outside range"
 CLINIC = "Clinic"
 HOME = "Home reading"
+CLINIC_COLORS = ["#1565c0", "#7b1fa2"]
+HOME_COLORS = ["#64b5f6", "#ce93d8"]
+PERIODS = {"all": "All", "year": "Last 12 months", "quarter": "Last 3 months"}
+PERIOD_DAYS = {"year": 365, "quarter": 92}
 COLUMNS = ["series", "when", "date", "value", "result", "status", "range_status", "origin"]
 
 
@@ -54,18 +60,30 @@ def band_frame(trend: Trend) -> pd.DataFrame:
     )
 
 
-def build_trend_chart(trend: Trend) -> alt.LayerChart:
-    """The layered chart; kept free of Streamlit calls so it can be tested as a spec."""
-    names = [s.name for s in trend.series] + [s.name for s in trend.readings if s.points]
+def build_trend_chart(trend: Trend, since: datetime | None = None) -> alt.LayerChart:
+    """The layered chart; kept free of Streamlit calls so it can be tested as a spec.
+
+    ``since`` cuts the time axis (years of clinic history squeeze weeks of home readings).
+    """
+    home_series = [s for s in trend.readings if s.points]
+    names = [s.name for s in trend.series] + [s.name for s in home_series]
+    # Home readings take the lighter shade of their clinic series' hue; red stays for "outside
+    # range" alone.
+    colors = [CLINIC_COLORS[i % len(CLINIC_COLORS)] for i in range(len(trend.series))] + [
+        HOME_COLORS[i % len(HOME_COLORS)] for i in range(len(home_series))
+    ]
     # Several series (blood pressure, home readings) need a legend; a single one is named by the
     # page.
     series_color = alt.Color(
         "series:N",
         title=None,
-        scale=alt.Scale(domain=names),
-        legend=alt.Legend(orient="bottom") if len(names) > 1 else None,
+        scale=alt.Scale(domain=names, range=colors),
+        # Full-strength symbols: the shaded band shares this legend.
+        legend=alt.Legend(orient="bottom", symbolOpacity=1) if len(names) > 1 else None,
     )
     everything = points_frame(trend)
+    if since is not None:
+        everything = everything[everything["when"] >= naive_local(since)]
     points = everything[everything["origin"] == CLINIC]
     home = everything[everything["origin"] == HOME]
     x = alt.X("when:T", title=None, axis=alt.Axis(format="%-d %b %Y", labelAngle=0))
@@ -101,7 +119,8 @@ def build_trend_chart(trend: Trend) -> alt.LayerChart:
             .encode(
                 y=alt.Y("low:Q", title=unit),
                 y2="high:Q",
-                color=alt.Color("series:N", legend=None),
+                # The same encoding as the lines: a legend=None here would hide the shared one.
+                color=series_color,
             )
         )
     layers += [line, dots]
@@ -119,7 +138,18 @@ def render_trend_chart(trend: Trend) -> None:
     if not trend.has_points:
         st.caption("These results are not numbers, so there is no chart; see the table below.")
         return
-    st.altair_chart(build_trend_chart(trend), width="stretch")
+    since = None
+    if any(s.points for s in trend.readings):
+        period = st.segmented_control(
+            "Period",
+            list(PERIODS),
+            default="all",
+            format_func=PERIODS.get,
+            key=f"trend_period_{trend.code}",
+        )
+        days = PERIOD_DAYS.get(period or "all")
+        since = datetime.now(UTC) - timedelta(days=days) if days else None
+    st.altair_chart(build_trend_chart(trend, since), width="stretch")
     if any(s.points for s in trend.readings):
         st.caption(
             "Solid lines and filled dots are clinic results; dashed lines and hollow squares, "

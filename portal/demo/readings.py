@@ -9,11 +9,12 @@ reading the visitor enters themselves shows how an alert arrives. Seeding twice 
 import random
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from db.models import HealthGoal, ReadingSource, User
+from db.models import HealthGoal, Observation, ReadingSource, User
 from portal.services.readings import entry, goals, units
 from portal.services.readings.entry import ReadingInput
+from portal.services.readings.units import KG_PER_LB
 
 DAYS = 60
 
@@ -28,6 +29,18 @@ def seed_home_readings(*, session: Session, seed: int, now: datetime) -> int:
     patient_id = patient_user.patient_id
     # Mornings in UTC hours 12-14 (clinic morning), the last one yesterday: nothing in the future.
     start = (now - timedelta(days=DAYS)).replace(hour=12, minute=0, second=0, microsecond=0)
+    # Start from the clinic's last weight, so the scale and the clinic agree on the trend chart.
+    clinic_kg = session.exec(
+        select(Observation.value)
+        .where(
+            Observation.patient_id == patient_id,
+            Observation.code == "29463-7",
+            col(Observation.value).is_not(None),
+        )
+        .order_by(col(Observation.effective_at).desc())
+        .limit(1)
+    ).first()
+    start_lb = (clinic_kg or 90) / KG_PER_LB
     items: list[ReadingInput] = []
     for day in range(DAYS):
         morning = start + timedelta(days=day, hours=rng.randint(0, 2))
@@ -47,7 +60,7 @@ def seed_home_readings(*, session: Session, seed: int, now: datetime) -> int:
             )
         )
         if day % 3 == 0:
-            pounds = 198 - day * 0.12 + rng.uniform(-1, 1)
+            pounds = start_lb - day * 0.12 + rng.uniform(-1, 1)
             items.append(ReadingInput(units.WEIGHT, round(pounds, 1), "lb", morning))
     report = entry.import_readings(
         patient_user,
@@ -65,7 +78,7 @@ def seed_home_readings(*, session: Session, seed: int, now: datetime) -> int:
         setter = doctor or patient_user
         for kind, target, target2, unit in (
             ("bp_under", 130, 80, None),
-            ("weight_at_most", 185, None, "lb"),
+            ("weight_at_most", round(start_lb * 0.93), None, "lb"),
             ("steps_per_day", 8000, None, None),
         ):
             goals.set_goal(

@@ -15,6 +15,7 @@ from db.models import HealthGoal, PatientReading, ReadingThreshold, Role, Triage
 from portal.config import PROJECT_ROOT, get_settings
 from portal.services.readings import entry, units
 from portal.services.users import get_active_user
+from tests.factories import create_observation
 from tests.readings.helpers import apple_bp, apple_export, apple_record, make_people
 
 
@@ -266,3 +267,31 @@ def test_patient_is_not_in_home_monitoring_and_cannot_open_it(app_env, session, 
     _ok(at)
     assert [e.value for e in at.error] == ["This page is for clinic staff."]
     assert not at.tabs
+
+
+def test_results_page_shows_home_readings_beside_clinic_weights(app_env, session, now):
+    people = make_people(session)
+    create_observation(
+        session,
+        people.alice,
+        code="29463-7",
+        display="Body weight",
+        value=80,
+        unit="kg",
+        category="vital-signs",
+        effective_at=now - timedelta(days=200),
+    )
+    entry.add_reading(
+        people.alice_user,
+        people.alice.id,
+        session=session,
+        now=now,
+        measure=units.WEIGHT,
+        value=176,
+        unit="lb",
+        taken_at=now - timedelta(days=2),
+    )
+    at = _open("alice", "pages/results.py")
+    assert any("readings taken at home" in c for c in _texts(at))
+    assert at.get("segmented_control")
+    assert len(at.get("vega_lite_chart")) == 1

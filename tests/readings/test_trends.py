@@ -2,7 +2,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from components.trend_chart import CLINIC, HOME, build_trend_chart, points_frame
+from components.trend_chart import (
+    ABNORMAL_COLOR,
+    CLINIC,
+    CLINIC_COLORS,
+    HOME,
+    HOME_COLORS,
+    build_trend_chart,
+    points_frame,
+)
 from portal.services.readings import entry, units
 from portal.services.results import BLOOD_PRESSURE, result_trend
 from tests.factories import create_observation
@@ -60,6 +68,38 @@ def test_weight_trend_shows_clinic_and_home_readings_on_one_axis(session, now):
         if "color" in layer.get("encoding", {}) and "field" in layer["encoding"]["color"]
     ]
     assert any(legend is not None for legend in legends)
+    scale = next(
+        layer["encoding"]["color"]["scale"]
+        for layer in spec["layer"]
+        if "scale" in layer.get("encoding", {}).get("color", {})
+    )
+    assert scale == {
+        "domain": ["Body weight", "Body weight (home)"],
+        "range": [CLINIC_COLORS[0], HOME_COLORS[0]],
+    }
+    assert ABNORMAL_COLOR not in scale["range"]
+
+
+def test_period_cut_leaves_out_older_points(session, now):
+    people = make_people(session)
+    create_observation(
+        session,
+        people.alice,
+        code="29463-7",
+        value=80,
+        unit="kg",
+        ref_low=None,
+        ref_high=None,
+        effective_at=JAN,
+    )
+    _add(people, session, now, units.WEIGHT, 79, "kg", now - timedelta(days=3))
+    trend = result_trend(people.alice_user, people.alice.id, "29463-7", session=session, now=now)
+
+    def rows(chart):
+        return sum(len(data) for data in chart.to_dict()["datasets"].values())
+
+    assert rows(build_trend_chart(trend)) == 2
+    assert rows(build_trend_chart(trend, since=now - timedelta(days=30))) == 1
 
 
 def test_blood_pressure_home_readings_split_into_systolic_and_diastolic(session, now):
