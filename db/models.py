@@ -580,6 +580,8 @@ class TriageItem(SQLModel, table=True):
         Index("ix_triageitem_status_due", "status", "due_at"),
         Index("ix_triageitem_kind_status_due", "kind", "status", "due_at"),
         Index("ix_triageitem_assignee_status_due", "assignee_user_id", "status", "due_at"),
+        # The dashboard counts requests created in a period.
+        Index("ix_triageitem_created", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)  # message / refill / profile_change / (later kinds)
@@ -599,7 +601,11 @@ class TriageItem(SQLModel, table=True):
 class TriageEvent(SQLModel, table=True):
     """History of a triage item: who did what, when, and why."""
 
-    __table_args__ = (Index("ix_triageevent_item_at", "item_id", "at"),)
+    __table_args__ = (
+        Index("ix_triageevent_item_at", "item_id", "at"),
+        # The dashboard's first-response times read the events of a period.
+        Index("ix_triageevent_at", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="triageitem.id")
     at: datetime = Field(default_factory=utcnow)

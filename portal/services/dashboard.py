@@ -146,19 +146,27 @@ def requests_by_week(session: Session, since: datetime) -> list[WeekCount]:
     return [WeekCount(_as_date(w), k, triage.kind_label(k), n) for w, k, n in rows]
 
 
-def _first_responses(session: Session):
-    """item id -> first time a staff member acted on it (claim, assign, reply, status)."""
+def _first_responses(session: Session, since: datetime):
+    """item id -> first time a staff member acted on it (claim, assign, reply, status).
+
+    Only events since ``since``: the callers ask about items created since then, whose events
+    cannot be older, and the whole history would make the page slower as the clinic ages.
+    """
     return (
         select(TriageEvent.item_id, func.min(TriageEvent.at).label("first_at"))
         .join(User, User.id == TriageEvent.actor_user_id)
-        .where(User.role.in_([r.value for r in STAFF_ROLES]), TriageEvent.action != "created")
+        .where(
+            User.role.in_([r.value for r in STAFF_ROLES]),
+            TriageEvent.action != "created",
+            TriageEvent.at >= since,
+        )
         .group_by(TriageEvent.item_id)
         .subquery()
     )
 
 
 def response_times(session: Session, since: datetime) -> ResponseTimes:
-    first = _first_responses(session)
+    first = _first_responses(session, since)
     rows = session.exec(
         select(TriageItem.kind, TriageItem.created_at, first.c.first_at)
         .join(first, first.c.item_id == TriageItem.id)
@@ -181,7 +189,7 @@ def response_times(session: Session, since: datetime) -> ResponseTimes:
 
 def sla_breaches(session: Session, since: datetime, now: datetime) -> SlaBreaches:
     """Items first answered after their due time, or still unanswered past it."""
-    first = _first_responses(session)
+    first = _first_responses(session, since)
     now_param = bindparam("now_at", now, type_=TriageItem.__table__.c.due_at.type)
     breached = case((func.coalesce(first.c.first_at, now_param) > TriageItem.due_at, 1), else_=0)
     rows = session.exec(
