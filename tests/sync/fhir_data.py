@@ -19,6 +19,7 @@ PER_PATIENT = {
     "DiagnosticReport": 1,
     "Appointment": 1,
     "DocumentReference": 1,
+    "ServiceRequest": 1,
 }
 PRACTITIONERS = 2
 
@@ -148,6 +149,18 @@ def clinical(n: int) -> Iterator[dict]:
         "subject": subject,
         "date": "2026-01-05T10:00:00Z",
         "content": [{"attachment": {"contentType": "text/plain", "title": "Visit note"}}],
+    }
+    yield {
+        "resourceType": "ServiceRequest",
+        "id": f"ref-{n}",
+        "status": "active",
+        "intent": "order",
+        "code": concept(SNOMED, "306206005", "Referral to service"),
+        "subject": subject,
+        "requester": doctor,
+        "authoredOn": "2026-01-05T10:00:00Z",
+        "performerType": {"text": "Endocrinology"},
+        "reasonCode": [{"text": "Diabetes review"}],
     }
 
 

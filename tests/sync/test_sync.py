@@ -11,6 +11,7 @@ from db.models import (
     Observation,
     Patient,
     QuarantinedResource,
+    ServiceRequest,
     SyncCheckpoint,
     SyncRun,
 )
@@ -46,6 +47,9 @@ def test_full_sync_equals_the_source(fhir_server, fhir_client, session):
     assert linked.report_fhir_id == "rep-3"
     med = session.exec(select(MedicationRequest).where(MedicationRequest.fhir_id == "med-3")).one()
     assert med.display == "Metformin 500 MG" and med.prescriber_id is not None
+    referral = session.exec(select(ServiceRequest).where(ServiceRequest.fhir_id == "ref-3")).one()
+    assert (referral.specialty, referral.reason) == ("Endocrinology", "Diabetes review")
+    assert referral.patient_id == patient.id and referral.requester_id is not None
 
 
 def test_run_is_recorded_with_counts_per_type(fhir_server, fhir_client, session):
