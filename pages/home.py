@@ -14,6 +14,7 @@ from components.notifications_panel import notifications_panel
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
+from portal.services.preventive import CareStatus, preventive_care
 from portal.services.records import home_overview
 from portal.services.scheduling import booking, ehr_visits
 from portal.timefmt import to_local
@@ -36,8 +37,19 @@ with errors_as_messages(), session_scope() as session:
     overview = home_overview(user, patient_id, session=session, now=now)
     portal_visits, _ = booking.list_for_patient(user, patient_id, session=session, now=now)
     ehr_upcoming, _ = ehr_visits.list_ehr_visits(user, patient_id, session=session, now=now)
+    care_due = [
+        item
+        for item in preventive_care(user, patient_id, session=session, now=now)
+        if item.status != CareStatus.UP_TO_DATE and not item.requested
+    ]
 
 notifications_panel(user, patient_id)
 render_upcoming_visits(portal_visits, ehr_upcoming)
 render_new_results(overview)
+if care_due:
+    st.subheader("Care that is due")
+    st.write(", ".join(f"{item.name} ({item.status_label.lower()})" for item in care_due))
+    st.page_link(
+        "pages/prevention.py", label="Preventive care", icon=":material/health_and_safety:"
+    )
 render_active_medications(overview)

@@ -329,6 +329,10 @@ def request_preventive_visit(
     user: User, patient_id: int, rule_code: str, *, session: Session, now: datetime
 ) -> VisitRequest:
     """One click: a visit request for this item, in the staff triage inbox."""
+    # Access first: a refusal must not depend on (or reveal) which items exist.
+    access.require_patient_access(
+        user, patient_id, session=session, category=visit_requests.CATEGORY, now=now
+    )
     rule = RULES_BY_CODE.get(rule_code)
     if rule is None:
         raise NotFound("We could not find this preventive-care item.")

@@ -235,3 +235,17 @@ def test_staff_calendar_flags_a_high_risk_visit_that_got_the_extra_reminder(open
 
     flags = [w.value for w in at.warning if w.value.startswith("High no-show risk")]
     assert flags == ["High no-show risk: an extra reminder was sent. Consider a call."]
+
+
+def test_home_lists_care_that_is_due_and_links_to_preventive_care(open_page, session):
+    clinic = make_clinic(session)
+    clinic.alice.birth_date = date(1970, 1, 1)
+    session.add(clinic.alice)
+    session.commit()
+
+    at = open_page(clinic.alice_user.username)
+
+    assert "Care that is due" in [s.value for s in at.subheader]
+    due = " ".join(m.value for m in at.markdown)
+    assert "Colorectal cancer screening (overdue)" in due
+    assert "Pneumococcal" not in due
