@@ -207,3 +207,46 @@ def test_recent_readings_newest_first_and_the_read_is_audited(session, now):
         select(AuditEvent).where(AuditEvent.category == entry.VIEWED_READINGS)
     ).all()
     assert [(e.username, e.patient_id) for e in read] == [("nurse", people.alice.id)]
+
+
+def test_rows_stored_by_a_concurrent_import_count_as_already_there(session, now, monkeypatch):
+    people = make_people(session)
+    first = ReadingInput(units.HEART_RATE, 70, "bpm", now - timedelta(minutes=5))
+    second = ReadingInput(units.HEART_RATE, 72, "bpm", now - timedelta(minutes=4))
+    # Another import stored the first reading after this one looked for existing keys.
+    entry.import_readings(
+        people.proxy, people.alice.id, [first], session=session, now=now, source="csv", label="a"
+    )
+    original = entry.ReadingWriter.flush
+
+    def flush_without_lookup(self):
+        monkeypatch.setattr(self.session, "exec", _no_existing(self.session.exec))
+        return original(self)
+
+    monkeypatch.setattr(entry.ReadingWriter, "flush", flush_without_lookup)
+    report = entry.import_readings(
+        people.alice_user,
+        people.alice.id,
+        [first, second],
+        session=session,
+        now=now,
+        source="csv",
+        label="b",
+    )
+    assert (report.added, report.duplicates) == (1, 1)
+    assert sorted(r.value for r in _readings(session)) == [70, 72]
+
+
+def _no_existing(real_exec):
+    """session.exec that finds no stored keys (the race window), and works normally otherwise."""
+
+    class _Empty:
+        def all(self):
+            return []
+
+    def exec_(statement, *args, **kwargs):
+        if "dedup_key" in str(statement) and "patientreading.dedup_key IN" in str(statement):
+            return _Empty()
+        return real_exec(statement, *args, **kwargs)
+
+    return exec_

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import PatientReading, ReadingSource, User
@@ -192,8 +193,7 @@ class ReadingWriter:
         new = [r for k, r in self._batch.items() if k not in existing]
         self.report.duplicates += len(existing)
         self._batch = {}
-        self.session.add_all(new)
-        self.session.flush()
+        new = self._insert(new)
         self.report.added += len(new)
         self.report.added_by_measure.update(r.measure for r in new)
         self.report.alerts_opened += alerts.evaluate(
@@ -201,6 +201,27 @@ class ReadingWriter:
         )
         self.session.commit()
         return new
+
+    def _insert(self, readings: list[PatientReading]) -> list[PatientReading]:
+        """Insert the batch; if another import stored some of it meanwhile (the unique key
+        refuses them), insert one by one and count those as already there."""
+        try:
+            with self.session.begin_nested():
+                self.session.add_all(readings)
+                self.session.flush()
+            return readings
+        except IntegrityError:
+            pass
+        stored = []
+        for reading in readings:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(reading)
+                    self.session.flush()
+                stored.append(reading)
+            except IntegrityError:
+                self.report.duplicates += 1
+        return stored
 
 
 def import_readings(
