@@ -213,3 +213,21 @@ def test_staff_see_the_alert_detail_and_patients_cannot(session, now):
     with pytest.raises(NotAllowed):
         alerts.alert_detail(people.alice_user, episode.id, session=session, now=now)
     assert alerts.open_alert_count(people.nurse, session=session) == 1
+
+
+def test_two_imports_racing_still_open_one_episode(session, now, monkeypatch):
+    people = make_people(session)
+    _bp(people, session, now, 182, 95, 50)
+    real = alerts.open_episode
+    calls = []
+
+    def stale_first(*args):
+        # The racing import looked before the first one committed its episode.
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(alerts, "open_episode", stale_first)
+    assert not _bp(people, session, now, 185, 97, 40).alert_opened
+    [episode] = _episodes(session)
+    assert episode.out_count == 2
+    assert len(_items(session)) == 1
