@@ -215,7 +215,7 @@ def result_trend(
     # Imported here: the readings package builds its series from this module's dataclasses.
     from portal.services.readings.trend import home_reading_series
 
-    readings = home_reading_series(session, patient_id, code, series)
+    readings = home_reading_series(patient_id, code, series, session=session)
     log_read(
         user, patient_id, session=session, category=VIEWED_TREND, detail=f"test {code}", now=now
     )

@@ -161,16 +161,16 @@ def test_per_patient_override_replaces_the_default(session, now):
     alerts.set_threshold(
         people.doctor, people.alice.id, units.GLUCOSE, session=session, now=now, low=80, high=180
     )
-    thresholds = alerts.effective_thresholds(session, people.alice.id)
+    thresholds = alerts.effective_thresholds(people.alice.id, session=session)
     assert thresholds[units.GLUCOSE] == alerts.Threshold(low=80, high=180)
-    assert alerts.effective_thresholds(session, people.bob.id)[units.GLUCOSE].high == 250
+    assert alerts.effective_thresholds(people.bob.id, session=session)[units.GLUCOSE].high == 250
     rows = {
         r.measure: r
         for r in alerts.list_thresholds(people.nurse, people.alice.id, session=session, now=now)
     }
     assert rows[units.GLUCOSE].overridden and not rows[units.HEART_RATE].overridden
     alerts.reset_threshold(people.doctor, people.alice.id, units.GLUCOSE, session=session, now=now)
-    assert alerts.effective_thresholds(session, people.alice.id)[units.GLUCOSE].high == 250
+    assert alerts.effective_thresholds(people.alice.id, session=session)[units.GLUCOSE].high == 250
     assert session.exec(select(ReadingThreshold)).all() == []
 
 
@@ -221,10 +221,10 @@ def test_two_imports_racing_still_open_one_episode(session, now, monkeypatch):
     real = alerts.open_episode
     calls = []
 
-    def stale_first(*args):
+    def stale_first(*args, **kwargs):
         # The racing import looked before the first one committed its episode.
         calls.append(args)
-        return None if len(calls) == 1 else real(*args)
+        return None if len(calls) == 1 else real(*args, **kwargs)
 
     monkeypatch.setattr(alerts, "open_episode", stale_first)
     assert not _bp(people, session, now, 185, 97, 40).alert_opened

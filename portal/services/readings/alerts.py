@@ -85,7 +85,7 @@ def _overrides(session: Session, patient_id: int) -> dict[str, ReadingThreshold]
     return {r.measure: r for r in rows}
 
 
-def effective_thresholds(session: Session, patient_id: int) -> dict[str, Threshold]:
+def effective_thresholds(patient_id: int, *, session: Session) -> dict[str, Threshold]:
     """Defaults, each replaced whole by the patient's override where a clinician set one."""
     result = dict(DEFAULT_THRESHOLDS)
     for measure, row in _overrides(session, patient_id).items():
@@ -211,7 +211,7 @@ def breach(threshold: Threshold, value: float, value2: float | None = None) -> s
     return ", ".join(reasons) or None
 
 
-def open_episode(session: Session, patient_id: int, measure: str) -> ReadingAlertEpisode | None:
+def open_episode(patient_id: int, measure: str, *, session: Session) -> ReadingAlertEpisode | None:
     return session.exec(
         select(ReadingAlertEpisode).where(
             ReadingAlertEpisode.patient_id == patient_id,
@@ -291,13 +291,13 @@ def evaluate(
     recent = [r for r in readings if r.taken_at >= now - LOOKBACK]
     if not recent:
         return 0
-    thresholds = effective_thresholds(session, patient_id)
+    thresholds = effective_thresholds(patient_id, session=session)
     opened = 0
     for measure in sorted({r.measure for r in recent}):
         threshold = thresholds.get(measure)
         if threshold is None or threshold.empty:
             continue
-        episode = open_episode(session, patient_id, measure)
+        episode = open_episode(patient_id, measure, session=session)
         for reading in sorted(
             (r for r in recent if r.measure == measure), key=lambda r: (r.taken_at, r.id)
         ):
@@ -306,7 +306,7 @@ def evaluate(
                 if episode is None:
                     episode = _start_episode(session, reading, reason, actor, now)
                     if episode is None:
-                        episode = open_episode(session, patient_id, measure)
+                        episode = open_episode(patient_id, measure, session=session)
                     else:
                         opened += 1
                         continue
@@ -355,7 +355,9 @@ def alert_detail(actor: User, episode_id: int, *, session: Session, now: datetim
             .limit(200)
         ).all()
     )
-    threshold = effective_thresholds(session, episode.patient_id).get(episode.measure, Threshold())
+    threshold = effective_thresholds(episode.patient_id, session=session).get(
+        episode.measure, Threshold()
+    )
     audit.record(
         session=session,
         actor=actor,

@@ -368,10 +368,10 @@ def recent_readings(
 
 
 def readings_between(
-    session: Session,
     patient_id: int,
     measures: tuple[str, ...],
     *,
+    session: Session,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[PatientReading]:

@@ -216,7 +216,7 @@ def _points(session: Session, goal: HealthGoal, kind: GoalKind, since: datetime)
             .order_by(Observation.effective_at)
         ).all()
         return [ProgressPoint(o.effective_at, o.value) for o in rows]
-    readings = readings_between(session, goal.patient_id, (kind.measure,), since=since)
+    readings = readings_between(goal.patient_id, (kind.measure,), session=session, since=since)
     if kind.daily_total:
         return _daily_totals(readings, get_settings().tz)
     return [ProgressPoint(r.taken_at, r.value, r.value2) for r in readings]

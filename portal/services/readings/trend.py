@@ -42,7 +42,7 @@ def _series(name: str, unit: str, raw: list[tuple[datetime, float]]) -> TrendSer
 
 
 def home_reading_series(
-    session: Session, patient_id: int, code: str, clinic_series: list[TrendSeries]
+    patient_id: int, code: str, clinic_series: list[TrendSeries], *, session: Session
 ) -> list[TrendSeries]:
     """Reading series matching a clinic trend (empty when the code has no reading measure).
 
@@ -51,7 +51,7 @@ def home_reading_series(
     measure = codes.measure_for_clinic_code(code)
     if measure is None or not clinic_series:
         return []
-    readings = readings_between(session, patient_id, (measure,))
+    readings = readings_between(patient_id, (measure,), session=session)
     if not readings:
         return []
     canonical = units.MEASURES[measure].unit
