@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import select
 
 from db.models import AuditEvent, PatientReading
-from portal.errors import InvalidInput, NotYourRecord
+from portal.errors import InvalidInput, NotAllowed, NotYourRecord
 from portal.services.readings import entry, units
 from portal.services.readings.entry import ReadingInput, Refusal, dedup_key
 from tests.readings.helpers import make_people
@@ -250,3 +250,12 @@ def _no_existing(real_exec):
         return real_exec(statement, *args, **kwargs)
 
     return exec_
+
+
+def test_front_desk_cannot_add_readings_but_a_nurse_can(session, now):
+    people = make_people(session)
+    args = dict(measure=units.HEART_RATE, value=70, unit="bpm", taken_at=now)
+    with pytest.raises(NotAllowed):
+        entry.add_reading(people.front_desk, people.alice.id, session=session, now=now, **args)
+    entry.add_reading(people.nurse, people.alice.id, session=session, now=now, **args)
+    assert [r.entered_by_user_id for r in _readings(session)] == [people.nurse.id]

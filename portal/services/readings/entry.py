@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import PatientReading, ReadingSource, User
-from portal.errors import InvalidInput
+from db.models import PatientReading, ReadingSource, Role, User
+from portal.errors import InvalidInput, NotAllowed
 from portal.services import audit
-from portal.services.access import require_patient_access
+from portal.services.access import is_staff, require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.readings import alerts, units
 
@@ -224,6 +224,13 @@ class ReadingWriter:
         return stored
 
 
+def _require_writer(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
+    """Patients and caregivers for the records they may see; of staff, nurses and clinicians."""
+    if is_staff(actor) and actor.role not in (Role.NURSE, Role.CLINICIAN):
+        raise NotAllowed("Readings are added by the patient, their caregiver, a nurse or a doctor.")
+    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+
+
 def import_readings(
     actor: User,
     patient_id: int,
@@ -236,7 +243,7 @@ def import_readings(
     skipped: Counter | None = None,
 ) -> ImportReport:
     """Store a parsed stream of readings for a patient; audited with its counts."""
-    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    _require_writer(actor, patient_id, session=session, now=now)
     writer = ReadingWriter(actor, patient_id, session=session, now=now, source=source)
     report = writer.add_all(items)
     if skipped:
@@ -274,7 +281,7 @@ def add_reading(
     value2: float | None = None,
 ) -> AddResult:
     """Manual entry of one reading: refused with a plain reason, or stored (once)."""
-    require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+    _require_writer(actor, patient_id, session=session, now=now)
     reading = normalise(
         patient_id,
         ReadingInput(measure=measure, value=value, value2=value2, unit=unit, taken_at=taken_at),
