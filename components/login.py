@@ -31,6 +31,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from components import session_keys as keys
+from components.navigation import hide_navigation
 from db.engine import session_scope
 from db.models import User
 from portal.config import get_settings
@@ -461,6 +462,7 @@ def require_login() -> User:
     _sync_cookie(now)
     if user is not None:
         return user
+    hide_navigation()
     _login_screen(now)
     st.stop()
 

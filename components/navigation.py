@@ -1,9 +1,14 @@
 """Which pages each role sees. st.navigation only ever receives the pages of the signed-in role,
 so a patient has no route to a staff page at all."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from db.models import Role
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+HOME = "home.py"
 
 
 def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
@@ -75,3 +80,13 @@ def _account_pages(role: Role) -> dict[str, list[st.Page]]:
             _page("pages/sync_admin.py", "EHR sync", ":material/sync:"),
         ]
     return sections
+
+
+def hide_navigation() -> None:
+    """For the sign-in screen: no menu, so the last user's pages vanish on sign-out or time-out
+    (the browser keeps the previous run's menu otherwise). Every page's address still resolves,
+    so reloading /messages after a time-out is not "page not found"; nothing here runs a page."""
+    # Absolute paths: the entry script is app.py, or a test harness elsewhere.
+    paths = sorted(p for p in PAGES_DIR.glob("*.py") if p.name not in ("__init__.py", HOME))
+    pages = [st.Page(PAGES_DIR / HOME, default=True), *(st.Page(p) for p in paths)]
+    st.navigation(pages, position="hidden")

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import PATIENT_HOME, sign_in, sign_in_staff
+from tests.e2e.helpers import DEMO_PASSWORD, PATIENT_HOME, settled, sign_in, sign_in_staff
 
 pytestmark = pytest.mark.browser
 
@@ -41,3 +41,24 @@ def test_nurse_signs_in_with_mfa_and_reaches_the_staff_pages(
     expect(page.get_by_role("link", name="Patient lookup")).to_be_visible()
     expect(page.get_by_role("link", name="Triage inbox")).to_be_visible()
     shot(page, "staff-pages")
+
+
+def test_a_deep_link_asks_to_sign_in_then_opens_that_page(portal_url, browser_page, shot):
+    page = browser_page
+    # Streamlit runs a fresh server's first script run in its pages-folder mode (every file in
+    # pages/ listed and run without app.py); the sign-in screen's first run ends that mode.
+    page.goto(portal_url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    settled(page)
+
+    page.goto(f"{portal_url}/messages")
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    # No menu: neither the pages folder nor anyone's pages are listed to a signed-out visitor.
+    expect(page.get_by_role("navigation")).to_have_count(0)
+    shot(page, "sign-in-for-deep-link")
+    page.get_by_label("Username", exact=True).fill("patient")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Messages", exact=True)).to_be_visible()
+    expect(page).to_have_url(f"{portal_url}/messages")
+    shot(page, "deep-link-opened")

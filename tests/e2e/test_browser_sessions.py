@@ -54,6 +54,8 @@ def test_a_cookie_replayed_after_sign_out_is_refused(portal_url, browser, browse
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    # The patient's menu goes too (the next person at this computer sees only the sign-in).
+    expect(page.get_by_role("link", name="Messages")).to_have_count(0)
     shot(page, "signed-out")
 
     # ...and after it, the same cookie gets the sign-in form, not the patient's home.
@@ -76,5 +78,6 @@ def test_an_idle_session_signs_out_in_the_open_browser(portal_url, portal_db, br
     expect(page.get_by_text(IDLE_NOTICE)).to_be_visible(timeout=40_000)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_text(PATIENT_HOME)).to_have_count(0)
+    expect(page.get_by_role("link", name="Messages")).to_have_count(0)
     assert latest_session(portal_db, "patient").end_reason == "idle"
     shot(page, "timed-out")
