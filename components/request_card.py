@@ -12,6 +12,7 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.message_thread import render_thread
+from components.plain_text import md_literal
 from components.reading_alert_panel import render_reading_alert
 from components.request_ui import flash, local_time, now
 from db.engine import session_scope
@@ -146,7 +147,7 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
     with session_scope() as session:
         context = refills.refill_context(user, item.id, session=session, now=now())
     med, refill = context.medication, context.refill
-    st.markdown(f"**{med.display}**")
+    st.markdown(f"**{md_literal(med.display)}**")
     if med.dosage_text:
         st.text(med.dosage_text)
     st.text(f"Patient: {context.patient.display_name} · Pharmacy: {refill.pharmacy}")

@@ -139,7 +139,7 @@ else:
 st.subheader("Open alerts")
 if data.open_alerts:
     for label, count in data.open_alerts.items():
-        st.write(f"{label}: {count} open")
+        st.text(f"{label}: {count} open")
     st.page_link("pages/triage_inbox.py", label="Open the triage inbox", icon=":material/inbox:")
 else:
     st.info("No alert types are set up.")

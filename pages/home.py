@@ -48,7 +48,7 @@ render_upcoming_visits(portal_visits, ehr_upcoming)
 render_new_results(overview)
 if care_due:
     st.subheader("Care that is due")
-    st.write(", ".join(f"{item.name} ({item.status_label.lower()})" for item in care_due))
+    st.text(", ".join(f"{item.name} ({item.status_label.lower()})" for item in care_due))
     st.page_link(
         "pages/prevention.py", label="Preventive care", icon=":material/health_and_safety:"
     )

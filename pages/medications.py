@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.current_user import current_user
+from components.plain_text import md_literal
 from components.request_ui import acting_patient, flash, local_time, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -26,7 +27,7 @@ if not meds:
 for row in meds:
     med = row.medication
     with st.container(border=True):
-        st.markdown(f"**{med.display}**" if med.display else "**(unnamed medication)**")
+        st.markdown(f"**{md_literal(med.display)}**" if med.display else "**(unnamed medication)**")
         if med.dosage_text:
             st.text(med.dosage_text)
         if row.open_refill is not None:
@@ -61,7 +62,7 @@ if not history:
     st.caption("No refill requests yet.")
 for row in history:
     with st.container(border=True):
-        st.markdown(f"**{row.medication.display}** · {row.status_label}")
+        st.markdown(f"**{md_literal(row.medication.display)}** · {row.status_label}")
         st.caption(f"Requested {local_time(row.refill.created_at)} · {row.refill.pharmacy}")
         if row.refill.decision_reason:
             st.text(f"Reason: {row.refill.decision_reason}")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from components.current_user import current_user
 from components.patient_context import active_patient_id
+from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
@@ -45,8 +46,8 @@ def request_visit(item: CareItem) -> None:
 
 def render(item: CareItem) -> None:
     with st.container(border=True):
-        st.markdown(f"{ICONS[item.status]} **{item.name}** · {item.status_label}")
-        st.write(item.why)
+        st.markdown(f"{ICONS[item.status]} **{md_literal(item.name)}** · {item.status_label}")
+        st.text(item.why)
         done = format_date(item.last_done) if item.last_done else "No record of it yet"
         if item.next_due is None:
             due = "Not needed again"
