@@ -19,6 +19,7 @@ the patient link always come from the database.
 """
 
 import contextlib
+import hashlib
 import io
 import secrets
 import time
@@ -110,35 +111,37 @@ def _session_user(now: datetime) -> User | None:
     return user
 
 
-def _sync_cookie(now: datetime) -> None:
+def _sync_cookie() -> None:
     """Write or delete the browser cookie (a small JS component) when a sign-in step asked.
 
-    The cookie to write stays asked for until the browser reports it back: the component writes
-    it from an iframe, and a rerun that comes first (the cookie list arriving, a click) would
-    otherwise remove the iframe before it ran, and the cookie would be lost.
+    The cookie to write stays asked for until its component reports that it ran: it writes from
+    an iframe, and a rerun that comes first (the cookie list arriving, a click) would otherwise
+    remove the iframe before it ran, and the cookie would be lost.
     """
     # Always one slot, used or not: the screen below keeps the same element positions whether or
     # not the components are drawn, so a rerun never shows a stale copy of it (two forms at once).
     with st.container():
-        _cookie_components(now)
+        _cookie_components()
 
 
-def _cookie_components(now: datetime) -> None:
+def _cookie_components() -> None:
     to_set = st.session_state.get(keys.COOKIE_TO_SET)
     to_delete = st.session_state.pop(keys.COOKIE_TO_DELETE, False)
+    # One component key per cookie value: a fresh iframe, whose value turns True once written.
+    set_key = f"portal_cookie_set_{hashlib.sha256((to_set or '').encode()).hexdigest()[:16]}"
+    if to_set and st.session_state.get(set_key) is True:
+        st.session_state.pop(keys.COOKIE_TO_SET, None)
+        return
     if not (to_set or to_delete):
         return
     settings = get_settings()
     manager = stx.CookieManager(key="portal_cookie_manager")
     if to_set:
-        if manager.cookies.get(settings.cookie_name) == to_set:
-            st.session_state.pop(keys.COOKIE_TO_SET, None)
-            return
         manager.set(
             settings.cookie_name,
             to_set,
-            key="portal_cookie_set",
-            expires_at=now + timedelta(hours=settings.session_absolute_hours),
+            key=set_key,
+            expires_at=sessions.cookie_expires(to_set, key=cookie_key()),
             same_site="strict",
         )
     else:
@@ -459,7 +462,7 @@ def require_login() -> User:
     """Return the signed-in user, or draw the sign-in screen and stop the script run."""
     now = _now()
     user = _session_user(now)
-    _sync_cookie(now)
+    _sync_cookie()
     if user is not None:
         return user
     hide_navigation()

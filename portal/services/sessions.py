@@ -52,6 +52,12 @@ def encode_cookie(token: str, *, key: str, now: datetime) -> str:
     return jwt.encode(payload, check_cookie_key(key), algorithm="HS256")
 
 
+def cookie_expires(value: str, *, key: str) -> datetime:
+    """When a cookie from ``encode_cookie`` expires (the browser is told the same time)."""
+    payload = jwt.decode(value, check_cookie_key(key), algorithms=["HS256"])
+    return datetime.fromtimestamp(payload["exp"], UTC)
+
+
 def decode_cookie(value: str | None, *, key: str) -> str | None:
     """The session token in a cookie, or None when it is missing, forged or expired."""
     if not value:
