@@ -17,6 +17,10 @@ patient = acting_patient(user)
 settings = get_settings()
 st.title("Messages")
 show_flash()
+# After a send the text is in the thread; its form starts empty, so a second click sends no copy.
+# (Set before the widgets are drawn: the browser keeps a form's text otherwise.)
+for field in st.session_state.pop(keys.MESSAGES_CLEAR_FIELDS, ()):
+    st.session_state[field] = ""
 
 
 def _uploads(files) -> list[Upload]:
@@ -65,6 +69,10 @@ with (
         else:
             # Only now is the message committed, so only now do we say "Sent".
             st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread.id
+            st.session_state[keys.MESSAGES_CLEAR_FIELDS] = (
+                "new_message_subject",
+                "new_message_body",
+            )
             flash("success", "Sent. The clinic will reply here; we will notify you.")
             st.rerun()
 
@@ -128,5 +136,6 @@ with st.form("reply", clear_on_submit=False):
         except PortalError as error:
             st.error(error.user_message)
         else:
+            st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("reply_body",)
             flash("success", "Sent.")
             st.rerun()

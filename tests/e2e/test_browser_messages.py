@@ -108,6 +108,8 @@ def test_patient_follows_a_trend_and_messages_the_care_team(
     expect(page.get_by_test_id("stText").get_by_text(body, exact=True)).to_be_visible()
     expect(page.get_by_text("Sent. The clinic will reply here")).to_be_visible()
     assert _stored_messages(portal_db, body) == 1
+    # The form is empty again: a second click on "Send message" cannot send it twice.
+    expect(page.get_by_label("Message", exact=True)).to_have_value("")
     shot(page, "message-sent")
 
 
@@ -166,3 +168,12 @@ def test_patient_sees_the_reply_and_an_unread_update(
     expect(page.get_by_test_id("stText").get_by_text(reply, exact=True)).to_be_visible()
     expect(page.get_by_text(NURSE_NAME).first).to_be_visible()
     shot(page, "reply-in-thread")
+
+    # The patient answers in the same thread; the box is empty again once it is in the thread.
+    thanks = _unique("Thank you, that helps.")
+    page.get_by_label("Reply", exact=True).fill(thanks)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_test_id("stText").get_by_text(thanks, exact=True)).to_be_visible()
+    expect(page.get_by_text("Sent.", exact=True)).to_be_visible()
+    expect(page.get_by_label("Reply", exact=True)).to_have_value("")
+    shot(page, "patient-answered")
