@@ -37,6 +37,9 @@ from ehr_sync.report import ImportReport
 from ehr_sync.tables import Row
 
 BATCH_SIZE = 1000
+# With a validation pool, the share of each batch this process validates itself: small, as it
+# also reads, resolves and writes everything (measured in docs/PERFORMANCE.md).
+_OWN_SHARE = 0.15
 _WRITE_RANK = {resource_type: rank for rank, resource_type in enumerate(MAPPINGS)}
 _REFERENCE_COLUMNS = (
     "patient_id",
@@ -185,16 +188,19 @@ class _Importer:
             for chunk in batches:
                 yield _prepare_chunk(chunk, self.source)
             return
-        # Each batch is split between the workers and this process, which validates its own
-        # share while they do theirs; the next batch is under way before this one is written.
-        waiting: deque[tuple[list[Future], tuple[list[_Incoming], list[Row]]]] = deque()
+        # Each batch is split between this process, which validates a small share itself (it
+        # also reads, resolves and writes), and the workers; the next batch is under way before
+        # this one is written.
+        waiting: deque[tuple[list[tuple[list, Future]], tuple[list[_Incoming], list[Row]]]]
+        waiting = deque()
         for chunk in batches:
-            part = -(-len(chunk) // (self.pool.workers + 1))
+            own = max(1, int(len(chunk) * _OWN_SHARE))
+            part = -(-(len(chunk) - own) // self.pool.workers)
+            parts = [chunk[i : i + part] for i in range(own, len(chunk), part)]
             futures = [
-                self.pool.executor.submit(_prepare_chunk, chunk[i : i + part], self.source)
-                for i in range(part, len(chunk), part)
+                (p, self.pool.executor.submit(_prepare_remote, p, self.source)) for p in parts
             ]
-            waiting.append((futures, _prepare_chunk(chunk[:part], self.source)))
+            waiting.append((futures, _prepare_chunk(chunk[:own], self.source)))
             if len(waiting) > 1:
                 yield _gathered(*waiting.popleft())
         while waiting:
@@ -376,12 +382,24 @@ def _prepare_chunk(chunk: list[Any], source: str) -> tuple[list[_Incoming], list
     return incoming, quarantined
 
 
+def _prepare_remote(chunk: list[Any], source: str) -> tuple[list[_Incoming], list[Row]]:
+    """``_prepare_chunk`` in a worker: the raw JSON stays out of the answer (the caller has it;
+    sending it back would cost as much as validating), positions say whose rows are whose."""
+    position = {id(raw): index for index, raw in enumerate(chunk)}
+    incoming, quarantined = _prepare_chunk(chunk, source)
+    for item in incoming:
+        item.raw = position[id(item.raw)]  # type: ignore[assignment]  # restored by _gathered
+    return incoming, quarantined
+
+
 def _gathered(
-    parts: list[Future], own: tuple[list[_Incoming], list[Row]]
+    parts: list[tuple[list, Future]], own: tuple[list[_Incoming], list[Row]]
 ) -> tuple[list[_Incoming], list[Row]]:
     incoming, quarantined = list(own[0]), list(own[1])
-    for future in parts:
+    for chunk, future in parts:
         done_incoming, done_quarantined = future.result()
+        for item in done_incoming:
+            item.raw = chunk[item.raw]
         incoming += done_incoming
         quarantined += done_quarantined
     return incoming, quarantined
