@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from db.models import Observation, ObservationCategory, User
 from portal.errors import InvalidInput
+from portal.lab_names import familiar_test_name
 from portal.services import access
 from portal.services.audited_reads import VIEWED_RESULTS, VIEWED_TREND, VIEWED_VITALS, log_read
 from portal.services.result_flags import range_text, result_flag, value_text
@@ -104,7 +105,7 @@ def to_result_row(obs: Observation) -> ResultRow:
     return ResultRow(
         observation_id=obs.id,
         code=obs.code,
-        name=obs.display or obs.code,
+        name=familiar_test_name(obs.code, obs.display),
         category=obs.category,
         value=obs.value,
         value_text=value_text(obs.value, obs.value_string),
@@ -208,7 +209,8 @@ def result_trend(
         name = "Blood pressure"
         series = [_series(c, _BP_SERIES_NAMES[c], by_code[c]) for c in codes]
     else:
-        name = next((o.display for o in reversed(observations) if o.display), code)
+        display = next((o.display for o in reversed(observations) if o.display), None)
+        name = familiar_test_name(code, display)
         series = [_series(code, name, by_code[code])]
     history = [to_result_row(o) for o in reversed(observations)]
     code = BLOOD_PRESSURE if len(codes) > 1 else code

@@ -246,6 +246,6 @@ def test_home_lists_care_that_is_due_and_links_to_preventive_care(open_page, ses
     at = open_page(clinic.alice_user.username)
 
     assert "Care that is due" in [s.value for s in at.subheader]
-    due = " ".join(m.value for m in at.markdown)
+    due = " ".join(t.value for t in at.text)
     assert "Colorectal cancer screening (overdue)" in due
     assert "Pneumococcal" not in due

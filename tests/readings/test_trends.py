@@ -51,7 +51,7 @@ def test_weight_trend_shows_clinic_and_home_readings_on_one_axis(session, now):
     _add(people, session, now, units.WEIGHT, 172, "lb", JAN + timedelta(days=30))
     trend = result_trend(people.alice_user, people.alice.id, "29463-7", session=session, now=now)
     [home] = trend.readings
-    assert home.name == "Body weight (home)"
+    assert home.name == "Weight (home)"
     assert home.unit == "kg"
     assert home.points[0].value == pytest.approx(78.02, abs=0.01)
     frame = points_frame(trend)
@@ -74,7 +74,7 @@ def test_weight_trend_shows_clinic_and_home_readings_on_one_axis(session, now):
         if "scale" in layer.get("encoding", {}).get("color", {})
     )
     assert scale == {
-        "domain": ["Body weight", "Body weight (home)"],
+        "domain": ["Weight", "Weight (home)"],
         "range": [CLINIC_COLORS[0], HOME_COLORS[0]],
     }
     assert ABNORMAL_COLOR not in scale["range"]

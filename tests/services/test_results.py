@@ -51,13 +51,14 @@ def test_patient_reads_own_results_latest_per_test(session, now):
     table = list_results(user, alice.id, session=session, now=now)
     assert [(r.name, r.value_text) for r in table.latest] == [
         ("Hemoglobin A1c", "5.2"),
-        ("Cholesterol", "180"),
+        # LOINC 2093-3 reads as its familiar name, whatever display the EHR sent.
+        ("Total cholesterol", "180"),
     ]
     assert [r.value_text for r in table.rows] == ["5.2", "180", "6.1"]
     latest_a1c = table.latest[0]
     assert (latest_a1c.unit, latest_a1c.reference_range, latest_a1c.flag) == ("%", "4–5.6", "")
     assert table.latest[1].reference_range == "≤ 200"
-    assert [t.name for t in table.tests] == ["Hemoglobin A1c", "Cholesterol"]
+    assert [t.name for t in table.tests] == ["Hemoglobin A1c", "Total cholesterol"]
 
 
 def test_results_are_audited_with_a_readable_category(session, now):
@@ -185,3 +186,13 @@ def test_trend_of_text_results_has_history_but_no_points(session):
     trend = result_trend(user, alice.id, "x", session=session)
     assert not trend.has_points
     assert [r.value_text for r in trend.history] == ["Negative"]
+
+
+def test_familiar_names_replace_loinc_long_names_and_unknown_tests_keep_theirs():
+    from portal.lab_names import familiar_test_name
+
+    assert familiar_test_name("18262-6", "Cholesterol in LDL [Mass/volume] by Direct assay") == (
+        "LDL cholesterol"
+    )
+    assert familiar_test_name("99999-9", "Clinic's own test") == "Clinic's own test"
+    assert familiar_test_name("99999-9", None) == "99999-9"
