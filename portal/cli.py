@@ -1,14 +1,17 @@
-"""Command line: ``python -m portal.cli prepare`` (run by scripts/start), ``seed`` and ``sync``.
+"""Command line: ``python -m portal.cli prepare`` (run by scripts/start), ``seed``, ``sync``
+and ``demo-ehr``.
 
 prepare: make the state folder, migrate the database, seed the demo clinic on the first start of
 the demo database, and print the demo logins (on every start). seed: load N synthetic patients
 into DATABASE_URL, for benchmarks. sync: deliver the write-back outbox and run one EHR sync (for
 cron; --all-jobs also sends due reminders and expires waitlist offers, like a scheduler tick).
+demo-ehr: serve the demo clinic from a local FHIR server (scripts/demo-ehr) for the sync to pull.
 Errors are printed in plain words with a non-zero exit code.
 """
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -55,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             prepare(settings, demo=args.demo)
         elif args.command == "sync":
             return sync(settings, all_jobs=args.all_jobs)
+        elif args.command == "demo-ehr":
+            return demo_ehr(settings, port=args.port, patients=args.patients, seed=args.seed)
         else:
             seed(settings, patients=args.patients, seed_value=args.seed)
     except CliError as error:
@@ -102,6 +107,19 @@ def _parser() -> argparse.ArgumentParser:
         "--all-jobs",
         action="store_true",
         help="also send due visit reminders and expire waitlist offers (a full scheduler tick)",
+    )
+    demo_ehr_parser = commands.add_parser(
+        "demo-ehr",
+        help="serve the demo clinic from a local FHIR server, for the sync to pull from",
+    )
+    demo_ehr_parser.add_argument(
+        "--port", type=int, default=8103, help="port on 127.0.0.1 (default 8103; 0 = any free)"
+    )
+    demo_ehr_parser.add_argument(
+        "--patients", type=_positive, default=None, help="how many (default: DEMO_PATIENTS)"
+    )
+    demo_ehr_parser.add_argument(
+        "--seed", type=int, default=None, help="generator seed (default: DEMO_SEED)"
     )
     return parser
 
@@ -213,6 +231,60 @@ def sync(settings: Settings, *, all_jobs: bool = False) -> int:
     print(sync_report(outcome))
     ok = outcome.result is not None and outcome.result.status == "succeeded"
     return 0 if ok and not outcome.errors else 1
+
+
+def demo_ehr(
+    settings: Settings, *, port: int = 8103, patients: int | None = None, seed: int | None = None
+) -> int:
+    """Start the local FHIR server, load the demo clinic into it and serve until Ctrl-C."""
+    from ehr_sync import demo_ehr as ehr  # node and the FHIR stack only for this command
+
+    n_patients = patients or settings.demo_patients
+    print("Starting the demo EHR (a FHIR R4 server on 127.0.0.1, data in memory) ...", flush=True)
+    try:
+        with ehr.running_server(port=port) as server:
+            started = time.perf_counter()
+            counts = ehr.load_demo_clinic(
+                server.base_url,
+                n_patients=n_patients,
+                seed=settings.demo_seed if seed is None else seed,
+                now=datetime.now(UTC),
+            )
+            elapsed = time.perf_counter() - started
+            block = demo_ehr_block(server.base_url, n_patients, sum(counts.values()), elapsed)
+            print(block, flush=True)
+            signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops node too, like Ctrl-C
+            try:
+                server.process.wait()
+            except KeyboardInterrupt:
+                print("Demo EHR stopped.")
+                return 0
+            raise CliError(f"The FHIR server stopped by itself (exit {server.process.returncode}).")
+    except ehr.DemoEhrError as error:
+        raise CliError(str(error)) from None
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def demo_ehr_block(base_url: str, n_patients: int, resources: int, seconds: float) -> str:
+    return "\n".join(
+        [
+            f"Loaded the demo clinic: {n_patients:,} patients, {resources:,} FHIR resources "
+            f"in {seconds:.1f} s.",
+            "",
+            "Demo EHR ready. In another terminal, start the portal with:",
+            "",
+            f"    export FHIR_BASE_URL={base_url}",
+            "    export FHIR_SOURCE=demo   # sync into the seeded demo clinic, not beside it",
+            "    export FHIR_PAGE_SIZE=1000   # this server scans a whole type for every page",
+            "    scripts/start",
+            "",
+            'Then Administration > EHR sync > "Sync now", or wait for the scheduler.',
+            "Stop with Ctrl-C (the data lives in memory and goes with it).",
+        ]
+    )
 
 
 def sync_report(outcome) -> str:
