@@ -1,10 +1,10 @@
 """The demo EHR: the demo clinic served by the local FHIR server, and a sync pulling it in full."""
 
 import os
-import select
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -86,12 +86,14 @@ def test_demo_ehr_command_serves_the_demo_clinic_until_stopped():
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    # readline blocks (select would not see lines already buffered): a watchdog bounds it.
+    watchdog = threading.Timer(120, process.kill)
+    watchdog.start()
     try:
         printed: list[str] = []
         base_url = None
         while base_url is None:
-            ready, _, _ = select.select([process.stdout], [], [], 120)
-            line = process.stdout.readline() if ready else ""
+            line = process.stdout.readline()
             assert line, f"demo-ehr stopped early: {printed}"
             printed.append(line)
             if "export FHIR_BASE_URL=" in line:
@@ -104,6 +106,7 @@ def test_demo_ehr_command_serves_the_demo_clinic_until_stopped():
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
+        watchdog.cancel()
     assert process.returncode == 0
     assert "Demo EHR stopped." in rest
     with_server_gone = httpx.Client(timeout=2)
