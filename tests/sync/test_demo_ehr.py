@@ -104,7 +104,7 @@ def test_demo_ehr_command_serves_the_demo_clinic_until_stopped():
         assert bundle["total"] == 3
         assert httpx.post(f"{base_url}/$reset").status_code >= 400  # never emptied over HTTP
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # as Ctrl-C; SIGINT may be ignored in CI jobs
         rest, _ = process.communicate(timeout=30)
         watchdog.cancel()
     assert process.returncode == 0
