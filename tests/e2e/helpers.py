@@ -50,9 +50,24 @@ def sign_in(page: Page, url: str, username: str, password: str = DEMO_PASSWORD) 
     page.get_by_role("button", name="Sign in").click()
 
 
+def signed_in(page: Page) -> None:
+    """Wait for the end of signing in: the login cookie is written (by a script component whose
+    report reruns the app) and that run is over. A click before then can be lost to that run."""
+    name = get_settings().cookie_name
+    page.wait_for_function(f"document.cookie.includes('{name}=')", polling=200)
+    settled(page)
+
+
 def sign_in_patient(page: Page, url: str, username: str = "patient") -> None:
     sign_in(page, url, username)
     expect(page.get_by_text(PATIENT_HOME)).to_be_visible()
+    signed_in(page)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Follow a link of the page menu once the current run is over."""
+    settled(page)
+    page.get_by_role("link", name=title, exact=True).click()
 
 
 def enrol_mfa(page: Page) -> Authenticator:
@@ -76,6 +91,7 @@ def sign_in_staff(page: Page, url: str, username: str, apps: dict[str, Authentic
         page.get_by_label("Code", exact=True).fill(apps[username].code())
         page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    signed_in(page)
 
 
 def settled(page: Page) -> None:

@@ -3,17 +3,23 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import DEMO_PASSWORD, PATIENT_HOME, settled, sign_in, sign_in_staff
+from tests.e2e.helpers import (
+    DEMO_PASSWORD,
+    open_page,
+    settled,
+    sign_in,
+    sign_in_patient,
+    sign_in_staff,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def test_patient_signs_in_sees_results_and_signs_out(portal_url, browser_page, shot):
     page = browser_page
-    sign_in(page, portal_url, "patient")
-    expect(page.get_by_text(PATIENT_HOME)).to_be_visible()
+    sign_in_patient(page, portal_url)
     shot(page, "home")
-    page.get_by_role("link", name="Test results").click()
+    open_page(page, "Test results")
     expect(page.get_by_text("Latest results").first).to_be_visible()
     # The trend chart is drawn (vega-embed) for the chosen test.
     expect(page.locator(".vega-embed").first).to_be_visible()

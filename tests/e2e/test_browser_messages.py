@@ -11,7 +11,14 @@ from sqlmodel import Session, select
 
 from db.models import Message
 from portal.services import messages, triage
-from tests.e2e.helpers import choose, settled, sign_in_patient, sign_in_staff, user_named
+from tests.e2e.helpers import (
+    choose,
+    open_page,
+    settled,
+    sign_in_patient,
+    sign_in_staff,
+    user_named,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +84,7 @@ def test_patient_follows_a_trend_and_messages_the_care_team(
     sign_in_patient(page, portal_url)
     shot(page, "home")
 
-    page.get_by_role("link", name="Test results").click()
+    open_page(page, "Test results")
     # Two tabs (labs, vitals) each have a "Test" box; the lab tab is open.
     box = page.get_by_role("combobox", name="Test", exact=True).first
     expect(box).to_be_visible()
@@ -94,7 +101,7 @@ def test_patient_follows_a_trend_and_messages_the_care_team(
     expect(chart.locator(f"[aria-label*='Test: {names[0]};']")).to_have_count(0)
     shot(page, "trend")
 
-    page.get_by_role("link", name="Messages").click()
+    open_page(page, "Messages")
     expect(page.get_by_role("heading", name="Messages")).to_be_visible()
     page.get_by_test_id("stExpander").get_by_text("Write a new message").click()
     subject, body = _unique("Refill timing"), _unique("Can I take my statin in the morning?")
@@ -120,7 +127,7 @@ def test_nurse_claims_a_patient_message_and_replies(
     reply = _unique("Please hold the new pills and call us today.")
     page = browser_page
     sign_in_staff(page, portal_url, "nurse", authenticators)
-    page.get_by_role("link", name="Triage inbox").click()
+    open_page(page, "Triage inbox")
     expect(page.get_by_role("heading", name="Triage inbox")).to_be_visible()
     shot(page, "inbox")
 
@@ -159,7 +166,7 @@ def test_patient_sees_the_reply_and_an_unread_update(
     expect(page.get_by_text(f"● New reply from the care team: {subject}")).to_be_visible()
     shot(page, "home-unread-update")
 
-    page.get_by_role("link", name="Messages").click()
+    open_page(page, "Messages")
     conversation = page.get_by_test_id("stRadio").get_by_text(subject)
     expect(conversation).to_be_visible()
     settled(page)

@@ -38,10 +38,7 @@ def _open_with_cookie(browser, url: str, cookie: dict):
 
 def test_a_cookie_replayed_after_sign_out_is_refused(portal_url, browser, browser_page, shot):
     page = browser_page
-    sign_in_patient(page, portal_url)
-    # The cookie is written by a small script component after the sign-in run.
-    name = get_settings().cookie_name
-    page.wait_for_function(f"document.cookie.includes('{name}=')", polling=200)
+    sign_in_patient(page, portal_url)  # returns once the login cookie is written
     cookie = _login_cookie(page.context)
     shot(page, "signed-in")
 
