@@ -1,8 +1,8 @@
 """A small FHIR R4 REST client over httpx: time-outs, retries with back-off, paging by link[next].
 
 Retried: connection errors, time-outs, a connection dropped mid-body, 429 and 5xx (honouring
-``Retry-After``), and one 401 after renewing the token. Everything else (400, 404, ...) is the
-caller's to handle: retrying would only repeat it.
+``Retry-After``), one 401 after renewing the token, and the same faults at the SMART token
+endpoint. Everything else (400, 404, ...) is the caller's to handle: retrying would only repeat it.
 """
 
 import email.utils
@@ -128,7 +128,7 @@ class FhirClient:
         self.retries += 1
 
     def _attempt(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        headers = {**kwargs.pop("headers", {}), **self.auth.headers()}
+        headers = {**kwargs.pop("headers", {}), **self._auth_headers()}
         try:
             response = self.http.request(method, url, headers=headers, **kwargs)
             response.read()  # a connection dropped mid-body fails here, inside the retry
@@ -142,6 +142,22 @@ class FhirClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise RetryableError(f"HTTP {response.status_code}", retry_after=retry_after)
         return response
+
+    def _auth_headers(self) -> dict[str, str]:
+        """The token endpoint's bad days are retried like the FHIR server's; an AuthError (the
+        client refused) is not: it stays refused until the configuration changes."""
+        try:
+            return self.auth.headers()
+        except httpx.TransportError as error:
+            raise RetryableError(f"token endpoint: {type(error).__name__}: {error}") from error
+        except httpx.HTTPStatusError as error:
+            status = error.response.status_code
+            if status not in RETRY_STATUSES:
+                raise
+            retry_after = parse_retry_after(error.response.headers.get("Retry-After"))
+            raise RetryableError(
+                f"token endpoint: HTTP {status}", retry_after=retry_after
+            ) from error
 
     def get_json(self, url: str, params: dict | None = None) -> dict:
         response = self.request("GET", url, params=params)

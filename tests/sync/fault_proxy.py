@@ -174,6 +174,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         proxy = self.server
         if self.path == TOKEN_PATH and proxy.tokens is not None:
+            fault = proxy.fault_for(self.path)
+            if fault is not None and fault.kind == "status":  # the token endpoint has bad days too
+                self._send(fault.status, httpx.Response(fault.status, headers=fault.headers))
+                return
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             status, answer = proxy.tokens.issue(form, proxy.origin + TOKEN_PATH)
             self._send(status, httpx.Response(status, json=answer))

@@ -180,6 +180,16 @@ def test_smart_token_revoked_early_gets_a_401_then_a_new_token(smart_proxy, sess
     assert_complete(session, result, retries=proxy.tokens.refused)
 
 
+def test_token_endpoint_failing_mid_run_is_retried_like_the_fhir_side(smart_proxy, session):
+    proxy, clock = smart_proxy
+    proxy.script(Fault("status", match=TOKEN_PATH, after=1, times=2, status=503))
+    with smart_client(proxy, clock, refresh_margin=15) as client:
+        result = run_sync(client, session=session)
+    assert proxy.injected("status") == 2
+    assert proxy.tokens.refused == 0
+    assert_complete(session, result, retries=2)
+
+
 def test_token_endpoint_refuses_an_assertion_signed_with_another_key(smart_proxy):
     proxy, clock = smart_proxy
     other = SmartBackendAuth(
