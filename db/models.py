@@ -95,6 +95,8 @@ class User(SQLModel, table=True):
     # TOTP secret (base32); MFA counts as enrolled only once a first code confirmed it.
     mfa_secret: str | None = Field(default=None, max_length=64)
     mfa_enabled_at: datetime | None = None
+    # The 30-second TOTP step of the last accepted code: a code (or an older one) works once.
+    mfa_last_step: int | None = None
 
 
 class ProxyGrant(SQLModel, table=True):

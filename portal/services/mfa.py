@@ -2,10 +2,12 @@
 
 import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 
 import pyotp
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from db.models import STAFF_ROLES, MfaRecoveryCode, User
@@ -30,9 +32,30 @@ def provisioning_uri(user: User, secret: str) -> str:
     )
 
 
-def _totp_ok(secret: str, code: str, now: datetime) -> bool:
-    # One step either side tolerates a phone clock that is a little off.
-    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step whose code this is, or None. One step either side tolerates a phone
+    clock that is a little off."""
+    totp = pyotp.TOTP(secret)
+    here = totp.timecode(now)
+    for step in (here - 1, here, here + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _claim_step(user: User, step: int, *, session: Session) -> bool:
+    """Record the step as used, atomically: a code, or any older one, is accepted only once,
+    even when two sign-ins race with the same code."""
+    claimed = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.mfa_last_step.is_(None), User.mfa_last_step < step),
+        )
+        .values(mfa_last_step=step)
+    )
+    session.expire(user, ["mfa_last_step"])
+    return claimed.rowcount == 1
 
 
 def _normalize(code: str) -> str:
@@ -60,10 +83,12 @@ def _replace_recovery_codes(user: User, *, session: Session, now: datetime) -> l
 
 def enable(user: User, secret: str, code: str, *, session: Session, now: datetime) -> list[str]:
     """Turn MFA on once the first code from the app matches; returns new recovery codes."""
-    if not _totp_ok(secret, _normalize(code), now):
+    step = _totp_step(secret, _normalize(code), now)
+    if step is None:
         raise InvalidInput("That code does not match. Check the time on your phone and try again.")
     user.mfa_secret = secret
     user.mfa_enabled_at = now
+    user.mfa_last_step = step  # the enrolment code cannot sign in again
     session.add(user)
     codes = _replace_recovery_codes(user, session=session, now=now)
     audit.record(session=session, actor=user, category=events.MFA, action="enrol", now=now)
@@ -97,7 +122,8 @@ def check_code(user: User, code: str, *, session: Session, now: datetime) -> boo
     """Accept an app code or an unused recovery code; a miss counts toward the lockout."""
     normalized = _normalize(code)
     method = None
-    if user.mfa_secret and normalized.isdigit() and _totp_ok(user.mfa_secret, normalized, now):
+    step = _totp_step(user.mfa_secret, normalized, now) if user.mfa_secret else None
+    if step is not None and normalized.isdigit() and _claim_step(user, step, session=session):
         method = "authenticator code"
     elif normalized:
         spare = session.exec(

@@ -98,7 +98,9 @@ def test_staff_must_enrol_mfa_then_sign_in_with_a_code(app_settings, session):
     at.text_input(key="login_mfa_code").input("000000")
     at = _submit(at, "Verify")
     assert "not right" in at.error[0].value
-    at.text_input(key="login_mfa_code").input(pyotp.TOTP(secret).now())
+    # The enrolment code was used up; the app's next code (one step ahead) is accepted.
+    next_code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+    at.text_input(key="login_mfa_code").input(next_code)
     at = _submit(at, "Verify")
     assert "Signed in as nurse" in _text(at)
 
