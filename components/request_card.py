@@ -33,8 +33,11 @@ def remember_version(item: TriageItem) -> None:
     st.session_state.setdefault(keys.TRIAGE_SEEN_VERSIONS, {})[item.id] = item.version
 
 
-def run_action(action: Callable[..., object], success: str) -> None:
-    """Run a staff action in its own session; turn domain errors into messages."""
+def run_action(action: Callable[..., object], success: str, *, clear: tuple[str, ...] = ()) -> None:
+    """Run a staff action in its own session; turn domain errors into messages.
+
+    ``clear`` names text boxes to empty after success (on the next run: a drawn widget's value
+    cannot be changed), so a sent reply does not sit there inviting a second send."""
     try:
         with session_scope() as session:
             action(session)
@@ -46,6 +49,8 @@ def run_action(action: Callable[..., object], success: str) -> None:
         st.error(error.user_message)
         return
     flash("success", success)
+    if clear:
+        st.session_state[keys.TRIAGE_CLEAR_FIELDS] = clear
     st.rerun()
 
 
@@ -124,9 +129,14 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
         templates = reply_templates.active_templates(user, session=session)
     render_thread(view, user, now=now())
     by_title = {t.title: t.body for t in templates}
+    body_key = f"reply_body_{item.id}"
+    if body_key in st.session_state.get(keys.TRIAGE_CLEAR_FIELDS, ()):
+        st.session_state.pop(keys.TRIAGE_CLEAR_FIELDS)
+        st.session_state[body_key] = ""
+        st.session_state[f"template_{item.id}"] = ""
+        st.session_state.pop(f"template_used_{item.id}", None)
     choice = st.selectbox("Start from a saved reply", ["", *by_title], key=f"template_{item.id}")
     # The template fills the text box once, when picked; staff then edit it freely.
-    body_key = f"reply_body_{item.id}"
     if choice and st.session_state.get(f"template_used_{item.id}") != choice:
         st.session_state[body_key] = by_title[choice]
         st.session_state[f"template_used_{item.id}"] = choice
@@ -139,6 +149,7 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
                     user, item.id, seen, body=body, close=not keep_open, session=s, now=now()
                 ),
                 "Reply sent.",
+                clear=(body_key,),
             )
 
 

@@ -29,6 +29,8 @@ REQUESTS_FLASH = "requests_flash"
 MESSAGES_SELECTED_THREAD = "messages_selected_thread"
 # Text boxes of a message form to empty on the next run, once what was in them was sent.
 MESSAGES_CLEAR_FIELDS = "messages_clear_fields"
+# Staff reply boxes to empty on the next run, after a reply was sent (components/request_card.py).
+TRIAGE_CLEAR_FIELDS = "triage_clear_fields"
 TRIAGE_SELECTED_ITEM = "triage_selected_item"
 REFILL_QUEUE_SELECTED_ITEM = "refill_queue_selected_item"
 # {item_id: version} of what the staff member last saw; staff actions are checked against it.

@@ -158,6 +158,23 @@ def test_second_staff_member_is_told_and_sees_the_current_state(app_env, session
     assert session.get(TriageItem, item.id).assignee_user_id == clinic.nurse.id
 
 
+def test_a_reply_kept_open_empties_the_reply_box_so_it_is_not_sent_twice(app_env, session, now):
+    clinic = make_clinic(session)
+    staff = _prepare_message(clinic, session, now)
+    item = session.exec(select(TriageItem)).one()
+    staff.selectbox(key="triage_open_item").set_value(item.id).run()
+    _click(staff, "Claim")
+    staff.text_area(key=f"reply_body_{item.id}").set_value("Use the lot behind the clinic.")
+    staff.checkbox(key=f"keep_open_{item.id}").check()
+    _click(staff, "Send reply")
+    assert "Reply sent." in [s.value for s in staff.success]
+    assert staff.text_area(key=f"reply_body_{item.id}").value == ""
+    session.expire_all()
+    replies = session.exec(select(Message).where(Message.body == "Use the lot behind the clinic."))
+    assert len(replies.all()) == 1
+    assert session.get(TriageItem, item.id).status != "closed"
+
+
 def _prepare_message(clinic, session, now):
     from portal.services import messages
 
