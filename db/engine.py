@@ -23,6 +23,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_engine(url: str, **kwargs) -> Engine:
     """Build an engine with the settings each backend needs."""
+    # Database errors quote the statement's parameters (names, values, message text) in their
+    # message, which ends up in logs and tracebacks; keep health data out of them.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
