@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -93,3 +93,28 @@ def insert_quarantined(session: Session, rows: list[Row], *, received_at: dateti
         session.connection().execute(
             table.insert(), [{**row, "received_at": received_at} for row in rows]
         )
+
+
+def refresh_planner_stats(session: Session, tables: Collection[str]) -> None:
+    """On PostgreSQL, ANALYZE the tables a bulk import has grown well past what the planner last
+    saw. A first sync fills empty tables faster than autovacuum analyzes them, and a planner that
+    still believes a table is empty scans it whole for every batch's id lookups."""
+    if not tables or session.get_bind().dialect.name != "postgresql":
+        return
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT c.relname, c.reltuples, s.n_live_tup FROM pg_stat_user_tables s "
+                "JOIN pg_class c ON c.oid = s.relid "
+                "WHERE s.schemaname = current_schema() AND s.relname = ANY(:names)"
+            ),
+            {"names": list(tables)},
+        )
+        .all()
+    )
+    stale = [name for name, seen, live in rows if live > 2 * max(seen, 1000)]
+    for name in stale:
+        session.connection().execute(text(f'ANALYZE "{name}"'))
+    if stale:
+        session.commit()

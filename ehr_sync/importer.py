@@ -34,7 +34,7 @@ from ehr_sync.mappers import (
 )
 from ehr_sync.parsing import InvalidResource, parse_resource
 from ehr_sync.report import ImportReport
-from ehr_sync.tables import Row
+from ehr_sync.tables import Row, table_of
 
 BATCH_SIZE = 1000
 # With a validation pool, the share of each batch this process validates itself: small, as it
@@ -226,6 +226,10 @@ class _Importer:
                 raise
             return self._store_one_by_one(incoming, quarantined, report, final=final)
         report.merge(outcome.report)
+        bulk.refresh_planner_stats(
+            self.session,
+            {table_of(MAPPINGS[item.resource_type].model).name for item in incoming},
+        )
         return outcome.deferred
 
     def _store_one_by_one(
