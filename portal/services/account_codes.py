@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from db.models import AccountCode, Patient, Role, User
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.password_policy import password_problems
 from portal.passwords import hash_password
 from portal.services import audit, sessions
@@ -91,6 +91,46 @@ def issue_code(staff: User, patient_id: int, *, session: Session, now: datetime)
     account = patient_account(patient_id, session=session)
     purpose = RESET if account is not None else ACTIVATION
     return purpose, _issue(staff, patient_id, purpose, account, session=session, now=now)
+
+
+def issue_user_reset_code(admin: User, account: User, *, session: Session, now: datetime) -> str:
+    """A reset code tied to an account rather than a patient (staff accounts; administrators).
+
+    The person redeems it on the sign-in screen like a patient's reset code and chooses a password.
+    """
+    if not (admin.active and admin.role == Role.ADMIN):
+        raise NotAllowed("Only administrators can issue codes for staff accounts.")
+    session.execute(
+        update(AccountCode)
+        .where(
+            AccountCode.user_id == account.id,
+            AccountCode.purpose == RESET,
+            AccountCode.used_at.is_(None),
+        )
+        .values(expires_at=now)
+    )
+    code = _new_code()
+    session.add(
+        AccountCode(
+            code_hash=_hash(code),
+            purpose=RESET,
+            patient_id=account.patient_id if account.role == Role.PATIENT else None,
+            user_id=account.id,
+            issued_by_user_id=admin.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=get_settings().account_code_hours),
+        )
+    )
+    audit.record(
+        session=session,
+        actor=admin,
+        category=events.ACCOUNT_CODE,
+        action=f"issue {RESET} code",
+        detail=f"account {account.username}",
+        now=now,
+    )
+    session.commit()
+    return code
 
 
 def code_purpose(code: str, *, session: Session, now: datetime) -> str | None:

@@ -1,0 +1,413 @@
+"""Users and roles (administrators only).
+
+Every action is a security event in the audit trail: who did it, to which account, what changed,
+and the outcome. A refusal (wrong role, or a rule such as "the last administrator stays") is
+audited as denied and committed at once, so it survives the caller's rollback.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, select
+
+from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User
+from portal.errors import InvalidInput, NotAllowed, NotFound
+from portal.passwords import hash_password
+from portal.services import account_codes, audit
+from portal.services import security_events as events
+
+ROLE_LABELS = {
+    Role.PATIENT: "Patient",
+    Role.PROXY: "Proxy (family member or caregiver)",
+    Role.FRONT_DESK: "Front desk",
+    Role.NURSE: "Nurse",
+    Role.CLINICIAN: "Clinician",
+    Role.ADMIN: "Administrator",
+}
+MAX_ROWS = 200
+
+LINKED_TO_PATIENT = (
+    "This account belongs to a patient (it is linked to a patient record), so it cannot be given "
+    "a staff role. Create a separate staff account instead."
+)
+STAFF_STAY_STAFF = "A staff account can only be given another staff role."
+OWN_ADMIN_ROLE = "You cannot remove your own administrator role. Ask another administrator."
+LAST_ADMIN = "This is the last active administrator; make someone else an administrator first."
+OWN_ACCOUNT = "You cannot deactivate your own account."
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    patient_id: int | None
+    patient_name: str | None
+    active: bool
+    mfa_enrolled: bool
+    locked_until: datetime | None
+    last_sign_in: datetime | None
+
+
+def role_label(role: Role | str) -> str:
+    return ROLE_LABELS.get(Role(role), str(role))
+
+
+def _refuse(admin: User, *, session: Session, category: str, action: str, detail: str, now):
+    audit.record(
+        session=session,
+        actor=admin,
+        category=category,
+        action=action,
+        outcome=audit.Outcome.DENIED,
+        detail=detail,
+        now=now,
+    )
+    # The refusal must stay on record even if the caller rolls back.
+    session.commit()
+
+
+def require_admin(
+    admin: User, *, session: Session, now: datetime, action: str = "open users and roles"
+) -> None:
+    """Refuse (audited as denied) unless ``admin`` is an active administrator.
+
+    The database decides, not the passed object: an administrator demoted or deactivated a moment
+    ago (say, on another page that is still open) can no longer act.
+    """
+    current = session.exec(select(User.role, User.active).where(User.id == admin.id)).first()
+    if admin.active and admin.role == Role.ADMIN and current == (Role.ADMIN, True):
+        return
+    _refuse(
+        admin,
+        session=session,
+        category=events.USER_ADMIN,
+        action=action,
+        detail="not an administrator",
+        now=now,
+    )
+    raise NotAllowed("Only administrators can manage users and roles.")
+
+
+def _target(admin: User, user_id: int, *, session: Session, now, category: str, action: str):
+    require_admin(admin, session=session, now=now, action=action)
+    target = session.get(User, user_id, with_for_update=True)
+    if target is None:
+        raise NotFound("We could not find that account.")
+    return target
+
+
+def _deny_rule(
+    admin, target: User, message: str, *, session, now, category, action, exc=NotAllowed
+):
+    _refuse(
+        admin,
+        session=session,
+        category=category,
+        action=action,
+        detail=f"account {target.username}: {message}",
+        now=now,
+    )
+    raise exc(message)
+
+
+def _other_active_admins(target: User, *, session: Session) -> int:
+    rows = session.exec(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.active.is_(True), User.id != target.id)
+        .with_for_update()
+    ).all()
+    return len(rows)
+
+
+def _end_sessions(target: User, *, session: Session, now: datetime) -> int:
+    """Refuse every session started before now and close the open ones; returns how many."""
+    target.sessions_valid_after = now
+    session.add(target)
+    closed = session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == target.id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason="revoked")
+    )
+    return closed.rowcount or 0
+
+
+def _done(admin, target: User, *, session, now, category, action, detail) -> None:
+    audit.record(
+        session=session,
+        actor=admin,
+        category=category,
+        action=action,
+        detail=f"account {target.username}: {detail}" if detail else f"account {target.username}",
+        now=now,
+    )
+    session.commit()
+    session.refresh(target)
+
+
+def list_users(admin: User, *, query: str = "", session: Session, now: datetime) -> list[UserRow]:
+    """Accounts matching ``query`` (username, name or role), active first, at most MAX_ROWS."""
+    require_admin(admin, session=session, now=now, action="list users")
+    last = (
+        select(AuthSession.user_id, func.max(AuthSession.started_at).label("last"))
+        .group_by(AuthSession.user_id)
+        .subquery()
+    )
+    stmt = (
+        select(User, Patient, last.c.last)
+        .join(Patient, Patient.id == User.patient_id, isouter=True)
+        .join(last, last.c.user_id == User.id, isouter=True)
+    )
+    text = (query or "").strip().lower()
+    if text:
+        like = f"%{text}%"
+        roles = [r for r, label in ROLE_LABELS.items() if text in label.lower() or text in r]
+        conditions = [
+            func.lower(User.username).like(like),
+            func.lower(User.display_name).like(like),
+        ]
+        if roles:
+            conditions.append(User.role.in_(roles))
+        stmt = stmt.where(or_(*conditions))
+    stmt = stmt.order_by(User.active.desc(), User.username).limit(MAX_ROWS)
+    rows = [
+        UserRow(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=Role(user.role),
+            patient_id=user.patient_id,
+            patient_name=patient.display_name if patient else None,
+            active=user.active,
+            mfa_enrolled=user.mfa_enabled_at is not None,
+            locked_until=user.locked_until
+            if user.locked_until and user.locked_until > now
+            else None,
+            last_sign_in=last_at,
+        )
+        for user, patient, last_at in session.exec(stmt).all()
+    ]
+    audit.record(
+        session=session,
+        actor=admin,
+        category=events.USER_ADMIN,
+        action="list users",
+        detail=f"{len(rows)} accounts" + (" (search)" if text else ""),
+        now=now,
+    )
+    session.commit()
+    return rows
+
+
+def allowed_roles(target: User) -> list[Role]:
+    """The roles ``change_role`` can give this account (its own role included)."""
+    if target.role in STAFF_ROLES:
+        return [r for r in Role if r in STAFF_ROLES]
+    if target.patient_id is not None:
+        return [Role.PATIENT, Role.PROXY] if target.role == Role.PROXY else [Role.PATIENT]
+    return [r for r in Role if r != Role.PATIENT]
+
+
+def change_role(
+    admin: User, user_id: int, new_role: Role | str, *, session: Session, now: datetime
+) -> User:
+    """Give an account another role; its sessions end so the new role applies at next sign-in."""
+    category, action = events.ROLE_CHANGE, "change role"
+    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    try:
+        new_role = Role(new_role)
+    except ValueError:
+        raise InvalidInput("Choose one of the listed roles.") from None
+    old_role = Role(target.role)
+    if new_role == old_role:
+        raise InvalidInput(f"{target.username} already has the role {role_label(new_role)}.")
+    rule = None
+    if old_role in STAFF_ROLES and new_role not in STAFF_ROLES:
+        rule = STAFF_STAY_STAFF
+    elif new_role in STAFF_ROLES and target.patient_id is not None:
+        rule = LINKED_TO_PATIENT
+    elif new_role == Role.PATIENT and target.patient_id is None:
+        rule = "A patient account needs a linked patient record; this account has none."
+    elif old_role == Role.ADMIN and target.id == admin.id:
+        rule = OWN_ADMIN_ROLE
+    elif (
+        old_role == Role.ADMIN
+        and target.active
+        and not _other_active_admins(target, session=session)
+    ):
+        rule = LAST_ADMIN
+    if rule:
+        _deny_rule(admin, target, rule, session=session, now=now, category=category, action=action)
+    target.role = new_role
+    ended = _end_sessions(target, session=session, now=now)
+    _done(
+        admin,
+        target,
+        session=session,
+        now=now,
+        category=category,
+        action=action,
+        detail=f"{old_role} -> {new_role}; {ended} open sessions ended",
+    )
+    return target
+
+
+def set_active(admin: User, user_id: int, active: bool, *, session: Session, now: datetime) -> User:
+    """Deactivate (signs the person out everywhere) or reactivate an account."""
+    category = events.USER_ADMIN
+    action = "reactivate account" if active else "deactivate account"
+    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    if target.active == active:
+        state = "active" if active else "deactivated"
+        raise InvalidInput(f"{target.username} is already {state}.")
+    if not active:
+        rule = None
+        if target.id == admin.id:
+            rule = OWN_ACCOUNT
+        elif target.role == Role.ADMIN and not _other_active_admins(target, session=session):
+            rule = LAST_ADMIN
+        if rule:
+            _deny_rule(
+                admin, target, rule, session=session, now=now, category=category, action=action
+            )
+    target.active = active
+    detail = ""
+    if active:
+        target.failed_login_count = 0
+        target.locked_until = None
+    else:
+        detail = f"{_end_sessions(target, session=session, now=now)} open sessions ended"
+    session.add(target)
+    _done(admin, target, session=session, now=now, category=category, action=action, detail=detail)
+    return target
+
+
+def unlock(admin: User, user_id: int, *, session: Session, now: datetime) -> User:
+    """Lift a sign-in lockout after too many wrong passwords or codes."""
+    category, action = events.LOCKOUT, "unlock account"
+    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    if target.locked_until is None or target.locked_until <= now:
+        raise InvalidInput(f"{target.username} is not locked.")
+    target.locked_until = None
+    target.failed_login_count = 0
+    session.add(target)
+    _done(admin, target, session=session, now=now, category=category, action=action, detail="")
+    return target
+
+
+def end_sessions(admin: User, user_id: int, *, session: Session, now: datetime) -> int:
+    """Sign the person out on every device; returns how many open sessions were closed."""
+    category, action = events.SESSION, "end all sessions"
+    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    ended = _end_sessions(target, session=session, now=now)
+    _done(
+        admin,
+        target,
+        session=session,
+        now=now,
+        category=category,
+        action=action,
+        detail=f"{ended} open sessions ended",
+    )
+    return ended
+
+
+def reset_mfa(admin: User, user_id: int, *, session: Session, now: datetime) -> User:
+    """Clear a staff member's two-step sign-in so they enrol again at their next sign-in."""
+    category, action = events.MFA, "reset two-step sign-in"
+    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    if target.role not in STAFF_ROLES:
+        raise InvalidInput(
+            "Two-step sign-in reset is for staff accounts. Patients turn it off themselves "
+            "under Account security, or use a reset code."
+        )
+    if target.mfa_secret is None and target.mfa_enabled_at is None:
+        raise InvalidInput(f"{target.username} has not set up two-step sign-in yet.")
+    target.mfa_secret = None
+    target.mfa_enabled_at = None
+    target.mfa_last_step = None
+    for code in session.exec(select(MfaRecoveryCode).where(MfaRecoveryCode.user_id == target.id)):
+        session.delete(code)
+    ended = _end_sessions(target, session=session, now=now)
+    _done(
+        admin,
+        target,
+        session=session,
+        now=now,
+        category=category,
+        action=action,
+        detail=f"recovery codes removed; {ended} open sessions ended",
+    )
+    return target
+
+
+def create_staff_account(
+    admin: User,
+    *,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    email: str | None = None,
+    session: Session,
+    now: datetime,
+) -> tuple[User, str]:
+    """A new staff account and a one-time code with which its owner sets a password."""
+    category, action = events.USER_ADMIN, "create staff account"
+    require_admin(admin, session=session, now=now, action=action)
+    username = (username or "").strip().lower()
+    display_name = (display_name or "").strip()
+    try:
+        role = Role(role)
+    except ValueError:
+        role = None
+    if role not in STAFF_ROLES:
+        raise InvalidInput("Choose a staff role: front desk, nurse, clinician or administrator.")
+    if not account_codes.USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "Choose a username of 3 to 64 characters: lower-case letters, digits, dot, dash or "
+            "underscore, starting with a letter or digit."
+        )
+    if not display_name or len(display_name) > 200:
+        raise InvalidInput("Enter the person's name (up to 200 characters).")
+    email = (email or "").strip() or None
+    if email is not None and ("@" not in email or len(email) > 200):
+        raise InvalidInput("That e-mail address does not look right.")
+    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+        raise InvalidInput("That username is taken; please choose another.")
+    # Nobody knows this password: the owner sets their own with the one-time code.
+    user = User(
+        username=username,
+        password_hash=hash_password(secrets.token_urlsafe(32)),
+        role=role,
+        display_name=display_name,
+        email=email,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=admin,
+        category=category,
+        action=action,
+        detail=f"account {username}: role {role}",
+        now=now,
+    )
+    code = account_codes.issue_user_reset_code(admin, user, session=session, now=now)
+    session.refresh(user)
+    return user, code
+
+
+def issue_staff_code(admin: User, user_id: int, *, session: Session, now: datetime) -> str:
+    """A new one-time code for a staff member who forgot their password (patients: activation)."""
+    category, action = events.ACCOUNT_CODE, "issue staff reset code"
+    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    if target.role not in STAFF_ROLES:
+        raise InvalidInput(
+            "Reset codes for patients are issued on the Portal activation page, from the "
+            "patient's record."
+        )
+    return account_codes.issue_user_reset_code(admin, target, session=session, now=now)
