@@ -76,6 +76,7 @@ def _account_pages(role: Role) -> dict[str, list[st.Page]]:
     }
     if role == Role.ADMIN:
         sections["Administration"] = [
+            _page("pages/user_admin.py", "Users and roles", ":material/manage_accounts:"),
             _page("pages/audit_log.py", "Audit log", ":material/policy:"),
             _page("pages/sync_admin.py", "EHR sync", ":material/sync:"),
         ]

@@ -21,7 +21,13 @@ PAGES = Path(__file__).resolve().parents[2] / "pages"
 # Helpers that run after a check rather than being one: the checker itself (tests/test_access.py)
 # and the audit writer for reads that were already allowed.
 NOT_ENTRY_POINTS = {"portal.services.access", "portal.services.audited_reads"}
-STAFF_ONLY_PAGES = ["patient_lookup.py", "activation.py", "audit_log.py", "home_monitoring.py"]
+STAFF_ONLY_PAGES = [
+    "patient_lookup.py",
+    "activation.py",
+    "audit_log.py",
+    "home_monitoring.py",
+    "user_admin.py",
+]
 
 
 def _patient_services():
