@@ -83,7 +83,7 @@ else:
             ]
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 
 # --- one account -----------------------------------------------------------------------------

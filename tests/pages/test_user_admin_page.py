@@ -1,5 +1,6 @@
 """The "Users and roles" page: an administrator finds and manages accounts; nobody else has it."""
 
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -10,6 +11,7 @@ from components import navigation
 from components import session_keys as keys
 from db.models import AuditEvent, Role, User
 from portal.config import PROJECT_ROOT
+from portal.services import sessions
 from tests.factories import create_patient, create_user
 from tests.pages.conftest import run_ok, table_values
 
@@ -157,3 +159,38 @@ def test_other_roles_have_no_such_page(app_env, session, role):
     assert len(at.dataframe) == 0
     denied = session.exec(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
     assert [e.username for e in denied] == ["who"]
+
+
+def test_unlock_end_sessions_reset_mfa_and_code_for_a_staff_member(open_page, session, people, now):
+    _, nurse, _ = people
+    nurse.locked_until = datetime.now(UTC) + timedelta(minutes=10)
+    nurse.mfa_secret = "JBSWY3DPEHPK3PXP"
+    nurse.mfa_enabled_at = now
+    session.add(nurse)
+    session.commit()
+    sessions.start(nurse, session=session, now=datetime.now(UTC), method="password")
+    at = _choose(_open(open_page), nurse)
+
+    at.button(key=f"ua_unlock_btn_{nurse.id}").click()
+    run_ok(at)
+    assert any("nina is unlocked" in s.value for s in at.success)
+    assert _fresh(session, nurse.id).locked_until is None
+
+    assert at.button(key=f"ua_signout_btn_{nurse.id}").disabled
+    at.checkbox(key=f"ua_signout_ok_{nurse.id}").check()
+    run_ok(at)
+    at.button(key=f"ua_signout_btn_{nurse.id}").click()
+    run_ok(at)
+    assert any("signed out everywhere (1 open sessions)" in s.value for s in at.success)
+
+    at.checkbox(key=f"ua_mfa_ok_{nurse.id}").check()
+    run_ok(at)
+    at.button(key=f"ua_mfa_btn_{nurse.id}").click()
+    run_ok(at)
+    assert any("set it up again" in s.value for s in at.success)
+    assert _fresh(session, nurse.id).mfa_secret is None
+
+    at.button(key=f"ua_code_btn_{nurse.id}").click()
+    run_ok(at)
+    assert len(at.code) == 1 and any("one-time code to nina" in s.value for s in at.success)
+    assert not at.error
