@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import db.engine
+from db import audit_guard
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
 
@@ -65,9 +66,13 @@ def _empty_all_tables(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            audit_guard.install(conn)  # back, if a test removed it to play the attacker
         else:
+            # The audit trail refuses DELETE (db/audit_guard.py); lift the guard to empty it.
+            audit_guard.remove(conn)
             for table in tables:
                 conn.execute(table.delete())
+            audit_guard.install(conn)
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from components import session_keys as keys
+from db import audit_guard
 from db.models import AuditEvent, Role
 from portal import audit_verify
 from portal.errors import NotAllowed, NotYourRecord
@@ -52,11 +54,30 @@ def test_chain_verifies_and_cli_says_intact(session, now, capsys):
 )
 def test_tampering_is_detected(session, now, tamper):
     _write(session, create_user(session, Role.NURSE), 5, now)
+    # An attacker with the database owner's rights can drop the append-only guard first.
+    audit_guard.remove(session.connection())
     session.execute(text(tamper))
     session.commit()
     result = audit_chain.verify(session)
     assert not result.ok and result.first_bad_id is not None
     assert audit_verify.main() == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE auditevent SET detail = 'edited'",
+        "DELETE FROM auditevent",
+    ],
+    ids=["update", "delete"],
+)
+def test_the_database_refuses_to_change_or_remove_audit_entries(session, now, change):
+    _write(session, create_user(session, Role.NURSE), 3, now)
+    with pytest.raises(DBAPIError, match=audit_guard.MESSAGE):
+        session.execute(text(change))
+    session.rollback()
+    assert len(session.exec(select(AuditEvent)).all()) == 3
+    assert audit_chain.verify(session).ok
 
 
 def test_concurrent_writers_keep_one_chain(engine, now):
