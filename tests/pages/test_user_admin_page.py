@@ -194,3 +194,15 @@ def test_unlock_end_sessions_reset_mfa_and_code_for_a_staff_member(open_page, se
     run_ok(at)
     assert len(at.code) == 1 and any("one-time code to nina" in s.value for s in at.success)
     assert not at.error
+
+
+def test_a_search_that_hides_the_chosen_account_does_not_break_the_page(open_page, people):
+    _, nurse, pat = people
+    at = _choose(_open(open_page), nurse)
+    assert at.subheader[0].value == "nina"
+    at.text_input[0].input("pat")
+    run_ok(at)
+    assert not at.error
+    assert all(s.value != "nina" for s in at.subheader)
+    _choose(at, pat)
+    assert at.subheader[0].value == "pat"
