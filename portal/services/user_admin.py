@@ -94,7 +94,14 @@ def require_admin(
 
 def _target(admin: User, user_id: int, *, session: Session, now, category: str, action: str):
     require_admin(admin, session=session, now=now, action=action)
-    target = session.get(User, user_id, with_for_update=True)
+    # Lock every administrator row first, in id order: two administrators acting on each other
+    # at the same moment wait for one another (no deadlock), and the second then sees the first's
+    # change, so "the last active administrator stays" holds under a race too (PostgreSQL).
+    session.exec(
+        select(User.id).where(User.role == Role.ADMIN).order_by(User.id).with_for_update()
+    ).all()
+    require_admin(admin, session=session, now=now, action=action)  # still one, after the wait?
+    target = session.get(User, user_id, with_for_update=True, populate_existing=True)
     if target is None:
         raise NotFound("We could not find that account.")
     return target

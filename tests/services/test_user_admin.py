@@ -389,3 +389,49 @@ def test_only_admins_issue_account_codes_directly(session, now):
     nurse = create_user(session, Role.NURSE)
     with pytest.raises(NotAllowed):
         account_codes.issue_user_reset_code(nurse, nurse, session=session, now=now)
+
+
+def test_two_admins_deactivating_each_other_at_once_leave_one(engine, session, now):
+    """PostgreSQL: both requests pass the first role check, then meet at the admin-row locks; the
+    second sees the first's commit and is refused in plain words (no deadlock, no DB error)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time; row locks are a PostgreSQL matter")
+    import threading
+
+    from sqlmodel import Session
+
+    a = create_user(session, Role.ADMIN, username="ann")
+    b = create_user(session, Role.ADMIN, username="bob")
+    holder = Session(engine)
+    # Hold the admin rows so both requests are in flight before either can go on.
+    holder.exec(select(User.id).where(User.role == Role.ADMIN).with_for_update()).all()
+    results: dict[str, object] = {}
+    waiting = threading.Barrier(3)
+
+    def act(name, actor_id, target_id):
+        with Session(engine, expire_on_commit=False) as own:
+            actor = own.get(User, actor_id)
+            waiting.wait()
+            try:
+                user_admin.set_active(actor, target_id, False, session=own, now=now)
+                results[name] = "done"
+            except Exception as error:
+                results[name] = error
+
+    threads = [
+        threading.Thread(target=act, args=("ann", a.id, b.id)),
+        threading.Thread(target=act, args=("bob", b.id, a.id)),
+    ]
+    for thread in threads:
+        thread.start()
+    waiting.wait()
+    holder.rollback()
+    holder.close()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(map(str, results.values())).count("done") == 1, results
+    [refused] = [r for r in results.values() if r != "done"]
+    assert isinstance(refused, NotAllowed), refused
+    session.expire_all()
+    active = session.exec(select(User).where(User.role == Role.ADMIN, User.active.is_(True))).all()
+    assert len(active) == 1
