@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from db.models import AccountCode, AuditEvent, AuthSession, MfaRecoveryCode, Role, User
 from portal.errors import InvalidInput, NotAllowed, NotFound
-from portal.services import account_codes, sessions, user_admin
+from portal.services import account_codes, audit_chain, sessions, user_admin
 from portal.services import security_events as events
 from tests.factories import create_patient, create_user
 
@@ -64,6 +64,8 @@ def test_non_admins_are_refused_and_audited(session, now, role, admin):
     assert len(denied) == len(calls)
     assert nurse.role == Role.NURSE and _fresh(session, nurse).role == Role.NURSE
     assert session.exec(select(User).where(User.username == "newbie")).first() is None
+    # Refusals committed between rollbacks keep the hash chain whole.
+    assert audit_chain.verify(session).ok
 
 
 def test_a_deactivated_admin_is_refused(session, now, admin, admin2):
@@ -350,6 +352,7 @@ def test_create_staff_account_and_redeem_its_code(session, now, admin):
     assert redeemed.id == user.id and redeemed.role == Role.NURSE
     actions = [e.action for e in _events(session, admin)]
     assert actions == ["create staff account", "issue reset code"]
+    assert audit_chain.verify(session).ok
 
 
 @pytest.mark.parametrize(
