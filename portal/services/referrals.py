@@ -15,7 +15,7 @@ from db.models import (
     User,
 )
 from portal.errors import InvalidInput
-from portal.services import audit, triage
+from portal.services import triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 
@@ -176,23 +176,14 @@ def request_referral(
         requested_by_user_id=actor.id,
         created_at=now,
     )
-    session.add(request)
-    session.flush()
-    triage.open_item(
-        session=session,
+    triage.file_request(
+        request,
         kind=KIND,
-        ref_id=request.id,
-        patient_id=patient_id,
         summary=f"Referral request: {specialty}: {reason[:150]}",
         actor=actor,
-        now=now,
-    )
-    audit.record(
+        audit_category=CATEGORY,
+        audit_action="referral_request",
         session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="referral_request",
-        patient_id=patient_id,
         now=now,
     )
     session.commit()

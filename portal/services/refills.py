@@ -149,23 +149,16 @@ def request_refill(
         created_at=now,
     )
     session.add(refill)
-    session.flush()
-    triage.open_item(
-        session=session,
+    session.flush()  # the audit detail names the refill's id
+    triage.file_request(
+        refill,
         kind=KIND,
-        ref_id=refill.id,
-        patient_id=patient_id,
         summary=f"Refill: {med.display}",
         actor=actor,
-        now=now,
-    )
-    audit.record(
+        audit_category=CATEGORY,
+        audit_action="create",
+        audit_detail=f"refill {refill.id}",
         session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="create",
-        patient_id=patient_id,
-        detail=f"refill {refill.id}",
         now=now,
     )
     session.commit()

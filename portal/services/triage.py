@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from db.models import (
     OPEN_TRIAGE_STATUSES,
@@ -105,6 +105,43 @@ def _event(session: Session, item_id: int, actor: User | None, action: str, now:
             **kw,
         )
     )
+
+
+def file_request(
+    request: SQLModel,
+    *,
+    kind: str,
+    summary: str,
+    actor: User,
+    audit_category: str,
+    audit_action: str,
+    session: Session,
+    now: datetime,
+    audit_detail: str | None = None,
+) -> TriageItem:
+    """Store a patient's request row, put it in the triage inbox and audit it, in the caller's
+    transaction (the caller commits, so the request and its inbox item land together)."""
+    session.add(request)
+    session.flush()  # the request's id is the inbox item's reference
+    item = open_item(
+        session=session,
+        kind=kind,
+        ref_id=request.id,
+        patient_id=request.patient_id,
+        summary=summary,
+        actor=actor,
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=audit_category,
+        action=audit_action,
+        patient_id=request.patient_id,
+        detail=audit_detail,
+        now=now,
+    )
+    return item
 
 
 def open_item(

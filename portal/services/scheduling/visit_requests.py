@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from db.models import TriageStatus, User, VisitRequest, VisitRequestStatus
 from portal.errors import InvalidInput
-from portal.services import audit, triage
+from portal.services import triage
 from portal.services.access import require_patient_access
 from portal.services.scheduling.visit_types import VISIT_TYPES, label
 
@@ -57,23 +57,14 @@ def request_visit(
         requested_by_user_id=actor.id,
         created_at=now,
     )
-    session.add(request)
-    session.flush()
-    triage.open_item(
-        session=session,
+    triage.file_request(
+        request,
         kind=KIND,
-        ref_id=request.id,
-        patient_id=patient_id,
         summary=f"Visit request: {label(visit_type)}",
         actor=actor,
-        now=now,
-    )
-    audit.record(
+        audit_category=CATEGORY,
+        audit_action="visit_request",
         session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="visit_request",
-        patient_id=patient_id,
         now=now,
     )
     session.commit()
