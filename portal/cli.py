@@ -42,6 +42,10 @@ DEMO_SECRET_NAME = "demo_password"  # noqa: S105 - the name of its file, not a p
 DEFAULT_DATABASE = PROJECT_ROOT / "var" / "portal.db"
 
 
+# Demo roles that sign in without an authenticator app (MFA is optional for them).
+PATIENT_ROLES = ("patient", "proxy")
+
+
 class CliError(Exception):
     """A problem to report in one plain sentence, with the exit code to use."""
 
@@ -366,6 +370,11 @@ def login_block(settings: Settings, logins: list[DemoLogin], password: str | Non
             "  Password: the DEMO_PASSWORD set when the demo was seeded (not shown), "
             "unless it was changed since."
         )
+    if settings.mfa_required_for_staff and any(login.role not in PATIENT_ROLES for login in logins):
+        lines.append(
+            "  Staff accounts set up two-step sign-in on their first sign-in: scan the QR code with"
+        )
+        lines.append("  an authenticator app, or type the key shown under it into the app.")
     lines += ["=" * 72, ""]
     return "\n".join(lines)
 

@@ -70,6 +70,7 @@ def test_prepare_seeds_once_and_shows_the_same_logins_on_the_next_start(demo_env
     assert second.returncode == 0, second.stderr
     assert "Seeding" not in second.stdout
     assert password in second.stdout and "caregiver" in second.stdout
+    assert "Staff accounts set up two-step sign-in on their first sign-in" in first.stdout
 
     patients, users, password_hash = _counts(demo_env["DATABASE_URL"])
     assert (patients, users) == (3, 6)
