@@ -40,14 +40,27 @@ class Authenticator:
 
 
 def sign_in(page: Page, url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Fill and send the sign-in form; return once the app answered (the form is gone: signed in
+    or an MFA step; or a message is shown). The caller checks which answer it was."""
     page.goto(url)
-    expect(page.get_by_label("Username", exact=True)).to_be_visible()
-    # The form's first run also loads a component that reruns the app; typing into the form
-    # while that run replaces it can lose the input.
-    settled(page)
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    user_box = page.get_by_label("Username", exact=True)
+    alert = page.get_by_test_id("stAlert")
+    expect(user_box).to_be_visible()
+    for _attempt in range(3):
+        # The form's first run also loads a component that reruns the app; typing into the form
+        # while that run replaces it can lose the input, and the form then comes back empty with
+        # no answer. Then try again, as a person would.
+        settled(page)
+        user_box.fill(username)
+        page.get_by_label("Password", exact=True).fill(password)
+        expect(user_box).to_have_value(username)
+        page.get_by_role("button", name="Sign in").click()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if user_box.count() == 0 or not user_box.is_visible() or alert.count():
+                return
+            page.wait_for_timeout(200)  # polling for the answer, not waiting for page load
+    raise AssertionError("The sign-in form never answered.")
 
 
 def signed_in(page: Page) -> None:
