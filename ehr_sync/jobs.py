@@ -168,30 +168,40 @@ def run_tick(
     client_factory: ClientFactory = make_client,
 ) -> TickReport:
     """One scheduler tick: the local jobs always, the EHR work when an EHR is configured."""
+    from portal.services import no_show
     from portal.services.scheduling import reminders, waitlist
 
     settings = settings or get_settings()
     report = TickReport()
-    try:
-        with db.engine.session_scope() as session:
-            report.offers_expired = waitlist.expire_offers(session=session, now=clock())
-    except Exception as error:
-        log.exception("expiring waitlist offers failed")
-        report.errors.append(f"Waitlist offers: {type(error).__name__}: {error}")
-    try:
-        with db.engine.session_scope() as session:
-            report.reminders_sent = reminders.send_due_reminders(session=session, now=clock())
-    except Exception as error:
-        log.exception("sending visit reminders failed")
-        report.errors.append(f"Visit reminders: {type(error).__name__}: {error}")
-    try:
-        from portal.services import no_show
-
-        with db.engine.session_scope() as session:
-            report.extra_reminders_sent = no_show.send_extra_reminders(session=session, now=clock())
-    except Exception as error:
-        log.exception("sending extra reminders to high no-show risk visits failed")
-        report.errors.append(f"No-show reminders: {type(error).__name__}: {error}")
+    # (report field, label for the admin page, what failed for the log, the job). The jobs are
+    # looked up at call time, so each one fails alone and the others still run.
+    local_jobs = (
+        (
+            "offers_expired",
+            "Waitlist offers",
+            "expiring waitlist offers",
+            lambda session, now: waitlist.expire_offers(session=session, now=now),
+        ),
+        (
+            "reminders_sent",
+            "Visit reminders",
+            "sending visit reminders",
+            lambda session, now: reminders.send_due_reminders(session=session, now=now),
+        ),
+        (
+            "extra_reminders_sent",
+            "No-show reminders",
+            "sending extra reminders to high no-show risk visits",
+            lambda session, now: no_show.send_extra_reminders(session=session, now=now),
+        ),
+    )
+    for attribute, label, what, job in local_jobs:
+        try:
+            with db.engine.session_scope() as session:
+                setattr(report, attribute, job(session, clock()))
+        except Exception as error:
+            log.exception("%s failed", what)
+            report.errors.append(f"{label}: {type(error).__name__}: {error}")
     if not ehr_configured(settings):
         return report
     try:
