@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from db.models import AuthSession, User
@@ -161,6 +162,19 @@ def renew(token: str | None, user: User, *, session: Session, now: datetime) -> 
     if row is not None and row.ended_at is None:
         _end(row, user, session=session, now=now, reason="revoked")
     return start(user, session=session, now=now, method="new session after password change")
+
+
+def end_all(user: User, *, session: Session, now: datetime) -> int:
+    """Refuse every session started before now and close the open ones (an admin's action; the
+    caller audits it); returns how many were open."""
+    user.sessions_valid_after = now
+    session.add(user)
+    closed = session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason="revoked")
+    )
+    return closed.rowcount or 0
 
 
 def revoke_all(user: User, *, session: Session, now: datetime, reason: str) -> None:

@@ -9,13 +9,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User
 from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.passwords import hash_password
-from portal.services import account_codes, audit
+from portal.services import account_codes, audit, sessions
 from portal.services import security_events as events
 
 ROLE_LABELS = {
@@ -130,18 +130,6 @@ def _other_active_admins(target: User, *, session: Session) -> int:
     return len(rows)
 
 
-def _end_sessions(target: User, *, session: Session, now: datetime) -> int:
-    """Refuse every session started before now and close the open ones; returns how many."""
-    target.sessions_valid_after = now
-    session.add(target)
-    closed = session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == target.id, AuthSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason="revoked")
-    )
-    return closed.rowcount or 0
-
-
 def _done(admin, target: User, *, session, now, category, action, detail) -> None:
     audit.record(
         session=session,
@@ -249,7 +237,7 @@ def change_role(
     if rule:
         _deny_rule(admin, target, rule, session=session, now=now, category=category, action=action)
     target.role = new_role
-    ended = _end_sessions(target, session=session, now=now)
+    ended = sessions.end_all(target, session=session, now=now)
     _done(
         admin,
         target,
@@ -286,7 +274,7 @@ def set_active(admin: User, user_id: int, active: bool, *, session: Session, now
         target.failed_login_count = 0
         target.locked_until = None
     else:
-        detail = f"{_end_sessions(target, session=session, now=now)} open sessions ended"
+        detail = f"{sessions.end_all(target, session=session, now=now)} open sessions ended"
     session.add(target)
     _done(admin, target, session=session, now=now, category=category, action=action, detail=detail)
     return target
@@ -309,7 +297,7 @@ def end_sessions(admin: User, user_id: int, *, session: Session, now: datetime) 
     """Sign the person out on every device; returns how many open sessions were closed."""
     category, action = events.SESSION, "end all sessions"
     target = _target(admin, user_id, session=session, now=now, category=category, action=action)
-    ended = _end_sessions(target, session=session, now=now)
+    ended = sessions.end_all(target, session=session, now=now)
     _done(
         admin,
         target,
@@ -338,7 +326,7 @@ def reset_mfa(admin: User, user_id: int, *, session: Session, now: datetime) -> 
     target.mfa_last_step = None
     for code in session.exec(select(MfaRecoveryCode).where(MfaRecoveryCode.user_id == target.id)):
         session.delete(code)
-    ended = _end_sessions(target, session=session, now=now)
+    ended = sessions.end_all(target, session=session, now=now)
     _done(
         admin,
         target,
