@@ -77,6 +77,15 @@ def browser_cookie() -> str | None:
     return st.context.cookies.get(get_settings().cookie_name)
 
 
+def _cookie_secure() -> bool:
+    """Secure behind HTTPS (see sessions.cookie_secure): never sent over plain HTTP then."""
+    return sessions.cookie_secure(
+        get_settings().cookie_secure,
+        forwarded_proto=st.context.headers.get("X-Forwarded-Proto"),
+        url=st.context.url,
+    )
+
+
 def _clear_sign_in() -> None:
     for key in (keys.AUTH_TOKEN, keys.LOGIN_PENDING, keys.AUTH_USERNAME, keys.COOKIE_TO_SET):
         st.session_state.pop(key, None)
@@ -143,6 +152,7 @@ def _cookie_components() -> None:
             key=set_key,
             expires_at=sessions.cookie_expires(to_set, key=cookie_key()),
             same_site="strict",
+            secure=_cookie_secure(),
         )
     else:
         # KeyError: the component had not reported the cookie back yet; it is deleted anyway.

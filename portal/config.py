@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     )
     cookie_name: str = Field(default="clinic_portal_auth", description="Login cookie name.")
     cookie_expiry_days: float = Field(default=0.5, description="Login cookie lifetime in days.")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the login cookie Secure (sent over HTTPS only): true, false, or unset to "
+        "decide per browser: Secure when the page came over HTTPS (the proxy's X-Forwarded-Proto).",
+    )
     login_sleep_seconds: float = Field(
         default=0.7, description="Pause before the login form (slows password guessing)."
     )
