@@ -57,6 +57,7 @@ class ProxyConfig:
     admin: str | None = None  # Caddy's admin API address; None turns it off
     email: str | None = None  # ACME account e-mail (certificate expiry notices)
     health_interval: str = "2s"
+    bind: str = "127.0.0.1"  # listen address in internal-CA mode (a real domain: all)
 
 
 def _global_options(config: ProxyConfig) -> list[str]:
@@ -88,6 +89,8 @@ def caddyfile(config: ProxyConfig) -> str:
     ]
     if config.internal_ca:
         lines.append("\ttls internal")
+        # A test or LAN set-up listens on loopback only, never on every interface.
+        lines.append(f"\tbind {config.bind}")
     lines += [
         "\t@page not path " + COMPONENT_PATH,
         f'\theader @page Content-Security-Policy "{CSP_PAGE}"',

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from portal.config import PROJECT_ROOT, get_settings
 from portal.proxy import HEALTH_PATH, ProxyConfig, caddyfile
 from portal.secrets_store import get_or_create_secret
+from portal.stream_client import warm_up
 
 STREAMLIT_SECRET_NAME = "streamlit_cookie_secret"  # noqa: S105 - a file name, not a secret
 START_TIMEOUT_SECONDS = 90
@@ -161,6 +162,9 @@ def start_stack(options: StackOptions) -> Stack:
             )
         for replica in stack.replicas:
             _wait_healthy(f"http://{replica.address}{HEALTH_PATH}", replica.process)
+            # One real script run: starts the replica's scheduler (so it can take over the
+            # periodic jobs before any browser reached it) and makes its first page fast.
+            warm_up(f"http://{replica.address}")
         caddy_dir = state_dir / "caddy"
         config = ProxyConfig(
             site=site,
@@ -178,7 +182,23 @@ def start_stack(options: StackOptions) -> Stack:
     return stack
 
 
+def replica_name(port: int) -> str:
+    return f"clinic-portal-{port}"
+
+
+def replica_database_url(database_url: str, port: int) -> str:
+    """On PostgreSQL each replica names its connections (application_name in pg_stat_activity),
+    so an operator sees which replica holds what, the scheduler's leader lock included."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return database_url
+    named = url.update_query_dict({"application_name": replica_name(port)})
+    return named.render_as_string(hide_password=False)
+
+
 def _start_replica(port: int, env: dict, log_dir: Path | None, index: int) -> subprocess.Popen:
+    database_url = env.get("DATABASE_URL") or get_settings().database_url
+    env = {**env, "DATABASE_URL": replica_database_url(database_url, port)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     # A replica serves the code it started with; upgrades restart replicas (docs/DEPLOY.md).
@@ -189,9 +209,22 @@ def _start_replica(port: int, env: dict, log_dir: Path | None, index: int) -> su
     )
 
 
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _start_caddy(
     caddy_bin: str, config: ProxyConfig, caddy_dir: Path, log_dir: Path | None
 ) -> subprocess.Popen:
+    # Another server on the port would answer our health check in Caddy's place.
+    for port in (config.https_port, config.http_port):
+        if port and not port_free(port):
+            raise ServeError(f"Port {port} is in use; choose another with --https-port.")
     caddy_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = caddy_dir / "Caddyfile"
     path.write_text(caddyfile(config))
