@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
@@ -187,3 +188,30 @@ def warm_up(url: str, *, verify_tls: bool = True, timeout: float = 120.0) -> flo
     if result.exceptions:
         raise RunFailed(f"the first run failed: {result.exceptions[0]}")
     return result.seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m portal.stream_client URL``: warm up a replica (systemd's ExecStartPost)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m portal.stream_client")
+    parser.add_argument("url", help="the replica, e.g. http://127.0.0.1:8501")
+    parser.add_argument("--wait", type=float, default=60, help="seconds to wait for it to answer")
+    args = parser.parse_args(argv)
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            seconds = warm_up(args.url)
+        except (OSError, RunFailed, WebSocketException) as error:
+            if time.monotonic() > deadline:
+                print(f"Error: {args.url} did not run the app: {error}", file=sys.stderr)
+                return 1
+            time.sleep(1)
+            continue
+        print(f"{args.url}: first run in {seconds:.1f} s")
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
