@@ -15,14 +15,13 @@ sent to a live one and gets a new cookie.
 from dataclasses import dataclass
 from pathlib import Path
 
-# Streamlit's page and its scripts come from the portal itself. 'unsafe-inline' for scripts:
-# Streamlit's index.html and the cookie component's page carry small inline boot scripts whose
-# hashes change with each Streamlit release. Styles are injected at run time (Emotion), charts
-# (Vega) compile expressions with new Function(), hence 'unsafe-eval'. Nothing is loaded from
-# another site; the websocket goes to the same origin ('self' covers wss: since CSP level 3).
-CSP_COMMON = (
-    "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+# Everything comes from the portal itself; the websocket goes to the same origin ('self' covers
+# wss: since CSP level 3). Styles are injected at run time (Emotion): 'unsafe-inline' for styles.
+# Scripts: the portal's pages run Streamlit's bundle only; the one inline line of its index.html
+# (window.prerenderReady = false, Streamlit 1.67) is allowed by its hash. A later Streamlit with
+# another line only logs a refused script, nothing breaks. No 'unsafe-eval': charts (Vega) and
+# every page were checked in Chromium without it.
+_CSP_REST = (
     "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; "
     "font-src 'self' data:; "
@@ -33,11 +32,18 @@ CSP_COMMON = (
     "base-uri 'self'; "
     "form-action 'self'"
 )
-# No other site may frame the portal (clickjacking). Streamlit's custom components (the login
-# cookie writer) are pages of the portal framed by the portal: those, and only those, may be
-# framed by the same origin.
-CSP_PAGE = f"{CSP_COMMON}; frame-ancestors 'none'"
-CSP_COMPONENT = f"{CSP_COMMON}; frame-ancestors 'self'"
+STREAMLIT_INLINE_SCRIPT_HASH = "'sha256-THxz9J9+wf7rhwR2YkXJoSZ13UCmYyC+3lNDv2+8ugA='"
+# No other site may frame the portal (clickjacking).
+CSP_PAGE = (
+    f"default-src 'self'; script-src 'self' {STREAMLIT_INLINE_SCRIPT_HASH}; {_CSP_REST}; "
+    "frame-ancestors 'none'"
+)
+# Streamlit's custom components (the login cookie writer) are pages of the portal framed by the
+# portal: those, and only those, may be framed by the same origin. Their built page starts with
+# an inline webpack runtime, hence 'unsafe-inline' there (a component page shows no health data).
+CSP_COMPONENT = (
+    f"default-src 'self'; script-src 'self' 'unsafe-inline'; {_CSP_REST}; frame-ancestors 'self'"
+)
 COMPONENT_PATH = "/component/*"
 HSTS = "max-age=31536000; includeSubDomains"
 STICKY_COOKIE = "portal_replica"

@@ -31,7 +31,7 @@ from portal.config import get_settings
 from portal.proxy import STICKY_COOKIE
 from portal.serve import Replica, Stack, StackOptions, free_port, replica_name, start_stack
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.helpers import DEMO_PASSWORD, PATIENT_HOME, open_page, settled, sign_in_patient
+from tests.e2e.helpers import DEMO_PASSWORD, PATIENT_HOME, open_page, settled, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +171,18 @@ def wait_for_finished_run(page, sockets: list, *, index: int, within: float = 45
     assert finished, "no script run finished on the new websocket"
 
 
+def wait_for_cookie(context, name: str, within: float = 30) -> dict:
+    """The cookie once the login component wrote it (polled from the browser context: the page's
+    CSP refuses the string evaluation that page.wait_for_function would use)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for cookie in context.cookies():
+            if cookie["name"] == name:
+                return cookie
+        time.sleep(0.2)
+    raise AssertionError(f"the browser never got the {name} cookie")
+
+
 def sticky_cookie_for(replica: Replica) -> str:
     """Caddy's lb_policy cookie value for an upstream: HMAC-SHA256 of its address (no secret)."""
     return hmac.new(b"", replica.address.encode(), hashlib.sha256).hexdigest()
@@ -210,12 +222,22 @@ def test_crash_of_the_tabs_replica_keeps_the_patient_signed_in_and_moves_the_sch
         page = context.new_page()
         sockets = []
         page.on("websocket", lambda socket: sockets.append(socket))
-        sign_in_patient(page, stack.url)
-        auth = next(c for c in context.cookies() if c["name"] == get_settings().cookie_name)
+        refused = []  # what the Content-Security-Policy blocked
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        sign_in(page, stack.url, "patient")
+        expect(page.get_by_text(PATIENT_HOME)).to_be_visible()
+        auth = wait_for_cookie(context, get_settings().cookie_name)
         assert auth["secure"], "the login cookie must be Secure behind HTTPS"
         sticky = next(c for c in context.cookies() if c["name"] == STICKY_COOKIE)
         assert sticky["value"] == sticky_cookie_for(leader), "the proxy moved the tab"
 
+        # Under the proxy's CSP the charts still draw (Vega without eval).
+        open_page(page, "Test results")
+        chart = page.locator(".vega-embed").first
+        expect(chart.locator("svg, canvas").first).to_be_attached()
         open_page(page, "Messages")
         page.get_by_test_id("stExpander").get_by_text("Write a new message").click()
         subject = f"Before the crash {uuid.uuid4().hex[:8]}"
@@ -267,6 +289,8 @@ def test_crash_of_the_tabs_replica_keeps_the_patient_signed_in_and_moves_the_sch
     finally:
         watch.stop()
 
+    # The only thing the policy refuses: the page icon from Google's font server.
+    assert all("fonts.gstatic.com" in text for text in refused), refused
     counts = [len(holders) for _, holders in watch.samples]
     assert max(counts) == 1, "two replicas held the scheduler lock at once"
     after = [holders for at, holders in watch.samples if at > killed_at + TICK_SECONDS + 3]
