@@ -229,7 +229,9 @@ TABLE_HEADER = (
 )
 
 
-def run_once(database_url: str, replicas: int, users: int, seconds: float) -> RunReport:
+def run_once(
+    database_url: str, replicas: int, users: int, seconds: float, *, state_dir: Path | None = None
+) -> RunReport:
     accounts = bench_accounts(database_url, users)
     env = {
         "DATABASE_URL": database_url,
@@ -237,9 +239,15 @@ def run_once(database_url: str, replicas: int, users: int, seconds: float) -> Ru
         # The bench measures clicks; the periodic jobs would add their own load to one replica.
         "SCHEDULER_ENABLED": "false",
     }
-    log_dir = PROJECT_ROOT / "var" / "bench" / "load-logs"
+    log_dir = (state_dir or PROJECT_ROOT / "var" / "bench") / "load-logs"
     stack = start_stack(
-        StackOptions(replicas=replicas, https_port=free_port(), log_dir=log_dir, env=env)
+        StackOptions(
+            replicas=replicas,
+            https_port=free_port(),
+            log_dir=log_dir,
+            env=env,
+            state_dir=state_dir,
+        )
     )
     try:
         tally = Tally()

@@ -7,10 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from portal.config import PROJECT_ROOT
 from portal.proxy import CSP_COMPONENT, CSP_PAGE, ProxyConfig, caddyfile, example_config
-from portal.serve import ServeError, check_database_for_replicas
+from portal.serve import ServeError, check_database_for_replicas, replica_database_url
 
 
 def _adapt(text: str, tmp_path: Path) -> dict:
@@ -104,3 +105,11 @@ def test_more_than_one_replica_needs_postgresql():
     check_database_for_replicas("postgresql+psycopg://u@h/db", 4)
     with pytest.raises(ServeError):
         check_database_for_replicas("postgresql+psycopg://u@h/db", 0)
+
+
+def test_each_replica_names_its_postgresql_connections_and_sqlite_is_left_alone():
+    url = "postgresql+psycopg://portal@127.0.0.1:5432/portal?options=-csearch_path%3Ds"
+    named = make_url(replica_database_url(url, 8502))
+    assert named.query["application_name"] == "clinic-portal-8502"
+    assert named.query["options"] == "-csearch_path=s"
+    assert replica_database_url("sqlite:///var/portal.db", 8501) == "sqlite:///var/portal.db"
