@@ -199,6 +199,7 @@ class RunReport:
     replica_cpu: list[float]
     caddy_cpu: float
     notes: list[str]
+    load_average: float = float("nan")  # the machine's 1-minute load at the end of the window
 
     @property
     def total_clicks(self) -> int:
@@ -218,14 +219,14 @@ class RunReport:
         return (
             f"| {self.replicas} | {self.users} | {clicks / self.seconds:.2f} | {per_page} | "
             f"{errors} | {per_click:.0f} ms ({spread} s) | {self.caddy_cpu:.1f} s | "
-            f"{self.sign_in_median:.1f} s |"
+            f"{self.sign_in_median:.1f} s | {self.load_average:.1f} |"
         )
 
 
 TABLE_HEADER = (
     "| replicas | users | clicks/s | p50/p95 per page (ms) | errors | server CPU per click "
-    "(CPU s per replica) | Caddy CPU | sign-in p50 |\n"
-    "|---|---|---|---|---|---|---|---|"
+    "(CPU s per replica) | Caddy CPU | sign-in p50 | load avg |\n"
+    "|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -275,6 +276,7 @@ def run_once(
         elapsed = time.perf_counter() - began
         cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
         caddy = cpu_seconds(stack.caddy.pid) - caddy_before
+        load_average = os.getloadavg()[0]
     finally:
         stack.stop()
     return RunReport(
@@ -287,6 +289,7 @@ def run_once(
         replica_cpu=cpu,
         caddy_cpu=caddy,
         notes=tally.error_notes,
+        load_average=load_average,
     )
 
 

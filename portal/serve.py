@@ -204,8 +204,16 @@ def _start_replica(port: int, env: dict, log_dir: Path | None, index: int) -> su
     # A replica serves the code it started with; upgrades restart replicas (docs/DEPLOY.md).
     command += ["--server.fileWatcherType", "none"]
     out = _output(log_dir, f"replica-{index + 1}")
+    # Its own session, as a systemd unit of its own would be: the kernel shares CPU between
+    # sessions (autogroups), so replicas in one session would split one share. Ctrl-C reaches
+    # this supervisor only, which stops them (Stack.stop).
     return subprocess.Popen(  # noqa: S603 - fixed commands: streamlit, caddy
-        command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT if out else None
+        command,
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT if out else None,
+        start_new_session=True,
     )
 
 
