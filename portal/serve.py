@@ -153,7 +153,11 @@ def start_stack(options: StackOptions) -> Stack:
         STREAMLIT_SECRET_NAME, state_dir=state_dir
     )
     site = options.domain or f"https://127.0.0.1:{options.https_port}"
-    stack = Stack(url=f"https://{options.domain}" if options.domain else site)
+    if options.domain:
+        port = "" if options.https_port == 443 else f":{options.https_port}"
+        stack = Stack(url=f"https://{options.domain}{port}")
+    else:
+        stack = Stack(url=site)
     try:
         for index in range(options.replicas):
             port = options.first_port + index if options.first_port else free_port()
@@ -175,7 +179,14 @@ def start_stack(options: StackOptions) -> Stack:
             http_port=options.http_port or (None if options.domain else free_port()),
         )
         stack.caddy = _start_caddy(caddy_bin, config, caddy_dir, options.log_dir)
-        _wait_healthy(f"{stack.url}{HEALTH_PATH}", stack.caddy, verify=False)
+        if options.domain:
+            # The certificate comes from ACME in the background; the name may not resolve
+            # here. Caddy refusing its configuration shows as its exit.
+            time.sleep(2)
+            if stack.caddy.poll() is not None:
+                raise ServeError("Caddy stopped at start; see its output.")
+        else:
+            _wait_healthy(f"{stack.url}{HEALTH_PATH}", stack.caddy, verify=False)
     except BaseException:
         stack.stop()
         raise
@@ -258,7 +269,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--domain", help="the portal's public name: Caddy gets a real certificate for it (ACME)"
     )
-    parser.add_argument("--https-port", type=int, default=8443, help="default 8443 (443: root)")
+    parser.add_argument(
+        "--https-port", type=int, help="default 443 with --domain (as root), else 8443"
+    )
     parser.add_argument("--first-port", type=int, default=8501, help="replicas listen from here")
     parser.add_argument("--log-dir", type=Path, help="write each process's output to a file here")
     return parser
@@ -273,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = StackOptions(
         replicas=args.replicas,
         domain=args.domain,
-        https_port=args.https_port,
+        https_port=args.https_port or (443 if args.domain else 8443),
         first_port=args.first_port,
         log_dir=args.log_dir,
     )
