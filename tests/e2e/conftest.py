@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,33 +64,29 @@ def chromium_executable() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
-    """Start the portal as scripts/start does, on a private database and port."""
-    state = tmp_path_factory.mktemp("portal-state")
-    database_url = f"sqlite:///{Path(state) / 'portal.db'}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "STATE_DIR": str(state),
-        "DEMO_PASSWORD": DEMO_PASSWORD,
-        "DEMO_PATIENTS": "6",
-        "LOGIN_SLEEP_SECONDS": "0",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "portal.cli", "prepare"], env=env, cwd=PROJECT_ROOT, check=True
-    )
+@dataclass(frozen=True)
+class PortalState:
+    """A prepared (migrated, seeded) portal state: its database and the environment to serve it."""
+
+    database_url: str
+    env: dict
+
+
+@contextmanager
+def serve(state: PortalState, log_name: str = "portal-server.log") -> Iterator[Portal]:
+    """Start the web server as scripts/start does (components.launcher) on a free port; stop it
+    when the block ends. Each call is a freshly started server."""
     port = _free_port()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # The server's own output (tracebacks included), for reading after a failed run.
-    log = (SCREENSHOTS / "portal-server.log").open("w")
+    log = (SCREENSHOTS / log_name).open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "components.launcher"]
         + ["--server.port", str(port), "--server.address", "127.0.0.1"]
         # The code under test is the code at start: an edit to the checkout during the run must
         # not hot-reload modules under the browser.
         + ["--server.fileWatcherType", "none"],
-        env=env,
+        env=state.env,
         cwd=PROJECT_ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -106,11 +103,37 @@ def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
             time.sleep(0.5)
         else:
             pytest.fail("The portal did not start within 60 s.")
-        yield Portal(url=url, database_url=database_url)
+        yield Portal(url=url, database_url=state.database_url)
     finally:
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def portal_state(tmp_path_factory, chromium_executable) -> PortalState:
+    """A private database and state folder with a small demo clinic (portal.cli prepare)."""
+    state = tmp_path_factory.mktemp("portal-state")
+    database_url = f"sqlite:///{Path(state) / 'portal.db'}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STATE_DIR": str(state),
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "DEMO_PATIENTS": "6",
+        "LOGIN_SLEEP_SECONDS": "0",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "portal.cli", "prepare"], env=env, cwd=PROJECT_ROOT, check=True
+    )
+    return PortalState(database_url=database_url, env=env)
+
+
+@pytest.fixture(scope="session")
+def portal(portal_state) -> Iterator[Portal]:
+    """The portal most browser tests share, started once for the run."""
+    with serve(portal_state) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
