@@ -1,5 +1,6 @@
 """Command line: ``python -m portal.cli prepare`` (run by scripts/start), ``seed``, ``sync``
-and ``demo-ehr``.
+and ``demo-ehr``; the go-live commands create-admin, check-ehr, backup and restore are in
+``portal.golive_cli``.
 
 prepare: make the state folder, migrate the database, seed the demo clinic on the first start of
 the demo database, and print the demo logins (on every start). seed: load N synthetic patients
@@ -23,7 +24,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from db.models import Patient, User
+from db.models import Patient, Role, User
+from portal import golive_cli
 from portal.cli_base import CliError
 from portal.cli_base import ensure_state_dir as _ensure_state_dir
 from portal.cli_base import first_line as _first_line
@@ -52,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = get_settings()
+        if args.command in golive_cli.COMMANDS:
+            return golive_cli.run(args, settings)
         if args.command == "prepare":
             prepare(settings, demo=args.demo)
         elif args.command == "sync":
@@ -119,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     demo_ehr_parser.add_argument(
         "--seed", type=int, default=None, help="generator seed (default: DEMO_SEED)"
     )
+    golive_cli.add_commands(commands)
     return parser
 
 
@@ -169,9 +174,20 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
             print(login_block(settings, logins, _known_demo_password(settings, session)))
         elif empty:
             print(
-                "The database has no patients yet. Connect the EHR (Admin > EHR connection), "
-                "or load the demo clinic with: python -m portal.cli prepare --demo"
+                "The database has no patients yet. Connect the EHR (set FHIR_BASE_URL and check "
+                "it with: python -m portal.cli check-ehr), or load the demo clinic with: "
+                "python -m portal.cli prepare --demo"
             )
+        if not _has_active_admin(session):
+            print(
+                "Nobody can sign in yet: create the first administrator with: "
+                "python -m portal.cli create-admin"
+            )
+
+
+def _has_active_admin(session: Session) -> bool:
+    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+    return session.exec(query).first() is not None
 
 
 def seed(settings: Settings, *, patients: int | None, seed_value: int | None) -> None:
