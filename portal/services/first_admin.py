@@ -18,7 +18,7 @@ from portal.services import audit
 from portal.services import security_events as events
 from portal.services.account_codes import USERNAME_PATTERN
 
-ACTION = "create administrator from the command line"
+ACTION = "create admin (command line)"  # the column holds 32 characters
 BAD_USERNAME = (
     "Choose a username of 3 to 64 characters: lower-case letters, digits, dot, dash or "
     "underscore, starting with a letter or digit."

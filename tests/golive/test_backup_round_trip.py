@@ -1,0 +1,184 @@
+"""Backup of a busy database, restored elsewhere: every table row for row, and the audit chain.
+
+Each backend gets two databases of its own (SQLite files; PostgreSQL databases created and dropped
+here), because a restore replaces a whole database and the dump covers the portal's whole schema.
+"""
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import MetaData, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from db.engine import make_engine
+from db.migrate import upgrade_to_head
+from db.models import Role, User
+from portal.backup import make_backup, restore_backup
+from portal.services.audit_chain import verify
+from portal.services.scheduling.visit_requests import request_visit
+from portal.services.scheduling.visit_types import VISIT_TYPES
+from tests.conftest import BACKENDS, NOW
+from tests.factories import create_patient, create_user
+
+# Updated in place by every audited write, so only the chain check can judge it mid-traffic.
+UPDATED_IN_PLACE = {"auditchainhead"}
+
+
+def _postgres_pair() -> Iterator[tuple[Engine, Engine]]:
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    names = [f"cp_backup_{uuid.uuid4().hex[:8]}_{side}" for side in ("live", "restored")]
+    admin = make_engine(base.render_as_string(hide_password=False)).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engines = [
+        make_engine(base.set(database=name).render_as_string(hide_password=False)) for name in names
+    ]
+    try:
+        yield engines[0], engines[1]
+    finally:
+        for engine in engines:
+            engine.dispose()
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def live_and_target(request, tmp_path) -> Iterator[tuple[Engine, Engine]]:
+    """A migrated live database and an empty place to restore into, on one backend."""
+    if request.param == "sqlite":
+        pair = (
+            make_engine(f"sqlite:///{tmp_path / 'live.db'}"),
+            make_engine(f"sqlite:///{tmp_path / 'restored' / 'portal.db'}"),
+        )
+        yield from _sqlite_pair(pair)
+    else:
+        yield from _postgres_pair()
+
+
+def _sqlite_pair(pair) -> Iterator[tuple[Engine, Engine]]:
+    try:
+        yield pair
+    finally:
+        for engine in pair:
+            engine.dispose()
+
+
+class AuditedWriter(threading.Thread):
+    """Patients asking for visits as fast as the database takes them: each one a request row, an
+    inbox item and a hash-chained audit entry, committed together."""
+
+    def __init__(self, engine: Engine, user_id: int, patient_id: int) -> None:
+        super().__init__(daemon=True)
+        self.engine, self.user_id, self.patient_id = engine, user_id, patient_id
+        self.written = 0
+        self.errors: list[BaseException] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        visit_type = next(iter(VISIT_TYPES))
+        try:
+            while not self.stop.is_set():
+                with Session(self.engine, expire_on_commit=False) as session:
+                    user = session.get(User, self.user_id)
+                    request_visit(
+                        user,
+                        session=session,
+                        now=NOW + timedelta(seconds=self.written),
+                        patient_id=self.patient_id,
+                        visit_type=visit_type,
+                        reason=f"request {self.written}",
+                    )
+                self.written += 1
+        except BaseException as error:  # reported by the test, not lost in the thread
+            self.errors.append(error)
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while self.written < count and not self.errors:
+            assert time.monotonic() < deadline, f"only {self.written} writes in {timeout} s"
+            time.sleep(0.01)
+
+
+def _all_rows(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table in the database (as it is now), in primary-key order."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    rows = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            rows[table.name] = [tuple(r) for r in conn.execute(select(table).order_by(*order))]
+    return rows
+
+
+def _chain(engine: Engine):
+    with Session(engine) as session:
+        return verify(session)
+
+
+def test_backup_of_a_busy_database_restores_row_for_row_with_an_intact_audit_chain(
+    live_and_target, tmp_path
+):
+    live, target = live_and_target
+    upgrade_to_head(live)
+    with Session(live, expire_on_commit=False) as session:
+        patient = create_patient(session)
+        user = create_user(session, role=Role.PATIENT, patient=patient)
+    state = tmp_path / "state"
+    (state / "secrets").mkdir(parents=True)
+    (state / "secrets" / "cookie_key").write_text("the-cookie-key\n")
+    writer = AuditedWriter(live, user.id, patient.id)
+    writer.start()
+    try:
+        writer.wait_for(30)
+        before = writer.written
+        backup = make_backup(
+            tmp_path / "busy.backup", engine=live, state_dir=state, now=datetime.now(UTC)
+        )
+        during = writer.written - before
+        writer.wait_for(writer.written + 30)  # and the clinic goes on working after it
+    finally:
+        writer.stop.set()
+        writer.join(timeout=30)
+    assert not writer.errors, writer.errors
+    print(f"{live.dialect.name}: {before} writes before, {during} during the backup")
+
+    restored_state = tmp_path / "restored-state"
+    result = restore_backup(backup.path, engine=target, state_dir=restored_state)
+
+    assert result.audit_problem is None
+    assert result.secrets == ["cookie_key"]
+    assert (restored_state / "secrets" / "cookie_key").read_text() == "the-cookie-key\n"
+    assert (restored_state / "secrets" / "cookie_key").stat().st_mode & 0o777 == 0o600
+    restored_rows, live_rows = _all_rows(target), _all_rows(live)
+    assert set(restored_rows) == set(live_rows)
+    # The copy is one moment of the live database: each table holds exactly the rows the live one
+    # had then, so it is the head of the live table (whose later rows came after the backup).
+    for table, rows in restored_rows.items():
+        if table not in UPDATED_IN_PLACE:
+            assert rows == live_rows[table][: len(rows)], table
+    copied = len(restored_rows["auditevent"])
+    assert before <= len(restored_rows["visitrequest"]) < len(live_rows["visitrequest"])
+    assert copied < len(live_rows["auditevent"])
+    assert _chain(target).ok and _chain(target).checked == copied == result.audit_entries
+    assert result.tables == backup.tables
+
+    # Once the writes stop, a second backup restored over the first (--force) is the live
+    # database exactly, the chain head included.
+    quiet = make_backup(
+        tmp_path / "quiet.backup", engine=live, state_dir=state, now=datetime.now(UTC)
+    )
+    restore_backup(quiet.path, engine=target, state_dir=restored_state, force=True)
+    assert _all_rows(target) == _all_rows(live)
+    assert _chain(target).ok and _chain(target).checked == len(live_rows["auditevent"])
