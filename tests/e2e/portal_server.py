@@ -1,4 +1,5 @@
-"""Run ``streamlit run app.py`` as scripts/start does, on a free port, for a browser test."""
+"""Run the portal as scripts/start does (``components.launcher``), on a free port, for a
+browser test."""
 
 import socket
 import subprocess
@@ -28,7 +29,7 @@ def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py"]
+            [sys.executable, "-m", "components.launcher"]
             + ["--server.port", str(port), "--server.address", "127.0.0.1"]
             # The code under test is the code at start: no hot reload under the browser.
             + ["--server.fileWatcherType", "none"],
