@@ -90,7 +90,11 @@ def write_archive(target: Path, manifest: Manifest, files: dict[str, Path]) -> N
     partial = target.with_name(f".{target.name}.partial")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        # Level 6: nearly the size of 9 at about half the CPU time (a 191 MB SQLite file).
+        with (
+            os.fdopen(descriptor, "wb") as raw,
+            tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar,
+        ):
             data = manifest.to_json()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
