@@ -140,6 +140,23 @@ def make_backup(target: Path, *, engine: Engine, state_dir: Path, now: datetime)
     )
 
 
+def _check_contents(manifest: Manifest, kind: str) -> None:
+    """The manifest lists the database copy and only secrets the store could have written."""
+    database = SQLITE_FILE if kind == "sqlite" else POSTGRES_FILE
+    if manifest.file(database) is None:
+        raise BackupCorrupt(f"The backup has no database copy ({database}).")
+    for archived in manifest.files:
+        if archived.name == database:
+            continue
+        folder, _, name = archived.name.partition("/")
+        try:
+            if folder != SECRETS:
+                raise ValueError(archived.name)
+            secret_path(name, state_dir=Path("."))
+        except ValueError:
+            raise BackupCorrupt(f"The backup holds an unexpected file: {archived.name}") from None
+
+
 def _check_schema(revision: str) -> str:
     """Refuse a schema this code does not know (a newer portal made it); return the code's head."""
     script = ScriptDirectory.from_config(alembic_config())
@@ -168,6 +185,7 @@ def restore_backup(
                 f"This is a backup of a {_label(manifest.database)} database, but DATABASE_URL "
                 f"points at {_label(kind)}. Restore it into the same kind of database."
             )
+        _check_contents(manifest, kind)
         head = _check_schema(manifest.schema_revision)
         has_data = (
             sqlite_copy.holds_data(_sqlite_path(engine))

@@ -9,10 +9,12 @@ and a dump made by a newer ``pg_dump`` cannot be read by an older ``pg_restore``
 matching ones are in /usr/lib/postgresql/<major>/bin (package postgresql-client-<major>).
 """
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import text
@@ -166,11 +168,7 @@ def restore(engine: Engine, source: Path, *, schema: str, dump_major: int) -> No
             f"The backup was made by pg_dump {dump_major}; this pg_restore is version "
             f"{restore_major}. Install postgresql-client-{dump_major} or newer."
         )
-    # Tables a newer portal already created here (prepare ran first, say) would clash with the
-    # migrations that run after the restore, so the schema's tables go, not only the dump's.
-    with engine.begin() as connection:
-        for table in _tables(connection, schema):
-            connection.execute(text(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE'))
+    psql, _psql_major = tool("psql", major)
     entries = _run([pg_restore, "--list", str(source)], engine, what="pg_restore --list")
     # The schema itself exists already (and may belong to someone else): restore its contents.
     wanted = [
@@ -180,22 +178,77 @@ def restore(engine: Engine, source: Path, *, schema: str, dump_major: int) -> No
     ]
     listing = source.with_suffix(".list")
     listing.write_text("\n".join(wanted) + "\n", encoding="utf-8")
-    _run(
-        [
-            pg_restore,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-            f"--use-list={listing}",
-            f"--dbname={engine.url.database or engine.url.username}",
-            str(source),
-        ],
-        engine,
-        what="pg_restore",
-    )
+    # Tables a newer portal already created here (prepare ran first, say) would clash with the
+    # migrations that run after the restore, so all the schema's tables go, not only the dump's.
+    with engine.connect() as connection:
+        drops = [
+            f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE;'
+            for table in _tables(connection, schema)
+        ]
+    # pg_restore writes the SQL and psql runs it after the drops in ONE transaction, committed
+    # only once pg_restore has finished well: a restore that fails half-way (a damaged dump, a
+    # full disk) leaves the database as it was.
+    script = [
+        pg_restore,
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--no-privileges",
+        f"--use-list={listing}",
+        "--file=-",
+        str(source),
+    ]
+    runner = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--file=-"]
+    _run_in_one_transaction(script, runner, ["BEGIN;", *drops], engine)
+
+
+def _run_in_one_transaction(
+    producer: list[str], runner: list[str], prelude: list[str], engine: Engine
+) -> None:
+    """Feed ``prelude`` and then ``producer``'s output to ``runner`` (psql), inside BEGIN; send
+    COMMIT only if the producer succeeded. Without it psql ends and the server rolls back."""
+    env = libpq_env(engine)
+    with tempfile.TemporaryFile() as producer_errors, tempfile.TemporaryFile() as runner_errors:
+        try:
+            consumer = subprocess.Popen(  # noqa: S603 - the client tools, our arguments, no shell
+                runner,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=runner_errors,
+            )
+            first = subprocess.Popen(  # noqa: S603 - as above
+                producer, env=env, stdout=subprocess.PIPE, stderr=producer_errors
+            )
+        except OSError as error:
+            raise BackupRefused(f"Could not run the restore: {error}") from None
+        try:
+            consumer.stdin.write(("\n".join(prelude) + "\n").encode())
+            while chunk := first.stdout.read(1024 * 1024):
+                consumer.stdin.write(chunk)
+            produced = first.wait()
+            if produced == 0:
+                consumer.stdin.write(b"COMMIT;\n")
+        except BrokenPipeError:  # psql stopped at an error (ON_ERROR_STOP): nothing committed
+            first.kill()
+            produced = first.wait()
+        finally:
+            first.stdout.close()
+            with contextlib.suppress(BrokenPipeError):
+                consumer.stdin.close()
+            ran = consumer.wait(timeout=TOOL_TIMEOUT_S)
+        if ran != 0:
+            runner_errors.seek(0)
+            message = _last_line(runner_errors.read().decode(errors="replace"))
+            raise BackupRefused(f"The restore failed and was rolled back: {message}")
+        if produced != 0:
+            producer_errors.seek(0)
+            message = _last_line(producer_errors.read().decode(errors="replace"))
+            raise BackupRefused(f"pg_restore failed (nothing was changed): {message}")
+
+
+def _last_line(text_out: str) -> str:
+    return (text_out.strip().splitlines() or ["no message"])[-1]
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -216,6 +269,5 @@ def _run(command: list[str], engine: Engine, *, what: str) -> str:
     except OSError as error:
         raise BackupRefused(f"Could not run {what}: {error}") from None
     if done.returncode != 0:
-        message = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise BackupRefused(f"{what} failed: {message}")
+        raise BackupRefused(f"{what} failed: {_last_line(done.stderr)}")
     return done.stdout

@@ -149,6 +149,22 @@ def _crafted(tmp_path: Path, **changes) -> Path:
     return path
 
 
+def test_a_backup_without_its_database_copy_or_with_odd_secrets_is_refused(tmp_path, target):
+    payload = tmp_path / "payload"
+    payload.write_bytes(b"x")
+    manifest = Manifest(created_at="", database="sqlite", schema_revision="0010", tables={})
+    no_database = tmp_path / "no-database.backup"
+    write_archive(no_database, manifest, {"secrets/cookie_key": payload})
+    odd_secret = tmp_path / "odd-secret.backup"
+    write_archive(odd_secret, manifest, {"database.sqlite": payload, "secrets/../x": payload})
+
+    with pytest.raises(BackupCorrupt, match="no database copy"):
+        _restore(no_database, target, tmp_path)
+    with pytest.raises(BackupCorrupt):
+        _restore(odd_secret, target, tmp_path)
+    assert not (tmp_path / "target" / "portal.db").exists()
+
+
 def test_a_postgresql_backup_is_refused_by_a_sqlite_portal(tmp_path, target):
     crafted = _crafted(tmp_path, database="postgresql")
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
 from db.models import Role, User
-from portal.backup import make_backup, restore_backup
+from portal.backup import BackupRefused, make_backup, postgres_copy, restore_backup
 from portal.services.audit_chain import verify
 from portal.services.scheduling.visit_requests import request_visit
 from portal.services.scheduling.visit_types import VISIT_TYPES
@@ -182,3 +182,52 @@ def test_backup_of_a_busy_database_restores_row_for_row_with_an_intact_audit_cha
     restore_backup(quiet.path, engine=target, state_dir=restored_state, force=True)
     assert _all_rows(target) == _all_rows(live)
     assert _chain(target).ok and _chain(target).checked == len(live_rows["auditevent"])
+
+
+@pytest.fixture
+def postgres_pair() -> Iterator[tuple[Engine, Engine]]:
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL only: set TEST_DATABASE_URL")
+    yield from _postgres_pair()
+
+
+def test_a_postgres_restore_that_fails_half_way_leaves_the_database_as_it_was(
+    postgres_pair, tmp_path
+):
+    source, target = postgres_pair
+    for engine in (source, target):
+        upgrade_to_head(engine)
+    with Session(source) as session:
+        for _ in range(3):
+            create_patient(session)
+    with Session(target) as session:
+        create_patient(session, family_name="Keepme")
+    before = _all_rows(target)
+    dump = tmp_path / "database.pgdump"
+    postgres_copy.dump(source, dump)
+    # Damaged table data: the first statements run, then one fails.
+    data = bytearray(dump.read_bytes())
+    for at in range(len(data) - 40, len(data) - 8):
+        data[at] ^= 0x5A
+    dump.write_bytes(bytes(data))
+
+    with pytest.raises(BackupRefused, match="The restore failed and was rolled back"):
+        postgres_copy.restore(target, dump, schema="public", dump_major=15)
+
+    assert _all_rows(target) == before
+
+
+def test_when_pg_restore_itself_fails_psql_never_commits(postgres_pair, tmp_path):
+    _source, target = postgres_pair
+    upgrade_to_head(target)
+    before = _all_rows(target)
+    # What pg_restore does on a damaged dump: good SQL first, then an error exit.
+    producer = ["sh", "-c", "echo 'DELETE FROM replytemplate;'; exit 1"]
+    with target.connect() as conn:
+        psql, _major = postgres_copy.tool("psql", postgres_copy.server_major(conn))
+    runner = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--file=-"]
+
+    with pytest.raises(BackupRefused, match="pg_restore failed \\(nothing was changed\\)"):
+        postgres_copy._run_in_one_transaction(producer, runner, ["BEGIN;"], target)
+
+    assert _all_rows(target) == before and before["replytemplate"]
