@@ -184,7 +184,11 @@ def backup(settings: Settings, path: Path) -> int:
     where = safe_url(settings.database_url)
     result = _guarded_backup(
         lambda: backups.make_backup(
-            path, engine=engine, state_dir=settings.state_dir, now=datetime.now(UTC)
+            path,
+            engine=engine,
+            state_dir=settings.state_dir,
+            now=datetime.now(UTC),
+            operator=_operator(),
         ),
         where,
     )
@@ -207,7 +211,12 @@ def restore(settings: Settings, path: Path, *, force: bool) -> int:
     where = safe_url(settings.database_url)
     result = _guarded_backup(
         lambda: backups.restore_backup(
-            path, engine=engine, state_dir=settings.state_dir, force=force
+            path,
+            engine=engine,
+            state_dir=settings.state_dir,
+            now=datetime.now(UTC),
+            force=force,
+            operator=_operator(),
         ),
         where,
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -33,6 +34,8 @@ from portal.backup.archive import (
     write_archive,
 )
 from portal.secrets_store import secret_path
+from portal.services import audit
+from portal.services import security_events as events
 from portal.services.audit_chain import verify
 
 __all__ = ["BackupCorrupt", "BackupRefused", "make_backup", "restore_backup"]
@@ -99,8 +102,35 @@ def _secret_files(state_dir: Path) -> dict[str, Path]:
     return found
 
 
-def make_backup(target: Path, *, engine: Engine, state_dir: Path, now: datetime) -> BackupResult:
-    """Write a backup of the database behind ``engine`` and the secrets to ``target``."""
+def _audit(engine: Engine, *, action: str, detail: str, now: datetime, failed: bool = False):
+    """A copy of every record, or all of them replaced, is on the audit trail like any export."""
+    outcome = audit.Outcome.FAILURE if failed else audit.Outcome.SUCCESS
+    with Session(engine) as session:
+        audit.record(
+            session=session,
+            actor=None,
+            category=events.BACKUP,
+            action=action,
+            outcome=outcome,
+            detail=detail[:1000],
+            now=now,
+        )
+        session.commit()
+
+
+def _has_schema(engine: Engine) -> bool:
+    if engine.dialect.name == "sqlite" and not _sqlite_path(engine).exists():
+        return False
+    return inspect(engine).has_table("auditevent")
+
+
+def make_backup(
+    target: Path, *, engine: Engine, state_dir: Path, now: datetime, operator: str = ""
+) -> BackupResult:
+    """Write a backup of the database behind ``engine`` and the secrets to ``target``.
+
+    The audit entry saying so is written first, so the backup holds its own record (and a
+    failure is recorded after it)."""
     started = time.perf_counter()
     target = Path(target)
     if target.exists():
@@ -108,6 +138,29 @@ def make_backup(target: Path, *, engine: Engine, state_dir: Path, now: datetime)
     if not target.parent.is_dir():
         raise BackupRefused(f"There is no folder {target.parent} to write the backup into.")
     kind = _kind(engine)
+    if not _has_schema(engine):
+        raise BackupRefused("The database has no portal tables yet; run prepare first.")
+    by = f" by system user {operator}" if operator else ""
+    _audit(engine, action="backup", detail=f"whole database to {target}{by}", now=now)
+    try:
+        manifest, secrets = _copy_into(
+            target, engine=engine, kind=kind, state_dir=state_dir, now=now
+        )
+    except Exception as error:
+        _audit(engine, action="backup", detail=f"to {target}: {error}", now=now, failed=True)
+        raise
+    return BackupResult(
+        path=target,
+        bytes=target.stat().st_size,
+        database=kind,
+        schema_revision=manifest.schema_revision,
+        tables=manifest.tables,
+        secrets=[name.split("/", 1)[1] for name in secrets],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _copy_into(target: Path, engine: Engine, kind: str, *, state_dir: Path, now: datetime):
     with tempfile.TemporaryDirectory(prefix=".portal-backup-", dir=target.parent) as work:
         work_dir = Path(work)
         if kind == "sqlite":
@@ -129,15 +182,7 @@ def make_backup(target: Path, *, engine: Engine, state_dir: Path, now: datetime)
             tool_versions=versions | {"host": socket.gethostname()},
         )
         write_archive(target, manifest, {copy.name: copy, **secrets})
-    return BackupResult(
-        path=target,
-        bytes=target.stat().st_size,
-        database=kind,
-        schema_revision=revision,
-        tables=tables,
-        secrets=[name.split("/", 1)[1] for name in secrets],
-        seconds=time.perf_counter() - started,
-    )
+    return manifest, secrets
 
 
 def _check_contents(manifest: Manifest, kind: str) -> None:
@@ -172,9 +217,18 @@ def _check_schema(revision: str) -> str:
 
 
 def restore_backup(
-    source: Path, *, engine: Engine, state_dir: Path, force: bool = False
+    source: Path,
+    *,
+    engine: Engine,
+    state_dir: Path,
+    now: datetime,
+    force: bool = False,
+    operator: str = "",
 ) -> RestoreResult:
-    """Restore the backup at ``source`` into the database behind ``engine`` and ``state_dir``."""
+    """Restore the backup at ``source`` into the database behind ``engine`` and ``state_dir``.
+
+    Once the restored audit chain is verified, an entry records the restore: everything after
+    the backup's moment is gone, and the trail says so."""
     started = time.perf_counter()
     kind = _kind(engine)
     with tempfile.TemporaryDirectory(prefix=".portal-restore-") as work:
@@ -227,6 +281,10 @@ def restore_backup(
         migrated_to = head
     with Session(engine) as session:
         chain = verify(session)
+    if chain.ok:
+        by = f" by system user {operator}" if operator else ""
+        detail = f"whole database from {source} (made {manifest.created_at}){by}"
+        _audit(engine, action="restore", detail=detail[:1000], now=now)
     return RestoreResult(
         database=kind,
         schema_revision=manifest.schema_revision,

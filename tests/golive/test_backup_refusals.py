@@ -50,7 +50,9 @@ def target(tmp_path):
 
 
 def _restore(path, engine, tmp_path, **kwargs):
-    return restore_backup(path, engine=engine, state_dir=tmp_path / "target-state", **kwargs)
+    return restore_backup(
+        path, engine=engine, state_dir=tmp_path / "target-state", now=datetime.now(UTC), **kwargs
+    )
 
 
 def _members(path: Path) -> dict[str, bytes]:

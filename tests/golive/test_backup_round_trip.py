@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
-from db.models import Role, User
+from db.models import AuditEvent, Role, User
 from portal.backup import BackupRefused, make_backup, postgres_copy, restore_backup
 from portal.services.audit_chain import verify
 from portal.services.scheduling.visit_requests import request_visit
@@ -28,6 +28,7 @@ from tests.factories import create_patient, create_user
 
 # Updated in place by every audited write, so only the chain check can judge it mid-traffic.
 UPDATED_IN_PLACE = {"auditchainhead"}
+AUDIT_COLUMNS = [column.name for column in AuditEvent.__table__.columns]
 
 
 def _postgres_pair() -> Iterator[tuple[Engine, Engine]]:
@@ -114,6 +115,7 @@ def _all_rows(engine: Engine) -> dict[str, list[tuple]]:
     """Every row of every table in the database (as it is now), in primary-key order."""
     metadata = MetaData()
     metadata.reflect(engine)
+    assert [c.name for c in metadata.tables["auditevent"].columns] == AUDIT_COLUMNS
     rows = {}
     with engine.connect() as conn:
         for table in metadata.sorted_tables:
@@ -155,7 +157,9 @@ def test_backup_of_a_busy_database_restores_row_for_row_with_an_intact_audit_cha
     print(f"{live.dialect.name}: {before} writes before, {during} during the backup")
 
     restored_state = tmp_path / "restored-state"
-    result = restore_backup(backup.path, engine=target, state_dir=restored_state)
+    result = restore_backup(
+        backup.path, engine=target, state_dir=restored_state, now=datetime.now(UTC)
+    )
 
     assert result.audit_problem is None
     assert result.secrets == ["cookie_key"]
@@ -163,25 +167,55 @@ def test_backup_of_a_busy_database_restores_row_for_row_with_an_intact_audit_cha
     assert (restored_state / "secrets" / "cookie_key").stat().st_mode & 0o777 == 0o600
     restored_rows, live_rows = _all_rows(target), _all_rows(live)
     assert set(restored_rows) == set(live_rows)
+    # The restore is on the restored trail, after everything the backup holds.
+    restore_entry = _restore_entry(restored_rows)
+    assert f"whole database from {backup.path}" in restore_entry
     # The copy is one moment of the live database: each table holds exactly the rows the live one
     # had then, so it is the head of the live table (whose later rows came after the backup).
     for table, rows in restored_rows.items():
         if table not in UPDATED_IN_PLACE:
             assert rows == live_rows[table][: len(rows)], table
     copied = len(restored_rows["auditevent"])
+    assert _backup_entry(live_rows, backup.path) in restored_rows["auditevent"]
     assert before <= len(restored_rows["visitrequest"]) < len(live_rows["visitrequest"])
     assert copied < len(live_rows["auditevent"])
-    assert _chain(target).ok and _chain(target).checked == copied == result.audit_entries
+    assert result.audit_entries == copied and _chain(target).checked == copied + 1
+    assert _chain(target).ok
     assert result.tables == backup.tables
 
     # Once the writes stop, a second backup restored over the first (--force) is the live
-    # database exactly, the chain head included.
+    # database exactly, the chain head included (but for the restore's own entry).
     quiet = make_backup(
         tmp_path / "quiet.backup", engine=live, state_dir=state, now=datetime.now(UTC)
     )
-    restore_backup(quiet.path, engine=target, state_dir=restored_state, force=True)
-    assert _all_rows(target) == _all_rows(live)
-    assert _chain(target).ok and _chain(target).checked == len(live_rows["auditevent"])
+    restore_backup(
+        quiet.path, engine=target, state_dir=restored_state, now=datetime.now(UTC), force=True
+    )
+    restored_rows, live_rows = _all_rows(target), _all_rows(live)
+    _restore_entry(restored_rows)
+    assert _chain(target).ok and _chain(target).checked == len(live_rows["auditevent"]) + 1
+    del restored_rows["auditchainhead"], live_rows["auditchainhead"]
+    assert restored_rows == live_rows
+
+
+def _entry(row: tuple) -> dict:
+    return dict(zip(AUDIT_COLUMNS, row, strict=True))
+
+
+def _restore_entry(rows: dict[str, list[tuple]]) -> str:
+    """Take the restore's own audit entry off the restored rows and return its detail."""
+    entry = _entry(rows["auditevent"].pop())
+    assert (entry["category"], entry["action"]) == ("backup and restore", "restore"), entry
+    return entry["detail"]
+
+
+def _backup_entry(rows: dict[str, list[tuple]], path) -> tuple:
+    """The live trail's entry for the backup to ``path``, written before the copy was taken."""
+    return next(
+        row
+        for row in rows["auditevent"]
+        if _entry(row)["action"] == "backup" and str(path) in _entry(row)["detail"]
+    )
 
 
 @pytest.fixture
