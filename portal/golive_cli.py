@@ -75,6 +75,13 @@ def create_admin(
     settings: Settings, *, username: str | None = None, name: str | None = None
 ) -> int:
     """Create an administrator from the environment, or by asking at the terminal."""
+    try:
+        return _create_admin(settings, username=username, name=name)
+    except EOFError:  # Ctrl-D at a prompt
+        raise CliError("No answer given; no account was created.", 2) from None
+
+
+def _create_admin(settings: Settings, *, username: str | None, name: str | None) -> int:
     ensure_state_dir(settings)
     engine = migrated_engine(settings)
     username = username or os.environ.get(USERNAME_ENV)

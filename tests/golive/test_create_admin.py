@@ -163,3 +163,18 @@ def test_at_a_terminal_it_asks_twice_and_again_after_a_weak_password(
     assert "Created the administrator account dana." in out.out
     admin = session.exec(select(User).where(User.username == "dana")).one()
     assert verify_password(GOOD, admin.password_hash)
+
+
+def test_ctrl_d_at_a_prompt_creates_nothing_and_says_so(engine, session, monkeypatch, capsys):
+    monkeypatch.delenv("PORTAL_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda _prompt: "dana")
+
+    def end_of_input(_prompt):
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", end_of_input)
+
+    assert cli.main(["create-admin"]) == 2
+    assert "No answer given; no account was created." in capsys.readouterr().err
+    assert session.exec(select(User)).all() == []
