@@ -40,21 +40,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def cookie_secure(setting: bool | None, *, forwarded_proto: str | None, url: str | None) -> bool:
-    """Whether the browser's login cookie gets the Secure flag (HTTPS only).
-
-    ``setting`` (COOKIE_SECURE) wins when set. Unset, a page served over HTTPS gets a Secure
-    cookie: behind the proxy that is its ``X-Forwarded-Proto`` (Caddy sets it; a client cannot
-    gain anything by faking it: a Secure cookie only travels less), else the page's own address.
-    """
-    if setting is not None:
-        return setting
-    if forwarded_proto:
-        # A chain of proxies lists one scheme each; the first is what the browser used.
-        return forwarded_proto.split(",")[0].strip().lower() == "https"
-    return bool(url) and url.lower().startswith("https://")
-
-
 def check_cookie_key(key: str) -> str:
     if len(key.encode()) < MIN_COOKIE_KEY_BYTES:
         raise ValueError(f"COOKIE_KEY must be at least {MIN_COOKIE_KEY_BYTES} bytes of randomness.")

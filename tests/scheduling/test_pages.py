@@ -2,55 +2,16 @@
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-import components.login
 from components.visit_card import parse_key
 from db.models import Booking, BookingStatus
-from portal.config import PROJECT_ROOT, get_settings
-from portal.services.users import get_active_user
-
-
-@pytest.fixture
-def app_env(engine, monkeypatch):
-    """Settings for an app run, and a sign-in that trusts the pre-set session state (the login
-    gate has its own tests)."""
-    monkeypatch.setenv("COOKIE_KEY", "test-cookie-key-test-cookie-key-0123")
-    monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")
-    get_settings.cache_clear()
-
-    def signed_in_user():
-        import streamlit as st
-
-        from db.engine import session_scope
-
-        with session_scope() as session:
-            return get_active_user(st.session_state.get("username"), session=session)
-
-    monkeypatch.setattr(components.login, "require_login", signed_in_user)
-    monkeypatch.setattr(components.login, "logout_button", lambda user: None)
-    yield engine
-    get_settings.cache_clear()
+from tests.harness import click, open_app
 
 
 def _open(username: str, page: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _click(at: AppTest, label: str) -> AppTest:
-    [b for b in at.button if b.label == label][0].click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(username, page, timeout=30)
 
 
 def test_patient_books_a_visit_and_sees_it(app_env, session, clinic):
@@ -58,7 +19,7 @@ def test_patient_books_a_visit_and_sees_it(app_env, session, clinic):
     at.selectbox(key="book_visit_type").set_value("annual")
     at.run()
     pid, start = parse_key(at.selectbox(key="book_slot").value)
-    _click(at, "Book this time")
+    click(at, "Book this time")
     assert "Your visit is booked." in [s.value for s in at.success]
     row = session.exec(select(Booking)).one()
     assert (row.patient_id, row.start, row.visit_type) == (clinic.alice.id, start, "annual")
@@ -93,7 +54,7 @@ def test_staff_books_for_patient_sees_no_shows_and_marks_visit(app_env, session,
     assert not at.exception, at.exception
     assert any("No missed visits" in c.value for c in at.caption)
     slot = at.selectbox(key="staff_slot").value
-    _click(at, "Book")
+    click(at, "Book")
     row = session.exec(select(Booking)).one()
     assert row.patient_id == clinic.alice.id and row.start == slot.start
 
@@ -101,7 +62,7 @@ def test_staff_books_for_patient_sees_no_shows_and_marks_visit(app_env, session,
 
     at.date_input(key="schedule_day").set_value(slot.start.astimezone(settings().tz).date())
     at.run()
-    _click(at, "No-show")
+    click(at, "No-show")
     session.expire_all()
     assert session.get(Booking, row.id).status == BookingStatus.NO_SHOW
     at.text_input(key="schedule_patient_query").set_value(clinic.alice.mrn)
