@@ -17,10 +17,10 @@ from pathlib import Path
 
 # Everything comes from the portal itself; the websocket goes to the same origin ('self' covers
 # wss: since CSP level 3). Styles are injected at run time (Emotion): 'unsafe-inline' for styles.
-# Scripts: the portal's pages run Streamlit's bundle only; the one inline line of its index.html
-# (window.prerenderReady = false, Streamlit 1.67) is allowed by its hash. A later Streamlit with
-# another line only logs a refused script, nothing breaks. No 'unsafe-eval': charts (Vega) and
-# every page were checked in Chromium without it.
+# Scripts come from the portal only, plus inline ones: the login cookie is written by a one-line
+# inline script (components/browser_cookie.py, st.html) whose text changes with every cookie, so
+# no hash can name it. No 'unsafe-eval': charts (Vega) and every page were checked in Chromium
+# without it. Serving that script as a file (then script-src 'self' alone) is the next step.
 _CSP_REST = (
     "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; "
@@ -32,15 +32,13 @@ _CSP_REST = (
     "base-uri 'self'; "
     "form-action 'self'"
 )
-STREAMLIT_INLINE_SCRIPT_HASH = "'sha256-THxz9J9+wf7rhwR2YkXJoSZ13UCmYyC+3lNDv2+8ugA='"
 # No other site may frame the portal (clickjacking).
 CSP_PAGE = (
-    f"default-src 'self'; script-src 'self' {STREAMLIT_INLINE_SCRIPT_HASH}; {_CSP_REST}; "
-    "frame-ancestors 'none'"
+    f"default-src 'self'; script-src 'self' 'unsafe-inline'; {_CSP_REST}; frame-ancestors 'none'"
 )
-# Streamlit's custom components (the login cookie writer) are pages of the portal framed by the
-# portal: those, and only those, may be framed by the same origin. Their built page starts with
-# an inline webpack runtime, hence 'unsafe-inline' there (a component page shows no health data).
+# Streamlit's custom components (none in use today; streamlit-authenticator's cookie component
+# is stood down) are pages of the portal framed by the portal: those, and only those, may be
+# framed by the same origin.
 CSP_COMPONENT = (
     f"default-src 'self'; script-src 'self' 'unsafe-inline'; {_CSP_REST}; frame-ancestors 'self'"
 )
