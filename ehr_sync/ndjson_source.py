@@ -24,6 +24,8 @@ from typing import Any
 
 import orjson
 
+from ehr_sync.parsing import UNREADABLE
+
 _LAST_UPDATED = re.compile(rb'"lastUpdated"\s*:\s*"([^"]+)"')
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -113,11 +115,13 @@ class NdjsonSource:
             if index < first_file and not check:
                 continue
             with path.open("rb") as handle:
+                offset = 0
                 if index == first_file and not check:
-                    handle.seek(first_offset)
+                    offset = handle.seek(first_offset)
                 for line in handle:
+                    start, offset = offset, offset + len(line)
                     if line.strip() and (not check or _newer(_stamp(line), since)):
-                        yield _parse(line, resource_type)
+                        yield _parse(line, resource_type, path, start)
 
     def _by_position(
         self, resource_type: str, files: list[Path], since: datetime | None
@@ -136,7 +140,7 @@ class NdjsonSource:
         try:
             for _, index, offset in positions:
                 handles[index].seek(offset)
-                yield _parse(handles[index].readline(), resource_type)
+                yield _parse(handles[index].readline(), resource_type, files[index], offset)
         finally:
             for handle in handles:
                 handle.close()
@@ -177,12 +181,22 @@ def _stamp(line: bytes) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _parse(line: bytes, resource_type: str) -> Any:
+def _parse(line: bytes, resource_type: str, path: Path, offset: int) -> Any:
     try:
         return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        # Passed on so the importer quarantines it (no id) with the line kept for review.
-        return {"resourceType": resource_type, "unreadable_line": line.decode(errors="replace")}
+    except orjson.JSONDecodeError as error:
+        # Passed on so the importer quarantines it with the reason and the line kept for review.
+        return {
+            "resourceType": resource_type,
+            UNREADABLE: f"Line {_line_number(path, offset)} of {path.name} is not JSON: {error}",
+            "line": line.decode(errors="replace"),
+        }
+
+
+def _line_number(path: Path, offset: int) -> int:
+    """The 1-based number of the line starting at ``offset`` (counted only for a bad line)."""
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
 
 
 def _newer(stamp: datetime, since: datetime | None) -> bool:

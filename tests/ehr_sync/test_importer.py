@@ -99,7 +99,7 @@ def test_bad_resources_are_quarantined_and_the_rest_of_the_bundle_imports(sessio
     del no_code["code"]
     no_id = glucose("whatever")
     del no_id["id"]
-    unsupported = {"resourceType": "Organization", "id": "org-1", "name": "Lab"}
+    unsupported = {"resourceType": "Claim", "id": "claim-1", "status": "active"}
     report = import_bundle(
         bundle(load("patient"), no_code, glucose("obs-good"), no_id, unsupported),
         session=session,
@@ -116,7 +116,7 @@ def test_bad_resources_are_quarantined_and_the_rest_of_the_bundle_imports(sessio
     assert reasons["obs-no-code"].startswith("Not valid FHIR R4")
     assert "code" in reasons["obs-no-code"]  # the validation error itself is kept
     assert reasons[None] == "No id"
-    assert reasons["org-1"] == "Unsupported resourceType 'Organization'"
+    assert reasons["claim-1"] == "Unsupported resourceType 'Claim'"
 
 
 def test_quarantined_resource_keeps_its_raw_json(session, now):
