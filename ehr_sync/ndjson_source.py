@@ -11,6 +11,9 @@ byte-level search (no JSON parsing), counts the matches and checks the order; on
 newer than the checkpoint are parsed (orjson). Lines are served oldest first, as
 ``_sort=_lastUpdated`` asks, so the sync's checkpoint never passes a resource it has not stored:
 files already in that order are streamed, others are sorted by (time, position) in memory.
+When the directory holds the export's ``manifest.json`` (the Bulk Data status answer), its
+``transactionTime`` is given as each page's ``meta.lastUpdated``: the server's clock, from which
+the next incremental sync starts (the export holds everything changed before it).
 The first ``"lastUpdated"`` of a line is taken as the resource's own, which holds for export
 files that write ``meta`` before any contained resource (a line without one is always read).
 """
@@ -49,6 +52,7 @@ class NdjsonSource:
         if not self.directory.is_dir():
             raise FileNotFoundError(f"No export directory at {self.directory}")
         self.page_size = page_size
+        self.transaction_time = _transaction_time(self.directory / "manifest.json")
         self.retries = 0  # run_sync records how many retries the client made: files need none
         self._totals: dict[str, int] = {}  # lines per type, learnt by any scan
 
@@ -76,10 +80,10 @@ class NdjsonSource:
                 resource = {"resourceType": resource_type, "id": resource.get("id")}
             page.append(resource)
             if len(page) >= self.page_size:
-                yield _bundle(page)
+                yield _bundle(page, self.transaction_time)
                 page = []
         if page or ids is not None:
-            yield _bundle(page)
+            yield _bundle(page, self.transaction_time)
 
     def count(self, resource_type: str, params: dict | None = None) -> int:
         """How many resources of the type the export holds (``identifier=system|`` filters)."""
@@ -214,12 +218,24 @@ def _since(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _bundle(resources: list[dict]) -> dict:
-    return {
+def _bundle(resources: list[dict], transaction_time: str | None = None) -> dict:
+    bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
         "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
     }
+    if transaction_time:
+        bundle["meta"] = {"lastUpdated": transaction_time}
+    return bundle
+
+
+def _transaction_time(manifest: Path) -> str | None:
+    """The export's transactionTime from its manifest, if there is one and it says."""
+    try:
+        value = orjson.loads(manifest.read_bytes()).get("transactionTime")
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _has_identifier_system(resource: Any, system: str) -> bool:
