@@ -32,6 +32,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from components import session_keys as keys
+from components.current_user import end_browser_session, forget_everything, user_for_token
 from components.navigation import hide_navigation
 from db.engine import session_scope
 from db.models import User
@@ -77,12 +78,6 @@ def browser_cookie() -> str | None:
     return st.context.cookies.get(get_settings().cookie_name)
 
 
-def _clear_sign_in() -> None:
-    for key in (keys.AUTH_TOKEN, keys.LOGIN_PENDING, keys.AUTH_USERNAME, keys.COOKIE_TO_SET):
-        st.session_state.pop(key, None)
-    st.session_state[keys.AUTH_STATUS] = None
-
-
 def _session_user(now: datetime) -> User | None:
     token = st.session_state.get(keys.AUTH_TOKEN)
     from_cookie = False
@@ -96,18 +91,16 @@ def _session_user(now: datetime) -> User | None:
             st.session_state[keys.COOKIE_TO_DELETE] = True
     if token is None:
         return None
-    with session_scope() as db:
-        try:
-            user = sessions.current_user(token, session=db, now=now)
-        except sessions.SessionEnded as ended:
-            _clear_sign_in()
-            st.session_state[keys.COOKIE_TO_DELETE] = True
-            if not from_cookie or ended.reason == "idle":
-                st.session_state[keys.LOGIN_NOTICE] = ended.user_message
-            return None
+    try:
+        user = user_for_token(token, now=now)
+    except sessions.SessionEnded as ended:
+        # An old cookie from an earlier visit ends quietly; a session that ends under the user's
+        # eyes (time-out, sign-out elsewhere) says why.
+        end_browser_session(ended)
+        if from_cookie and ended.reason != "idle":
+            st.session_state.pop(keys.LOGIN_NOTICE, None)
+        return None
     st.session_state[keys.AUTH_TOKEN] = token
-    st.session_state[keys.AUTH_STATUS] = True
-    st.session_state[keys.AUTH_USERNAME] = user.username
     return user
 
 
@@ -157,11 +150,10 @@ def _keep_session(token: str, now: datetime) -> None:
 
 def _finish(user: User, *, db, now: datetime, method: str) -> None:
     token = sessions.start(user, session=db, now=now, method=method)
-    st.session_state.pop(keys.LOGIN_PENDING, None)
+    # Whatever the tab held before (the last person's screens, a half-done sign-in) is gone.
+    forget_everything()
     st.session_state.pop(keys.LOGIN_NOTICE, None)
     _keep_session(token, now)
-    st.session_state[keys.AUTH_STATUS] = True
-    st.session_state[keys.AUTH_USERNAME] = user.username
 
 
 class _AccountOnDemand(Mapping):
@@ -473,9 +465,8 @@ def require_login() -> User:
 def _on_sign_out() -> None:
     with session_scope() as db:
         sessions.sign_out(st.session_state.get(keys.AUTH_TOKEN), session=db, now=_now())
-    _clear_sign_in()
+    forget_everything(notice=sessions.END_MESSAGES["signed_out"])
     st.session_state[keys.COOKIE_TO_DELETE] = True
-    st.session_state[keys.LOGIN_NOTICE] = sessions.END_MESSAGES["signed_out"]
 
 
 def logout_button(user: User) -> None:
