@@ -161,6 +161,8 @@ class Immunization(FhirRow, table=True):
     code: str | None = Field(default=None, max_length=64)
     display: str = Field(default="", max_length=500)
     occurrence: datetime | None = None
+    # False: reported from elsewhere (another clinic, a pharmacy), not given by this EHR's clinic.
+    primary_source: bool | None = None
 
 
 class Encounter(FhirRow, table=True):

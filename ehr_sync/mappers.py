@@ -199,6 +199,7 @@ def map_immunization(immunization: Any) -> list[Row]:
             "display": display,
             # occurrenceString ("spring 2019") has no usable time.
             "occurrence": as_utc(immunization.occurrenceDateTime),
+            "primary_source": immunization.primarySource,
         }
     ]
 

@@ -186,6 +186,8 @@ def upgrade() -> None:
     with op.batch_alter_table('synccheckpoint', schema=None) as batch_op:
         batch_op.add_column(sa.Column('server_time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
 
+    with op.batch_alter_table('immunization', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('primary_source', sa.Boolean(), nullable=True))
     with op.batch_alter_table('observation', schema=None) as batch_op:
         batch_op.alter_column(
             'interpretation',
@@ -205,6 +207,8 @@ def downgrade() -> None:
             type_=sqlmodel.sql.sqltypes.AutoString(length=16),
             existing_nullable=True,
         )
+    with op.batch_alter_table('immunization', schema=None) as batch_op:
+        batch_op.drop_column('primary_source')
     with op.batch_alter_table('synccheckpoint', schema=None) as batch_op:
         batch_op.drop_column('server_time')
 
