@@ -58,6 +58,25 @@ _WHEN = {
     "PCV": "after dinner",
 }
 _TIMES = {1: "once", 2: "twice"}
+# Timing.code (v3 GTSAbbreviation), when the EHR sends a code instead of a repeat.
+_TIMING_CODES = {
+    "QD": "once a day",
+    "BID": "twice a day",
+    "TID": "3 times a day",
+    "QID": "4 times a day",
+    "AM": "in the morning",
+    "PM": "in the afternoon or evening",
+    "QOD": "every other day",
+    "Q1H": "every hour",
+    "Q2H": "every 2 hours",
+    "Q3H": "every 3 hours",
+    "Q4H": "every 4 hours",
+    "Q6H": "every 6 hours",
+    "Q8H": "every 8 hours",
+    "BED": "at bedtime",
+    "WK": "once a week",
+    "MO": "once a month",
+}
 
 
 def dosage_instructions(dosages: Sequence[Any] | None) -> str | None:
@@ -152,7 +171,7 @@ def _timing(timing: Any) -> str:
         return ""
     repeat = timing.repeat
     if repeat is None:
-        return (concept_label(timing.code) or "").lower() if timing.code else ""
+        return _timing_code(timing.code)
     parts = [_frequency(repeat)]
     if repeat.dayOfWeek:
         parts.append("on " + ", ".join(d.capitalize() for d in repeat.dayOfWeek))
@@ -164,9 +183,18 @@ def _timing(timing: Any) -> str:
         times = repeat.count if not repeat.countMax else f"{repeat.count} to {repeat.countMax}"
         parts.append(f"({times} doses in all)")
     text = " ".join(p for p in parts if p)
-    if not text and timing.code:
-        return (concept_label(timing.code) or "").lower()
-    return text
+    return text or _timing_code(timing.code)
+
+
+def _timing_code(code: Any) -> str:
+    if code is None:
+        return ""
+    coding = pick_coding(code)
+    if code.text:
+        return code.text
+    if coding is not None and coding.code in _TIMING_CODES:
+        return _TIMING_CODES[coding.code]
+    return (concept_label(code) or "").lower()
 
 
 def _frequency(repeat: Any) -> str:

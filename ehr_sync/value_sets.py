@@ -127,6 +127,6 @@ def check_statuses(resource: Any) -> None:
         value = getattr(resource, element, None)
         if value is not None and value not in allowed:
             raise InvalidCode(
-                f"{element} {value!r} is not a {resource_type} status; "
+                f"{element} {value!r} is not a valid {resource_type} status; "
                 f"R4 allows {', '.join(sorted(allowed))}"
             )

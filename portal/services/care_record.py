@@ -36,6 +36,14 @@ VIEWED_HISTORY = "viewed procedures, devices, imaging and social history"
 VIEWED_CARE_PLAN = "viewed care plan"
 WITHDRAWN = "entered-in-error"
 SURGICAL_CATEGORY = "387713003"  # SNOMED CT "Surgical procedure"
+# Many EHRs (Synthea's records, for one) send no Procedure.category: an operation is then known
+# by its name. Referrals and work-ups named after an operation are not operations.
+_OPERATION_WORDS = re.compile(
+    r"ectomy|otomy|ostomy|plasty|pexy|transplant|surgical|surgery|excision|resection|"
+    r"amputation|replacement|repair|bypass|implantation|insertion of|reduction of",
+    re.IGNORECASE,
+)
+_NOT_AN_OPERATION = re.compile(r"referral|evaluation|testing|assessment|screening", re.IGNORECASE)
 # Observation categories shown in their own sections, with the words patients see.
 SECTION_CATEGORIES = {
     "social-history": "Social history",
@@ -48,6 +56,15 @@ _SEMANTIC_TAG = re.compile(
     r"physical object|situation|body structure|record artifact|substance|event|"
     r"assessment scale|environment|person|product|medicinal product)\)$"
 )
+
+
+def is_surgical(category_code: str | None, category: str, name: str) -> bool:
+    """An operation: so categorised, else (no category sent) named like one."""
+    if category_code == SURGICAL_CATEGORY or "surg" in category.lower():
+        return True
+    if category_code or category:
+        return False
+    return bool(_OPERATION_WORDS.search(name)) and not _NOT_AN_OPERATION.search(name)
 
 
 def readable(text: str | None) -> str:
@@ -144,7 +161,7 @@ def _procedures(patient_id: int, *, session: Session) -> list[ProcedureRecord]:
             status=p.status,
             performed=p.performed_start,
             ended=p.performed_end,
-            surgical=p.category_code == SURGICAL_CATEGORY,
+            surgical=is_surgical(p.category_code, p.category, p.display),
             reason=readable(p.reason),
             body_site=readable(p.body_site),
             place=place or "",
