@@ -110,10 +110,10 @@ def measure(base_url: str, url: str, sent: Counter, *, page_size: int) -> dict:
         )
         timings["no-op re-sync without the server clock fetched"] = old.total("fetched")
     print(f"  {full.status}; errors: {full.errors or 'none'}")
-    print(f"  {'type':<26}{'server':>9}{'portal':>9}{'quarantined':>13}")
+    print(f"  {'type':<26}{'server':>9}{'portal':>12}{'quarantined':>13}")
     for rtype in sorted(sent):
         shown = portal.get(rtype, "not synced")
-        print(f"  {rtype:<26}{server[rtype]:>9,}{shown:>9}{quarantined.get(rtype, 0):>13}")
+        print(f"  {rtype:<26}{server[rtype]:>9,}{shown:>12}{quarantined.get(rtype, 0):>13}")
     return {"server": server, "portal": portal, "timings": timings}
 
 
