@@ -118,12 +118,15 @@ class InvalidCode(ValueError):
     """A coded element holds a value outside its required value set."""
 
 
+_BY_TYPE: dict[str, list[tuple[str, frozenset[str]]]] = {}
+for (_type, _element), _allowed in REQUIRED_STATUS.items():
+    _BY_TYPE.setdefault(_type, []).append((_element, _allowed))
+
+
 def check_statuses(resource: Any) -> None:
     """Raise InvalidCode when a status element holds a code its value set does not allow."""
     resource_type = resource.get_resource_type()
-    for (rtype, element), allowed in REQUIRED_STATUS.items():
-        if rtype != resource_type:
-            continue
+    for element, allowed in _BY_TYPE.get(resource_type, ()):
         value = getattr(resource, element, None)
         if value is not None and value not in allowed:
             raise InvalidCode(
