@@ -1,8 +1,8 @@
 """The whole record from the EHR: procedures, care plans, goals, devices, imaging, places;
 server-clock sync cursors; interpretation codes of any length; quarantine closed by fhir id.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 01:02:44.434504
 """
 
@@ -13,8 +13,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0011'
-down_revision: str | None = '0010'
+revision: str = '0012'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
