@@ -16,8 +16,10 @@ from db.models import (
     Document,
     Encounter,
     Immunization,
+    Location,
     MedicationRequest,
     Observation,
+    Organization,
     Patient,
     Practitioner,
     QuarantinedResource,
@@ -250,3 +252,47 @@ def test_each_batch_is_committed(engine, session, now):
 def test_a_non_bundle_is_refused(session, now):
     with pytest.raises(ValueError, match="not a FHIR Bundle"):
         import_bundle(load("patient"), session=session, now=now)
+
+
+def test_bundle_listing_a_visits_organization_after_the_visit_still_links_it(session, now):
+    """Synthea's patient bundles put Organizations and Locations after the visits naming them,
+    with ``urn:uuid`` references between entries."""
+    org_url, site_url = "urn:uuid:org-0001", "urn:uuid:loc-0001"
+    encounter = {
+        **load("encounter"),
+        "serviceProvider": {"reference": org_url},
+        "location": [{"location": {"reference": site_url}}],
+    }
+    organization = {"resourceType": "Organization", "id": "org-0001", "name": "Riverside Clinic"}
+    site = {
+        "resourceType": "Location",
+        "id": "loc-0001",
+        "name": "Main Street",
+        "managingOrganization": {"reference": org_url},
+    }
+    entries = [load("practitioner"), load("patient"), encounter, organization, site]
+    full_urls = {id(organization): org_url, id(site): site_url}
+    document = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": full_urls.get(id(r), f"urn:uuid:{r['id']}"), "resource": r} for r in entries
+        ],
+    }
+
+    report = import_bundle(document, session=session, now=now)
+
+    assert report.quarantined == 0
+    stored = session.exec(select(Encounter)).one()
+    assert session.get(Organization, stored.organization_id).name == "Riverside Clinic"
+    place = session.get(Location, stored.location_id)
+    assert place.name == "Main Street" and place.organization_id == stored.organization_id
+
+
+def test_the_same_bad_resource_imported_twice_is_quarantined_once(session, now):
+    bad = glucose("obs-bad") | {"status": "bogus"}
+    for _ in range(2):
+        report = import_resources([patient("pat-lee"), bad], session=session, now=now)
+        assert report.quarantined == 1
+    [entry] = session.exec(select(QuarantinedResource)).all()
+    assert "status 'bogus'" in entry.reason
