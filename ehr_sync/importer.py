@@ -209,7 +209,8 @@ class _Importer:
         for chunk in batches:
             own = max(1, int(len(chunk) * _OWN_SHARE))
             part = -(-(len(chunk) - own) // self.pool.workers)
-            parts = [chunk[i : i + part] for i in range(own, len(chunk), part)]
+            # A batch this process takes whole (one resource) leaves nothing for the workers.
+            parts = [chunk[i : i + part] for i in range(own, len(chunk), part)] if part else []
             futures = [
                 (p, self.pool.executor.submit(_prepare_remote, p, self.source)) for p in parts
             ]

@@ -25,6 +25,7 @@ from db.models import (
     QuarantinedResource,
 )
 from ehr_sync import bulk, import_bundle, import_resources
+from ehr_sync.importer import parallel_validation
 from tests.ehr_sync.fhir_json import ALL_FIXTURES, bundle, glucose, load, patient
 
 
@@ -296,3 +297,11 @@ def test_the_same_bad_resource_imported_twice_is_quarantined_once(session, now):
         assert report.quarantined == 1
     [entry] = session.exec(select(QuarantinedResource)).all()
     assert "status 'bogus'" in entry.reason
+
+
+def test_a_batch_of_one_resource_imports_with_worker_validation(session, now):
+    # With workers, this process validates a share of each batch itself; a batch of one is all
+    # its own share, and used to fail (range() with a step of zero) for the workers' part.
+    with parallel_validation(1):
+        report = import_resources([patient("pat-lee")], session=session, now=now)
+    assert report.counts("Patient").created == 1
