@@ -51,7 +51,7 @@ def test_a_list_marker_at_the_start_is_escaped(text):
         "Metformin 500 mg tablet",
         "Please check what you entered.",
         "Refill status: Requested (since 3 Nov, 10 am). Don't worry!",
-        "Dr. Anika Patel - family medicine, 50% off? \"yes\"",
+        'Dr. Anika Patel - family medicine, 50% off? "yes"',
     ],
 )
 def test_ordinary_sentences_are_unchanged(text):
