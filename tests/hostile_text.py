@@ -41,10 +41,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def hostile(tag: str, host: str) -> str:
-    """One line of hostile text; under 200 characters (the shortest columns it goes into)."""
+    """One line of hostile text, under 200 characters (the shortest column it goes into) with any
+    127.0.0.1 port."""
     return (
-        f"# ZQ{tag} ![p](http://{host}/pixel-{tag}.png) [click](http://{host}/phish-{tag}) "
-        f":red[URGENT] <img src=http://{host}/img-{tag}> $\\alpha$ **bold** :material/warning:"
+        f"# ZQ{tag} ![p](http://{host}/p.png) [click](http://{host}/phish) :red[URGENT] "
+        f"<img src=http://{host}/i.png> $\\alpha$ **bold** :material/warning:"
     )
 
 
