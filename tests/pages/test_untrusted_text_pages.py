@@ -9,9 +9,9 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from components import session_keys as keys
-from db.models import Role, TriageItem
+from db.models import Patient, Role, TriageItem
 from portal.config import get_settings
-from tests.factories import _TEST_HASH, create_user
+from tests.factories import _TEST_HASH, create_user, grant_proxy
 from tests.harness import goto, menu_paths, open_app, run_ok
 from tests.hostile_text import Planted, plant
 from tests.markdown_check import active_markdown, read_back
@@ -108,7 +108,10 @@ def planted(session) -> Planted:
         (Role.ADMIN, "admin"),
     ]:
         create_user(session, role, username=name, display_name=f"Staff {name}")
-    return plant(session, host="127.0.0.1:9", password_hash=_TEST_HASH)
+    planted = plant(session, host="127.0.0.1:9", password_hash=_TEST_HASH)
+    caregiver = create_user(session, Role.PROXY, username="caregiver", display_name="Care Giver")
+    grant_proxy(session, caregiver, session.get(Patient, planted.patient_id))
+    return planted
 
 
 def _every_page(at: AppTest, role: Role, planted: Planted, session) -> set[str]:
@@ -144,6 +147,7 @@ def _every_page(at: AppTest, role: Role, planted: Planted, session) -> set[str]:
 
 def test_hostile_text_is_literal_on_every_patient_and_staff_page(open_page, session, planted):
     seen = _every_page(open_page(planted.username), Role.PATIENT, planted, session)
+    seen |= _every_page(open_page("caregiver"), Role.PROXY, planted, session)
     for username, role in [
         ("nurse", Role.NURSE),
         ("clinician", Role.CLINICIAN),
