@@ -24,9 +24,10 @@ WORD_JOINER = "\u2060"
 # Characters that start Markdown, HTML or Streamlit syntax anywhere in a line: emphasis, code,
 # links and images ([...] and <...>), HTML, headings, tables, strikethrough, $maths$, entities.
 _ALWAYS = re.compile(r"([\\`*_\[\]<>#|~$&])")
-# A colon followed by anything but a space can open :directive[...], :material/icon:, :emoji:
-# or a URL (http://, mailto:); a word joiner after it also stops autolinking.
-_COLON = re.compile(r":(?=\S)")
+# A colon before a letter or "/" can open :directive[...], :material/icon: or a URL (http://,
+# mailto:), and ":100:"-shaped text an emoji; a word joiner after it also stops the text-level
+# rewrites. Times ("10:30") and ratios stay as they are.
+_COLON = re.compile(r":(?=[A-Za-z/_]|[\w+-]+:)")
 _EMAIL_AT = re.compile(r"(?<=[\w.+-])@")
 _WWW = re.compile(r"(?i)(www)(?=\.)")
 # Only at the start of a line: a list item (-, +, "1." or "1)") or a quote (> is always escaped).

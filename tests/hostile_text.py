@@ -45,7 +45,7 @@ def hostile(tag: str, host: str) -> str:
     127.0.0.1 port."""
     return (
         f"# ZQ{tag} ![p](http://{host}/p.png) [click](http://{host}/phish) :red[URGENT] "
-        f"<img src=http://{host}/i.png> $\\alpha$ **bold** :material/warning:"
+        f"<img src=http://{host}/i.png> $\\alpha$ **bold** :100: :material/warning:"
     )
 
 

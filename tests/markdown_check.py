@@ -12,7 +12,7 @@ _PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 # Turned into links after parsing, in the text itself (mdast-util-gfm-autolink-literal).
 _AUTOLINK = re.compile(r"(?i)https?://|www\.|mailto:|xmpp:|[-.\w+]+@[-\w]+\.[-\w]")
 # Streamlit's own syntax: :red[...], :material/icon:, :smile:.
-_SHORTCODE = re.compile(r":[A-Za-z_][\w+-]*[\[/:]")
+_SHORTCODE = re.compile(r":[A-Za-z_][\w+-]*[\[/:]|:[\w+-]+:")
 # Anything but paragraphs of text: links, images, HTML, headings, lists, quotes, code, emphasis.
 _PLAIN_TOKENS = {"paragraph_open", "paragraph_close", "inline", "text", "softbreak"}
 

@@ -15,7 +15,7 @@ HOSTILE = [
     "1. first",
     "- item",
     "a | b\n--- | ---",
-    ":material/warning: :smile:",
+    ":material/warning: :smile: :100: :+1:",
     "see http://127.0.0.1:9/auto or www.evil.example or mail x@evil.example",
     "&amp; &#x3C;b&#x3E; \\*already escaped\\*",
     "O'Brien, Mary-Jane (née Smith) 100% #1",
@@ -50,7 +50,7 @@ def test_a_list_marker_at_the_start_is_escaped(text):
     [
         "Metformin 500 mg tablet",
         "Please check what you entered.",
-        "Refill status: Requested (since 3 Nov, 10 am). Don't worry!",
+        "Refill status: Requested (since 3 Nov, 10:30 am). Don't worry!",
         'Dr. Anika Patel - family medicine, 50% off? "yes"',
     ],
 )
