@@ -1,4 +1,5 @@
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from components.plain_text import md_literal
 from tests.markdown_check import active_markdown, read_back
@@ -61,3 +62,18 @@ def test_ordinary_sentences_are_unchanged(text):
 def test_empty_values_give_an_empty_string():
     assert md_literal(None) == ""
     assert md_literal("") == ""
+
+
+def _alerts(kind: str, text: str) -> None:
+    from components.plain_text import alert  # AppTest runs this function's source on its own
+
+    alert(kind, text)
+
+
+@pytest.mark.parametrize("kind", ["success", "info", "warning", "error"])
+def test_alert_shows_its_text_literally(kind):
+    text = "Refill requested for ![p](http://127.0.0.1:9/p.png) :red[Metformin]"
+    at = AppTest.from_function(_alerts, args=(kind, text)).run()
+    [box] = getattr(at, kind)
+    assert read_back(box.value) == text
+    assert active_markdown(box.value) == []
