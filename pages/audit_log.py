@@ -88,7 +88,7 @@ def render() -> None:
         with session_scope() as session:
             result = verify(session)
         if result.ok:
-            st.success(f"Audit trail intact: {result.checked:d} entries verified.")
+            st.success(f"Audit trail intact: {result.checked:,} entries verified.")
         else:
             st.error(
                 md_literal(f"Audit trail broken at entry {result.first_bad_id}: {result.problem}.")

@@ -21,7 +21,7 @@ def _hours(value: float | None) -> str:
 
 
 def _ratio(part: int, whole: int) -> str:
-    return f"{part:d} / {whole:d}"
+    return f"{part:,} / {whole:,}"
 
 
 def _percent(part: int, whole: int) -> str:
@@ -36,7 +36,7 @@ def render() -> None:
     user = current_user()
     st.title("Clinic dashboard")
     weeks = st.select_slider(
-        "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w:d} weeks"
+        "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w:,} weeks"
     )
     with errors_as_messages(), session_scope() as session:
         data = dashboard.clinic_dashboard(user, session=session, now=now(), weeks=weeks)
@@ -62,7 +62,7 @@ def render() -> None:
         f"SLA breaches: {_percent(data.sla.breached, data.sla.total)} of requests. "
         f"Portal accounts: {_percent(data.adoption.activated, data.adoption.patients)} of "
         "patients; "
-        f"{data.adoption.active:d} signed in within the last {dashboard.ACTIVE_DAYS:d} days. "
+        f"{data.adoption.active:,} signed in within the last {dashboard.ACTIVE_DAYS:,} days. "
         f"Weeks start on Monday (UTC); figures from {format_date(data.since.date())}."
     )
 
@@ -113,7 +113,7 @@ def render() -> None:
         st.info("No booked visits in the next two weeks.")
     else:
         st.caption(
-            f"Trained on {insight.trained_on:d} past visits ({insight.no_shows:d} no-shows): "
+            f"Trained on {insight.trained_on:,} past visits ({insight.no_shows:,} no-shows): "
             "lead time, earlier no-shows, visit type, weekday, hour and reminders. Visits at "
             f"{no_show.HIGH_RISK:.0%} or more are flagged."
         )
@@ -172,5 +172,5 @@ def render() -> None:
         st.caption(
             "Last successful run: "
             + (format_datetime(health.last_success_at) if health.last_success_at else "never")
-            + f". Records waiting in quarantine: {health.open_quarantine:d}."
+            + f". Records waiting in quarantine: {health.open_quarantine:,}."
         )

@@ -33,7 +33,7 @@ def render() -> None:
 
     LIMITS = (
         f"Up to {settings.message_max_chars:,} characters. Attach PDF, JPEG or PNG files "
-        f"(up to {settings.attachment_max_bytes // (1024 * 1024):d} MB each)."
+        f"(up to {settings.attachment_max_bytes // (1024 * 1024):,} MB each)."
     )
 
     with (

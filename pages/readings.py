@@ -27,7 +27,7 @@ def _show_report(report: entry.ImportReport) -> None:
         )
         st.caption(md_literal(f"Added: {added}"))
     if report.refused:
-        with st.expander(f"Why {report.refused:d} record(s) were refused"):
+        with st.expander(f"Why {report.refused:,} record(s) were refused"):
             for reason, count in report.reasons.most_common():
                 st.text(f"{count} × {reason}")
             st.caption("Examples")

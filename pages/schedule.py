@@ -143,7 +143,7 @@ def render() -> None:
             with session_scope() as session:
                 missed = booking.no_show_count(user, patient_id, session=session)
             if missed:
-                st.warning(f"This patient has missed {missed:d} visit(s) (no-show).")
+                st.warning(f"This patient has missed {missed:,} visit(s) (no-show).")
             else:
                 st.caption("No missed visits.")
             visit_type = st.selectbox(

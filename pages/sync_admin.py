@@ -21,9 +21,9 @@ def _age(delta) -> str:
     if minutes < 1:
         return "less than a minute"
     if minutes < 120:
-        return f"{minutes:d} minutes"
+        return f"{minutes:,} minutes"
     hours = minutes // 60
-    return f"{hours:d} hours" if hours < 48 else f"{hours // 24:d} days"
+    return f"{hours:,} hours" if hours < 48 else f"{hours // 24:,} days"
 
 
 def _flash(kind: str, text: str) -> None:

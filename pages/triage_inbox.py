@@ -40,8 +40,8 @@ def render() -> None:
         count = counts.get(kind, {"open": 0, "overdue": 0})
         col.metric(
             md_literal(spec.label),
-            f"{count['open']:d}",
-            delta=f"{count['overdue']:d} overdue",
+            f"{count['open']:,}",
+            delta=f"{count['overdue']:,} overdue",
             delta_color="off",
         )
 
