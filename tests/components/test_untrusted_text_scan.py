@@ -69,6 +69,8 @@ def test_the_scan_flags_untrusted_text_in_markdown(tmp_path, source):
         "def render(rows):\n    st.selectbox('Pick', rows, format_func=lambda r: r.name)\n",
         "def render(r):\n    st.text(r.body)\n",
         "def render(rows):\n    st.dataframe(rows)\n",
+        "from components import browser_cookie\n"
+        "def render(v):\n    browser_cookie.write('n', v, expires=None)\n",
     ],
 )
 def test_the_scan_accepts_literals_numbers_dates_and_escaped_text(tmp_path, source):
