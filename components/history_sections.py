@@ -3,6 +3,7 @@ imaging studies, and social history / questionnaires / exam findings. Plain-text
 
 import streamlit as st
 
+from components.plain_text import md_literal
 from components.record_tables import date_column, show_table, words
 from portal.services.care_record import (
     DeviceRecord,
@@ -108,5 +109,5 @@ def _entries(entries: list[ObservationEntry], key: str, empty: str) -> None:
 
 def render_observation_sections(sections: dict[str, list[ObservationEntry]]) -> None:
     for index, (title, entries) in enumerate(sections.items()):
-        st.markdown(f"**{title}**")  # a fixed title from the service, not EHR text
+        st.markdown(f"**{md_literal(title)}**")
         _entries(entries, key=f"summary_obs_section_{index}", empty=f"No {title.lower()} recorded.")
