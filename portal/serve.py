@@ -136,7 +136,9 @@ def _output(log_dir: Path | None, name: str):
 
 def start_stack(options: StackOptions) -> Stack:
     """Migrate once, start the replicas, then Caddy in front of them; wait until all answer."""
-    env = {**os.environ, **options.env}
+    # Caddy is in front: the client's address is the last X-Forwarded-For entry (sign-in
+    # throttling per device), not Caddy's loopback address shared by everyone.
+    env = {**os.environ, "TRUST_PROXY_HEADERS": "true", **options.env}
     settings = get_settings()
     database_url = options.env.get("DATABASE_URL") or settings.database_url
     check_database_for_replicas(database_url, options.replicas)
