@@ -69,6 +69,7 @@ class Tally:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     sign_ins: list[float] = field(default_factory=list)
     error_notes: list[str] = field(default_factory=list)
+    stage: dict[str, str] = field(default_factory=dict)  # username -> where it is, for a hang
 
     def click(self, page: str, seconds: float) -> None:
         with self.lock:
@@ -145,10 +146,13 @@ def simulated_user(
     client = StreamSession(url, verify_tls=False, timeout=120)
     pages = PATIENT_PAGES if account.role == Role.PATIENT else NURSE_PAGES
     try:
+        tally.stage[account.username] = "connecting"
         client.open()
+        tally.stage[account.username] = "signing in"
         began = time.perf_counter()
         sign_in(client, account)
         tally.sign_ins.append(time.perf_counter() - began)
+        tally.stage[account.username] = "signed in"
     except Exception as error:  # noqa: BLE001 - counted and reported, the others go on
         tally.error("sign-in", repr(error))
         start.abort()
@@ -265,7 +269,8 @@ def run_once(
         try:
             start.wait(timeout=300)
         except threading.BrokenBarrierError as error:
-            raise SystemExit(f"Sign-in failed: {tally.error_notes}") from error
+            stuck = {name: stage for name, stage in tally.stage.items() if stage != "signed in"}
+            raise SystemExit(f"Sign-in failed: {tally.error_notes or stuck}") from error
         pids = [r.process.pid for r in stack.replicas]
         cpu_before = [cpu_seconds(pid) for pid in pids]
         caddy_before = cpu_seconds(stack.caddy.pid)
