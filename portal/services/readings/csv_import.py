@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from portal.errors import InvalidInput
 from portal.services.readings import units
-from portal.services.readings.entry import ReadingInput, Refusal
+from portal.services.readings.entry import ImportBudget, ImportRefused, ReadingInput, Refusal
 
 # Words people and devices use for each measure, lower-case.
 MEASURE_WORDS = {
@@ -221,18 +221,47 @@ def check_mapping(columns: list[str], mapping: ColumnMapping) -> None:
 
 
 def parse_csv(
-    source: IO[bytes] | bytes, mapping: ColumnMapping, *, tz: ZoneInfo
+    source: IO[bytes] | bytes,
+    mapping: ColumnMapping,
+    *,
+    tz: ZoneInfo,
+    budget: ImportBudget | None = None,
+    max_field_chars: int = 1_000,
 ) -> Iterator[ReadingInput | Refusal]:
-    """Stream readings from the file with the confirmed mapping (line numbers as in the file)."""
+    """Stream readings from the file with the confirmed mapping (line numbers as in the file).
+
+    A file that cannot be read as CSV at all (not text, a field longer than ``max_field_chars``,
+    a broken quote) raises ``ImportRefused``; a row that cannot be read is one refusal.
+    """
     raw = source if isinstance(source, bytes) else source.read()
-    text = _text(raw)
+    try:
+        text = _text(raw)
+    except InvalidInput as error:
+        raise ImportRefused(error.user_message) from None
     reader = csv.DictReader(io.StringIO(text), delimiter=_dialect(text[:8192]))
-    if reader.fieldnames is None:
-        return
-    reader.fieldnames = [f.strip() for f in reader.fieldnames]
-    check_mapping(reader.fieldnames, mapping)
-    for row in reader:
-        where = f"line {reader.line_num}"
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        yield _row(row, mapping, tz, where)
+    try:
+        if reader.fieldnames is None:
+            return
+        reader.fieldnames = [f.strip() for f in reader.fieldnames]
+        try:
+            check_mapping(reader.fieldnames, mapping)
+        except InvalidInput as error:
+            raise ImportRefused(error.user_message) from None
+        for row in reader:
+            if budget is not None:
+                budget.count()
+            where = f"line {reader.line_num}"
+            values = [v for v in row.values() if isinstance(v, str)]
+            if any(len(v) > max_field_chars for v in values):
+                raise ImportRefused(
+                    f"{where} has a field longer than {max_field_chars:,} characters; this "
+                    "does not look like a file of readings."
+                )
+            if not any(v.strip() for v in values):
+                continue
+            yield _row(row, mapping, tz, where)
+    except csv.Error as error:
+        # e.g. a field over the csv module's own limit: the rest of the file cannot be trusted.
+        raise ImportRefused(
+            f"the file cannot be read as CSV after line {reader.line_num} ({error})."
+        ) from None

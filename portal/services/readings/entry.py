@@ -7,20 +7,26 @@ the report says how many readings were already there.
 """
 
 import hashlib
+import logging
+import pickle  # noqa: S403 (only reads back the spool this process wrote a moment ago)
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from db.engine import begin_write
 from db.models import PatientReading, ReadingSource, Role, User
 from portal.errors import InvalidInput, NotAllowed
 from portal.services import audit
 from portal.services.access import is_staff, require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.readings import alerts, units
+from portal.text_hygiene import clean_line
 
 CATEGORY = "readings"
 VIEWED_READINGS = "viewed home readings"
@@ -29,6 +35,58 @@ BATCH_SIZE = 1000
 FUTURE_SLACK = timedelta(minutes=10)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_REFUSAL_EXAMPLES = 20
+log = logging.getLogger(__name__)
+
+
+class ImportRefused(InvalidInput):
+    """The whole file is refused (a limit, a broken file, someone else's data): nothing stored."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"Nothing was imported: {reason}")
+        self.reason = reason
+        self.audited = False
+
+
+def clean_label(filename: str) -> str:
+    """A file's name as the audit trail and the report show it: one line, no controls."""
+    return clean_line(filename or "file")[:200]
+
+
+class ImportBudget:
+    """Counts records and time against an import's limits; a limit hit refuses the whole file.
+
+    Parsers call ``count`` once per record they read (tracked or not), the writer calls
+    ``check_time`` per batch, so neither a file of millions of rows nor a slow path can hold the
+    server longer than the limit.
+    """
+
+    def __init__(self, *, max_records: int, max_seconds: float, clock=time.monotonic):
+        self.max_records = max_records
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.started = clock()
+        self.records = 0
+
+    def count(self) -> None:
+        self.records += 1
+        if self.records > self.max_records:
+            raise ImportRefused(
+                f"the file holds more than {self.max_records:,} records, the most one import "
+                "takes. Please split it or export a shorter period."
+            )
+        if self.records % 256 == 0:
+            self.check_time()
+
+    def check_time(self) -> None:
+        if self.clock() - self.started > self.max_seconds:
+            raise ImportRefused(
+                f"the file took longer than {self.max_seconds:.0f} seconds to read. Please split "
+                "it or export a shorter period."
+            )
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock() - self.started
 
 
 @dataclass(frozen=True)
@@ -118,7 +176,7 @@ def normalise(
         unit=m.unit,
         entered_value=float(item.value),
         entered_value2=None if item.value2 is None else float(item.value2),
-        entered_unit=(item.unit or m.unit)[:64],
+        entered_unit=clean_line(item.unit or m.unit)[:64],
         taken_at=taken_at,
         source=source,
         dedup_key=dedup_key(m.code, taken_at, value, value2),
@@ -130,9 +188,9 @@ def normalise(
 class ReadingWriter:
     """Takes parsed readings in a stream and stores them in batches (bounded memory).
 
-    Each batch is checked against the keys already stored, inserted, run through the alert
-    rules and committed, so a huge import never holds more than one batch in memory and a
-    repeat of an interrupted import simply skips what the first run stored.
+    Each batch is checked against the keys already stored (including earlier batches of this
+    transaction), inserted and run through the alert rules; nothing is committed here, so the
+    caller stores a whole file or none of it.
     """
 
     def __init__(
@@ -155,16 +213,24 @@ class ReadingWriter:
         self._batch: dict[str, PatientReading] = {}
 
     def add(self, item: ReadingInput | Refusal) -> None:
+        reading = self.check(item)
+        if reading is not None:
+            self.add_checked(reading)
+
+    def check(self, item: ReadingInput | Refusal) -> PatientReading | None:
+        """The reading normalised, or None after counting it as refused."""
         if isinstance(item, Refusal):
             self.report.refuse(item.where, item.reason)
-            return
+            return None
         try:
-            reading = normalise(
+            return normalise(
                 self.patient_id, item, source=self.source, now=self.now, actor=self.actor
             )
         except InvalidInput as error:
             self.report.refuse(item.where, error.user_message)
-            return
+            return None
+
+    def add_checked(self, reading: PatientReading) -> None:
         if reading.dedup_key in self._batch:
             self.report.duplicates += 1
             return
@@ -173,14 +239,17 @@ class ReadingWriter:
             self.flush()
 
     def add_all(self, items: Iterable[ReadingInput | Refusal]) -> ImportReport:
+        """Store every reading of ``items`` in the caller's transaction, then commit it."""
         for item in items:
             self.add(item)
         self.flush()
+        self.session.commit()
         return self.report
 
     def flush(self) -> list[PatientReading]:
         if not self._batch:
             return []
+        begin_write(self.session)  # else SQLite commits each savepoint below on its own
         keys = list(self._batch)
         existing = set(
             self.session.exec(
@@ -199,7 +268,6 @@ class ReadingWriter:
         self.report.alerts_opened += alerts.evaluate(
             self.patient_id, new, session=self.session, now=self.now, actor=self.actor
         )
-        self.session.commit()
         return new
 
     def _insert(self, readings: list[PatientReading]) -> list[PatientReading]:
@@ -224,11 +292,57 @@ class ReadingWriter:
         return stored
 
 
-def _require_writer(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
+def require_writer(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
     """Patients and caregivers for the records they may see; of staff, nurses and clinicians."""
     if is_staff(actor) and actor.role not in (Role.NURSE, Role.CLINICIAN):
         raise NotAllowed("Readings are added by the patient, their caregiver, a nurse or a doctor.")
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+
+
+_SPOOLED = (
+    "measure",
+    "value",
+    "value2",
+    "unit",
+    "entered_value",
+    "entered_value2",
+    "entered_unit",
+    "taken_at",
+    "dedup_key",
+)
+
+
+class _Spool:
+    """Checked readings parked in a temporary file between reading the file and storing it, so
+    memory stays one batch deep however long the file is."""
+
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the caller)
+        self._pending: list[tuple] = []
+
+    def add(self, reading: PatientReading) -> None:
+        self._pending.append(tuple(getattr(reading, name) for name in _SPOOLED))
+        if len(self._pending) >= self.batch_size:
+            self._write()
+
+    def _write(self) -> None:
+        if self._pending:
+            pickle.dump(self._pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._pending = []
+
+    def batches(self) -> Iterable[list[dict]]:
+        self._write()
+        self.file.seek(0)
+        while True:
+            try:
+                rows = pickle.load(self.file)  # noqa: S301 (our own spool, see above)
+            except EOFError:
+                return
+            yield [dict(zip(_SPOOLED, row, strict=True)) for row in rows]
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def import_readings(
@@ -241,11 +355,56 @@ def import_readings(
     source: str,
     label: str,
     skipped: Counter | None = None,
+    budget: ImportBudget | None = None,
 ) -> ImportReport:
-    """Store a parsed stream of readings for a patient; audited with its counts."""
-    _require_writer(actor, patient_id, session=session, now=now)
+    """Store a parsed stream of readings for a patient, all or nothing; audited with its counts.
+
+    First the whole stream is read and checked with no database write (a broken file or a limit
+    hit raises ``ImportRefused`` before anything is stored); then every accepted reading is
+    stored in one transaction, so a failure leaves nothing behind.
+    """
+    require_writer(actor, patient_id, session=session, now=now)
     writer = ReadingWriter(actor, patient_id, session=session, now=now, source=source)
-    report = writer.add_all(items)
+    spool = _Spool(BATCH_SIZE)
+    try:
+        for item in items:
+            reading = writer.check(item)
+            if reading is not None:
+                spool.add(reading)
+        for batch in spool.batches():
+            for values in batch:
+                writer.add_checked(
+                    PatientReading(
+                        patient_id=patient_id,
+                        source=source,
+                        entered_by_user_id=actor.id,
+                        created_at=now,
+                        **values,
+                    )
+                )
+            if budget is not None:
+                budget.check_time()
+        writer.flush()
+    except ImportRefused as refused:
+        session.rollback()
+        audit_refused_import(
+            label, refused.reason, actor=actor, patient_id=patient_id, session=session, now=now
+        )
+        refused.audited = True
+        raise
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.warning("readings import failed and was rolled back: %s", type(error).__name__)
+        reason = "the database could not store it. Please try again."
+        audit_refused_import(
+            label, reason, actor=actor, patient_id=patient_id, session=session, now=now
+        )
+        refused = ImportRefused(reason)
+        refused.audited = True
+        raise refused from None
+    finally:
+        spool.close()
+    report = writer.report
     if skipped:
         report.skipped.update(skipped)
     audit.record(
@@ -254,11 +413,28 @@ def import_readings(
         category=CATEGORY,
         action="import",
         patient_id=patient_id,
-        detail=f"{label}: {report.summary}"[:2000],
+        detail=f"{label}: {report.summary}"[:1000],
         now=now,
     )
     session.commit()
     return report
+
+
+def audit_refused_import(
+    label: str, reason: str, *, actor: User, patient_id: int, session: Session, now: datetime
+) -> None:
+    """Audit a file refused whole (nothing stored), in its own commit."""
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="import",
+        patient_id=patient_id,
+        outcome=audit.Outcome.FAILURE,
+        detail=f"{label}: nothing stored: {reason}"[:1000],
+        now=now,
+    )
+    session.commit()
 
 
 @dataclass(frozen=True)
@@ -281,7 +457,7 @@ def add_reading(
     value2: float | None = None,
 ) -> AddResult:
     """Manual entry of one reading: refused with a plain reason, or stored (once)."""
-    _require_writer(actor, patient_id, session=session, now=now)
+    require_writer(actor, patient_id, session=session, now=now)
     reading = normalise(
         patient_id,
         ReadingInput(measure=measure, value=value, value2=value2, unit=unit, taken_at=taken_at),
