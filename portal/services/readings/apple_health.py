@@ -13,6 +13,7 @@ the server's files or exhaust its memory.
 import io
 import xml.etree.ElementTree as ET  # noqa: S405 (safe with expat >= 2.4.1; see docstring)
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +55,10 @@ class _Bounded(io.RawIOBase):
         return True
 
     def readinto(self, target) -> int:
-        chunk = self.stream.read(len(target))
+        try:
+            chunk = self.stream.read(len(target))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+            raise ImportRefused("the zip archive is damaged; please export again.") from None
         self.consumed += len(chunk)
         if self.consumed > self.limit:
             raise ImportRefused(
@@ -75,7 +79,8 @@ def export_stream(
         return
     try:
         archive = zipfile.ZipFile(upload)
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
+        # NotImplementedError: a zip version or feature Python cannot read.
         raise ImportRefused("the file is not a valid zip archive.") from None
     with archive:
         member = next(

@@ -156,7 +156,10 @@ def normalise(
     m = units.measure(item.measure)
     if item.taken_at.tzinfo is None:
         raise InvalidInput("The time has no time zone.")
-    taken_at = item.taken_at.astimezone(UTC).replace(microsecond=0)
+    try:
+        taken_at = item.taken_at.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # year 1 at +14:00 is before datetime's first day in UTC
+        raise InvalidInput("The date is before 1900.") from None
     if taken_at > now + FUTURE_SLACK:
         raise InvalidInput("The date is in the future.")
     if taken_at < EARLIEST:
