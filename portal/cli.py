@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, S
 from sqlmodel import Session, select
 
 import db.engine
+from db import audit_guard
 from db.migrate import upgrade_to_head
 from db.models import Patient, User
 from portal.config import PROJECT_ROOT, Settings, get_settings
@@ -37,6 +38,7 @@ from portal.demo.seed import (
 )
 from portal.passwords import verify_password
 from portal.secrets_store import SecretStoreError, get_or_create_secret, secret_path
+from portal.services import audit_checkpoints
 
 DEMO_SECRET_NAME = "demo_password"  # noqa: S105 - the name of its file, not a password
 DEFAULT_DATABASE = PROJECT_ROOT / "var" / "portal.db"
@@ -142,6 +144,7 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
     """Get the portal ready to start; seed the demo clinic once, show its logins every time."""
     _ensure_state_dir(settings)
     engine = _migrated_engine(settings)
+    _check_audit_trail(engine, settings)
     with Session(engine, expire_on_commit=False) as session:
         empty = _count_patients(session) == 0
         wanted = demo if demo is not None else is_demo_database(settings)
@@ -410,6 +413,18 @@ def _migrated_engine(settings: Settings):
     except SQLAlchemyError as error:
         raise CliError(f"Could not update the database at {where}: {_first_line(error)}") from None
     return engine
+
+
+def _check_audit_trail(engine, settings: Settings) -> None:
+    """Refuse to start without the audit trail's append-only guard; anchor the trail if it is
+    there (a checkpoint at every start, outside the database)."""
+    with Session(engine, expire_on_commit=False) as session:
+        now = datetime.now(UTC)
+        if not audit_guard.installed(session.connection()):
+            audit_checkpoints.alarm_guard_missing(session, now=now)
+            raise CliError(f"REFUSING TO START. {audit_checkpoints.GUARD_MISSING}", 3)
+        audit_checkpoints.write_checkpoint(session, now=now, settings=settings)
+        session.commit()
 
 
 def _guarded(seed_call):

@@ -74,6 +74,21 @@ class Settings(BaseSettings):
         default="portal@clinic.invalid", description="From address of notification emails."
     )
 
+    # --- the audit trail's anchor outside the database (issue 15) ----------------------------
+    audit_key: str | None = Field(
+        default=None,
+        description="HMAC key of the audit chain and its checkpoints; generated into state_dir's "
+        "secrets on first use if unset. Keep it out of the database and back it up.",
+    )
+    audit_checkpoint_path: Path | None = Field(
+        default=None,
+        description="Append-only file of signed audit checkpoints (entry count, newest hash, "
+        "time); state_dir/audit/checkpoints.log if unset. Keep it off the database server.",
+    )
+    audit_checkpoint_syslog: bool = Field(
+        default=False, description="Also send each signed checkpoint to the local syslog."
+    )
+
     # --- home readings imports (issue 15): one bad or huge file must not hold the server -----
     # Measured on one core (docs in README): about 6,000 Apple Health records a second, so the
     # time limits, not the sizes, bound the worst case.
