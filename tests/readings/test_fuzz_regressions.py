@@ -69,6 +69,13 @@ def test_apple_date_of_year_one_ahead_of_utc_is_refused_not_an_overflow():
         normalise(1, item, source="t", now=fuzz_imports.NOW, actor=None)
 
 
+def test_apple_export_declaring_an_unknown_encoding_is_refused():
+    # Was: LookupError "unknown encoding: U-TF-8" out of iterparse.
+    xml = b'<?xml version="1.0" encoding="U-TF-8"?><HealthData/>'
+    with pytest.raises(ImportRefused, match="encoding that is not known"):
+        list(apple_health.AppleHealthFile(io.BytesIO(xml)).readings())
+
+
 def test_apple_zip_with_a_damaged_stream_is_refused():
     # Was: zlib.error / BadZipFile (bad CRC) raised while streaming export.xml.
     data = bytearray(_zip(b"<HealthData>" + b"<Record/>" * 2000 + b"</HealthData>"))

@@ -153,6 +153,8 @@ class AppleHealthFile:
                     # A whole top-level element has been handled: drop it (and everything
                     # before it) from the tree.
                     root.clear()
+        except LookupError:  # <?xml encoding="..."?> names an encoding Python does not know
+            raise ImportRefused("the file declares a text encoding that is not known.") from None
         except ET.ParseError as error:
             raise ImportRefused(
                 f"the file is not a complete Apple Health export ({error}). Please export again."
