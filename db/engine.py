@@ -8,7 +8,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from portal import text_hygiene
 from portal.config import get_settings
+
+# Every session, whoever opens it: no control characters reach a text column.
+event.listen(Session, "before_flush", text_hygiene.before_flush)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -29,3 +29,28 @@ def has_control_characters(value: str) -> bool:
     return bool(_CONTROL.search(value)) or any(
         unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value
     )
+
+
+def before_flush(session, _flush_context, _instances) -> None:
+    """The safety net under every service: strip control characters (keeping tab and line feed)
+    from every text column of every row about to be written, so no path (a form, an import,
+    the EHR) can store a NUL that PostgreSQL refuses or an invisible character SQLite keeps.
+
+    Audit entries are left alone: ``audit.record`` cleans them before hashing, and changing one
+    after would break its hash.
+    """
+    from sqlalchemy import String, inspect
+
+    from db.models import AuditEvent
+
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, AuditEvent):
+            continue
+        mapper = inspect(obj).mapper
+        for attribute in mapper.column_attrs:
+            column = attribute.columns[0]
+            if not isinstance(column.type, String):
+                continue
+            value = obj.__dict__.get(attribute.key)
+            if isinstance(value, str) and _CONTROL.search(value):
+                setattr(obj, attribute.key, _CONTROL.sub("", value))

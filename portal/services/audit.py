@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from db.models import AuditEvent, User
 from portal.services import audit_chain
+from portal.text_hygiene import clean_line
 
 
 class Outcome:
@@ -36,9 +37,11 @@ def record(
         username=actor.username if actor else None,
         role=str(actor.role) if actor else None,
         patient_id=patient_id,
-        category=category,
-        action=action,
+        category=clean_line(category)[:64],
+        action=clean_line(action)[:32],
         outcome=outcome,
-        detail=detail,
+        # Details quote what people typed (file names, search words): one clean line, and cut
+        # to the column's size here, before hashing, so the stored entry is the hashed one.
+        detail=None if detail is None else clean_line(detail)[:1000],
     )
     return audit_chain.append(session, event)

@@ -17,6 +17,7 @@ from db.models import (
 from portal.errors import InvalidInput, NotFound
 from portal.services import audit, notifications, triage
 from portal.services.access import require_patient_access, require_staff
+from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "profile"
 KIND = "profile_change"
@@ -55,7 +56,7 @@ def _validate(field: str, value: str) -> str:
     spec = FIELDS.get(field)
     if spec is None:
         raise InvalidInput("That detail cannot be changed here.")
-    value = " ".join((value or "").split())
+    value = " ".join(clean_line(value or "").split())
     if not value:
         raise InvalidInput(f"Please enter your new {spec.label.lower()}.")
     if len(value) > spec.max_length:
@@ -199,7 +200,7 @@ def decide_change(
     now: datetime,
 ) -> ProfileChangeRequest:
     """Accept (write the new value) or reject (with a reason the patient sees)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "").strip()
     if not accept and not reason:
         raise InvalidInput("Please give the reason for rejecting the change; the patient sees it.")
     item, change = change_for_item(actor, item_id, session=session)
