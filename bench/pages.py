@@ -22,13 +22,12 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-import components.login
 from bench.common import BENCH_DIR, StatementCounter, backend, machine_note, summary_ms
 from components import session_keys as keys
 from db.engine import get_engine, session_scope
 from db.models import Observation, Patient, User
 from portal.config import PROJECT_ROOT, get_settings
-from portal.services.users import get_active_user
+from tests.harness import goto, sign_in
 
 A1C = "4548-4"  # LOINC hemoglobin A1c: the showcase patient's trend
 DASHBOARD_PAGE = "pages/dashboard.py"
@@ -141,7 +140,7 @@ def run(
 ) -> list[Result]:
     """Each scenario on every database, the timed runs interleaved (run 1 on each database,
     then run 2, ...) so that load from other work on the machine falls on all of them alike."""
-    _patch_login()
+    _login_settings()
     contexts = {}
     for label, url in databases:
         _use_database(url)
@@ -214,13 +213,11 @@ def measure(
 
 def _open(scenario: Scenario, ctx: Context) -> AppTest:
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = scenario.username
+    sign_in(at, scenario.username)  # a real server-side session, checked by the real gate
     for key, value in scenario.state(ctx).items():
         at.session_state[key] = value
     at.run()
-    at.switch_page(scenario.page)
-    at.run()
+    goto(at, scenario.page)
     if scenario.prepare:
         scenario.prepare(at, ctx)
     return at
@@ -254,19 +251,10 @@ def print_table(results: list[Result], labels: list[str]) -> None:
 # --- set-up -------------------------------------------------------------------------------
 
 
-def _patch_login() -> None:
-    """Trust the username in session state (tests/pages/conftest.py does the same)."""
+def _login_settings() -> None:
+    """A cookie key and no pause after a password: pages run behind the real gate."""
     os.environ.setdefault("COOKIE_KEY", "bench-cookie-key-bench-cookie-key-01")
     os.environ["LOGIN_SLEEP_SECONDS"] = "0"
-
-    def signed_in_user():
-        import streamlit as st
-
-        with session_scope() as session:
-            return get_active_user(st.session_state.get(keys.AUTH_USERNAME), session=session)
-
-    components.login.require_login = signed_in_user
-    components.login.logout_button = lambda user: None
 
 
 def _use_database(url: str) -> None:

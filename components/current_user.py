@@ -1,22 +1,66 @@
-"""The signed-in account for a page. app.py's login gate has already checked it; pages load it
-again from the database so the role and patient link never come from session state."""
+"""Who is signed in: the one answer for every page, component and callback.
+
+It is the portal's own server-side session (components/login.py keeps its token under
+``keys.AUTH_TOKEN``): validated against the database on every call, so idle time-out, the absolute
+lifetime, sign-out elsewhere, a password change and a disabled account all take effect at once.
+Nothing here reads what the sign-in package leaves in session state."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from components import session_keys as keys
 from db.engine import session_scope
 from db.models import User
-from portal.services.users import get_active_user
+from portal.services import sessions
+
+
+def session_token() -> str | None:
+    """This browser tab's session token (None before sign-in)."""
+    return st.session_state.get(keys.AUTH_TOKEN)
+
+
+def user_for_token(token: str | None, *, now: datetime | None = None) -> User:
+    """The user of a live session, or raise ``sessions.SessionEnded`` (usable outside a script run,
+    e.g. in a download callable, where session state cannot be read)."""
+    with session_scope() as db:
+        return sessions.current_user(token, session=db, now=now or datetime.now(UTC))
+
+
+def forget_everything(*, notice: str | None = None) -> None:
+    """Wipe this tab's session state but the allow-list, so nothing one person saw (a code, a chart,
+    a draft, a chosen record) is there for the next. Sign-in, sign-out and time-out call it."""
+    for key in list(st.session_state.keys()):
+        if not keys.kept_across_users(key):
+            del st.session_state[key]
+    if notice:
+        st.session_state[keys.LOGIN_NOTICE] = notice
+
+
+def end_browser_session(ended: sessions.SessionEnded) -> None:
+    """The server said the session is over: forget everything and ask the browser to drop the
+    cookie; the sign-in screen says why."""
+    forget_everything(notice=ended.user_message)
+    st.session_state[keys.COOKIE_TO_DELETE] = True
 
 
 def current_user() -> User:
-    """The active signed-in user; stops the page if there is none (e.g. disabled meanwhile)."""
-    username = (
-        st.session_state.get(keys.AUTH_USERNAME) if st.session_state.get(keys.AUTH_STATUS) else None
-    )
-    with session_scope() as session:
-        user = get_active_user(username, session=session)
-    if user is None:
-        st.error("Your session has ended. Please sign in again.")
-        st.stop()
-    return user
+    """The signed-in user, checked against the server-side session now. When the session has
+    ended, the tab forgets everything and the whole app reruns into the sign-in screen."""
+    try:
+        return user_for_token(session_token())
+    except sessions.SessionEnded as ended:
+        end_browser_session(ended)
+        st.rerun(scope="app")
+
+
+def for_signed_in(produce: Callable[[User], bytes], token: str | None) -> Callable[[], bytes]:
+    """A download callable that checks the session ``token`` again when the button is clicked (it
+    runs outside the script run, maybe long after the page was drawn): no live session, no file."""
+
+    def download() -> bytes:
+        user = user_for_token(token)  # raises SessionEnded: Streamlit serves no file
+        return produce(user)
+
+    return download

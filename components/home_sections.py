@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.navigation import page
 from components.record_tables import datetime_column, show_table
 from components.result_table import render_result_table
 from components.summary_sections import MEDICATION_CONFIG, medication_rows
@@ -11,9 +12,6 @@ from portal.services.scheduling.booking import VisitRow
 from portal.services.scheduling.ehr_visits import EhrVisit
 from portal.services.scheduling.visit_types import label
 from portal.timefmt import naive_local
-
-RESULTS_PAGE = "pages/results.py"
-APPOINTMENTS_PAGE = "pages/appointments.py"
 
 
 def render_upcoming_visits(bookings: list[VisitRow], ehr_visits: list[EhrVisit]) -> None:
@@ -46,7 +44,7 @@ def render_upcoming_visits(bookings: list[VisitRow], ehr_visits: list[EhrVisit])
         column_config={"When": datetime_column("When")},
     )
     if rows:
-        st.page_link(APPOINTMENTS_PAGE, label="All appointments", icon=":material/event:")
+        st.page_link(page("appointments"), label="All appointments", icon=":material/event:")
 
 
 def render_new_results(overview: HomeOverview) -> None:
@@ -64,7 +62,7 @@ def render_new_results(overview: HomeOverview) -> None:
         )
     st.caption(f"Lab results from the last {NEW_RESULTS_DAYS} days.")
     render_result_table(overview.new_results, key="home_results")
-    st.page_link(RESULTS_PAGE, label="All test results", icon=":material/lab_profile:")
+    st.page_link(page("results"), label="All test results", icon=":material/lab_profile:")
 
 
 def render_active_medications(overview: HomeOverview) -> None:

@@ -32,6 +32,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from components import session_keys as keys
+from components.current_user import end_browser_session, forget_everything, user_for_token
 from components.navigation import hide_navigation
 from db.engine import session_scope
 from db.models import User
@@ -39,6 +40,7 @@ from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import account_codes, mfa, sessions
 from portal.services import login as login_service
+from portal.services import login_throttle as throttle
 from portal.services import users as users_service
 
 # A half-finished sign-in (password accepted, code not yet entered) is forgotten after this.
@@ -77,12 +79,6 @@ def browser_cookie() -> str | None:
     return st.context.cookies.get(get_settings().cookie_name)
 
 
-def _clear_sign_in() -> None:
-    for key in (keys.AUTH_TOKEN, keys.LOGIN_PENDING, keys.AUTH_USERNAME, keys.COOKIE_TO_SET):
-        st.session_state.pop(key, None)
-    st.session_state[keys.AUTH_STATUS] = None
-
-
 def _session_user(now: datetime) -> User | None:
     token = st.session_state.get(keys.AUTH_TOKEN)
     from_cookie = False
@@ -96,18 +92,16 @@ def _session_user(now: datetime) -> User | None:
             st.session_state[keys.COOKIE_TO_DELETE] = True
     if token is None:
         return None
-    with session_scope() as db:
-        try:
-            user = sessions.current_user(token, session=db, now=now)
-        except sessions.SessionEnded as ended:
-            _clear_sign_in()
-            st.session_state[keys.COOKIE_TO_DELETE] = True
-            if not from_cookie or ended.reason == "idle":
-                st.session_state[keys.LOGIN_NOTICE] = ended.user_message
-            return None
+    try:
+        user = user_for_token(token, now=now)
+    except sessions.SessionEnded as ended:
+        # An old cookie from an earlier visit ends quietly; a session that ends under the user's
+        # eyes (time-out, sign-out elsewhere) says why.
+        end_browser_session(ended)
+        if from_cookie and ended.reason != "idle":
+            st.session_state.pop(keys.LOGIN_NOTICE, None)
+        return None
     st.session_state[keys.AUTH_TOKEN] = token
-    st.session_state[keys.AUTH_STATUS] = True
-    st.session_state[keys.AUTH_USERNAME] = user.username
     return user
 
 
@@ -157,11 +151,10 @@ def _keep_session(token: str, now: datetime) -> None:
 
 def _finish(user: User, *, db, now: datetime, method: str) -> None:
     token = sessions.start(user, session=db, now=now, method=method)
-    st.session_state.pop(keys.LOGIN_PENDING, None)
+    # Whatever the tab held before (the last person's screens, a half-done sign-in) is gone.
+    forget_everything()
     st.session_state.pop(keys.LOGIN_NOTICE, None)
     _keep_session(token, now)
-    st.session_state[keys.AUTH_STATUS] = True
-    st.session_state[keys.AUTH_USERNAME] = user.username
 
 
 class _AccountOnDemand(Mapping):
@@ -172,14 +165,20 @@ class _AccountOnDemand(Mapping):
     checking the password. ``tried`` is the last name looked up, to count a failure against it.
     """
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, client: str | None):
         self._now = now
+        self._client = client
         self._entries: dict[str, dict | None] = {}
         self.tried: str | None = None
+        self.device_waits = False
 
     def __getitem__(self, username: str) -> dict:
         name = login_service.normalize_username(username)
         self.tried = name
+        with session_scope() as db:
+            self.device_waits = throttle.client_wait(self._client, session=db, now=self._now) > 0
+        if self.device_waits:
+            raise KeyError(username)  # no password is checked while this device must wait
         if name not in self._entries:
             with session_scope() as db:
                 self._entries[name] = login_service.credentials_entry(
@@ -214,9 +213,20 @@ def _authenticator(accounts: _AccountOnDemand) -> stauth.Authenticate:
     return authenticator
 
 
+def client_key() -> str | None:
+    """The address sign-in throttling counts failures against (see TRUST_PROXY_HEADERS)."""
+    if get_settings().trust_proxy_headers:
+        forwarded = st.context.headers.get("X-Forwarded-For")
+        if isinstance(forwarded, str) and forwarded.strip():
+            return forwarded.split(",")[-1].strip()[:64]
+    address = st.context.ip_address
+    return address[:64] if isinstance(address, str) and address else None
+
+
 def _password_step(now: datetime) -> None:
-    """streamlit-authenticator's login form; its verdict goes to our lockout, MFA and sessions."""
-    accounts = _AccountOnDemand(now)
+    """streamlit-authenticator's login form; its verdict goes to our throttling, MFA, sessions."""
+    client = client_key()
+    accounts = _AccountOnDemand(now, client)
     accepted: list[str] = []
     # Only this run's verdict counts: a stale True or False must never carry over.
     st.session_state[keys.AUTH_STATUS] = None
@@ -235,16 +245,23 @@ def _password_step(now: datetime) -> None:
     for key in (keys.AUTH_USERNAME, *_PACKAGE_KEYS):
         st.session_state.pop(key, None)
     time.sleep(get_settings().login_sleep_seconds)  # slows scripted guessing
-    _after_password(accepted[0] if verdict and accepted else None, accounts.tried, now=now)
+    accepted_name = accepted[0] if verdict and accepted else None
+    _after_password(accepted_name, accounts, client=client, now=now)
     st.rerun()
 
 
-def _after_password(accepted: str | None, tried: str | None, *, now: datetime) -> None:
+def _after_password(
+    accepted: str | None, accounts: _AccountOnDemand, *, client: str | None, now: datetime
+) -> None:
     st.session_state.pop(keys.LOGIN_NOTICE, None)
     with session_scope() as db:
         try:
+            if accounts.device_waits:
+                login_service.check_device(client, session=db, now=now)
             if accepted is None:
-                login_service.password_failed(tried, None, session=db, now=now)
+                login_service.password_failed(
+                    accounts.tried, None, session=db, now=now, client_key=client
+                )
             result = login_service.password_passed(accepted, session=db, now=now)
         except login_service.LoginFailed as failed:
             st.session_state[keys.LOGIN_ERROR] = failed.user_message
@@ -279,7 +296,7 @@ def change_password(user: User, *, current: str, new: str, confirm: str) -> None
 def _pending_user(db, now: datetime) -> User | None:
     pending = st.session_state.get(keys.LOGIN_PENDING)
     user = db.get(User, pending["user_id"]) if pending else None
-    if user is None or not user.active or login_service.is_locked(user, now):
+    if user is None or not user.active or login_service.is_locked_until_reset(user, now):
         st.session_state.pop(keys.LOGIN_PENDING, None)
         st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
         return None
@@ -294,9 +311,14 @@ def _on_mfa_code() -> None:
         user = _pending_user(db, now)
         if user is None:
             return
-        if mfa.check_code(user, code, session=db, now=now):
+        if login_service.is_locked(user, now):
+            wait = (user.locked_until - now).total_seconds()
+            st.session_state[keys.LOGIN_ERROR] = (
+                f"Too many wrong codes. Please wait {max(wait, 1):.0f} seconds and try again."
+            )
+        elif mfa.check_code(user, code, session=db, now=now):
             _finish(user, db=db, now=now, method="password + MFA")
-        elif login_service.is_locked(user, now):
+        elif login_service.is_locked_until_reset(user, now):
             st.session_state.pop(keys.LOGIN_PENDING, None)
             st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
         else:
@@ -473,9 +495,8 @@ def require_login() -> User:
 def _on_sign_out() -> None:
     with session_scope() as db:
         sessions.sign_out(st.session_state.get(keys.AUTH_TOKEN), session=db, now=_now())
-    _clear_sign_in()
+    forget_everything(notice=sessions.END_MESSAGES["signed_out"])
     st.session_state[keys.COOKIE_TO_DELETE] = True
-    st.session_state[keys.LOGIN_NOTICE] = sessions.END_MESSAGES["signed_out"]
 
 
 def logout_button(user: User) -> None:

@@ -1,93 +1,117 @@
 """Which pages each role sees. st.navigation only ever receives the pages of the signed-in role,
-so a patient has no route to a staff page at all."""
+so a patient has no route to a staff page at all.
 
+A page is a module in pages/ whose ``render()`` is registered here; the module itself draws
+nothing, so a page can only run through app.py's sign-in gate. Links between pages use ``page()``
+(the same registered page), never a file path."""
+
+import importlib
 from pathlib import Path
+from typing import NamedTuple
 
 import streamlit as st
 
 from db.models import Role
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
-HOME = "home.py"
 
 
-def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
-    return st.Page(path, title=title, icon=icon, default=default)
+class PageInfo(NamedTuple):
+    title: str
+    icon: str
 
 
-def pages_for(role: Role) -> dict[str, list[st.Page]]:
-    """Navigation sections for a role, default page first."""
+# Every page, by module name (which is also its address: /messages).
+PAGES: dict[str, PageInfo] = {
+    "home": PageInfo("Home", ":material/home:"),
+    "health_summary": PageInfo("Health summary", ":material/summarize:"),
+    "results": PageInfo("Test results", ":material/lab_profile:"),
+    "prevention": PageInfo("Preventive care", ":material/health_and_safety:"),
+    "readings": PageInfo("My readings", ":material/monitor_heart:"),
+    "messages": PageInfo("Messages", ":material/mail:"),
+    "medications": PageInfo("Medications and refills", ":material/medication:"),
+    "referrals": PageInfo("Referrals", ":material/forward_to_inbox:"),
+    "profile": PageInfo("Profile", ":material/person:"),
+    "notifications": PageInfo("Updates", ":material/notifications:"),
+    "appointments": PageInfo("Appointments", ":material/event:"),
+    "my_data": PageInfo("My data", ":material/download:"),
+    "who_viewed": PageInfo("Who viewed my record", ":material/visibility:"),
+    "account_security": PageInfo("Account security", ":material/lock:"),
+    "patient_lookup": PageInfo("Patient lookup", ":material/search:"),
+    "home_monitoring": PageInfo("Home monitoring", ":material/monitor_heart:"),
+    "dashboard": PageInfo("Dashboard", ":material/monitoring:"),
+    "triage_inbox": PageInfo("Triage inbox", ":material/inbox:"),
+    "refill_queue": PageInfo("Refill queue", ":material/medication:"),
+    "schedule": PageInfo("Schedule", ":material/calendar_month:"),
+    "activation": PageInfo("Portal activation", ":material/key:"),
+    "user_admin": PageInfo("Users and roles", ":material/manage_accounts:"),
+    "audit_log": PageInfo("Audit log", ":material/policy:"),
+    "sync_admin": PageInfo("EHR sync", ":material/sync:"),
+}
+
+
+def page(name: str, *, default: bool = False) -> st.Page:
+    """The registered page ``name`` (for st.navigation, st.page_link and st.switch_page)."""
+    info = PAGES[name]
+    render = importlib.import_module(f"pages.{name}").render
+    return st.Page(render, title=info.title, icon=info.icon, url_path=name, default=default)
+
+
+def menu_for(role: Role) -> dict[str, list[str]]:
+    """The page names of each navigation section for a role, default page first."""
     sections = _care_pages(role)
     sections.update(_account_pages(role))
     return sections
 
 
-def _care_pages(role: Role) -> dict[str, list[st.Page]]:
+def pages_for(role: Role) -> dict[str, list[st.Page]]:
+    """Navigation sections for a role, as st.navigation takes them."""
+    menu = menu_for(role)
+    default = next(iter(menu.values()))[0]
+    return {
+        section: [page(name, default=name == default) for name in names]
+        for section, names in menu.items()
+    }
+
+
+def _care_pages(role: Role) -> dict[str, list[str]]:
     if role in (Role.PATIENT, Role.PROXY):
         return {
-            "My health": [
-                _page("pages/home.py", "Home", ":material/home:", default=True),
-                _page("pages/health_summary.py", "Health summary", ":material/summarize:"),
-                _page("pages/results.py", "Test results", ":material/lab_profile:"),
-                _page("pages/prevention.py", "Preventive care", ":material/health_and_safety:"),
-                _page("pages/readings.py", "My readings", ":material/monitor_heart:"),
-            ],
-            "Requests": [
-                _page("pages/messages.py", "Messages", ":material/mail:"),
-                _page("pages/medications.py", "Medications and refills", ":material/medication:"),
-                _page("pages/referrals.py", "Referrals", ":material/forward_to_inbox:"),
-                _page("pages/profile.py", "Profile", ":material/person:"),
-                _page("pages/notifications.py", "Updates", ":material/notifications:"),
-            ],
-            "Visits": [
-                _page("pages/appointments.py", "Appointments", ":material/event:"),
-            ],
+            "My health": ["home", "health_summary", "results", "prevention", "readings"],
+            "Requests": ["messages", "medications", "referrals", "profile", "notifications"],
+            "Visits": ["appointments"],
         }
     return {
-        "Patients": [
-            _page("pages/patient_lookup.py", "Patient lookup", ":material/search:", default=True),
-            _page("pages/health_summary.py", "Health summary", ":material/summarize:"),
-            _page("pages/results.py", "Test results", ":material/lab_profile:"),
-            _page("pages/home_monitoring.py", "Home monitoring", ":material/monitor_heart:"),
-        ],
-        "Work queues": [
-            _page("pages/dashboard.py", "Dashboard", ":material/monitoring:"),
-            _page("pages/triage_inbox.py", "Triage inbox", ":material/inbox:"),
-            _page("pages/refill_queue.py", "Refill queue", ":material/medication:"),
-        ],
-        "Scheduling": [
-            _page("pages/schedule.py", "Schedule", ":material/calendar_month:"),
-        ],
+        "Patients": ["patient_lookup", "health_summary", "results", "home_monitoring"],
+        "Work queues": ["dashboard", "triage_inbox", "refill_queue"],
+        "Scheduling": ["schedule"],
     }
 
 
-def _account_pages(role: Role) -> dict[str, list[st.Page]]:
+def _account_pages(role: Role) -> dict[str, list[str]]:
     """Security pages: access log and MFA for everyone, activation for staff, audit for admins."""
-    security = _page("pages/account_security.py", "Account security", ":material/lock:")
     if role in (Role.PATIENT, Role.PROXY):
-        who = _page("pages/who_viewed.py", "Who viewed my record", ":material/visibility:")
-        my_data = _page("pages/my_data.py", "My data", ":material/download:")
-        return {"My account": [my_data, who, security]}
-    sections = {
-        "Access": [
-            _page("pages/activation.py", "Portal activation", ":material/key:"),
-            security,
-        ]
-    }
+        return {"My account": ["my_data", "who_viewed", "account_security"]}
+    sections = {"Access": ["activation", "account_security"]}
     if role == Role.ADMIN:
-        sections["Administration"] = [
-            _page("pages/user_admin.py", "Users and roles", ":material/manage_accounts:"),
-            _page("pages/audit_log.py", "Audit log", ":material/policy:"),
-            _page("pages/sync_admin.py", "EHR sync", ":material/sync:"),
-        ]
+        sections["Administration"] = ["user_admin", "audit_log", "sync_admin"]
     return sections
+
+
+def page_names() -> list[str]:
+    """Every page module's name (its address), e.g. "audit_log"."""
+    return sorted(p.stem for p in PAGES_DIR.glob("*.py") if p.stem != "__init__")
 
 
 def hide_navigation() -> None:
     """For the sign-in screen: no menu, so the last user's pages vanish on sign-out or time-out
     (the browser keeps the previous run's menu otherwise). Every page's address still resolves,
-    so reloading /messages after a time-out is not "page not found"; nothing here runs a page."""
-    # Absolute paths: the entry script is app.py, or a test harness elsewhere.
-    paths = sorted(p for p in PAGES_DIR.glob("*.py") if p.name not in ("__init__.py", HOME))
-    pages = [st.Page(PAGES_DIR / HOME, default=True), *(st.Page(p) for p in paths)]
+    so reloading /messages after a time-out is not "page not found"; none of them draws anything
+    (the caller draws the sign-in screen)."""
+    pages = [st.Page(_nothing, title="Sign in", url_path="sign_in", default=True)]
+    pages += [st.Page(_nothing, title="Sign in", url_path=name) for name in page_names()]
     st.navigation(pages, position="hidden")
+
+
+def _nothing() -> None:
+    """Placeholder page behind the sign-in screen."""

@@ -3,6 +3,7 @@ on the Notifications page."""
 
 import streamlit as st
 
+from components.navigation import page
 from components.request_ui import local_time, now
 from db.engine import session_scope
 from db.models import User
@@ -27,4 +28,4 @@ def notifications_panel(user: User, patient_id: int, *, limit: int = 5, link: bo
         marker = "● " if note.read_at is None else ""
         st.text(f"{marker}{note.text} ({local_time(note.created_at)})")
     if link:  # st.page_link only resolves inside the multipage app
-        st.page_link("pages/notifications.py", label="All updates", icon=":material/notifications:")
+        st.page_link(page("notifications"), label="All updates", icon=":material/notifications:")

@@ -8,14 +8,13 @@ they are drawn with st.text / widget labels, never inside markdown.
 import streamlit as st
 
 from components import session_keys as keys
+from components.navigation import page
 from db.engine import session_scope
 from db.models import Patient, User
 from portal.errors import NotYourRecord, PortalError
 from portal.services.access import is_staff, viewable_patients
 from portal.services.patients import chart_header
 from portal.timefmt import format_date
-
-LOOKUP_PAGE = "pages/patient_lookup.py"
 
 
 def active_patient_id(user: User) -> int | None:
@@ -82,7 +81,7 @@ def _staff_open_patient(user: User) -> int | None:
     patient_id = st.session_state.get(keys.STAFF_OPEN_PATIENT_ID)
     if patient_id is None:
         st.info("No chart is open. Find a patient in Patient lookup to open their chart.")
-        st.page_link(LOOKUP_PAGE, label="Patient lookup", icon=":material/search:")
+        st.page_link(page("patient_lookup"), label="Patient lookup", icon=":material/search:")
         return None
     try:
         with session_scope() as session:
@@ -99,5 +98,5 @@ def _staff_open_patient(user: User) -> int | None:
             details = " · ".join(part for part in (born, f"MRN {header.mrn}" if header.mrn else ""))
             st.text(f"{header.name}  {details}".strip())
         if button_column.button("Back to lookup", icon=":material/search:"):
-            st.switch_page(LOOKUP_PAGE)
+            st.switch_page(page("patient_lookup"))
     return patient_id

@@ -4,14 +4,13 @@ episode, and a way into the patient's home-monitoring page."""
 import streamlit as st
 
 from components import session_keys as keys
+from components.navigation import page
 from components.request_ui import now
 from db.engine import session_scope
 from db.models import TriageItem, User
 from portal.errors import PortalError
 from portal.services.readings import alerts, units
 from portal.timefmt import format_datetime
-
-MONITORING_PAGE = "pages/home_monitoring.py"
 
 
 def _limits(threshold: alerts.Threshold, pair: bool) -> str:
@@ -59,4 +58,4 @@ def render_reading_alert(user: User, item: TriageItem) -> None:
     )
     if st.button("Open home monitoring", key=f"alert_open_{item.id}"):
         st.session_state[keys.STAFF_OPEN_PATIENT_ID] = item.patient_id
-        st.switch_page(MONITORING_PAGE)
+        st.switch_page(page("home_monitoring"))

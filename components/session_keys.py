@@ -1,6 +1,7 @@
 """Every st.session_state key the app uses, in one place (no bare strings across files)."""
 
-# Written by streamlit-authenticator. The role is never read from here: it comes from the DB.
+# Written by streamlit-authenticator's form; read only by components/login.py for the verdict of
+# the password check. Who is signed in comes from AUTH_TOKEN (components/current_user.py).
 AUTH_STATUS = "authentication_status"
 AUTH_USERNAME = "username"
 
@@ -38,3 +39,14 @@ TRIAGE_SEEN_VERSIONS = "triage_seen_versions"
 
 # Readings (issue 7): the report of the last import, shown once after the rerun.
 READINGS_IMPORT_REPORT = "readings_import_report"
+
+
+# What survives sign-in, sign-out, time-out and a user switch (components/current_user.py
+# forget_everything): the browser-cookie plumbing and the notice that says why you are signed out.
+_KEPT_ACROSS_USERS = frozenset({COOKIE_CHECKED, COOKIE_TO_SET, COOKIE_TO_DELETE, LOGIN_NOTICE})
+# The cookie component's own widget keys (components/login.py _cookie_components).
+COOKIE_COMPONENT_PREFIX = "portal_cookie_"
+
+
+def kept_across_users(key: str) -> bool:
+    return key in _KEPT_ACROSS_USERS or key.startswith(COOKIE_COMPONENT_PREFIX)

@@ -8,14 +8,16 @@ from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
 from portal.services.access import require_staff
 
-user = current_user()
-st.title("Portal activation")
-with errors_as_messages():
-    require_staff(user)
-st.caption(
-    "Patients activate their portal account with a one-time code. A new code replaces any "
-    "earlier one. For a patient who already has an account, the code resets the password."
-)
-patient_id = active_patient_id(user)
-if patient_id is not None:
-    account_code_panel(user, patient_id)
+
+def render() -> None:
+    user = current_user()
+    st.title("Portal activation")
+    with errors_as_messages():
+        require_staff(user)
+    st.caption(
+        "Patients activate their portal account with a one-time code. A new code replaces any "
+        "earlier one. For a patient who already has an account, the code resets the password."
+    )
+    patient_id = active_patient_id(user)
+    if patient_id is not None:
+        account_code_panel(user, patient_id)

@@ -27,14 +27,6 @@ from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
 
-st.title("Appointments")
-user = current_user()
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
-now = datetime.now(UTC)
-settings = get_settings()
-
 
 def run(action, success: str) -> None:
     """Call a service; show its plain-language error, or the success message and refresh."""
@@ -48,58 +40,6 @@ def run(action, success: str) -> None:
     st.rerun()
 
 
-if flash := st.session_state.pop("appointments_flash", None):
-    st.success(flash)
-
-with session_scope() as session:
-    upcoming, past = booking.list_for_patient(user, patient_id, session=session, now=now)
-    names = {p.id: p.name for p in practitioners(session=session)}
-    offers = waitlist.view(user, patient_id, session=session, now=now)
-    ehr_upcoming, ehr_past = ehr_visits.list_ehr_visits(user, patient_id, session=session, now=now)
-    checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
-    needs_checkin = [r for r in upcoming if r.booking.id not in checked_in]
-    # What the check-in asks the patient to confirm (read only when a form will be shown).
-    record = health_summary(user, patient_id, session=session, now=now) if needs_checkin else None
-
-tab_upcoming, tab_book, tab_past, tab_waitlist = st.tabs(
-    ["Upcoming", "Book a visit", "Past", "Waitlist and requests"]
-)
-
-
-def open_slots(practitioner_id, visit_type, mode, days=None):
-    with session_scope() as session:
-        return availability.open_slots(
-            session=session,
-            now=now,
-            start=now,
-            end=now + timedelta(days=days or settings.booking_horizon_days),
-            practitioner_id=practitioner_id,
-            visit_type=visit_type,
-            mode=mode,
-            patient_id=patient_id,
-            limit=60,
-        )
-
-
-def send_checkin(booking_id: int):
-    def submit(answers, contact, medications, allergies):
-        run(
-            lambda s: checkin.submit(
-                user,
-                booking_id,
-                session=s,
-                now=now,
-                answers={code: answer or "" for code, answer in answers.items()},
-                contact_confirmed=contact,
-                medications_confirmed=medications,
-                allergies_confirmed=allergies,
-            ),
-            "Thank you, you are checked in. Your care team will see your answers.",
-        )
-
-    return submit
-
-
 def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
     with st.container(border=True):
         st.text(visit.title)  # EHR text: never markdown
@@ -110,171 +50,233 @@ def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
             st.caption("Booked by the clinic. To change this visit, please call the clinic.")
 
 
-with tab_upcoming:
-    if not upcoming and not ehr_upcoming:
-        st.info("You have no upcoming visits.")
-    for row in upcoming:
-        b = row.booking
-        with st.container(border=True):
-            visit_header(row)
-            if b.id in checked_in:
-                st.caption("Checked in. Thank you.")
-            else:
-                with st.expander("Pre-visit check-in", icon=":material/assignment:"):
-                    checkin_form(b.id, b.visit_type, record, send_checkin(b.id))
-            st.download_button(
-                "Add to calendar (.ics)",
-                ics.visit_ics(b, practitioner_name=row.practitioner_name, now=now),
-                file_name=f"visit-{b.id}.ics",
-                mime="text/calendar",
-                key=f"ics_{b.id}",
+def render() -> None:
+    st.title("Appointments")
+    user = current_user()
+    patient_id = active_patient_id(user)
+    if patient_id is None:
+        st.stop()
+    now = datetime.now(UTC)
+    settings = get_settings()
+
+    if flash := st.session_state.pop("appointments_flash", None):
+        st.success(flash)
+
+    with session_scope() as session:
+        upcoming, past = booking.list_for_patient(user, patient_id, session=session, now=now)
+        names = {p.id: p.name for p in practitioners(session=session)}
+        offers = waitlist.view(user, patient_id, session=session, now=now)
+        ehr_upcoming, ehr_past = ehr_visits.list_ehr_visits(
+            user, patient_id, session=session, now=now
+        )
+        checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
+        needs_checkin = [r for r in upcoming if r.booking.id not in checked_in]
+        # What the check-in asks the patient to confirm (read only when a form will be shown).
+        record = (
+            health_summary(user, patient_id, session=session, now=now) if needs_checkin else None
+        )
+
+    tab_upcoming, tab_book, tab_past, tab_waitlist = st.tabs(
+        ["Upcoming", "Book a visit", "Past", "Waitlist and requests"]
+    )
+
+    def open_slots(practitioner_id, visit_type, mode, days=None):
+        with session_scope() as session:
+            return availability.open_slots(
+                session=session,
+                now=now,
+                start=now,
+                end=now + timedelta(days=days or settings.booking_horizon_days),
+                practitioner_id=practitioner_id,
+                visit_type=visit_type,
+                mode=mode,
+                patient_id=patient_id,
+                limit=60,
             )
-            if not booking.can_change_online(b, now):
-                st.caption(
-                    f"This visit is less than {settings.cancel_cutoff_hours} hours away: "
-                    "please call the clinic to cancel or reschedule."
+
+    def send_checkin(booking_id: int):
+        def submit(answers, contact, medications, allergies):
+            run(
+                lambda s: checkin.submit(
+                    user,
+                    booking_id,
+                    session=s,
+                    now=now,
+                    answers={code: answer or "" for code, answer in answers.items()},
+                    contact_confirmed=contact,
+                    medications_confirmed=medications,
+                    allergies_confirmed=allergies,
+                ),
+                "Thank you, you are checked in. Your care team will see your answers.",
+            )
+
+        return submit
+
+    with tab_upcoming:
+        if not upcoming and not ehr_upcoming:
+            st.info("You have no upcoming visits.")
+        for row in upcoming:
+            b = row.booking
+            with st.container(border=True):
+                visit_header(row)
+                if b.id in checked_in:
+                    st.caption("Checked in. Thank you.")
+                else:
+                    with st.expander("Pre-visit check-in", icon=":material/assignment:"):
+                        checkin_form(b.id, b.visit_type, record, send_checkin(b.id))
+                st.download_button(
+                    "Add to calendar (.ics)",
+                    ics.visit_ics(b, practitioner_name=row.practitioner_name, now=now),
+                    file_name=f"visit-{b.id}.ics",
+                    mime="text/calendar",
+                    key=f"ics_{b.id}",
                 )
-                continue
-            if st.button("Cancel visit", key=f"cancel_{b.id}"):
-                run(
-                    lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
-                    "Your visit was cancelled.",
-                )
-            slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
-            if slots:
-                picked = st.selectbox(
-                    "Move to",
-                    slots,
-                    format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
-                    key=f"move_to_{b.id}",
-                )
-                if st.button("Reschedule", key=f"move_{b.id}"):
-                    run(
-                        lambda s, b=b, p=picked: booking.reschedule(
-                            user, b.id, session=s, now=now, new_start=p.start
-                        ),
-                        "Your visit was moved.",
+                if not booking.can_change_online(b, now):
+                    st.caption(
+                        f"This visit is less than {settings.cancel_cutoff_hours} hours away: "
+                        "please call the clinic to cancel or reschedule."
                     )
+                    continue
+                if st.button("Cancel visit", key=f"cancel_{b.id}"):
+                    run(
+                        lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
+                        "Your visit was cancelled.",
+                    )
+                slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
+                if slots:
+                    picked = st.selectbox(
+                        "Move to",
+                        slots,
+                        format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
+                        key=f"move_to_{b.id}",
+                    )
+                    if st.button("Reschedule", key=f"move_{b.id}"):
+                        run(
+                            lambda s, b=b, p=picked: booking.reschedule(
+                                user, b.id, session=s, now=now, new_start=p.start
+                            ),
+                            "Your visit was moved.",
+                        )
 
-with tab_book:
-    visit_type = st.selectbox(
-        "Visit type", list(VISIT_TYPES), format_func=label, key="book_visit_type"
-    )
-    mode = st.radio(
-        "How", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="book_mode"
-    )
-    provider = st.selectbox(
-        "Provider",
-        [None, *names],
-        format_func=lambda pid: "Any provider" if pid is None else names[pid],
-        key="book_provider",
-    )
-    slots = {
-        slot_key(s.practitioner_id, s.start): s for s in open_slots(provider, visit_type, mode)
-    }
-    chosen = st.session_state.get("book_slot")
-    if chosen and chosen not in slots:
-        # Keep a time that was taken since the page loaded selectable, so pressing Book says
-        # so plainly instead of silently booking whatever is now first in the list.
-        slots = {chosen: None, **slots}
-    if not slots:
-        st.info("No open times match. Join the waitlist or request a visit in the next tab.")
-    else:
-        key = st.selectbox(
-            "Open times",
-            list(slots),
-            format_func=lambda k: describe_key(k, names),
-            key="book_slot",
+    with tab_book:
+        visit_type = st.selectbox(
+            "Visit type", list(VISIT_TYPES), format_func=label, key="book_visit_type"
         )
-        if st.button("Book this time", type="primary", key="book_button"):
-            practitioner_id, start = parse_key(key)
-            run(
-                lambda s: booking.book(
-                    user,
-                    session=s,
-                    now=now,
-                    patient_id=patient_id,
-                    practitioner_id=practitioner_id,
-                    start=start,
-                    visit_type=visit_type,
-                    mode=mode,
-                ),
-                "Your visit is booked.",
-            )
-
-    for visit in ehr_upcoming:
-        ehr_visit_card(visit, upcoming=True)
-
-with tab_past:
-    if not past and not ehr_past:
-        st.info("No past or cancelled visits.")
-    for row in past:
-        with st.container(border=True):
-            visit_header(row)
-    for visit in ehr_past:
-        ehr_visit_card(visit, upcoming=False)
-
-with tab_waitlist:
-    for offer in offers.offers:
-        with st.container(border=True):
-            st.text(
-                f"Earlier time offered: {label(offer.visit_type)} with "
-                f"{names.get(offer.practitioner_id, '')}"
-            )
-            st.caption(slot_label(offer.start, "", "") + " — held for you for a limited time")
-            accept, decline = st.columns(2)
-            if accept.button("Take this time", key=f"accept_{offer.id}", type="primary"):
-                run(
-                    lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
-                    "Your visit is booked at the earlier time.",
-                )
-            if decline.button("No thanks", key=f"decline_{offer.id}"):
-                run(
-                    lambda s, o=offer: waitlist.decline(user, o.id, session=s, now=now),
-                    "Offer declined. You stay on the waitlist.",
-                )
-    if offers.entries:
-        st.caption(f"You are on the waitlist for {len(offers.entries)} visit(s).")
-    with st.form("waitlist_form"):
-        st.subheader("Ask for an earlier time")
-        wl_booking = st.selectbox(
-            "For my visit",
-            [None, *[r.booking.id for r in upcoming]],
-            format_func=lambda bid: (
-                "A new visit"
-                if bid is None
-                else next(r.title for r in upcoming if r.booking.id == bid)
-            ),
+        mode = st.radio(
+            "How", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="book_mode"
         )
-        wl_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label)
-        if st.form_submit_button("Join the waitlist"):
-            run(
-                lambda s: waitlist.join(
-                    user,
-                    session=s,
-                    now=now,
-                    patient_id=patient_id,
-                    visit_type=wl_type,
-                    booking_id=wl_booking,
-                ),
-                "You are on the waitlist. We will offer you an earlier time if one frees up.",
+        provider = st.selectbox(
+            "Provider",
+            [None, *names],
+            format_func=lambda pid: "Any provider" if pid is None else names[pid],
+            key="book_provider",
+        )
+        slots = {
+            slot_key(s.practitioner_id, s.start): s for s in open_slots(provider, visit_type, mode)
+        }
+        chosen = st.session_state.get("book_slot")
+        if chosen and chosen not in slots:
+            # Keep a time that was taken since the page loaded selectable, so pressing Book says
+            # so plainly instead of silently booking whatever is now first in the list.
+            slots = {chosen: None, **slots}
+        if not slots:
+            st.info("No open times match. Join the waitlist or request a visit in the next tab.")
+        else:
+            key = st.selectbox(
+                "Open times",
+                list(slots),
+                format_func=lambda k: describe_key(k, names),
+                key="book_slot",
             )
-    with st.form("visit_request_form"):
-        st.subheader("Request a visit")
-        st.caption("No time suits you? Tell us and the front desk will contact you.")
-        rq_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label, key="rq_t")
-        rq_times = st.text_input("Times that suit you", max_chars=500)
-        rq_reason = st.text_area("Reason for the visit (optional)", max_chars=2000)
-        if st.form_submit_button("Send request"):
-            run(
-                lambda s: visit_requests.request_visit(
-                    user,
-                    session=s,
-                    now=now,
-                    patient_id=patient_id,
-                    visit_type=rq_type,
-                    preferred_times=rq_times,
-                    reason=rq_reason,
+            if st.button("Book this time", type="primary", key="book_button"):
+                practitioner_id, start = parse_key(key)
+                run(
+                    lambda s: booking.book(
+                        user,
+                        session=s,
+                        now=now,
+                        patient_id=patient_id,
+                        practitioner_id=practitioner_id,
+                        start=start,
+                        visit_type=visit_type,
+                        mode=mode,
+                    ),
+                    "Your visit is booked.",
+                )
+
+        for visit in ehr_upcoming:
+            ehr_visit_card(visit, upcoming=True)
+
+    with tab_past:
+        if not past and not ehr_past:
+            st.info("No past or cancelled visits.")
+        for row in past:
+            with st.container(border=True):
+                visit_header(row)
+        for visit in ehr_past:
+            ehr_visit_card(visit, upcoming=False)
+
+    with tab_waitlist:
+        for offer in offers.offers:
+            with st.container(border=True):
+                st.text(
+                    f"Earlier time offered: {label(offer.visit_type)} with "
+                    f"{names.get(offer.practitioner_id, '')}"
+                )
+                st.caption(slot_label(offer.start, "", "") + " — held for you for a limited time")
+                accept, decline = st.columns(2)
+                if accept.button("Take this time", key=f"accept_{offer.id}", type="primary"):
+                    run(
+                        lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
+                        "Your visit is booked at the earlier time.",
+                    )
+                if decline.button("No thanks", key=f"decline_{offer.id}"):
+                    run(
+                        lambda s, o=offer: waitlist.decline(user, o.id, session=s, now=now),
+                        "Offer declined. You stay on the waitlist.",
+                    )
+        if offers.entries:
+            st.caption(f"You are on the waitlist for {len(offers.entries)} visit(s).")
+        with st.form("waitlist_form"):
+            st.subheader("Ask for an earlier time")
+            wl_booking = st.selectbox(
+                "For my visit",
+                [None, *[r.booking.id for r in upcoming]],
+                format_func=lambda bid: (
+                    "A new visit"
+                    if bid is None
+                    else next(r.title for r in upcoming if r.booking.id == bid)
                 ),
-                "Your request was sent to the clinic.",
             )
+            wl_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label)
+            if st.form_submit_button("Join the waitlist"):
+                run(
+                    lambda s: waitlist.join(
+                        user,
+                        session=s,
+                        now=now,
+                        patient_id=patient_id,
+                        visit_type=wl_type,
+                        booking_id=wl_booking,
+                    ),
+                    "You are on the waitlist. We will offer you an earlier time if one frees up.",
+                )
+        with st.form("visit_request_form"):
+            st.subheader("Request a visit")
+            st.caption("No time suits you? Tell us and the front desk will contact you.")
+            rq_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label, key="rq_t")
+            rq_times = st.text_input("Times that suit you", max_chars=500)
+            rq_reason = st.text_area("Reason for the visit (optional)", max_chars=2000)
+            if st.form_submit_button("Send request"):
+                run(
+                    lambda s: visit_requests.request_visit(
+                        user,
+                        session=s,
+                        now=now,
+                        patient_id=patient_id,
+                        visit_type=rq_type,
+                        preferred_times=rq_times,
+                        reason=rq_reason,
+                    ),
+                    "Your request was sent to the clinic.",
+                )

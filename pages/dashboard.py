@@ -5,19 +5,12 @@ import streamlit as st
 
 from components.current_user import current_user
 from components.dashboard_charts import no_show_chart, requests_chart
+from components.navigation import page
 from components.portal_errors import errors_as_messages
 from components.request_ui import now
 from db.engine import session_scope
 from portal.services import dashboard, no_show, triage
 from portal.timefmt import format_date, format_datetime, naive_local
-
-user = current_user()
-st.title("Clinic dashboard")
-weeks = st.select_slider(
-    "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w} weeks"
-)
-with errors_as_messages(), session_scope() as session:
-    data = dashboard.clinic_dashboard(user, session=session, now=now(), weeks=weeks)
 
 
 def _hours(value: float | None) -> str:
@@ -34,140 +27,149 @@ def _percent(part: int, whole: int) -> str:
     return f"{part / whole:.0%}" if whole else "no data"
 
 
-first, sla, adoption, alerts = st.columns(4)
-first.metric(
-    "Median first response",
-    _hours(data.response.median_hours),
-    help="From the request to the first staff action on it (claim, assign, reply, status).",
-)
-sla.metric(
-    "SLA breaches",
-    _ratio(data.sla.breached, data.sla.total),
-    help="Requests first answered after their due time, or still unanswered past it.",
-)
-adoption.metric(
-    "Portal accounts",
-    _ratio(data.adoption.activated, data.adoption.patients),
-    help="Patients with an activated portal account, of all patients.",
-)
-alerts.metric("Open alerts", sum(data.open_alerts.values()))
-st.caption(
-    f"SLA breaches: {_percent(data.sla.breached, data.sla.total)} of requests. "
-    f"Portal accounts: {_percent(data.adoption.activated, data.adoption.patients)} of patients; "
-    f"{data.adoption.active} signed in within the last {dashboard.ACTIVE_DAYS} days. "
-    f"Weeks start on Monday (UTC); figures from {format_date(data.since.date())}."
-)
-
-st.subheader("Requests")
-if data.requests_by_week:
-    st.altair_chart(requests_chart(data.requests_by_week), width="stretch")
-else:
-    st.info("No requests in this period.")
-if data.response.by_kind:
-    st.dataframe(
-        [
-            {
-                "Type": triage.kind_label(kind),
-                "Median first response": _hours(hours),
-                "SLA breaches": data.sla.by_kind.get(kind, 0),
-            }
-            for kind, hours in data.response.by_kind.items()
-        ],
-        hide_index=True,
-        key="dashboard_response_table",
-    )
-
-st.subheader("No-shows")
-if data.no_shows:
-    st.altair_chart(no_show_chart(data.no_shows), width="stretch")
-    total = sum(r.visits for r in data.no_shows)
-    missed = sum(r.no_shows for r in data.no_shows)
-    st.caption(f"{missed} no-shows in {total} past visits ({missed / total:.0%}).")
-else:
-    st.info("No past visits in this period.")
-
-st.subheader("No-show risk, next two weeks")
-with errors_as_messages(), session_scope() as session:
-    insight = no_show.no_show_insight(user, session=session, now=now())
-
-
 def _rate(value: float | None) -> str:
     return f"{value:.0%}" if value is not None else "no data"
 
 
-model_col, with_col, without_col = st.columns(3)
-model_col.metric(
-    "Model AUC (held out)",
-    f"{insight.auc:.2f}" if insight.auc is not None else "n/a",
-    help="How well the model ranked the newest fifth of past visits it never saw: 0.5 is chance, "
-    "1.0 is perfect.",
-)
-with_col.metric("No-shows with a reminder", _rate(insight.rate_with_reminder))
-without_col.metric("No-shows without a reminder", _rate(insight.rate_without_reminder))
-if insight.message:
-    st.info(insight.message)
-elif not insight.upcoming:
-    st.info("No booked visits in the next two weeks.")
-else:
+def render() -> None:
+    user = current_user()
+    st.title("Clinic dashboard")
+    weeks = st.select_slider(
+        "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w} weeks"
+    )
+    with errors_as_messages(), session_scope() as session:
+        data = dashboard.clinic_dashboard(user, session=session, now=now(), weeks=weeks)
+
+    first, sla, adoption, alerts = st.columns(4)
+    first.metric(
+        "Median first response",
+        _hours(data.response.median_hours),
+        help="From the request to the first staff action on it (claim, assign, reply, status).",
+    )
+    sla.metric(
+        "SLA breaches",
+        _ratio(data.sla.breached, data.sla.total),
+        help="Requests first answered after their due time, or still unanswered past it.",
+    )
+    adoption.metric(
+        "Portal accounts",
+        _ratio(data.adoption.activated, data.adoption.patients),
+        help="Patients with an activated portal account, of all patients.",
+    )
+    alerts.metric("Open alerts", sum(data.open_alerts.values()))
     st.caption(
-        f"Trained on {insight.trained_on} past visits ({insight.no_shows} no-shows): lead time, "
-        "earlier no-shows, visit type, weekday, hour and reminders. Visits at "
-        f"{no_show.HIGH_RISK:.0%} or more are flagged."
-    )
-    st.dataframe(
-        [
-            {
-                "Flag": "⚠ High" if r.high else "",
-                "Patient": r.patient_name,
-                "Visit": naive_local(r.start),
-                "Type": r.visit_type,
-                "Risk": r.risk,
-                "Main reasons": "; ".join(r.reasons),
-            }
-            for r in insight.upcoming
-        ],
-        hide_index=True,
-        key="dashboard_no_show_risk",
-        column_config={
-            "Visit": st.column_config.DatetimeColumn("Visit", format="D MMM YYYY, h:mm A"),
-            "Risk": st.column_config.ProgressColumn(
-                "Risk", format="percent", min_value=0.0, max_value=1.0
-            ),
-        },
+        f"SLA breaches: {_percent(data.sla.breached, data.sla.total)} of requests. "
+        f"Portal accounts: {_percent(data.adoption.activated, data.adoption.patients)} of "
+        "patients; "
+        f"{data.adoption.active} signed in within the last {dashboard.ACTIVE_DAYS} days. "
+        f"Weeks start on Monday (UTC); figures from {format_date(data.since.date())}."
     )
 
-st.subheader("Open alerts")
-if data.open_alerts:
-    for label, count in data.open_alerts.items():
-        st.text(f"{label}: {count} open")
-    st.page_link("pages/triage_inbox.py", label="Open the triage inbox", icon=":material/inbox:")
-else:
-    st.info("No alert types are set up.")
-
-st.subheader("EHR sync")
-health = data.sync
-if health.last_run is None:
-    st.warning("The EHR sync has not run yet.")
-else:
-    run = health.last_run
-    words = {"ok": "Succeeded", "partial": "Partly succeeded", "failed": "Failed"}
-    state = words.get(health.state, health.state.capitalize())
-    message = (
-        f"Last run: {state}, started {format_datetime(run.started_at)}"
-        + (f", finished {format_datetime(run.finished_at)}" if run.finished_at else "")
-        + f". Fetched {run.fetched}, created {run.created}, updated {run.updated}, "
-        f"quarantined {run.quarantined}."
-    )
-    if health.state == "ok":
-        st.success(message)
-    elif health.state == "running":
-        st.info(message)
+    st.subheader("Requests")
+    if data.requests_by_week:
+        st.altair_chart(requests_chart(data.requests_by_week), width="stretch")
     else:
-        st.error(message)
-    if run.errors:
-        st.text(run.errors[:2000])
-    st.caption(
-        "Last successful run: "
-        + (format_datetime(health.last_success_at) if health.last_success_at else "never")
-        + f". Records waiting in quarantine: {health.open_quarantine}."
+        st.info("No requests in this period.")
+    if data.response.by_kind:
+        st.dataframe(
+            [
+                {
+                    "Type": triage.kind_label(kind),
+                    "Median first response": _hours(hours),
+                    "SLA breaches": data.sla.by_kind.get(kind, 0),
+                }
+                for kind, hours in data.response.by_kind.items()
+            ],
+            hide_index=True,
+            key="dashboard_response_table",
+        )
+
+    st.subheader("No-shows")
+    if data.no_shows:
+        st.altair_chart(no_show_chart(data.no_shows), width="stretch")
+        total = sum(r.visits for r in data.no_shows)
+        missed = sum(r.no_shows for r in data.no_shows)
+        st.caption(f"{missed} no-shows in {total} past visits ({missed / total:.0%}).")
+    else:
+        st.info("No past visits in this period.")
+
+    st.subheader("No-show risk, next two weeks")
+    with errors_as_messages(), session_scope() as session:
+        insight = no_show.no_show_insight(user, session=session, now=now())
+
+    model_col, with_col, without_col = st.columns(3)
+    model_col.metric(
+        "Model AUC (held out)",
+        f"{insight.auc:.2f}" if insight.auc is not None else "n/a",
+        help="How well the model ranked the newest fifth of past visits it never saw: "
+        "0.5 is chance, 1.0 is perfect.",
     )
+    with_col.metric("No-shows with a reminder", _rate(insight.rate_with_reminder))
+    without_col.metric("No-shows without a reminder", _rate(insight.rate_without_reminder))
+    if insight.message:
+        st.info(insight.message)
+    elif not insight.upcoming:
+        st.info("No booked visits in the next two weeks.")
+    else:
+        st.caption(
+            f"Trained on {insight.trained_on} past visits ({insight.no_shows} no-shows): "
+            "lead time, earlier no-shows, visit type, weekday, hour and reminders. Visits at "
+            f"{no_show.HIGH_RISK:.0%} or more are flagged."
+        )
+        st.dataframe(
+            [
+                {
+                    "Flag": "⚠ High" if r.high else "",
+                    "Patient": r.patient_name,
+                    "Visit": naive_local(r.start),
+                    "Type": r.visit_type,
+                    "Risk": r.risk,
+                    "Main reasons": "; ".join(r.reasons),
+                }
+                for r in insight.upcoming
+            ],
+            hide_index=True,
+            key="dashboard_no_show_risk",
+            column_config={
+                "Visit": st.column_config.DatetimeColumn("Visit", format="D MMM YYYY, h:mm A"),
+                "Risk": st.column_config.ProgressColumn(
+                    "Risk", format="percent", min_value=0.0, max_value=1.0
+                ),
+            },
+        )
+
+    st.subheader("Open alerts")
+    if data.open_alerts:
+        for label, count in data.open_alerts.items():
+            st.text(f"{label}: {count} open")
+        st.page_link(page("triage_inbox"), label="Open the triage inbox", icon=":material/inbox:")
+    else:
+        st.info("No alert types are set up.")
+
+    st.subheader("EHR sync")
+    health = data.sync
+    if health.last_run is None:
+        st.warning("The EHR sync has not run yet.")
+    else:
+        run = health.last_run
+        words = {"ok": "Succeeded", "partial": "Partly succeeded", "failed": "Failed"}
+        state = words.get(health.state, health.state.capitalize())
+        message = (
+            f"Last run: {state}, started {format_datetime(run.started_at)}"
+            + (f", finished {format_datetime(run.finished_at)}" if run.finished_at else "")
+            + f". Fetched {run.fetched}, created {run.created}, updated {run.updated}, "
+            f"quarantined {run.quarantined}."
+        )
+        if health.state == "ok":
+            st.success(message)
+        elif health.state == "running":
+            st.info(message)
+        else:
+            st.error(message)
+        if run.errors:
+            st.text(run.errors[:2000])
+        st.caption(
+            "Last successful run: "
+            + (format_datetime(health.last_success_at) if health.last_success_at else "never")
+            + f". Records waiting in quarantine: {health.open_quarantine}."
+        )

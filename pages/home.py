@@ -10,6 +10,7 @@ from components.home_sections import (
     render_new_results,
     render_upcoming_visits,
 )
+from components.navigation import page
 from components.notifications_panel import notifications_panel
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
@@ -27,29 +28,30 @@ def greeting(now: datetime) -> str:
     return "Good afternoon" if hour < 18 else "Good evening"
 
 
-user = current_user()
-now = datetime.now(UTC)
-st.title(greeting(now))
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
-with errors_as_messages(), session_scope() as session:
-    overview = home_overview(user, patient_id, session=session, now=now)
-    portal_visits, _ = booking.list_for_patient(user, patient_id, session=session, now=now)
-    ehr_upcoming, _ = ehr_visits.list_ehr_visits(user, patient_id, session=session, now=now)
-    care_due = [
-        item
-        for item in preventive_care(user, patient_id, session=session, now=now)
-        if item.status != CareStatus.UP_TO_DATE and not item.requested
-    ]
+def render() -> None:
+    user = current_user()
+    now = datetime.now(UTC)
+    st.title(greeting(now))
+    patient_id = active_patient_id(user)
+    if patient_id is None:
+        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        overview = home_overview(user, patient_id, session=session, now=now)
+        portal_visits, _ = booking.list_for_patient(user, patient_id, session=session, now=now)
+        ehr_upcoming, _ = ehr_visits.list_ehr_visits(user, patient_id, session=session, now=now)
+        care_due = [
+            item
+            for item in preventive_care(user, patient_id, session=session, now=now)
+            if item.status != CareStatus.UP_TO_DATE and not item.requested
+        ]
 
-notifications_panel(user, patient_id)
-render_upcoming_visits(portal_visits, ehr_upcoming)
-render_new_results(overview)
-if care_due:
-    st.subheader("Care that is due")
-    st.text(", ".join(f"{item.name} ({item.status_label.lower()})" for item in care_due))
-    st.page_link(
-        "pages/prevention.py", label="Preventive care", icon=":material/health_and_safety:"
-    )
-render_active_medications(overview)
+    notifications_panel(user, patient_id)
+    render_upcoming_visits(portal_visits, ehr_upcoming)
+    render_new_results(overview)
+    if care_due:
+        st.subheader("Care that is due")
+        st.text(", ".join(f"{item.name} ({item.status_label.lower()})" for item in care_due))
+        st.page_link(
+            page("prevention"), label="Preventive care", icon=":material/health_and_safety:"
+        )
+    render_active_medications(overview)

@@ -16,122 +16,131 @@ from portal.errors import PortalError
 from portal.services.access import require_staff
 from portal.services.readings import alerts, units
 
-user = current_user()
-st.title("Home monitoring")
-try:
-    require_staff(user)
-except PortalError as error:
-    st.error(error.user_message)
-    st.stop()
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
-show_flash()
-
-alerts_tab, readings_tab, goals_tab, thresholds_tab = st.tabs(
-    ["Alerts", "Readings", "Goals", "Alert thresholds"]
-)
-
-with alerts_tab:
-    with session_scope() as session:
-        alert_rows = alerts.patient_alerts(user, patient_id, session=session, now=now())
-    if not alert_rows:
-        st.info("No reading alerts for this patient.")
-    for row in alert_rows:
-        episode = row.episode
-        if episode.closed_at is None:
-            state = "Open"
-        elif episode.closed_reason == alerts.BACK_IN_RANGE:
-            state = f"Back in range {local_time(episode.closed_at)}"
-        else:
-            state = f"Resolved by staff {local_time(episode.closed_at)}"
-        st.text(
-            f"{row.label}: {episode.out_count} reading(s) out of range since "
-            f"{local_time(episode.opened_at)}; latest {row.latest_text}. {state}."
-        )
-
-with readings_tab:
-    render_recent(user, patient_id, key="staff_readings")
-
-with goals_tab:
-    render_goals(
-        user, patient_id, key="staff_goals", can_edit=user.role in (Role.NURSE, Role.CLINICIAN)
-    )
-
 
 def _bound(value: float | None) -> str:
     return "none" if value is None else f"{value:g}"
 
 
-with thresholds_tab:
-    with session_scope() as session:
-        rows = alerts.list_thresholds(user, patient_id, session=session, now=now())
-    st.dataframe(
-        [
-            {
-                "Measure": r.label,
-                "Low": _bound(r.threshold.low),
-                "High": _bound(r.threshold.high),
-                "Diastolic low": _bound(r.threshold.low2)
-                if r.measure == units.BLOOD_PRESSURE
-                else "",
-                "Diastolic high": _bound(r.threshold.high2)
-                if r.measure == units.BLOOD_PRESSURE
-                else "",
-                "Unit": r.unit,
-                "Set for this patient": "yes" if r.overridden else "clinic default",
-            }
-            for r in rows
-        ],
-        hide_index=True,
-    )
-    if user.role != Role.CLINICIAN:
-        st.caption("Only a clinician can change a patient's alert thresholds.")
+def render() -> None:
+    user = current_user()
+    st.title("Home monitoring")
+    try:
+        require_staff(user)
+    except PortalError as error:
+        st.error(error.user_message)
         st.stop()
-    by_measure = {r.measure: r for r in rows}
-    measure = st.selectbox(
-        "Change thresholds for",
-        list(by_measure),
-        format_func=lambda m: by_measure[m].label,
-        key="threshold_measure",
+    patient_id = active_patient_id(user)
+    if patient_id is None:
+        st.stop()
+    show_flash()
+
+    alerts_tab, readings_tab, goals_tab, thresholds_tab = st.tabs(
+        ["Alerts", "Readings", "Goals", "Alert thresholds"]
     )
-    current = by_measure[measure]
-    st.caption(f"Values in {current.unit}. Leave a box empty for no alert on that side.")
-    with st.form(f"threshold_form_{measure}"):
-        left, right = st.columns(2)
-        low = left.number_input("Alert below", value=current.threshold.low, key=f"th_low_{measure}")
-        high = right.number_input(
-            "Alert above", value=current.threshold.high, key=f"th_high_{measure}"
+
+    with alerts_tab:
+        with session_scope() as session:
+            alert_rows = alerts.patient_alerts(user, patient_id, session=session, now=now())
+        if not alert_rows:
+            st.info("No reading alerts for this patient.")
+        for row in alert_rows:
+            episode = row.episode
+            if episode.closed_at is None:
+                state = "Open"
+            elif episode.closed_reason == alerts.BACK_IN_RANGE:
+                state = f"Back in range {local_time(episode.closed_at)}"
+            else:
+                state = f"Resolved by staff {local_time(episode.closed_at)}"
+            st.text(
+                f"{row.label}: {episode.out_count} reading(s) out of range since "
+                f"{local_time(episode.opened_at)}; latest {row.latest_text}. {state}."
+            )
+
+    with readings_tab:
+        render_recent(user, patient_id, key="staff_readings")
+
+    with goals_tab:
+        render_goals(
+            user, patient_id, key="staff_goals", can_edit=user.role in (Role.NURSE, Role.CLINICIAN)
         )
-        low2 = high2 = None
-        if measure == units.BLOOD_PRESSURE:
-            low2 = left.number_input(
-                "Diastolic alert below", value=current.threshold.low2, key=f"th_low2_{measure}"
+
+    with thresholds_tab:
+        with session_scope() as session:
+            rows = alerts.list_thresholds(user, patient_id, session=session, now=now())
+        st.dataframe(
+            [
+                {
+                    "Measure": r.label,
+                    "Low": _bound(r.threshold.low),
+                    "High": _bound(r.threshold.high),
+                    "Diastolic low": _bound(r.threshold.low2)
+                    if r.measure == units.BLOOD_PRESSURE
+                    else "",
+                    "Diastolic high": _bound(r.threshold.high2)
+                    if r.measure == units.BLOOD_PRESSURE
+                    else "",
+                    "Unit": r.unit,
+                    "Set for this patient": "yes" if r.overridden else "clinic default",
+                }
+                for r in rows
+            ],
+            hide_index=True,
+        )
+        if user.role != Role.CLINICIAN:
+            st.caption("Only a clinician can change a patient's alert thresholds.")
+            st.stop()
+        by_measure = {r.measure: r for r in rows}
+        measure = st.selectbox(
+            "Change thresholds for",
+            list(by_measure),
+            format_func=lambda m: by_measure[m].label,
+            key="threshold_measure",
+        )
+        current = by_measure[measure]
+        st.caption(f"Values in {current.unit}. Leave a box empty for no alert on that side.")
+        with st.form(f"threshold_form_{measure}"):
+            left, right = st.columns(2)
+            low = left.number_input(
+                "Alert below", value=current.threshold.low, key=f"th_low_{measure}"
             )
-            high2 = right.number_input(
-                "Diastolic alert above", value=current.threshold.high2, key=f"th_high2_{measure}"
+            high = right.number_input(
+                "Alert above", value=current.threshold.high, key=f"th_high_{measure}"
             )
-        save = st.form_submit_button("Save thresholds")
-        reset = st.form_submit_button("Back to clinic defaults", disabled=not current.overridden)
-    if save or reset:
-        try:
-            with session_scope() as session:
-                if save:
-                    alerts.set_threshold(
-                        user,
-                        patient_id,
-                        measure,
-                        session=session,
-                        now=now(),
-                        low=low,
-                        high=high,
-                        low2=low2,
-                        high2=high2,
-                    )
-                else:
-                    alerts.reset_threshold(user, patient_id, measure, session=session, now=now())
-        except PortalError as error:
-            st.error(error.user_message)
-        else:
-            flash("success", f"Alert thresholds saved for {current.label.lower()}.")
-            st.rerun()
+            low2 = high2 = None
+            if measure == units.BLOOD_PRESSURE:
+                low2 = left.number_input(
+                    "Diastolic alert below", value=current.threshold.low2, key=f"th_low2_{measure}"
+                )
+                high2 = right.number_input(
+                    "Diastolic alert above",
+                    value=current.threshold.high2,
+                    key=f"th_high2_{measure}",
+                )
+            save = st.form_submit_button("Save thresholds")
+            reset = st.form_submit_button(
+                "Back to clinic defaults", disabled=not current.overridden
+            )
+        if save or reset:
+            try:
+                with session_scope() as session:
+                    if save:
+                        alerts.set_threshold(
+                            user,
+                            patient_id,
+                            measure,
+                            session=session,
+                            now=now(),
+                            low=low,
+                            high=high,
+                            low2=low2,
+                            high2=high2,
+                        )
+                    else:
+                        alerts.reset_threshold(
+                            user, patient_id, measure, session=session, now=now()
+                        )
+            except PortalError as error:
+                st.error(error.user_message)
+            else:
+                flash("success", f"Alert thresholds saved for {current.label.lower()}.")
+                st.rerun()

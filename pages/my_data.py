@@ -5,7 +5,8 @@ from datetime import date
 
 import streamlit as st
 
-from components.current_user import current_user
+from components.current_user import current_user, session_token
+from components.navigation import page
 from components.patient_context import active_patient_id
 from components.record_download import deferred
 from components.request_ui import now
@@ -14,56 +15,60 @@ from portal.services import record_export
 from portal.services.record_export import DateRange
 from portal.timefmt import today_local
 
-user = current_user()
-st.title("My data")
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
 
-st.write(
-    "Download your health record to keep it, print it, or share it with another doctor or app. "
-    "The FHIR file is the standard format other health systems and apps can read; the printable "
-    "summary opens in your browser, where you can print it or save it as a PDF."
-)
-
-today = today_local(now())
-limit = st.toggle("Only a date range", key="my_data_limit")
-period = DateRange()
-if limit:
-    col_from, col_to = st.columns(2)
-    start = col_from.date_input(
-        "From", value=date(today.year - 1, today.month, 1), max_value=today, key="my_data_from"
-    )
-    end = col_to.date_input("To", value=today, max_value=today, key="my_data_to")
-    try:
-        period = DateRange(start=start, end=end)
-    except PortalError as error:
-        st.error(error.user_message)
+def render() -> None:
+    user = current_user()
+    st.title("My data")
+    patient_id = active_patient_id(user)
+    if patient_id is None:
         st.stop()
-    st.caption(
-        "Entries without a date (for example a problem with no start date) are always included."
+
+    st.write(
+        "Download your health record to keep it, print it, or share it with another doctor or app. "
+        "The FHIR file is the standard format other health systems and apps can read; the "
+        "printable "
+        "summary opens in your browser, where you can print it or save it as a PDF."
     )
 
-stem = f"health-record-{today:%Y%m%d}"
+    today = today_local(now())
+    limit = st.toggle("Only a date range", key="my_data_limit")
+    period = DateRange()
+    if limit:
+        col_from, col_to = st.columns(2)
+        start = col_from.date_input(
+            "From", value=date(today.year - 1, today.month, 1), max_value=today, key="my_data_from"
+        )
+        end = col_to.date_input("To", value=today, max_value=today, key="my_data_to")
+        try:
+            period = DateRange(start=start, end=end)
+        except PortalError as error:
+            st.error(error.user_message)
+            st.stop()
+        st.caption(
+            "Entries without a date (for example a problem with no start date) are always included."
+        )
 
-left, right = st.columns(2)
-left.download_button(
-    "Download FHIR file (.json)",
-    data=deferred(record_export.export_fhir_bundle, user, patient_id, period),
-    file_name=f"{stem}.fhir.json",
-    mime="application/fhir+json",
-    icon=":material/download:",
-    key="my_data_fhir",
-    on_click="ignore",
-)
-right.download_button(
-    "Download printable summary (.html)",
-    data=deferred(record_export.export_printable_summary, user, patient_id, period),
-    file_name=f"{stem}.html",
-    mime="text/html",
-    icon=":material/print:",
-    key="my_data_html",
-    on_click="ignore",
-)
-st.caption(f"Dates: {period.label()}. Each download is recorded in your access log.")
-st.page_link("pages/who_viewed.py", label="Who viewed my record", icon=":material/visibility:")
+    stem = f"health-record-{today:%Y%m%d}"
+    token = session_token()
+
+    left, right = st.columns(2)
+    left.download_button(
+        "Download FHIR file (.json)",
+        data=deferred(record_export.export_fhir_bundle, patient_id, period, token=token),
+        file_name=f"{stem}.fhir.json",
+        mime="application/fhir+json",
+        icon=":material/download:",
+        key="my_data_fhir",
+        on_click="ignore",
+    )
+    right.download_button(
+        "Download printable summary (.html)",
+        data=deferred(record_export.export_printable_summary, patient_id, period, token=token),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        icon=":material/print:",
+        key="my_data_html",
+        on_click="ignore",
+    )
+    st.caption(f"Dates: {period.label()}. Each download is recorded in your access log.")
+    st.page_link(page("who_viewed"), label="Who viewed my record", icon=":material/visibility:")

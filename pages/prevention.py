@@ -20,66 +20,67 @@ ICONS = {
     CareStatus.UP_TO_DATE: ":material/check_circle:",
 }
 
-user = current_user()
-st.title("Preventive care")
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
-show_flash()
 
-with errors_as_messages(), session_scope() as session:
-    items = preventive.preventive_care(user, patient_id, session=session, now=now())
+def render() -> None:
+    user = current_user()
+    st.title("Preventive care")
+    patient_id = active_patient_id(user)
+    if patient_id is None:
+        st.stop()
+    show_flash()
 
+    with errors_as_messages(), session_scope() as session:
+        items = preventive.preventive_care(user, patient_id, session=session, now=now())
 
-def request_visit(item: CareItem) -> None:
-    try:
-        with session_scope() as session:
-            preventive.request_preventive_visit(
-                user, patient_id, item.rule_code, session=session, now=now()
-            )
-    except PortalError as error:
-        st.error(error.user_message)
-        return
-    flash("success", f"Visit request sent for {item.name}. The clinic will contact you to book.")
-    st.rerun()
-
-
-def render(item: CareItem) -> None:
-    with st.container(border=True):
-        st.markdown(f"{ICONS[item.status]} **{md_literal(item.name)}** · {item.status_label}")
-        st.text(item.why)
-        done = format_date(item.last_done) if item.last_done else "No record of it yet"
-        if item.next_due is None:
-            due = "Not needed again"
-        elif item.status == CareStatus.UP_TO_DATE:
-            due = f"Next due {format_date(item.next_due)}"
-        elif item.last_done is None:
-            due = "Due now"
-        else:
-            due = f"Due since {format_date(item.next_due)}"
-        st.caption(f"Last done: {done} · {due} · Source: {item.authority}")
-        if item.status == CareStatus.UP_TO_DATE:
+    def request_visit(item: CareItem) -> None:
+        try:
+            with session_scope() as session:
+                preventive.request_preventive_visit(
+                    user, patient_id, item.rule_code, session=session, now=now()
+                )
+        except PortalError as error:
+            st.error(error.user_message)
             return
-        if item.requested:
-            st.caption("Visit requested. The clinic will contact you to book.")
-        elif st.button("Request a visit", key=f"prevent_request_{item.rule_code}"):
-            request_visit(item)
+        flash(
+            "success", f"Visit request sent for {item.name}. The clinic will contact you to book."
+        )
+        st.rerun()
 
+    def render(item: CareItem) -> None:
+        with st.container(border=True):
+            st.markdown(f"{ICONS[item.status]} **{md_literal(item.name)}** · {item.status_label}")
+            st.text(item.why)
+            done = format_date(item.last_done) if item.last_done else "No record of it yet"
+            if item.next_due is None:
+                due = "Not needed again"
+            elif item.status == CareStatus.UP_TO_DATE:
+                due = f"Next due {format_date(item.next_due)}"
+            elif item.last_done is None:
+                due = "Due now"
+            else:
+                due = f"Due since {format_date(item.next_due)}"
+            st.caption(f"Last done: {done} · {due} · Source: {item.authority}")
+            if item.status == CareStatus.UP_TO_DATE:
+                return
+            if item.requested:
+                st.caption("Visit requested. The clinic will contact you to book.")
+            elif st.button("Request a visit", key=f"prevent_request_{item.rule_code}"):
+                request_visit(item)
 
-needs = [i for i in items if i.status != CareStatus.UP_TO_DATE]
-done_items = [i for i in items if i.status == CareStatus.UP_TO_DATE]
-if not items:
-    st.info("There are no screenings or vaccines we can suggest from your record right now.")
-elif not needs:
-    st.success("You are up to date with the screenings and vaccines we track.")
-for care in needs:
-    render(care)
-if done_items:
-    with st.expander(f"Up to date ({len(done_items)})"):
-        for care in done_items:
-            render(care)
-st.caption(
-    "Based on your age, sex, conditions and what your record shows was done, using USPSTF, "
-    "American Diabetes Association and CDC schedules. Care done elsewhere may not be in your "
-    "record: tell your care team about it."
-)
+    needs = [i for i in items if i.status != CareStatus.UP_TO_DATE]
+    done_items = [i for i in items if i.status == CareStatus.UP_TO_DATE]
+    if not items:
+        st.info("There are no screenings or vaccines we can suggest from your record right now.")
+    elif not needs:
+        st.success("You are up to date with the screenings and vaccines we track.")
+    for care in needs:
+        render(care)
+    if done_items:
+        with st.expander(f"Up to date ({len(done_items)})"):
+            for care in done_items:
+                render(care)
+    st.caption(
+        "Based on your age, sex, conditions and what your record shows was done, using USPSTF, "
+        "American Diabetes Association and CDC schedules. Care done elsewhere may not be in your "
+        "record: tell your care team about it."
+    )

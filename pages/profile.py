@@ -9,66 +9,74 @@ from portal.errors import PortalError
 from portal.services import profile_changes
 from portal.services.profile_changes import COMMUNICATION_CHOICES, FIELDS
 
-user = current_user()
-patient = acting_patient(user)
-st.title("Profile")
-show_flash()
 
-with session_scope() as session:
-    view = profile_changes.profile(user, patient.id, session=session, now=now())
+def render() -> None:
+    user = current_user()
+    patient = acting_patient(user)
+    st.title("Profile")
+    show_flash()
 
-st.subheader("Your details")
-for name, spec in FIELDS.items():
-    value = view.values.get(name) or "(not given)"
-    pending = view.pending.get(name)
-    line = f"{spec.label}: {value}"
-    if pending:
-        line += f"  (change to '{pending.new_value}' pending review)"
-    st.text(line)
+    with session_scope() as session:
+        view = profile_changes.profile(user, patient.id, session=session, now=now())
 
-st.subheader("Request a change")
-st.caption("The clinic checks each change before it is applied; you will be notified.")
-with st.form("profile_change"):
-    new_values = {}
+    st.subheader("Your details")
     for name, spec in FIELDS.items():
-        current = view.values.get(name) or ""
-        if name == "communication_preference":
-            options = ["", *COMMUNICATION_CHOICES]
-            new_values[name] = st.selectbox(
-                spec.label,
-                options,
-                index=options.index(current) if current in options else 0,
-                key=f"profile_{name}",
-                disabled=name in view.pending,
-            )
-        else:
-            new_values[name] = st.text_input(
-                spec.label,
-                value=current,
-                max_chars=spec.max_length,
-                key=f"profile_{name}",
-                disabled=name in view.pending,
-            )
-    if st.form_submit_button("Send changes for review"):
-        changes = {k: v for k, v in new_values.items() if k not in view.pending}
-        try:
-            with session_scope() as session:
-                created = profile_changes.request_changes(
-                    user, patient.id, changes, session=session, now=now()
-                )
-        except PortalError as error:
-            st.error(error.user_message)
-        else:
-            labels = ", ".join(FIELDS[c.field].label.lower() for c in created)
-            flash("success", f"Sent for review: {labels}.")
-            st.rerun()
+        value = view.values.get(name) or "(not given)"
+        pending = view.pending.get(name)
+        line = f"{spec.label}: {value}"
+        if pending:
+            line += f"  (change to '{pending.new_value}' pending review)"
+        st.text(line)
 
-decided = [c for c in view.recent if c.status != "pending"]
-if decided:
-    st.subheader("Recent decisions")
-    for change in decided[:10]:
-        st.text(
-            f"{FIELDS[change.field].label} -> {change.new_value}: {change.status} "
-            f"({local_time(change.decided_at)})"
-            + (f". Reason: {change.decision_reason}" if change.decision_reason else "")
+    st.subheader("Request a change")
+    st.caption("The clinic checks each change before it is applied; you will be notified.")
+    with st.form("profile_change"):
+        new_values = {}
+        for name, spec in FIELDS.items():
+            current = view.values.get(name) or ""
+            if name == "communication_preference":
+                options = ["", *COMMUNICATION_CHOICES]
+                new_values[name] = st.selectbox(
+                    spec.label,
+                    options,
+                    index=options.index(current) if current in options else 0,
+                    key=f"profile_{name}",
+                    disabled=name in view.pending,
+                )
+            else:
+                new_values[name] = st.text_input(
+                    spec.label,
+                    value=current,
+                    max_chars=spec.max_length,
+                    key=f"profile_{name}",
+                    disabled=name in view.pending,
+                )
+        proof = st.text_input(
+            "Your current password (needed to change the phone or email)",
+            type="password",
+            autocomplete="current-password",
+            key="profile_proof",
         )
+        if st.form_submit_button("Send changes for review"):
+            changes = {k: v for k, v in new_values.items() if k not in view.pending}
+            try:
+                with session_scope() as session:
+                    created = profile_changes.request_changes(
+                        user, patient.id, changes, session=session, now=now(), proof=proof
+                    )
+            except PortalError as error:
+                st.error(error.user_message)
+            else:
+                labels = ", ".join(FIELDS[c.field].label.lower() for c in created)
+                flash("success", f"Sent for review: {labels}.")
+                st.rerun()
+
+    decided = [c for c in view.recent if c.status != "pending"]
+    if decided:
+        st.subheader("Recent decisions")
+        for change in decided[:10]:
+            st.text(
+                f"{FIELDS[change.field].label} -> {change.new_value}: {change.status} "
+                f"({local_time(change.decided_at)})"
+                + (f". Reason: {change.decision_reason}" if change.decision_reason else "")
+            )

@@ -13,90 +13,6 @@ from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, file_import, units
 from portal.timefmt import format_datetime, to_local
 
-user = current_user()
-st.title("My readings")
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
-show_flash()
-
-add_tab, import_tab, recent_tab, goals_tab = st.tabs(
-    ["Add a reading", "Import a file", "Recent readings", "Goals"]
-)
-
-# --- add a reading --------------------------------------------------------------------------
-with add_tab:
-    measure = st.selectbox(
-        "What did you measure?",
-        list(units.MEASURES),
-        format_func=lambda m: units.MEASURES[m].label,
-        key="reading_measure",
-    )
-    spec = units.MEASURES[measure]
-    local_now = to_local(now())
-    with st.form("reading_entry", clear_on_submit=True):
-        value2 = None
-        if spec.pair:
-            left, right = st.columns(2)
-            value = left.number_input("Systolic (top number)", value=None, key="reading_value")
-            value2 = right.number_input(
-                "Diastolic (bottom number)", value=None, key="reading_value2"
-            )
-        else:
-            value = st.number_input(spec.label, value=None, key="reading_value")
-        unit = st.selectbox("Unit", list(spec.entry_units), key="reading_unit")
-        day_column, time_column = st.columns(2)
-        day = day_column.date_input(
-            "Date", value=local_now.date(), max_value=local_now.date(), key="reading_date"
-        )
-        clock = time_column.time_input(
-            "Time", value=local_now.time().replace(second=0, microsecond=0), key="reading_time"
-        )
-        if st.form_submit_button("Save reading"):
-            if value is None or (spec.pair and value2 is None):
-                st.error("Please enter the number" + ("s." if spec.pair else "."))
-            else:
-                try:
-                    with session_scope() as session:
-                        result = entry.add_reading(
-                            user,
-                            patient_id,
-                            session=session,
-                            now=now(),
-                            measure=measure,
-                            value=value,
-                            value2=value2,
-                            unit=unit,
-                            taken_at=clinic_datetime(day, clock),
-                        )
-                except PortalError as error:
-                    st.error(error.user_message)
-                else:
-                    if result.duplicate:
-                        flash("warning", "This reading was already recorded; nothing was added.")
-                    else:
-                        reading = result.reading
-                        text = (
-                            f"Saved: {spec.label.lower()} "
-                            f"{units.display(measure, reading.value, reading.value2)} "
-                            f"on {format_datetime(reading.taken_at)}."
-                        )
-                        if result.alert_opened:
-                            text += (
-                                " This reading is outside the range your care team set, so "
-                                "they have been told. If you feel unwell, call the clinic or 911."
-                            )
-                        flash("success", text)
-                    st.rerun()
-
-# --- import a file --------------------------------------------------------------------------
-APPLE, CSV, FHIR = "apple_health", "csv", "fhir"
-KIND_LABELS = {
-    APPLE: "Apple Health export (export.zip or export.xml)",
-    CSV: "CSV file (spreadsheet or device)",
-    FHIR: "FHIR bundle (JSON)",
-}
-FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
 NO_COLUMN = ""
 
 
@@ -123,121 +39,211 @@ def _show_report(report: entry.ImportReport) -> None:
         )
 
 
-def _run_import(kind: str, upload, mapping=None) -> None:
-    try:
-        with session_scope() as session:
-            upload.seek(0)
-            report = file_import.import_file(
-                user,
-                patient_id,
-                kind=kind,
-                upload=upload,
-                filename=upload.name,
-                mapping=mapping,
-                session=session,
-                now=now(),
-            )
-    except PortalError as error:
-        st.error(error.user_message)
-        return
-    st.session_state[keys.READINGS_IMPORT_REPORT] = report
-    st.rerun()
+def render() -> None:
+    user = current_user()
+    st.title("My readings")
+    patient_id = active_patient_id(user)
+    if patient_id is None:
+        st.stop()
+    show_flash()
 
-
-with import_tab:
-    report = st.session_state.pop(keys.READINGS_IMPORT_REPORT, None)
-    if report is not None:
-        _show_report(report)
-    kind = st.radio(
-        "What kind of file?", list(KIND_LABELS), format_func=KIND_LABELS.get, key="import_kind"
+    add_tab, import_tab, recent_tab, goals_tab = st.tabs(
+        ["Add a reading", "Import a file", "Recent readings", "Goals"]
     )
-    upload = st.file_uploader("File", type=FILE_TYPES[kind], key=f"import_file_{kind}")
-    st.caption("Importing the same file again is safe: readings already here are not added twice.")
-    if upload is not None and kind == CSV:
+
+    # --- add a reading --------------------------------------------------------------------------
+    with add_tab:
+        measure = st.selectbox(
+            "What did you measure?",
+            list(units.MEASURES),
+            format_func=lambda m: units.MEASURES[m].label,
+            key="reading_measure",
+        )
+        spec = units.MEASURES[measure]
+        local_now = to_local(now())
+        with st.form("reading_entry", clear_on_submit=True):
+            value2 = None
+            if spec.pair:
+                left, right = st.columns(2)
+                value = left.number_input("Systolic (top number)", value=None, key="reading_value")
+                value2 = right.number_input(
+                    "Diastolic (bottom number)", value=None, key="reading_value2"
+                )
+            else:
+                value = st.number_input(spec.label, value=None, key="reading_value")
+            unit = st.selectbox("Unit", list(spec.entry_units), key="reading_unit")
+            day_column, time_column = st.columns(2)
+            day = day_column.date_input(
+                "Date", value=local_now.date(), max_value=local_now.date(), key="reading_date"
+            )
+            clock = time_column.time_input(
+                "Time", value=local_now.time().replace(second=0, microsecond=0), key="reading_time"
+            )
+            if st.form_submit_button("Save reading"):
+                if value is None or (spec.pair and value2 is None):
+                    st.error("Please enter the number" + ("s." if spec.pair else "."))
+                else:
+                    try:
+                        with session_scope() as session:
+                            result = entry.add_reading(
+                                user,
+                                patient_id,
+                                session=session,
+                                now=now(),
+                                measure=measure,
+                                value=value,
+                                value2=value2,
+                                unit=unit,
+                                taken_at=clinic_datetime(day, clock),
+                            )
+                    except PortalError as error:
+                        st.error(error.user_message)
+                    else:
+                        if result.duplicate:
+                            flash(
+                                "warning", "This reading was already recorded; nothing was added."
+                            )
+                        else:
+                            reading = result.reading
+                            text = (
+                                f"Saved: {spec.label.lower()} "
+                                f"{units.display(measure, reading.value, reading.value2)} "
+                                f"on {format_datetime(reading.taken_at)}."
+                            )
+                            if result.alert_opened:
+                                text += (
+                                    " This reading is outside the range your care team set, so "
+                                    "they have been told. If you feel unwell, call the clinic or "
+                                    "911."
+                                )
+                            flash("success", text)
+                        st.rerun()
+
+    # --- import a file --------------------------------------------------------------------------
+    APPLE, CSV, FHIR = "apple_health", "csv", "fhir"
+    KIND_LABELS = {
+        APPLE: "Apple Health export (export.zip or export.xml)",
+        CSV: "CSV file (spreadsheet or device)",
+        FHIR: "FHIR bundle (JSON)",
+    }
+    FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
+
+    def _run_import(kind: str, upload, mapping=None) -> None:
         try:
-            preview = csv_import.preview(upload.getvalue())
+            with session_scope() as session:
+                upload.seek(0)
+                report = file_import.import_file(
+                    user,
+                    patient_id,
+                    kind=kind,
+                    upload=upload,
+                    filename=upload.name,
+                    mapping=mapping,
+                    session=session,
+                    now=now(),
+                )
         except PortalError as error:
             st.error(error.user_message)
-            preview = None
-        if preview is not None:
-            st.caption("The first rows of your file")
-            st.dataframe(
-                [dict(zip(preview.columns, row, strict=False)) for row in preview.rows],
-                hide_index=True,
-            )
-            st.subheader("Which column is which?")
-            guess = preview.guess
-            columns = preview.columns
-            optional = [NO_COLUMN, *columns]
+            return
+        st.session_state[keys.READINGS_IMPORT_REPORT] = report
+        st.rerun()
 
-            def _index(options, value):
-                return options.index(value) if value in options else 0
-
-            date_col = st.selectbox(
-                "Date and time",
-                columns,
-                index=_index(columns, guess.date if guess else None),
-                key="map_date",
-            )
-            value_col = st.selectbox(
-                "Value",
-                columns,
-                index=_index(columns, guess.value if guess else columns[-1]),
-                key="map_value",
-            )
-            measure_col = st.selectbox(
-                "Column naming the measure (weight, pulse, ...)",
-                optional,
-                index=_index(optional, guess.measure_column if guess else None),
-                format_func=lambda c: c or "(none: every row is the same measure)",
-                key="map_measure_column",
-            )
-            fixed_measure = None
-            if not measure_col:
-                measures = list(units.MEASURES)
-                fixed_measure = st.selectbox(
-                    "Every row is",
-                    measures,
-                    index=_index(measures, guess.measure if guess else None),
-                    format_func=lambda m: units.MEASURES[m].label,
-                    key="map_measure",
+    with import_tab:
+        report = st.session_state.pop(keys.READINGS_IMPORT_REPORT, None)
+        if report is not None:
+            _show_report(report)
+        kind = st.radio(
+            "What kind of file?", list(KIND_LABELS), format_func=KIND_LABELS.get, key="import_kind"
+        )
+        upload = st.file_uploader("File", type=FILE_TYPES[kind], key=f"import_file_{kind}")
+        st.caption(
+            "Importing the same file again is safe: readings already here are not added twice."
+        )
+        if upload is not None and kind == CSV:
+            try:
+                preview = csv_import.preview(upload.getvalue())
+            except PortalError as error:
+                st.error(error.user_message)
+                preview = None
+            if preview is not None:
+                st.caption("The first rows of your file")
+                st.dataframe(
+                    [dict(zip(preview.columns, row, strict=False)) for row in preview.rows],
+                    hide_index=True,
                 )
-            unit_col = st.selectbox(
-                "Unit column",
-                optional,
-                index=_index(optional, guess.unit_column if guess else None),
-                format_func=lambda c: c or "(none: one unit for the whole file)",
-                key="map_unit_column",
-            )
-            fixed_unit = None
-            if not unit_col and fixed_measure:
-                fixed_unit = st.selectbox(
-                    "Unit", list(units.MEASURES[fixed_measure].entry_units), key="map_unit"
-                )
-            value2_col = st.selectbox(
-                "Diastolic column (blood pressure in two columns)",
-                optional,
-                index=_index(optional, guess.value2 if guess else None),
-                format_func=lambda c: c or "(none)",
-                key="map_value2",
-            )
-            if st.button("Import readings", key="import_csv", type="primary"):
-                mapping = csv_import.ColumnMapping(
-                    date=date_col,
-                    value=value_col,
-                    measure_column=measure_col or None,
-                    measure=fixed_measure,
-                    unit_column=unit_col or None,
-                    unit=fixed_unit,
-                    value2=value2_col or None,
-                )
-                _run_import(CSV, upload, mapping)
-    elif upload is not None and st.button("Import readings", key="import_file", type="primary"):
-        with st.spinner("Reading the file..."):
-            _run_import(kind, upload)
+                st.subheader("Which column is which?")
+                guess = preview.guess
+                columns = preview.columns
+                optional = [NO_COLUMN, *columns]
 
-with recent_tab:
-    render_recent(user, patient_id, key="my_readings")
+                def _index(options, value):
+                    return options.index(value) if value in options else 0
 
-with goals_tab:
-    render_goals(user, patient_id, key="my_goals", can_edit=True)
+                date_col = st.selectbox(
+                    "Date and time",
+                    columns,
+                    index=_index(columns, guess.date if guess else None),
+                    key="map_date",
+                )
+                value_col = st.selectbox(
+                    "Value",
+                    columns,
+                    index=_index(columns, guess.value if guess else columns[-1]),
+                    key="map_value",
+                )
+                measure_col = st.selectbox(
+                    "Column naming the measure (weight, pulse, ...)",
+                    optional,
+                    index=_index(optional, guess.measure_column if guess else None),
+                    format_func=lambda c: c or "(none: every row is the same measure)",
+                    key="map_measure_column",
+                )
+                fixed_measure = None
+                if not measure_col:
+                    measures = list(units.MEASURES)
+                    fixed_measure = st.selectbox(
+                        "Every row is",
+                        measures,
+                        index=_index(measures, guess.measure if guess else None),
+                        format_func=lambda m: units.MEASURES[m].label,
+                        key="map_measure",
+                    )
+                unit_col = st.selectbox(
+                    "Unit column",
+                    optional,
+                    index=_index(optional, guess.unit_column if guess else None),
+                    format_func=lambda c: c or "(none: one unit for the whole file)",
+                    key="map_unit_column",
+                )
+                fixed_unit = None
+                if not unit_col and fixed_measure:
+                    fixed_unit = st.selectbox(
+                        "Unit", list(units.MEASURES[fixed_measure].entry_units), key="map_unit"
+                    )
+                value2_col = st.selectbox(
+                    "Diastolic column (blood pressure in two columns)",
+                    optional,
+                    index=_index(optional, guess.value2 if guess else None),
+                    format_func=lambda c: c or "(none)",
+                    key="map_value2",
+                )
+                if st.button("Import readings", key="import_csv", type="primary"):
+                    mapping = csv_import.ColumnMapping(
+                        date=date_col,
+                        value=value_col,
+                        measure_column=measure_col or None,
+                        measure=fixed_measure,
+                        unit_column=unit_col or None,
+                        unit=fixed_unit,
+                        value2=value2_col or None,
+                    )
+                    _run_import(CSV, upload, mapping)
+        elif upload is not None and st.button("Import readings", key="import_file", type="primary"):
+            with st.spinner("Reading the file..."):
+                _run_import(kind, upload)
+
+    with recent_tab:
+        render_recent(user, patient_id, key="my_readings")
+
+    with goals_tab:
+        render_goals(user, patient_id, key="my_goals", can_edit=True)

@@ -13,79 +13,91 @@ from portal.errors import PortalError
 from portal.services import referrals
 from portal.timefmt import naive_local
 
-user = current_user()
-st.title("Referrals")
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
-show_flash()
 
-with errors_as_messages(), session_scope() as session:
-    overview = referrals.list_referrals(user, patient_id, session=session, now=now())
+def render() -> None:
+    user = current_user()
+    st.title("Referrals")
+    patient_id = active_patient_id(user)
+    if patient_id is None:
+        st.stop()
+    show_flash()
 
-st.subheader("Your referrals")
-show_table(
-    [
-        {
-            "Specialty": r.specialty,
-            "Status": r.status,
-            "Referred on": naive_local(r.requested_on),
-            "Appointment": naive_local(r.appointment),
-            "To": r.to,
-            "Reason": r.reason,
-            "Referred by": r.requested_by,
-        }
-        for r in overview.referrals
-    ],
-    columns=["Specialty", "Status", "Referred on", "Appointment", "To", "Reason", "Referred by"],
-    empty="No referrals yet.",
-    key="referrals_table",
-    column_config={
-        "Referred on": datetime_column("Referred on"),
-        "Appointment": datetime_column("Appointment"),
-    },
-)
+    with errors_as_messages(), session_scope() as session:
+        overview = referrals.list_referrals(user, patient_id, session=session, now=now())
 
-st.subheader("Your referral requests")
-show_table(
-    [
-        {
-            "Specialty": a.specialty,
-            "Reason": a.reason,
-            "Preferred provider": a.preferred_provider,
-            "Status": "Waiting for the clinic" if a.status == "open" else "Handled",
-            "Sent": naive_local(a.created_at),
-        }
-        for a in overview.requests
-    ],
-    columns=["Specialty", "Reason", "Preferred provider", "Status", "Sent"],
-    empty="You have not asked for a referral in the portal.",
-    key="referral_requests_table",
-    column_config={"Sent": datetime_column("Sent")},
-)
-
-with st.form("referral_request_form", clear_on_submit=True):
-    st.subheader("Ask for a referral")
-    st.caption("Your care team reviews the request and contacts you.")
-    specialty = st.selectbox("Specialty", referrals.SPECIALTIES, index=None, key="ref_specialty")
-    reason = st.text_area("Why do you need it?", max_chars=2000, key="ref_reason")
-    provider = st.text_input(
-        "Preferred specialist or clinic (optional)", max_chars=200, key="ref_provider"
+    st.subheader("Your referrals")
+    show_table(
+        [
+            {
+                "Specialty": r.specialty,
+                "Status": r.status,
+                "Referred on": naive_local(r.requested_on),
+                "Appointment": naive_local(r.appointment),
+                "To": r.to,
+                "Reason": r.reason,
+                "Referred by": r.requested_by,
+            }
+            for r in overview.referrals
+        ],
+        columns=[
+            "Specialty",
+            "Status",
+            "Referred on",
+            "Appointment",
+            "To",
+            "Reason",
+            "Referred by",
+        ],
+        empty="No referrals yet.",
+        key="referrals_table",
+        column_config={
+            "Referred on": datetime_column("Referred on"),
+            "Appointment": datetime_column("Appointment"),
+        },
     )
-    if st.form_submit_button("Send request"):
-        try:
-            with session_scope() as session:
-                referrals.request_referral(
-                    user,
-                    session=session,
-                    now=now(),
-                    patient_id=patient_id,
-                    specialty=specialty or "",
-                    reason=reason,
-                    preferred_provider=provider,
-                )
-        except PortalError as error:
-            st.error(error.user_message)
-        else:
-            flash("success", "Your referral request was sent to the clinic.")
-            st.rerun()
+
+    st.subheader("Your referral requests")
+    show_table(
+        [
+            {
+                "Specialty": a.specialty,
+                "Reason": a.reason,
+                "Preferred provider": a.preferred_provider,
+                "Status": "Waiting for the clinic" if a.status == "open" else "Handled",
+                "Sent": naive_local(a.created_at),
+            }
+            for a in overview.requests
+        ],
+        columns=["Specialty", "Reason", "Preferred provider", "Status", "Sent"],
+        empty="You have not asked for a referral in the portal.",
+        key="referral_requests_table",
+        column_config={"Sent": datetime_column("Sent")},
+    )
+
+    with st.form("referral_request_form", clear_on_submit=True):
+        st.subheader("Ask for a referral")
+        st.caption("Your care team reviews the request and contacts you.")
+        specialty = st.selectbox(
+            "Specialty", referrals.SPECIALTIES, index=None, key="ref_specialty"
+        )
+        reason = st.text_area("Why do you need it?", max_chars=2000, key="ref_reason")
+        provider = st.text_input(
+            "Preferred specialist or clinic (optional)", max_chars=200, key="ref_provider"
+        )
+        if st.form_submit_button("Send request"):
+            try:
+                with session_scope() as session:
+                    referrals.request_referral(
+                        user,
+                        session=session,
+                        now=now(),
+                        patient_id=patient_id,
+                        specialty=specialty or "",
+                        reason=reason,
+                        preferred_provider=provider,
+                    )
+            except PortalError as error:
+                st.error(error.user_message)
+            else:
+                flash("success", "Your referral request was sent to the clinic.")
+                st.rerun()

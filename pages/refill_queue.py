@@ -10,36 +10,38 @@ from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import refills, triage
 
-user = current_user()
-st.title("Refill queue")
-show_flash()
 
-try:
-    with session_scope() as session:
-        rows = triage.list_items(user, session=session, now=now(), kind=refills.KIND)
-except PortalError as error:
-    st.error(error.user_message)
-    st.stop()
+def render() -> None:
+    user = current_user()
+    st.title("Refill queue")
+    show_flash()
 
-if not rows:
-    st.info("No refill requests are waiting.")
-    st.stop()
+    try:
+        with session_scope() as session:
+            rows = triage.list_items(user, session=session, now=now(), kind=refills.KIND)
+    except PortalError as error:
+        st.error(error.user_message)
+        st.stop()
 
-ids = [r.item.id for r in rows]
-by_id = {r.item.id: r for r in rows}
-selected = st.session_state.get(keys.REFILL_QUEUE_SELECTED_ITEM)
-item_id = st.radio(
-    "Refill requests",
-    ids,
-    index=ids.index(selected) if selected in ids else 0,
-    format_func=lambda i: (
-        f"{by_id[i].patient_name} · {by_id[i].item.summary} · due "
-        f"{local_time(by_id[i].item.due_at)}{' (overdue)' if by_id[i].overdue else ''}"
-    ),
-    key="refill_queue_item",
-)
-st.session_state[keys.REFILL_QUEUE_SELECTED_ITEM] = item_id
-item = by_id[item_id].item
-seen = seen_version(item)
-refill_panel(user, item, seen)
-remember_version(item)
+    if not rows:
+        st.info("No refill requests are waiting.")
+        st.stop()
+
+    ids = [r.item.id for r in rows]
+    by_id = {r.item.id: r for r in rows}
+    selected = st.session_state.get(keys.REFILL_QUEUE_SELECTED_ITEM)
+    item_id = st.radio(
+        "Refill requests",
+        ids,
+        index=ids.index(selected) if selected in ids else 0,
+        format_func=lambda i: (
+            f"{by_id[i].patient_name} · {by_id[i].item.summary} · due "
+            f"{local_time(by_id[i].item.due_at)}{' (overdue)' if by_id[i].overdue else ''}"
+        ),
+        key="refill_queue_item",
+    )
+    st.session_state[keys.REFILL_QUEUE_SELECTED_ITEM] = item_id
+    item = by_id[item_id].item
+    seen = seen_version(item)
+    refill_panel(user, item, seen)
+    remember_version(item)

@@ -20,16 +20,6 @@ from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, lab
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
-st.title("Schedule")
-user = current_user()
-try:
-    require_staff(user)
-except PortalError as error:
-    st.error(error.user_message)
-    st.stop()
-now = datetime.now(UTC)
-tz = get_settings().tz
-
 
 def run(action, success: str) -> None:
     try:
@@ -42,212 +32,234 @@ def run(action, success: str) -> None:
     st.rerun()
 
 
-if flash := st.session_state.pop("schedule_flash", None):
-    st.success(flash)
+def render() -> None:
+    st.title("Schedule")
+    user = current_user()
+    try:
+        require_staff(user)
+    except PortalError as error:
+        st.error(error.user_message)
+        st.stop()
+    now = datetime.now(UTC)
+    tz = get_settings().tz
 
-with session_scope() as session:
-    names = {p.id: p.name for p in provider_schedule.practitioners(session=session)}
-if not names:
-    st.info("No providers yet. They arrive with the EHR sync.")
-    st.stop()
+    if flash := st.session_state.pop("schedule_flash", None):
+        st.success(flash)
 
-col_provider, col_day = st.columns(2)
-provider_id = col_provider.selectbox(
-    "Provider", list(names), format_func=names.get, key="schedule_provider"
-)
-day = col_day.date_input("Day", value=now.astimezone(tz).date(), key="schedule_day")
-day_start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-tab_day, tab_book, tab_templates = st.tabs(["Day", "Book for a patient", "Templates and time off"])
-
-with tab_day:
     with session_scope() as session:
-        rows = booking.day_calendar(
-            user,
-            session=session,
-            now=now,
-            practitioner_id=provider_id,
-            day_start=day_start,
-            day_end=day_start + timedelta(days=1),
-        )
-        checkins = checkin.for_bookings(
-            user, [r.booking.id for r in rows], session=session, now=now
-        )
-        high_risk = no_show.high_risk_bookings([r.booking.id for r in rows], session=session)
-    if not rows:
-        st.info("No visits booked on this day.")
-    for row in rows:
-        b = row.booking
-        with st.container(border=True):
-            visit_header(row, show_patient=True)
-            if b.id in high_risk and b.status == BookingStatus.BOOKED:
-                st.warning(
-                    "High no-show risk: an extra reminder was sent. Consider a call.",
-                    icon=":material/warning:",
-                )
-            if b.id in checkins:
-                with st.expander("Pre-visit check-in answers", icon=":material/assignment:"):
-                    checkin_answers(*checkins[b.id])
-            elif b.status == BookingStatus.BOOKED:
-                st.caption("Not checked in yet.")
-            if b.status != BookingStatus.BOOKED:
-                continue
-            arrived, no_show, cancel = st.columns(3)
-            if arrived.button("Arrived", key=f"arrived_{b.id}"):
-                run(
-                    lambda s, b=b: booking.mark(user, b.id, "arrived", session=s, now=now),
-                    "Marked arrived.",
-                )
-            if no_show.button("No-show", key=f"noshow_{b.id}"):
-                run(
-                    lambda s, b=b: booking.mark(user, b.id, "no_show", session=s, now=now),
-                    "Marked no-show.",
-                )
-            if cancel.button("Cancel", key=f"staff_cancel_{b.id}"):
-                run(
-                    lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
-                    "Visit cancelled; the slot was offered to the waitlist.",
-                )
+        names = {p.id: p.name for p in provider_schedule.practitioners(session=session)}
+    if not names:
+        st.info("No providers yet. They arrive with the EHR sync.")
+        st.stop()
 
-with tab_book:
-    query = st.text_input("Find patient (name or MRN)", key="schedule_patient_query")
-    patient_id = None
-    if query.strip():
-        try:
-            with session_scope() as session:
-                by_mrn = search_patients(user, session=session, mrn=query, now=now).matches
-                found = (
-                    by_mrn or search_patients(user, session=session, name=query, now=now).matches
-                )
-        except PortalError as error:
-            st.error(error.user_message)
-            found = []
-        if found:
-            patient_id = st.selectbox(
-                "Patient",
-                [m.patient_id for m in found],
-                format_func=lambda pid: next(
-                    f"{m.name} · MRN {m.mrn}" for m in found if m.patient_id == pid
-                ),
-                key="schedule_patient",
-            )
-        else:
-            st.info("No patient matches.")
-    if patient_id is not None:
+    col_provider, col_day = st.columns(2)
+    provider_id = col_provider.selectbox(
+        "Provider", list(names), format_func=names.get, key="schedule_provider"
+    )
+    day = col_day.date_input("Day", value=now.astimezone(tz).date(), key="schedule_day")
+    day_start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+    tab_day, tab_book, tab_templates = st.tabs(
+        ["Day", "Book for a patient", "Templates and time off"]
+    )
+
+    with tab_day:
         with session_scope() as session:
-            missed = booking.no_show_count(user, patient_id, session=session)
-        if missed:
-            st.warning(f"This patient has missed {missed} visit(s) (no-show).")
-        else:
-            st.caption("No missed visits.")
-        visit_type = st.selectbox(
-            "Visit type", list(VISIT_TYPES), format_func=label, key="staff_visit_type"
-        )
-        mode = st.radio(
-            "How", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="staff_mode"
-        )
-        with session_scope() as session:
-            slots = availability.open_slots(
+            rows = booking.day_calendar(
+                user,
                 session=session,
                 now=now,
-                start=day_start,
-                end=day_start + timedelta(days=14),
                 practitioner_id=provider_id,
-                visit_type=visit_type,
-                mode=mode,
-                patient_id=patient_id,
+                day_start=day_start,
+                day_end=day_start + timedelta(days=1),
             )
-        if not slots:
-            st.info("No open times for this provider and visit type in the next two weeks.")
-        else:
-            slot = st.selectbox(
-                "Open times",
-                slots,
-                key="staff_slot",
-                format_func=lambda s: slot_label(s.start, names[provider_id]),
+            checkins = checkin.for_bookings(
+                user, [r.booking.id for r in rows], session=session, now=now
             )
-            if st.button("Book", type="primary", key="staff_book"):
+            high_risk = no_show.high_risk_bookings([r.booking.id for r in rows], session=session)
+        if not rows:
+            st.info("No visits booked on this day.")
+        for row in rows:
+            b = row.booking
+            with st.container(border=True):
+                visit_header(row, show_patient=True)
+                if b.id in high_risk and b.status == BookingStatus.BOOKED:
+                    st.warning(
+                        "High no-show risk: an extra reminder was sent. Consider a call.",
+                        icon=":material/warning:",
+                    )
+                if b.id in checkins:
+                    with st.expander("Pre-visit check-in answers", icon=":material/assignment:"):
+                        checkin_answers(*checkins[b.id])
+                elif b.status == BookingStatus.BOOKED:
+                    st.caption("Not checked in yet.")
+                if b.status != BookingStatus.BOOKED:
+                    continue
+                arrived, no_show_col, cancel = st.columns(3)
+                if arrived.button("Arrived", key=f"arrived_{b.id}"):
+                    run(
+                        lambda s, b=b: booking.mark(user, b.id, "arrived", session=s, now=now),
+                        "Marked arrived.",
+                    )
+                if no_show_col.button("No-show", key=f"noshow_{b.id}"):
+                    run(
+                        lambda s, b=b: booking.mark(user, b.id, "no_show", session=s, now=now),
+                        "Marked no-show.",
+                    )
+                if cancel.button("Cancel", key=f"staff_cancel_{b.id}"):
+                    run(
+                        lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
+                        "Visit cancelled; the slot was offered to the waitlist.",
+                    )
+
+    with tab_book:
+        query = st.text_input("Find patient (name or MRN)", key="schedule_patient_query")
+        patient_id = None
+        if query.strip():
+            try:
+                with session_scope() as session:
+                    by_mrn = search_patients(user, session=session, mrn=query, now=now).matches
+                    found = (
+                        by_mrn
+                        or search_patients(user, session=session, name=query, now=now).matches
+                    )
+            except PortalError as error:
+                st.error(error.user_message)
+                found = []
+            if found:
+                patient_id = st.selectbox(
+                    "Patient",
+                    [m.patient_id for m in found],
+                    format_func=lambda pid: next(
+                        f"{m.name} · MRN {m.mrn}" for m in found if m.patient_id == pid
+                    ),
+                    key="schedule_patient",
+                )
+            else:
+                st.info("No patient matches.")
+        if patient_id is not None:
+            with session_scope() as session:
+                missed = booking.no_show_count(user, patient_id, session=session)
+            if missed:
+                st.warning(f"This patient has missed {missed} visit(s) (no-show).")
+            else:
+                st.caption("No missed visits.")
+            visit_type = st.selectbox(
+                "Visit type", list(VISIT_TYPES), format_func=label, key="staff_visit_type"
+            )
+            mode = st.radio(
+                "How",
+                list(MODE_LABELS),
+                format_func=MODE_LABELS.get,
+                horizontal=True,
+                key="staff_mode",
+            )
+            with session_scope() as session:
+                slots = availability.open_slots(
+                    session=session,
+                    now=now,
+                    start=day_start,
+                    end=day_start + timedelta(days=14),
+                    practitioner_id=provider_id,
+                    visit_type=visit_type,
+                    mode=mode,
+                    patient_id=patient_id,
+                )
+            if not slots:
+                st.info("No open times for this provider and visit type in the next two weeks.")
+            else:
+                slot = st.selectbox(
+                    "Open times",
+                    slots,
+                    key="staff_slot",
+                    format_func=lambda s: slot_label(s.start, names[provider_id]),
+                )
+                if st.button("Book", type="primary", key="staff_book"):
+                    run(
+                        lambda s: booking.book(
+                            user,
+                            session=s,
+                            now=now,
+                            patient_id=patient_id,
+                            practitioner_id=provider_id,
+                            start=slot.start,
+                            visit_type=visit_type,
+                            mode=mode,
+                        ),
+                        "Visit booked.",
+                    )
+
+    with tab_templates:
+        with session_scope() as session:
+            templates = provider_schedule.templates(
+                user, session=session, practitioner_id=provider_id
+            )
+            blocked = provider_schedule.exceptions(
+                user, session=session, practitioner_id=provider_id, after=now
+            )
+        for t in [t for t in templates if t.active]:
+            line, remove = st.columns([5, 1])
+            how = " + ".join(m for m, ok in (("in person", t.in_person), ("video", t.video)) if ok)
+            line.text(
+                f"{WEEKDAYS[t.weekday]} {t.start_time:%H:%M}-{t.end_time:%H:%M} · "
+                f"{t.slot_minutes} min · {t.visit_types} · {how}"
+            )
+            if remove.button("Remove", key=f"rm_template_{t.id}"):
                 run(
-                    lambda s: booking.book(
+                    lambda s, t=t: provider_schedule.remove_template(
+                        user, t.id, session=s, now=now
+                    ),
+                    "Template removed.",
+                )
+        with st.form("template_form"):
+            st.subheader("Add weekly hours")
+            weekday = st.selectbox("Weekday", range(7), format_func=WEEKDAYS.__getitem__)
+            start_t = st.time_input("From", value=time(9, 0))
+            end_t = st.time_input("To", value=time(12, 0))
+            minutes = st.number_input("Slot length (minutes)", 5, 240, 20, step=5)
+            types = st.multiselect(
+                "Visit types", list(VISIT_TYPES), default=["follow_up"], format_func=label
+            )
+            in_person = st.checkbox("In person", value=True)
+            video = st.checkbox("Video")
+            if st.form_submit_button("Add hours"):
+                run(
+                    lambda s: provider_schedule.add_template(
                         user,
                         session=s,
                         now=now,
-                        patient_id=patient_id,
                         practitioner_id=provider_id,
-                        start=slot.start,
-                        visit_type=visit_type,
-                        mode=mode,
+                        weekday=weekday,
+                        start_time=start_t,
+                        end_time=end_t,
+                        slot_minutes=int(minutes),
+                        visit_types=types,
+                        in_person=in_person,
+                        video=video,
                     ),
-                    "Visit booked.",
+                    "Hours added.",
                 )
-
-with tab_templates:
-    with session_scope() as session:
-        templates = provider_schedule.templates(user, session=session, practitioner_id=provider_id)
-        blocked = provider_schedule.exceptions(
-            user, session=session, practitioner_id=provider_id, after=now
-        )
-    for t in [t for t in templates if t.active]:
-        line, remove = st.columns([5, 1])
-        how = " + ".join(m for m, ok in (("in person", t.in_person), ("video", t.video)) if ok)
-        line.text(
-            f"{WEEKDAYS[t.weekday]} {t.start_time:%H:%M}-{t.end_time:%H:%M} · "
-            f"{t.slot_minutes} min · {t.visit_types} · {how}"
-        )
-        if remove.button("Remove", key=f"rm_template_{t.id}"):
-            run(
-                lambda s, t=t: provider_schedule.remove_template(user, t.id, session=s, now=now),
-                "Template removed.",
-            )
-    with st.form("template_form"):
-        st.subheader("Add weekly hours")
-        weekday = st.selectbox("Weekday", range(7), format_func=WEEKDAYS.__getitem__)
-        start_t = st.time_input("From", value=time(9, 0))
-        end_t = st.time_input("To", value=time(12, 0))
-        minutes = st.number_input("Slot length (minutes)", 5, 240, 20, step=5)
-        types = st.multiselect(
-            "Visit types", list(VISIT_TYPES), default=["follow_up"], format_func=label
-        )
-        in_person = st.checkbox("In person", value=True)
-        video = st.checkbox("Video")
-        if st.form_submit_button("Add hours"):
-            run(
-                lambda s: provider_schedule.add_template(
-                    user,
-                    session=s,
-                    now=now,
-                    practitioner_id=provider_id,
-                    weekday=weekday,
-                    start_time=start_t,
-                    end_time=end_t,
-                    slot_minutes=int(minutes),
-                    visit_types=types,
-                    in_person=in_person,
-                    video=video,
-                ),
-                "Hours added.",
-            )
-    for e in blocked:
-        who = "Whole clinic" if e.practitioner_id is None else names.get(e.practitioner_id, "")
-        st.text(f"{who}: {slot_label(e.start, '')}– {slot_label(e.end, '')} {e.reason}")
-    with st.form("exception_form"):
-        st.subheader("Add time off or a holiday")
-        first = st.date_input("From day", value=day)
-        last = st.date_input("To day (inclusive)", value=day)
-        whole_clinic = st.checkbox("Whole clinic (holiday)")
-        reason = st.text_input("Reason", max_chars=200)
-        if st.form_submit_button("Add time off"):
-            run(
-                lambda s: provider_schedule.add_exception(
-                    user,
-                    session=s,
-                    now=now,
-                    practitioner_id=None if whole_clinic else provider_id,
-                    start=datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC),
-                    end=datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(
-                        UTC
+        for e in blocked:
+            who = "Whole clinic" if e.practitioner_id is None else names.get(e.practitioner_id, "")
+            st.text(f"{who}: {slot_label(e.start, '')}– {slot_label(e.end, '')} {e.reason}")
+        with st.form("exception_form"):
+            st.subheader("Add time off or a holiday")
+            first = st.date_input("From day", value=day)
+            last = st.date_input("To day (inclusive)", value=day)
+            whole_clinic = st.checkbox("Whole clinic (holiday)")
+            reason = st.text_input("Reason", max_chars=200)
+            if st.form_submit_button("Add time off"):
+                run(
+                    lambda s: provider_schedule.add_exception(
+                        user,
+                        session=s,
+                        now=now,
+                        practitioner_id=None if whole_clinic else provider_id,
+                        start=datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC),
+                        end=datetime.combine(
+                            last + timedelta(days=1), time(0), tzinfo=tz
+                        ).astimezone(UTC),
+                        reason=reason,
                     ),
-                    reason=reason,
-                ),
-                "Time off added.",
-            )
+                    "Time off added.",
+                )

@@ -12,11 +12,6 @@ from portal.errors import PortalError
 from portal.services import sync_admin
 from portal.timefmt import format_datetime
 
-user = current_user()
-st.title("EHR sync")
-with errors_as_messages():
-    sync_admin.require_admin(user)
-
 FLASH = "sync_admin_flash"
 
 
@@ -34,147 +29,159 @@ def _flash(kind: str, text: str) -> None:
     st.session_state[FLASH] = (kind, text)
 
 
-if FLASH in st.session_state:
-    kind, text = st.session_state.pop(FLASH)
-    getattr(st, kind)(text)
+def render() -> None:
+    user = current_user()
+    st.title("EHR sync")
+    with errors_as_messages():
+        sync_admin.require_admin(user)
 
-now = datetime.now(UTC)
-with errors_as_messages(), session_scope() as session:
-    health = sync_admin.sync_health(user, session=session, now=now)
-    runs = sync_admin.recent_runs(user, session=session)
-    quarantine = sync_admin.quarantined(user, session=session, now=now)
-    outbox = sync_admin.outbox_summary(user, session=session, now=now)
+    if FLASH in st.session_state:
+        kind, text = st.session_state.pop(FLASH)
+        getattr(st, kind)(text)
 
-# --- health ---------------------------------------------------------------------------------
-st.subheader("Health")
-if not health.configured:
-    st.info(
-        "No EHR is connected. Set FHIR_BASE_URL (and the EHR's sign-in settings) and restart the "
-        "portal; until then the portal shows the data it already holds."
-    )
-else:
-    st.text(f"EHR: {health.base_url}  ·  a sync every {health.interval_minutes:g} minutes")
-    headline = {
-        "ok": ("success", "Sync is healthy."),
-        "stale": ("warning", "No successful sync for a while. Check the last runs below."),
-        "failing": ("error", "The last sync failed. Check its errors below."),
-        "never": ("info", "No sync has run yet. Use Sync now, or wait for the schedule."),
-    }[health.state]
-    getattr(st, headline[0])(headline[1])
-left, right = st.columns(2)
-if health.last_success is not None and health.last_success.finished_at:
-    left.metric("Last successful sync", f"{_age(health.age)} ago")
-    left.caption(format_datetime(health.last_success.finished_at))
-else:
-    left.metric("Last successful sync", "never")
-right.metric("Last run", health.last_run.status if health.last_run else "none")
-if health.last_run is not None:
-    right.caption(format_datetime(health.last_run.started_at))
+    now = datetime.now(UTC)
+    with errors_as_messages(), session_scope() as session:
+        health = sync_admin.sync_health(user, session=session, now=now)
+        runs = sync_admin.recent_runs(user, session=session)
+        quarantine = sync_admin.quarantined(user, session=session, now=now)
+        outbox = sync_admin.outbox_summary(user, session=session, now=now)
 
-if st.button("Sync now", type="primary", icon=":material/sync:"):
-    with st.spinner("Syncing with the EHR ..."), session_scope() as session:
-        try:
-            outcome = sync_admin.sync_now(user, session=session, now=datetime.now(UTC))
-        except PortalError as error:
-            _flash("error", error.user_message)
-        else:
-            result = outcome.result
-            summary = (
-                f"Sync finished ({result.status}): {result.total('created')} new, "
-                f"{result.total('updated')} updated, {result.total('deleted')} removed, "
-                f"{result.total('quarantined')} quarantined."
-            )
-            if outcome.delivery is not None:
-                summary += f" Outbox: {outcome.delivery.sent} sent."
-            _flash("success" if result.status == "succeeded" else "warning", summary)
-    st.rerun()
+    # --- health ---------------------------------------------------------------------------------
+    st.subheader("Health")
+    if not health.configured:
+        st.info(
+            "No EHR is connected. Set FHIR_BASE_URL (and the EHR's sign-in settings) and restart "
+            "the "
+            "portal; until then the portal shows the data it already holds."
+        )
+    else:
+        st.text(f"EHR: {health.base_url}  ·  a sync every {health.interval_minutes:g} minutes")
+        headline = {
+            "ok": ("success", "Sync is healthy."),
+            "stale": ("warning", "No successful sync for a while. Check the last runs below."),
+            "failing": ("error", "The last sync failed. Check its errors below."),
+            "never": ("info", "No sync has run yet. Use Sync now, or wait for the schedule."),
+        }[health.state]
+        getattr(st, headline[0])(headline[1])
+    left, right = st.columns(2)
+    if health.last_success is not None and health.last_success.finished_at:
+        left.metric("Last successful sync", f"{_age(health.age)} ago")
+        left.caption(format_datetime(health.last_success.finished_at))
+    else:
+        left.metric("Last successful sync", "never")
+    right.metric("Last run", health.last_run.status if health.last_run else "none")
+    if health.last_run is not None:
+        right.caption(format_datetime(health.last_run.started_at))
 
-# --- runs -----------------------------------------------------------------------------------
-st.subheader("Last runs")
-if not runs:
-    st.caption("No sync has run yet.")
-else:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Started": format_datetime(r.run.started_at),
-                    "Trigger": r.run.trigger,
-                    "Status": r.run.status,
-                    "Fetched": r.run.fetched,
-                    "New": r.run.created,
-                    "Updated": r.run.updated,
-                    "Unchanged": r.run.skipped,
-                    "Quarantined": r.run.quarantined,
-                    "Removed": r.run.deleted,
-                    "Retries": r.run.retries,
-                }
-                for r in runs
-            ]
-        ),
-        hide_index=True,
-    )
-    for r in runs[:5]:
-        with st.expander(f"Run {r.run.id}: {r.run.status}, {format_datetime(r.run.started_at)}"):
-            if r.counts:
-                st.dataframe(pd.DataFrame.from_dict(r.counts, orient="index"))
+    if st.button("Sync now", type="primary", icon=":material/sync:"):
+        with st.spinner("Syncing with the EHR ..."), session_scope() as session:
+            try:
+                outcome = sync_admin.sync_now(user, session=session, now=datetime.now(UTC))
+            except PortalError as error:
+                _flash("error", error.user_message)
             else:
-                st.caption("Nothing changed in this run.")
-            if r.run.errors:
-                st.text(r.run.errors)  # plain text: server messages are not markdown
+                result = outcome.result
+                summary = (
+                    f"Sync finished ({result.status}): {result.total('created')} new, "
+                    f"{result.total('updated')} updated, {result.total('deleted')} removed, "
+                    f"{result.total('quarantined')} quarantined."
+                )
+                if outcome.delivery is not None:
+                    summary += f" Outbox: {outcome.delivery.sent} sent."
+                _flash("success" if result.status == "succeeded" else "warning", summary)
+        st.rerun()
 
-# --- quarantine -----------------------------------------------------------------------------
-st.subheader("Quarantine")
-if not quarantine:
-    st.caption("Nothing is quarantined: every resource from the EHR could be imported.")
-else:
-    st.caption(
-        f"{len(quarantine)} {'resource' if len(quarantine) == 1 else 'resources'} could not be "
-        "imported. Fix the cause (in the EHR, or by "
-        "updating the portal), then retry."
-    )
-    for row in quarantine:
-        with st.container(border=True):
-            received = format_datetime(row.received_at)
-            st.text(f"{row.resource_type}/{row.fhir_id} (received {received})")
-            st.text(f"Reason: {row.reason}")
-            with st.expander("Raw JSON"):
-                st.code(row.raw_json[:20_000], language="json")
-            if st.button("Retry import", key=f"quarantine_retry_{row.id}"):
-                with session_scope() as session, errors_as_messages():
-                    retry = sync_admin.retry_quarantined(
-                        user, row.id, session=session, now=datetime.now(UTC)
-                    )
-                if retry.imported:
-                    _flash("success", f"{row.resource_type}/{row.fhir_id} was imported.")
+    # --- runs -----------------------------------------------------------------------------------
+    st.subheader("Last runs")
+    if not runs:
+        st.caption("No sync has run yet.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Started": format_datetime(r.run.started_at),
+                        "Trigger": r.run.trigger,
+                        "Status": r.run.status,
+                        "Fetched": r.run.fetched,
+                        "New": r.run.created,
+                        "Updated": r.run.updated,
+                        "Unchanged": r.run.skipped,
+                        "Quarantined": r.run.quarantined,
+                        "Removed": r.run.deleted,
+                        "Retries": r.run.retries,
+                    }
+                    for r in runs
+                ]
+            ),
+            hide_index=True,
+        )
+        for r in runs[:5]:
+            with st.expander(
+                f"Run {r.run.id}: {r.run.status}, {format_datetime(r.run.started_at)}"
+            ):
+                if r.counts:
+                    st.dataframe(pd.DataFrame.from_dict(r.counts, orient="index"))
                 else:
-                    _flash("warning", f"Still cannot import it: {retry.reason}")
-                st.rerun()
+                    st.caption("Nothing changed in this run.")
+                if r.run.errors:
+                    st.text(r.run.errors)  # plain text: server messages are not markdown
 
-# --- outbox ---------------------------------------------------------------------------------
-st.subheader("Write-back outbox")
-counts = outbox.counts
-st.text(
-    f"Sent: {counts.get('sent', 0)}  ·  waiting: {counts.get('pending', 0)}  ·  "
-    f"stuck: {counts.get('stuck', 0)}  ·  replaced by a newer change: "
-    f"{counts.get('superseded', 0)}"
-)
-if not outbox.problems:
-    st.caption("No failed deliveries.")
-for item in outbox.problems:
-    with st.container(border=True):
-        state = (
-            "stuck"
-            if item.status == "stuck"
-            else f"next try {format_datetime(item.next_attempt_at)}"
+    # --- quarantine -----------------------------------------------------------------------------
+    st.subheader("Quarantine")
+    if not quarantine:
+        st.caption("Nothing is quarantined: every resource from the EHR could be imported.")
+    else:
+        st.caption(
+            f"{len(quarantine)} {'resource' if len(quarantine) == 1 else 'resources'} could not be "
+            "imported. Fix the cause (in the EHR, or by "
+            "updating the portal), then retry."
         )
-        st.text(
-            f"{item.kind}: {item.resource_type}/{item.fhir_id} · {item.attempts} tries · {state}"
-        )
-        if item.last_error:
-            st.text(f"Last error: {item.last_error}")
-        if st.button("Retry delivery", key=f"outbox_retry_{item.id}"):
-            with session_scope() as session, errors_as_messages():
-                sync_admin.retry_outbox_item(user, item.id, session=session, now=datetime.now(UTC))
-            _flash("success", "Queued again: it goes out with the next sync.")
-            st.rerun()
+        for row in quarantine:
+            with st.container(border=True):
+                received = format_datetime(row.received_at)
+                st.text(f"{row.resource_type}/{row.fhir_id} (received {received})")
+                st.text(f"Reason: {row.reason}")
+                with st.expander("Raw JSON"):
+                    st.code(row.raw_json[:20_000], language="json")
+                if st.button("Retry import", key=f"quarantine_retry_{row.id}"):
+                    with session_scope() as session, errors_as_messages():
+                        retry = sync_admin.retry_quarantined(
+                            user, row.id, session=session, now=datetime.now(UTC)
+                        )
+                    if retry.imported:
+                        _flash("success", f"{row.resource_type}/{row.fhir_id} was imported.")
+                    else:
+                        _flash("warning", f"Still cannot import it: {retry.reason}")
+                    st.rerun()
+
+    # --- outbox ---------------------------------------------------------------------------------
+    st.subheader("Write-back outbox")
+    counts = outbox.counts
+    st.text(
+        f"Sent: {counts.get('sent', 0)}  ·  waiting: {counts.get('pending', 0)}  ·  "
+        f"stuck: {counts.get('stuck', 0)}  ·  replaced by a newer change: "
+        f"{counts.get('superseded', 0)}"
+    )
+    if not outbox.problems:
+        st.caption("No failed deliveries.")
+    for item in outbox.problems:
+        with st.container(border=True):
+            state = (
+                "stuck"
+                if item.status == "stuck"
+                else f"next try {format_datetime(item.next_attempt_at)}"
+            )
+            st.text(
+                f"{item.kind}: {item.resource_type}/{item.fhir_id} · {item.attempts} tries · "
+                f"{state}"
+            )
+            if item.last_error:
+                st.text(f"Last error: {item.last_error}")
+            if st.button("Retry delivery", key=f"outbox_retry_{item.id}"):
+                with session_scope() as session, errors_as_messages():
+                    sync_admin.retry_outbox_item(
+                        user, item.id, session=session, now=datetime.now(UTC)
+                    )
+                _flash("success", "Queued again: it goes out with the next sync.")
+                st.rerun()

@@ -20,11 +20,6 @@ FLASH = "user_admin_flash"
 CODE = "user_admin_code"  # (username, code), shown once after issuing
 SELECTED = "user_admin_selected"
 
-user = current_user()
-st.title("Users and roles")
-with errors_as_messages(), session_scope() as session:
-    user_admin.require_admin(user, session=session, now=datetime.now(UTC))
-
 
 def _run(action: Callable, success: str | Callable[[object], str]) -> None:
     """Call a service action (it commits); say so after the commit, or show why it was refused."""
@@ -41,204 +36,222 @@ def _run(action: Callable, success: str | Callable[[object], str]) -> None:
     st.rerun()
 
 
-if FLASH in st.session_state:
-    kind, text = st.session_state.pop(FLASH)
-    getattr(st, kind)(text)
-if CODE in st.session_state:
-    who, code = st.session_state.pop(CODE)
-    hours = get_settings().account_code_hours
-    st.success(
-        f"Give this one-time code to {who} in person or by phone. It works once, for {hours:g} "
-        "hours, on the sign-in screen under “Activate my account or reset my password”, where "
-        "they choose their password. It is shown only now."
-    )
-    st.code(code, language=None)
+def render() -> None:
+    user = current_user()
+    st.title("Users and roles")
+    with errors_as_messages(), session_scope() as session:
+        user_admin.require_admin(user, session=session, now=datetime.now(UTC))
 
-# --- find ----------------------------------------------------------------------------------
-query = st.text_input("Search", placeholder="Username, name or role", max_chars=100)
-now = datetime.now(UTC)
-with errors_as_messages(), session_scope() as session:
-    rows = user_admin.list_users(user, query=query, session=session, now=now)
-
-if not rows:
-    st.info("No accounts match that search." if query.strip() else "There are no accounts yet.")
-else:
-    limit = " (the first ones; narrow the search)" if len(rows) >= user_admin.MAX_ROWS else ""
-    st.caption(f"{len(rows)} accounts{limit}.")
-    # A dataframe never renders its values as markdown or HTML.
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Username": r.username,
-                    "Name": r.display_name,
-                    "Role": user_admin.role_label(r.role),
-                    "Patient record": r.patient_name or "",
-                    "Active": "yes" if r.active else "no",
-                    "Two-step sign-in": "set up" if r.mfa_enrolled else "not set up",
-                    "Locked until": format_datetime(r.locked_until) if r.locked_until else "",
-                    "Last sign-in": format_datetime(r.last_sign_in) if r.last_sign_in else "never",
-                }
-                for r in rows
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-
-# --- one account -----------------------------------------------------------------------------
-if rows:
-    by_id = {r.id: r for r in rows}
-    chosen_id = st.selectbox(
-        "Account",
-        list(by_id),
-        index=None,
-        placeholder="Choose an account to manage",
-        format_func=lambda i: (
-            f"{by_id[i].username} · {by_id[i].display_name} "
-            f"({user_admin.role_label(by_id[i].role)})"
-        ),
-        key=SELECTED,
-    )
-    chosen = by_id.get(chosen_id)
-    if chosen is not None:
-        st.subheader(chosen.username)
-        st.text(
-            f"{chosen.display_name} · {user_admin.role_label(chosen.role)} · "
-            f"{'active' if chosen.active else 'deactivated'}"
+    if FLASH in st.session_state:
+        kind, text = st.session_state.pop(FLASH)
+        getattr(st, kind)(text)
+    if CODE in st.session_state:
+        who, code = st.session_state.pop(CODE)
+        hours = get_settings().account_code_hours
+        st.success(
+            f"Give this one-time code to {who} in person or by phone. It works once, for {hours:g} "
+            "hours, on the sign-in screen under “Activate my account or reset my password”, where "
+            "they choose their password. It is shown only now."
         )
-        if chosen.id == user.id:
-            st.caption("This is your own account: you cannot deactivate it or drop your role.")
+        st.code(code, language=None)
 
-        # Role
-        roles = [r for r in user_admin.allowed_roles(chosen) if r != chosen.role]
-        with st.container(border=True):
-            st.markdown("**Role**")
-            if not roles:
-                st.caption(
-                    "This account is linked to a patient record, so its role stays Patient. "
-                    "Staff need a separate staff account."
-                )
-            else:
-                new_role = st.selectbox(
-                    "New role",
-                    roles,
-                    format_func=user_admin.role_label,
-                    key=f"ua_new_role_{chosen.id}",
-                )
-                ok = st.checkbox(
-                    "Change the role (this signs the person out everywhere)",
-                    key=f"ua_role_ok_{chosen.id}",
-                )
-                if st.button("Change role", disabled=not ok, key=f"ua_role_btn_{chosen.id}"):
-                    _run(
-                        lambda s, t: user_admin.change_role(
-                            user, chosen.id, new_role, session=s, now=t
-                        ),
-                        f"{chosen.username} is now {user_admin.role_label(new_role)}; they were "
-                        "signed out everywhere.",
-                    )
+    # --- find ----------------------------------------------------------------------------------
+    query = st.text_input("Search", placeholder="Username, name or role", max_chars=100)
+    now = datetime.now(UTC)
+    with errors_as_messages(), session_scope() as session:
+        rows = user_admin.list_users(user, query=query, session=session, now=now)
 
-        # Access
-        with st.container(border=True):
-            st.markdown("**Access**")
-            if chosen.active:
-                ok = st.checkbox(
-                    "Deactivate this account (they can no longer sign in)",
-                    key=f"ua_deact_ok_{chosen.id}",
-                )
-                if st.button("Deactivate", disabled=not ok, key=f"ua_deact_btn_{chosen.id}"):
-                    _run(
-                        lambda s, t: user_admin.set_active(
-                            user, chosen.id, False, session=s, now=t
-                        ),
-                        f"{chosen.username} is deactivated and was signed out everywhere.",
-                    )
-            elif st.button("Reactivate", key=f"ua_react_btn_{chosen.id}"):
-                _run(
-                    lambda s, t: user_admin.set_active(user, chosen.id, True, session=s, now=t),
-                    f"{chosen.username} can sign in again.",
-                )
-            if chosen.locked_until is not None:
-                st.text(f"Locked until {format_datetime(chosen.locked_until)}.")
-                if st.button("Unlock", key=f"ua_unlock_btn_{chosen.id}"):
-                    _run(
-                        lambda s, t: user_admin.unlock(user, chosen.id, session=s, now=t),
-                        f"{chosen.username} is unlocked and can sign in again.",
-                    )
-            ok = st.checkbox(
-                "Sign this person out on every device", key=f"ua_signout_ok_{chosen.id}"
-            )
-            if st.button("End all sessions", disabled=not ok, key=f"ua_signout_btn_{chosen.id}"):
-                _run(
-                    lambda s, t: user_admin.end_sessions(user, chosen.id, session=s, now=t),
-                    lambda n: f"{chosen.username} was signed out everywhere ({n} open sessions).",
-                )
-
-        # Staff sign-in help
-        if chosen.role in STAFF_ROLES:
-            with st.container(border=True):
-                st.markdown("**Sign-in help**")
-                if chosen.mfa_enrolled:
-                    ok = st.checkbox(
-                        "Reset two-step sign-in (they set it up again at their next sign-in)",
-                        key=f"ua_mfa_ok_{chosen.id}",
-                    )
-                    if st.button(
-                        "Reset two-step sign-in", disabled=not ok, key=f"ua_mfa_btn_{chosen.id}"
-                    ):
-                        _run(
-                            lambda s, t: user_admin.reset_mfa(user, chosen.id, session=s, now=t),
-                            f"Two-step sign-in for {chosen.username} is reset; they set it up "
-                            "again at their next sign-in.",
-                        )
-                else:
-                    st.caption("Two-step sign-in is not set up yet.")
-                if st.button("Issue a password-reset code", key=f"ua_code_btn_{chosen.id}"):
-                    try:
-                        with session_scope() as session:
-                            code = user_admin.issue_staff_code(
-                                user, chosen.id, session=session, now=datetime.now(UTC)
-                            )
-                    except PortalError as error:
-                        st.error(error.user_message)
-                    else:
-                        st.session_state[CODE] = (chosen.username, code)
-                        st.rerun()
-        elif chosen.patient_id is not None:
-            st.caption(
-                "Patients get activation and password-reset codes on the Portal activation page."
-            )
-
-# --- new staff account -------------------------------------------------------------------------
-st.divider()
-st.subheader("New staff account")
-with st.form("ua_new_staff", clear_on_submit=False):
-    left, right = st.columns(2)
-    username = left.text_input("Username", max_chars=64, help="Lower-case letters, digits, . - _")
-    display_name = right.text_input("Name", max_chars=200)
-    role = left.selectbox(
-        "Role",
-        [r for r in Role if r in STAFF_ROLES],
-        format_func=user_admin.role_label,
-    )
-    email = right.text_input("E-mail (optional)", max_chars=200)
-    submitted = st.form_submit_button("Create account", type="primary")
-if submitted:
-    try:
-        with session_scope() as session:
-            created, code = user_admin.create_staff_account(
-                user,
-                username=username,
-                display_name=display_name,
-                role=role,
-                email=email,
-                session=session,
-                now=datetime.now(UTC),
-            )
-    except PortalError as error:
-        st.error(error.user_message)
+    if not rows:
+        st.info("No accounts match that search." if query.strip() else "There are no accounts yet.")
     else:
-        st.session_state[FLASH] = ("success", f"Account {created.username} created.")
-        st.session_state[CODE] = (created.username, code)
-        st.rerun()
+        limit = " (the first ones; narrow the search)" if len(rows) >= user_admin.MAX_ROWS else ""
+        st.caption(f"{len(rows)} accounts{limit}.")
+        # A dataframe never renders its values as markdown or HTML.
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Username": r.username,
+                        "Name": r.display_name,
+                        "Role": user_admin.role_label(r.role),
+                        "Patient record": r.patient_name or "",
+                        "Active": "yes" if r.active else "no",
+                        "Two-step sign-in": "set up" if r.mfa_enrolled else "not set up",
+                        "Locked until": format_datetime(r.locked_until) if r.locked_until else "",
+                        "Last sign-in": format_datetime(r.last_sign_in)
+                        if r.last_sign_in
+                        else "never",
+                    }
+                    for r in rows
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+    # --- one account -----------------------------------------------------------------------------
+    if rows:
+        by_id = {r.id: r for r in rows}
+        chosen_id = st.selectbox(
+            "Account",
+            list(by_id),
+            index=None,
+            placeholder="Choose an account to manage",
+            format_func=lambda i: (
+                f"{by_id[i].username} · {by_id[i].display_name} "
+                f"({user_admin.role_label(by_id[i].role)})"
+            ),
+            key=SELECTED,
+        )
+        chosen = by_id.get(chosen_id)
+        if chosen is not None:
+            st.subheader(chosen.username)
+            st.text(
+                f"{chosen.display_name} · {user_admin.role_label(chosen.role)} · "
+                f"{'active' if chosen.active else 'deactivated'}"
+            )
+            if chosen.id == user.id:
+                st.caption("This is your own account: you cannot deactivate it or drop your role.")
+
+            # Role
+            roles = [r for r in user_admin.allowed_roles(chosen) if r != chosen.role]
+            with st.container(border=True):
+                st.markdown("**Role**")
+                if not roles:
+                    st.caption(
+                        "This account is linked to a patient record, so its role stays Patient. "
+                        "Staff need a separate staff account."
+                    )
+                else:
+                    new_role = st.selectbox(
+                        "New role",
+                        roles,
+                        format_func=user_admin.role_label,
+                        key=f"ua_new_role_{chosen.id}",
+                    )
+                    ok = st.checkbox(
+                        "Change the role (this signs the person out everywhere)",
+                        key=f"ua_role_ok_{chosen.id}",
+                    )
+                    if st.button("Change role", disabled=not ok, key=f"ua_role_btn_{chosen.id}"):
+                        _run(
+                            lambda s, t: user_admin.change_role(
+                                user, chosen.id, new_role, session=s, now=t
+                            ),
+                            f"{chosen.username} is now {user_admin.role_label(new_role)}; they "
+                            "were "
+                            "signed out everywhere.",
+                        )
+
+            # Access
+            with st.container(border=True):
+                st.markdown("**Access**")
+                if chosen.active:
+                    ok = st.checkbox(
+                        "Deactivate this account (they can no longer sign in)",
+                        key=f"ua_deact_ok_{chosen.id}",
+                    )
+                    if st.button("Deactivate", disabled=not ok, key=f"ua_deact_btn_{chosen.id}"):
+                        _run(
+                            lambda s, t: user_admin.set_active(
+                                user, chosen.id, False, session=s, now=t
+                            ),
+                            f"{chosen.username} is deactivated and was signed out everywhere.",
+                        )
+                elif st.button("Reactivate", key=f"ua_react_btn_{chosen.id}"):
+                    _run(
+                        lambda s, t: user_admin.set_active(user, chosen.id, True, session=s, now=t),
+                        f"{chosen.username} can sign in again.",
+                    )
+                if chosen.locked_until is not None:
+                    st.text(f"Locked until {format_datetime(chosen.locked_until)}.")
+                    if st.button("Unlock", key=f"ua_unlock_btn_{chosen.id}"):
+                        _run(
+                            lambda s, t: user_admin.unlock(user, chosen.id, session=s, now=t),
+                            f"{chosen.username} is unlocked and can sign in again.",
+                        )
+                ok = st.checkbox(
+                    "Sign this person out on every device", key=f"ua_signout_ok_{chosen.id}"
+                )
+                if st.button(
+                    "End all sessions", disabled=not ok, key=f"ua_signout_btn_{chosen.id}"
+                ):
+                    _run(
+                        lambda s, t: user_admin.end_sessions(user, chosen.id, session=s, now=t),
+                        lambda n: (
+                            f"{chosen.username} was signed out everywhere ({n} open sessions)."
+                        ),
+                    )
+
+            # Staff sign-in help
+            if chosen.role in STAFF_ROLES:
+                with st.container(border=True):
+                    st.markdown("**Sign-in help**")
+                    if chosen.mfa_enrolled:
+                        ok = st.checkbox(
+                            "Reset two-step sign-in (they set it up again at their next sign-in)",
+                            key=f"ua_mfa_ok_{chosen.id}",
+                        )
+                        if st.button(
+                            "Reset two-step sign-in", disabled=not ok, key=f"ua_mfa_btn_{chosen.id}"
+                        ):
+                            _run(
+                                lambda s, t: user_admin.reset_mfa(
+                                    user, chosen.id, session=s, now=t
+                                ),
+                                f"Two-step sign-in for {chosen.username} is reset; they set it up "
+                                "again at their next sign-in.",
+                            )
+                    else:
+                        st.caption("Two-step sign-in is not set up yet.")
+                    if st.button("Issue a password-reset code", key=f"ua_code_btn_{chosen.id}"):
+                        try:
+                            with session_scope() as session:
+                                code = user_admin.issue_staff_code(
+                                    user, chosen.id, session=session, now=datetime.now(UTC)
+                                )
+                        except PortalError as error:
+                            st.error(error.user_message)
+                        else:
+                            st.session_state[CODE] = (chosen.username, code)
+                            st.rerun()
+            elif chosen.patient_id is not None:
+                st.caption(
+                    "Patients get activation and password-reset codes on the Portal activation "
+                    "page."
+                )
+
+    # --- new staff account ---------------------------------------------------------------------
+    st.divider()
+    st.subheader("New staff account")
+    with st.form("ua_new_staff", clear_on_submit=False):
+        left, right = st.columns(2)
+        username = left.text_input(
+            "Username", max_chars=64, help="Lower-case letters, digits, . - _"
+        )
+        display_name = right.text_input("Name", max_chars=200)
+        role = left.selectbox(
+            "Role",
+            [r for r in Role if r in STAFF_ROLES],
+            format_func=user_admin.role_label,
+        )
+        email = right.text_input("E-mail (optional)", max_chars=200)
+        submitted = st.form_submit_button("Create account", type="primary")
+    if submitted:
+        try:
+            with session_scope() as session:
+                created, code = user_admin.create_staff_account(
+                    user,
+                    username=username,
+                    display_name=display_name,
+                    role=role,
+                    email=email,
+                    session=session,
+                    now=datetime.now(UTC),
+                )
+        except PortalError as error:
+            st.error(error.user_message)
+        else:
+            st.session_state[FLASH] = ("success", f"Account {created.username} created.")
+            st.session_state[CODE] = (created.username, code)
+            st.rerun()

@@ -12,33 +12,35 @@ from db.engine import session_scope
 from portal.services.audit_log import who_viewed
 from portal.timefmt import format_datetime
 
-user = current_user()
-st.title("Who viewed my record")
-st.caption(
-    "Every time clinic staff open your record, the portal writes it down. This is that list. "
-    "If something looks wrong, please call the clinic."
-)
-patient_id = active_patient_id(user)
-if patient_id is None:
-    st.stop()
-with errors_as_messages(), session_scope() as session:
-    views = who_viewed(user, patient_id, session=session, now=datetime.now(UTC))
-if not views:
-    st.info("No clinic staff have opened this record through the portal.")
-    st.stop()
-# Names and categories are shown in a dataframe: text there is never rendered as markdown/HTML.
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "When": format_datetime(v.at),
-                "Staff member": v.staff_name,
-                "Role": v.role,
-                "Viewed": v.what,
-            }
-            for v in views
-        ]
-    ),
-    hide_index=True,
-    width="stretch",
-)
+
+def render() -> None:
+    user = current_user()
+    st.title("Who viewed my record")
+    st.caption(
+        "Every time clinic staff open your record, the portal writes it down. This is that list. "
+        "If something looks wrong, please call the clinic."
+    )
+    patient_id = active_patient_id(user)
+    if patient_id is None:
+        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        views = who_viewed(user, patient_id, session=session, now=datetime.now(UTC))
+    if not views:
+        st.info("No clinic staff have opened this record through the portal.")
+        st.stop()
+    # Names and categories are shown in a dataframe: text there is never rendered as markdown/HTML.
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "When": format_datetime(v.at),
+                    "Staff member": v.staff_name,
+                    "Role": v.role,
+                    "Viewed": v.what,
+                }
+                for v in views
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import streamlit.testing.v1.app_test
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
+from streamlit.runtime.pages_manager import PagesManager
 
 import db.engine
 from db import audit_guard
@@ -21,6 +23,19 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 
 # No background scheduler in app runs under test (AppTest, a served app): tests tick it by hand.
 os.environ.setdefault("SCHEDULER_ENABLED", "false")
+
+
+class _RouterOnlyPages(PagesManager):
+    """AppTest as the real server runs (components/launcher.py): app.py is the only entry. AppTest
+    re-detects the pages/ folder on every run, and Streamlit's old pages-folder mode would run a
+    page file itself (which draws nothing now) instead of app.py's router."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+streamlit.testing.v1.app_test.PagesManager = _RouterOnlyPages
 
 # A fixed "now" so tests never depend on the wall clock.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -99,3 +114,17 @@ def session(engine) -> Iterator[Session]:
 @pytest.fixture
 def now() -> datetime:
     return NOW
+
+
+TEST_COOKIE_KEY = "test-cookie-key-test-cookie-key-0123"
+
+
+@pytest.fixture
+def app_env(engine, monkeypatch) -> Iterator[Engine]:
+    """Settings for an app run (AppTest or a served app): the test database, a cookie key, no
+    pause after a password."""
+    monkeypatch.setenv("COOKIE_KEY", TEST_COOKIE_KEY)
+    monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")
+    get_settings.cache_clear()
+    yield engine
+    get_settings.cache_clear()

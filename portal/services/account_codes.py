@@ -18,6 +18,7 @@ from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.password_policy import password_problems
 from portal.passwords import hash_password
 from portal.services import audit, sessions
+from portal.services import login_throttle as throttle
 from portal.services import security_events as events
 from portal.services.access import require_staff
 
@@ -195,8 +196,7 @@ def redeem(
         action = "activate account"
     else:
         account.password_hash = hash_password(password)
-        account.failed_login_count = 0
-        account.locked_until = None
+        throttle.forget_account_failures(account)
         session.add(account)
         sessions.revoke_all(account, session=session, now=now, reason="password reset")
         action = "reset password"

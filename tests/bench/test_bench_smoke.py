@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import func, select
 
 import bench.common
-import components.login
 from bench import pages, scale_data, sync
 from db.models import Message, Observation, Patient, TriageEvent, TriageItem
 from portal.config import get_settings
@@ -52,9 +51,6 @@ def test_scale_data_refuses_databases_outside_the_bench_folder(bench_dir, tmp_pa
 def test_pages_bench_times_and_counts_statements(bench_dir, monkeypatch):
     url = f"sqlite:///{bench_dir / 'clinic.db'}"
     scale_data.load_clinic(url, patients=3, templates=3)
-    # The bench replaces the login gate for the whole process; put it back afterwards.
-    monkeypatch.setattr(components.login, "require_login", components.login.require_login)
-    monkeypatch.setattr(components.login, "logout_button", components.login.logout_button)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("COOKIE_KEY", "test-cookie-key-test-cookie-key-0123")
     monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")

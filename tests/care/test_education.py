@@ -8,6 +8,7 @@ from portal.services import education
 from portal.services.records import health_summary
 from tests.factories import create_observation
 from tests.factories_records import create_condition, create_medication
+from tests.harness import goto
 from tests.requests.helpers import make_clinic
 
 
@@ -89,7 +90,7 @@ def test_summary_and_results_pages_show_medlineplus_links(open_page, session):
     assert "Learn more" in problems.columns
     assert problems["Learn more"][0].startswith(education.MEDLINEPLUS_CONNECT)
 
-    at.switch_page("pages/results.py").run()
+    goto(at, "pages/results.py")
     assert not at.exception
     latest = frame_with(at, "Test")
     assert "mainSearchCriteria.v.c=4548-4" in latest["Learn more"][0]

@@ -1,17 +1,25 @@
 """Preventive care, referrals, My data and the staff dashboard driven through the real app."""
 
 from datetime import UTC, date, datetime, timedelta
-from unittest import mock
 
 import pytest
 from sqlmodel import select
 
-from components import navigation
 from components.record_download import deferred
-from db.models import AuditEvent, ReferralRequest, Role, ServiceRequest, SyncRun, TriageItem
-from portal.services import record_export
+from db.models import (
+    AuditEvent,
+    AuthSession,
+    ReferralRequest,
+    Role,
+    ServiceRequest,
+    SyncRun,
+    TriageItem,
+    User,
+)
+from portal.services import record_export, sessions
 from portal.services.record_export import DateRange
 from tests.factories import create_user
+from tests.harness import goto, menu_paths, session_token
 from tests.pages.conftest import click, run_ok, table_values
 from tests.requests.helpers import make_clinic
 
@@ -19,8 +27,7 @@ STAFF = [Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.ADMIN]
 
 
 def paths(role: Role) -> list[str]:
-    with mock.patch.object(navigation, "_page", lambda path, *a, **k: path):
-        return [p for section in navigation.pages_for(role).values() for p in section]
+    return menu_paths(role)
 
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])
@@ -128,9 +135,9 @@ def test_download_callable_exports_and_audits_on_click(engine, session):
     clinic = make_clinic(session)
     produce = deferred(
         record_export.export_fhir_bundle,
-        clinic.proxy,
         clinic.alice.id,
         DateRange(start=date(2026, 1, 1)),
+        token=session_token(clinic.proxy.username),
     )
     content = produce()
     assert b'"resourceType": "Bundle"' in content
@@ -138,6 +145,32 @@ def test_download_callable_exports_and_audits_on_click(engine, session):
         select(AuditEvent).where(AuditEvent.category == record_export.EXPORTED_RECORD)
     ).one()
     assert (event.user_id, event.patient_id) == (clinic.proxy.id, clinic.alice.id)
+
+
+@pytest.mark.parametrize("how", ["password changed", "signed out", "idle"])
+def test_download_from_a_tab_whose_session_ended_gives_nothing(engine, session, how):
+    """The button was drawn while signed in; the click comes after the session ended."""
+    clinic = make_clinic(session)
+    token = session_token(clinic.proxy.username)
+    produce = deferred(record_export.export_fhir_bundle, clinic.alice.id, DateRange(), token=token)
+    now = datetime.now(UTC)
+    account = session.get(User, clinic.proxy.id)
+    if how == "password changed":
+        sessions.revoke_all(account, session=session, now=now, reason="password changed")
+        session.commit()
+    elif how == "signed out":
+        sessions.sign_out(token, session=session, now=now)
+    else:
+        row = session.exec(select(AuthSession).where(AuthSession.user_id == account.id)).one()
+        row.last_seen_at = now - timedelta(hours=3)
+        session.add(row)
+        session.commit()
+    with pytest.raises(sessions.SessionEnded):
+        produce()
+    exported = session.exec(
+        select(AuditEvent).where(AuditEvent.category == record_export.EXPORTED_RECORD)
+    ).all()
+    assert exported == []
 
 
 @pytest.mark.parametrize("role", STAFF)
@@ -190,7 +223,7 @@ def test_patient_cannot_open_the_dashboard_page(open_page, session):
     at = open_page(clinic.alice_user.username)
     # A patient's navigation has no route to the page at all.
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/dashboard.py").run()
+        goto(at, "pages/dashboard.py")
 
 
 def test_dashboard_lists_upcoming_visits_by_no_show_risk_with_reasons(open_page, session):

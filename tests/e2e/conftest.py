@@ -84,7 +84,7 @@ def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
     # The server's own output (tracebacks included), for reading after a failed run.
     log = (SCREENSHOTS / "portal-server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py"]
+        [sys.executable, "-m", "components.launcher"]
         + ["--server.port", str(port), "--server.address", "127.0.0.1"]
         # The code under test is the code at start: an edit to the checkout during the run must
         # not hot-reload modules under the browser.

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from db.models import User
 from portal.demo.seed import DEMO_USERNAMES, seed_demo_clinic
+from tests.harness import goto
 from tests.pages.conftest import texts
 from tests.pages.test_every_page import _paths
 
@@ -26,8 +27,7 @@ def test_every_demo_login_opens_every_page_of_its_role(open_page, session, demo)
         user = session.exec(select(User).where(User.username == username)).one()
         at = open_page(username)
         for path in _paths(user.role):
-            at.switch_page(path)
-            at.run()
+            goto(at, path)
             assert not at.exception, (username, path, at.exception)
             assert not at.error, (username, path, [e.value for e in at.error])
 

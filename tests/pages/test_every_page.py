@@ -1,18 +1,15 @@
 """Every page the navigation offers a role opens for that role: a title, no crash, no refusal."""
 
-from unittest import mock
-
 import pytest
 
-from components import navigation
 from db.models import Role
 from tests.factories import create_patient, create_user, grant_proxy
 from tests.factories_records import create_condition
+from tests.harness import goto, menu_paths
 
 
 def _paths(role: Role) -> list[str]:
-    with mock.patch.object(navigation, "_page", lambda path, *a, **k: path):
-        return [path for section in navigation.pages_for(role).values() for path in section]
+    return menu_paths(role)
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -26,8 +23,7 @@ def test_every_page_of_a_role_opens_for_that_role(open_page, session, role):
     assert paths, role
     at = open_page("who")
     for path in paths:
-        at.switch_page(path)
-        at.run()
+        goto(at, path)
         assert not at.exception, (path, at.exception)
         assert at.title, f"{path} drew no title for a {role}"
         assert not at.error, (path, [e.value for e in at.error])

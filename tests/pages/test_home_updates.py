@@ -4,7 +4,8 @@ from sqlmodel import select
 
 from db.models import TriageItem
 from portal.services import messages
-from tests.pages.conftest import click, run_ok, texts
+from tests.harness import goto
+from tests.pages.conftest import click, texts
 from tests.requests.helpers import make_clinic
 
 
@@ -33,11 +34,9 @@ def test_home_shows_unread_updates_until_the_patient_reads_them(open_page, sessi
     assert _unread(at) == {"Unread updates": "1", "Unread messages": "1"}
     assert any(t.startswith("● New reply from the care team: Knee") for t in texts(at))
 
-    at.switch_page("pages/notifications.py")
-    run_ok(at)
+    goto(at, "pages/notifications.py")
     click(at, "Mark all as read")
-    at.switch_page("pages/home.py")
-    run_ok(at)
+    goto(at, "pages/home.py")
     assert _unread(at)["Unread updates"] == "0"
     assert not any(t.startswith("●") for t in texts(at))
 

@@ -6,13 +6,12 @@ and albuterol), so a leak of one record into another's page is a failing asserti
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from components import session_keys as keys
 from db.models import STAFF_ROLES, Patient, Role, User
-from portal.config import PROJECT_ROOT
 from tests.factories import create_observation, create_patient, create_user, grant_proxy
 from tests.factories_records import (
     create_allergy,
@@ -22,6 +21,7 @@ from tests.factories_records import (
     create_medication,
     create_vital,
 )
+from tests.harness import force_page, goto
 from tests.pages.conftest import click, run_ok, table_values, texts
 
 HOME = "pages/home.py"
@@ -173,20 +173,16 @@ def test_proxy_switches_between_the_patients_they_were_granted(open_page, record
     assert "Type 2 diabetes mellitus" not in shown
 
     # The choice holds across pages: results now show Carol's tests.
-    at.switch_page(RESULTS)
-    run_ok(at)
+    goto(at, RESULTS)
     assert at.selectbox(key=f"{keys.RESULTS_SELECTED_CODE}:laboratory:{records.carol.id}")
     assert "Carol Archer" in texts(at)
-    at.switch_page(HOME)
-    run_ok(at)
+    goto(at, HOME)
     assert "Hydrocortisone cream" in _all_words(at)
     assert "Metformin 500 mg tablet" not in _all_words(at)
     # Pages without the picker (requests) act for the same record.
-    at.switch_page("pages/medications.py")
-    run_ok(at)
+    goto(at, "pages/medications.py")
     assert "Acting for Carol Archer" in texts(at)
-    at.switch_page(SUMMARY)
-    run_ok(at)
+    goto(at, SUMMARY)
     assert at.sidebar.selectbox(key=keys.VIEWING_PATIENT_ID).value == records.carol.id
     assert "Eczema" in _all_words(at)
 
@@ -194,8 +190,7 @@ def test_proxy_switches_between_the_patients_they_were_granted(open_page, record
 def _forge_choice(at, user, patient_id, page):
     """Point the remembered record choice at ``patient_id`` (as a tampered session would)."""
     at.session_state[keys.VIEWING_PATIENT_CHOICE] = (user.id, patient_id)
-    at.switch_page(page)
-    return run_ok(at)
+    return goto(at, page)
 
 
 def test_proxy_never_sees_a_record_they_were_not_granted(open_page, records):
@@ -224,11 +219,8 @@ def test_page_that_asks_for_another_patients_record_gets_a_plain_refusal(
     open_page, records, monkeypatch, page
 ):
     """Even if the record picker were wrong, the services refuse and the page shows only that."""
-    import components.patient_context
-
-    monkeypatch.setattr(
-        components.patient_context, "active_patient_id", lambda user: records.alice.id
-    )
+    page_module = f"pages.{Path(page).stem}"
+    monkeypatch.setattr(f"{page_module}.active_patient_id", lambda user: records.alice.id)
     at = open_page("bob", page)
     assert [e.value for e in at.error] == [REFUSAL]
     assert not at.dataframe
@@ -237,10 +229,7 @@ def test_page_that_asks_for_another_patients_record_gets_a_plain_refusal(
 
 def test_patient_forcing_patient_lookup_is_refused(app_env, records):
     """Navigation never offers the page to a patient; run it directly, as a forced visit."""
-    at = AppTest.from_file(str(PROJECT_ROOT / LOOKUP), default_timeout=30)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = "alice"
-    run_ok(at)
+    at = force_page("alice", LOOKUP)
     assert [e.value for e in at.error] == [STAFF_ONLY]
     assert not at.text_input and not at.dataframe
 
@@ -269,8 +258,7 @@ def test_staff_find_a_patient_and_open_the_read_only_chart(open_page, records, r
     assert "Type 2 diabetes mellitus" in _all_words(at)
     assert not at.text_area and not at.file_uploader
 
-    at.switch_page(RESULTS)
-    run_ok(at)
+    goto(at, RESULTS)
     assert "Hemoglobin A1c" in table_values(at)
     assert "Viewing chart of (read-only)" in texts(at)
 

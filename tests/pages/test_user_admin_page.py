@@ -1,18 +1,15 @@
 """The "Users and roles" page: an administrator finds and manages accounts; nobody else has it."""
 
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from components import navigation
-from components import session_keys as keys
 from db.models import AuditEvent, Role, User
-from portal.config import PROJECT_ROOT
 from portal.services import sessions
 from tests.factories import create_patient, create_user
+from tests.harness import force_page, menu, menu_paths
 from tests.pages.conftest import run_ok, table_values
 
 PAGE = "pages/user_admin.py"
@@ -42,8 +39,7 @@ def _choose(at: AppTest, user: User) -> AppTest:
 
 
 def test_admin_sees_the_page_in_navigation_and_the_accounts(open_page, people):
-    with mock.patch.object(navigation, "_page", lambda path, *a, **k: path):
-        assert PAGE in navigation.pages_for(Role.ADMIN)["Administration"]
+    assert PAGE in menu(Role.ADMIN)["Administration"]
     at = _open(open_page)
     assert at.title[0].value == "Users and roles"
     cells = table_values(at)
@@ -144,17 +140,13 @@ def test_create_staff_account_with_a_taken_username(open_page, people):
 
 @pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMIN])
 def test_other_roles_have_no_such_page(app_env, session, role):
-    with mock.patch.object(navigation, "_page", lambda path, *a, **k: path):
-        paths = {p for section in navigation.pages_for(role).values() for p in section}
+    paths = set(menu_paths(role))
     assert PAGE not in paths
     patient = create_patient(session)
     create_user(session, role, patient if role == Role.PATIENT else None, username="who")
     create_user(session, Role.NURSE, username="nina")
     # Even opened directly, the page refuses and shows no account.
-    at = AppTest.from_file(str(PROJECT_ROOT / PAGE), default_timeout=30)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = "who"
-    run_ok(at)
+    at = force_page("who", PAGE)
     assert [e.value for e in at.error] == ["Only administrators can manage users and roles."]
     assert len(at.dataframe) == 0
     denied = session.exec(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()

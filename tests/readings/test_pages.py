@@ -4,41 +4,15 @@ import io
 import zipfile
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-import components.login
-from components import navigation
 from components import session_keys as keys
 from db.models import HealthGoal, PatientReading, ReadingThreshold, Role, TriageItem
-from portal.config import PROJECT_ROOT, get_settings
 from portal.services.readings import entry, units
-from portal.services.users import get_active_user
 from tests.factories import create_observation
+from tests.harness import force_page, menu_titles, open_app
 from tests.readings.helpers import apple_bp, apple_export, apple_record, make_people
-
-
-def _signed_in_user():
-    import streamlit as st
-
-    from db.engine import session_scope
-
-    with session_scope() as session:
-        return get_active_user(st.session_state.get(keys.AUTH_USERNAME), session=session)
-
-
-@pytest.fixture
-def app_env(engine, monkeypatch):
-    """The real app with a sign-in that trusts the username in session state (the login gate
-    has its own tests)."""
-    monkeypatch.setenv("COOKIE_KEY", "test-cookie-key-test-cookie-key-0123")
-    monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")
-    get_settings.cache_clear()
-    monkeypatch.setattr(components.login, "require_login", _signed_in_user)
-    monkeypatch.setattr(components.login, "logout_button", lambda user: None)
-    yield engine
-    get_settings.cache_clear()
 
 
 def _ok(at: AppTest) -> AppTest:
@@ -48,14 +22,7 @@ def _ok(at: AppTest) -> AppTest:
 
 
 def _open(username: str, page: str, **state) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = username
-    for key, value in state.items():
-        at.session_state[key] = value
-    _ok(at)
-    at.switch_page(page)
-    return _ok(at)
+    return open_app(username, page, timeout=60, **state)
 
 
 def _click(at: AppTest, label: str) -> AppTest:
@@ -253,18 +220,13 @@ def test_staff_work_a_reading_alert_from_the_triage_inbox(app_env, session, now)
 
 def test_patient_is_not_in_home_monitoring_and_cannot_open_it(app_env, session, monkeypatch):
     make_people(session)
-    # st.Page needs a running app; the titles are what this checks.
-    monkeypatch.setattr(navigation, "_page", lambda path, title, icon, default=False: title)
-    patient_pages = [p for pages in navigation.pages_for(Role.PATIENT).values() for p in pages]
-    staff_pages = [p for pages in navigation.pages_for(Role.NURSE).values() for p in pages]
+    patient_pages = menu_titles(Role.PATIENT)
+    staff_pages = menu_titles(Role.NURSE)
     assert "Home monitoring" not in patient_pages
     assert "My readings" in patient_pages
     assert "Home monitoring" in staff_pages
     # Even run directly, the page refuses a patient before showing anything.
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "home_monitoring.py"), default_timeout=60)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = "alice"
-    _ok(at)
+    at = force_page("alice", "pages/home_monitoring.py")
     assert [e.value for e in at.error] == ["This page is for clinic staff."]
     assert not at.tabs
 

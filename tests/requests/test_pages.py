@@ -4,48 +4,15 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-import components.login
 from db.models import Message, MessageThread, Patient, TriageItem
-from portal.config import PROJECT_ROOT, get_settings
 from portal.services import triage
-from portal.services.users import get_active_user
+from tests.factories import TEST_PASSWORD
+from tests.harness import force_page, goto, open_app
 from tests.requests.helpers import EXE, PDF, create_medication, make_clinic
 
 
-@pytest.fixture
-def app_env(engine, monkeypatch):
-    """Settings for a test app run, and a sign-in that trusts the pre-set session state.
-
-    The login gate has its own tests; patching it here keeps these flows about requests even
-    while the gate grows (server-side sessions, MFA).
-    """
-    monkeypatch.setenv("COOKIE_KEY", "test-cookie-key-test-cookie-key-0123")
-    monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")
-    get_settings.cache_clear()
-
-    def signed_in_user():
-        import streamlit as st
-
-        from db.engine import session_scope
-
-        with session_scope() as session:
-            return get_active_user(st.session_state.get("username"), session=session)
-
-    monkeypatch.setattr(components.login, "require_login", signed_in_user)
-    monkeypatch.setattr(components.login, "logout_button", lambda user: None)
-    yield engine
-    get_settings.cache_clear()
-
-
 def _open(username: str, page: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(username, page, timeout=30)
 
 
 def _click(at: AppTest, label: str, index: int = 0) -> AppTest:
@@ -76,13 +43,14 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
     # The HTML is shown literally as text.
     assert "<b>My knee</b> hurts since Monday" in [t.value for t in at.text]
 
-    at.switch_page("pages/medications.py").run()
+    goto(at, "pages/medications.py")
     at.text_input(key=f"pharmacy_{med.id}").set_value("Elm Street Pharmacy")
     _click(at, "Request refill")
     assert "Refill requested for Metformin 500 mg tablet." in [s.value for s in at.success]
 
-    at.switch_page("pages/profile.py").run()
+    goto(at, "pages/profile.py")
     at.text_input(key="profile_phone").set_value("555-0199")
+    at.text_input(key="profile_proof").set_value(TEST_PASSWORD)
     _click(at, "Send changes for review")
     assert [s.value for s in at.success] == ["Sent for review: phone."]
     assert any("pending review" in t.value for t in at.text)
@@ -122,19 +90,19 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
     assert [i.status for i in session.exec(select(TriageItem))] == ["closed"] * 3
 
     # --- patient: sees the reply, the decision, the new phone and the notifications ---------
-    at.switch_page("pages/home.py").run()
+    goto(at, "pages/home.py")
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric} == {
         "Unread updates": "3",
         "Unread messages": "1",
     }
-    at.switch_page("pages/messages.py").run()
+    goto(at, "pages/messages.py")
     assert "Please rest and ice it." in [t.value for t in at.text]
-    at.switch_page("pages/medications.py").run()
+    goto(at, "pages/medications.py")
     assert any("Approved" in m.value for m in at.markdown)
-    at.switch_page("pages/profile.py").run()
+    goto(at, "pages/profile.py")
     assert "Phone: 555-0199" in [t.value for t in at.text]
-    at.switch_page("pages/notifications.py").run()
+    goto(at, "pages/notifications.py")
     texts = [t.value for t in at.text]
     assert any("New reply" in t for t in texts)
     assert any("refill request for Metformin 500 mg tablet was approved" in t for t in texts)
@@ -217,8 +185,7 @@ def test_patient_forcing_the_staff_page_sees_nothing(app_env, session, now):
     """Even when a patient reaches the inbox script directly, the services refuse."""
     clinic = make_clinic(session)
     _prepare_message(clinic, session, now)
-    at = _open(clinic.bob_user.username, "pages/messages.py")
     for page in ("pages/triage_inbox.py", "pages/refill_queue.py"):
-        at.switch_page(page).run()
+        at = force_page(clinic.bob_user.username, page)
         assert [e.value for e in at.error] == ["This page is for clinic staff."]
         assert not at.dataframe and not at.text

@@ -2,48 +2,16 @@
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-import components.login
 from components.visit_card import parse_key
 from db.models import Booking, BookingStatus
-from portal.config import PROJECT_ROOT, get_settings
-from portal.services.users import get_active_user
-
-
-@pytest.fixture
-def app_env(engine, monkeypatch):
-    """Settings for an app run, and a sign-in that trusts the pre-set session state (the login
-    gate has its own tests)."""
-    monkeypatch.setenv("COOKIE_KEY", "test-cookie-key-test-cookie-key-0123")
-    monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")
-    get_settings.cache_clear()
-
-    def signed_in_user():
-        import streamlit as st
-
-        from db.engine import session_scope
-
-        with session_scope() as session:
-            return get_active_user(st.session_state.get("username"), session=session)
-
-    monkeypatch.setattr(components.login, "require_login", signed_in_user)
-    monkeypatch.setattr(components.login, "logout_button", lambda user: None)
-    yield engine
-    get_settings.cache_clear()
+from tests.harness import open_app
 
 
 def _open(username: str, page: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(username, page, timeout=30)
 
 
 def _click(at: AppTest, label: str) -> AppTest:

@@ -10,13 +10,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from components import session_keys as keys
 from db import audit_guard
 from db.models import AuditEvent, Role
 from portal import audit_verify
 from portal.errors import NotAllowed, NotYourRecord
 from portal.services import audit, audit_chain, audit_log
 from tests.factories import create_patient, create_user
+from tests.harness import force_page
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 
@@ -150,10 +150,7 @@ def test_patient_sees_staff_who_viewed_and_nobody_else_can_read_it(session, now)
 
 
 def _page(name: str, username: str) -> AppTest:
-    at = AppTest.from_file(str(PAGES / name), default_timeout=30)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = username
-    return at.run()
+    return force_page(username, name)
 
 
 def test_audit_page_for_admin_and_refused_for_staff(app_settings, session, now):

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from streamlit.testing.v1 import AppTest
 
 import portal.services
-from components import session_keys as keys
 from db.models import STAFF_ROLES, AuditEvent, Role
 from portal.errors import NotAllowed, NotYourRecord
 from tests.factories import create_patient, create_user, grant_proxy
+from tests.harness import force_page, menu_paths
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 # Helpers that run after a check rather than being one: the checker itself (tests/test_access.py)
@@ -99,20 +98,14 @@ def test_patients_reach_no_staff_page(app_settings, session, page, role):
     """Even a forced visit (not via navigation) shows a refusal and no data."""
     patient = create_patient(session)
     create_user(session, role, patient if role == Role.PATIENT else None, username="pat")
-    at = AppTest.from_file(str(PAGES / page), default_timeout=30)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = "pat"
-    at.run()
-    assert not at.exception
+    at = force_page("pat", page)
     assert at.error, f"{page} showed no refusal to a {role}"
     assert len(at.dataframe) == 0 and len(at.code) == 0
 
 
 def _nav_paths(role, monkeypatch) -> set[str]:
-    from components import navigation
 
-    monkeypatch.setattr(navigation, "_page", lambda path, *a, **k: path)
-    return {path for section in navigation.pages_for(role).values() for path in section}
+    return set(menu_paths(role))
 
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])

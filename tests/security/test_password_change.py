@@ -8,12 +8,12 @@ from streamlit.testing.v1 import AppTest
 
 from components import session_keys as keys
 from db.models import AuditEvent, AuthSession, Role, User
-from portal.config import PROJECT_ROOT
 from portal.errors import InvalidInput
 from portal.services import login as login_service
 from portal.services import security_events as events
 from portal.services import sessions, users
 from tests.factories import TEST_PASSWORD, create_patient, create_user
+from tests.harness import APP, goto, run_ok
 
 NEW_PASSWORD = "a brand new sentence"  # noqa: S105 - a test password
 
@@ -91,11 +91,11 @@ def test_the_same_password_again_is_refused(session, now):
 
 
 def _security_page(username: str, token: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "account_security.py"), default_timeout=30)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = username
+    at = AppTest.from_file(APP, default_timeout=30)
     at.session_state[keys.AUTH_TOKEN] = token
-    return at.run()
+    at.session_state[keys.COOKIE_CHECKED] = True
+    run_ok(at)
+    return goto(at, "account_security")
 
 
 def _fill(at: AppTest, current: str, new: str, confirm: str) -> AppTest:

@@ -7,9 +7,6 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-import components.login
-from components import navigation
-from components import session_keys as keys
 from db.models import (
     AuditEvent,
     Observation,
@@ -21,11 +18,11 @@ from db.models import (
 )
 from ehr_sync import jobs
 from ehr_sync.importer import import_resources
-from portal.config import PROJECT_ROOT, get_settings
+from portal.config import get_settings
 from portal.errors import NotAllowed
 from portal.services import sync_admin
-from portal.services.users import get_active_user
 from tests.factories import create_user
+from tests.harness import force_page, menu, menu_paths, open_app
 from tests.sync import fhir_data
 
 
@@ -203,36 +200,8 @@ def test_sync_now_while_another_sync_runs_is_refused(session, admin, now, with_e
 # --- the page ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(engine, monkeypatch):
-    """The real app with a sign-in that trusts the username in session state."""
-    monkeypatch.setenv("COOKIE_KEY", "test-cookie-key-test-cookie-key-0123")
-    monkeypatch.setenv("LOGIN_SLEEP_SECONDS", "0")
-    get_settings.cache_clear()
-
-    def signed_in_user():
-        import streamlit as st
-
-        from db.engine import session_scope
-
-        with session_scope() as session:
-            return get_active_user(st.session_state.get(keys.AUTH_USERNAME), session=session)
-
-    monkeypatch.setattr(components.login, "require_login", signed_in_user)
-    monkeypatch.setattr(components.login, "logout_button", lambda user: None)
-    yield engine
-    get_settings.cache_clear()
-
-
 def _open(username: str) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = username
-    at.run()
-    at.switch_page("pages/sync_admin.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(username, "sync_admin", timeout=60)
 
 
 def _click(at: AppTest, label: str) -> AppTest:
@@ -248,12 +217,10 @@ def _texts(at: AppTest) -> str:
 
 
 def test_admin_navigation_has_the_sync_page_and_no_other_role_does(monkeypatch):
-    monkeypatch.setattr(navigation, "_page", lambda path, *args, **kwargs: path)
-
     def paths(role):
-        return [path for section in navigation.pages_for(role).values() for path in section]
+        return menu_paths(role)
 
-    assert "pages/sync_admin.py" in navigation.pages_for(Role.ADMIN)["Administration"]
+    assert "pages/sync_admin.py" in menu(Role.ADMIN)["Administration"]
     for role in Role:
         if role != Role.ADMIN:
             assert "pages/sync_admin.py" not in paths(role), role
@@ -309,10 +276,6 @@ def test_page_retries_quarantine_and_outbox_items(app_env, session, now, no_ehr)
 
 def test_page_refuses_a_nurse_who_reaches_it(app_env, session, no_ehr):
     create_user(session, Role.NURSE, username="nurse1")
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "sync_admin.py"), default_timeout=30)
-    at.session_state[keys.AUTH_STATUS] = True
-    at.session_state[keys.AUTH_USERNAME] = "nurse1"
-    at.run()
-    assert not at.exception
+    at = force_page("nurse1", "sync_admin")
     assert [e.value for e in at.error] == ["Only administrators can manage the EHR sync."]
     assert not at.button and not at.dataframe

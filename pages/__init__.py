@@ -1,0 +1,1 @@
+"""Page modules: each defines render(), which app.py registers (components/navigation.py)."""
