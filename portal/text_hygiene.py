@@ -39,7 +39,7 @@ def before_flush(session, _flush_context, _instances) -> None:
     Audit entries are left alone: ``audit.record`` cleans them before hashing, and changing one
     after would break its hash.
     """
-    from sqlalchemy import String, inspect
+    from sqlalchemy import inspect
 
     from db.models import AuditEvent
 
@@ -48,9 +48,6 @@ def before_flush(session, _flush_context, _instances) -> None:
             continue
         mapper = inspect(obj).mapper
         for attribute in mapper.column_attrs:
-            column = attribute.columns[0]
-            if not isinstance(column.type, String):
-                continue
-            value = obj.__dict__.get(attribute.key)
+            value = obj.__dict__.get(attribute.key)  # loaded or set values only
             if isinstance(value, str) and _CONTROL.search(value):
                 setattr(obj, attribute.key, _CONTROL.sub("", value))

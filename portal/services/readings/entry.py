@@ -154,6 +154,7 @@ def normalise(
 ) -> PatientReading:
     """Check and convert one reading; raises InvalidInput with the reason it is refused."""
     m = units.measure(item.measure)
+    unit = clean_line(item.unit or "").strip()  # a file's stray NUL is not part of the unit
     if item.taken_at.tzinfo is None:
         raise InvalidInput("The time has no time zone.")
     try:
@@ -164,12 +165,12 @@ def normalise(
         raise InvalidInput("The date is in the future.")
     if taken_at < EARLIEST:
         raise InvalidInput("The date is before 1900.")
-    value = units.to_canonical(m.code, float(item.value), item.unit)
+    value = units.to_canonical(m.code, float(item.value), unit)
     value2 = None
     if m.pair:
         if item.value2 is None:
             raise InvalidInput("A blood pressure needs both numbers.")
-        value2 = units.to_canonical(m.code, float(item.value2), item.unit)
+        value2 = units.to_canonical(m.code, float(item.value2), unit)
     units.check_plausible(m.code, value, value2)
     return PatientReading(
         patient_id=patient_id,
@@ -179,7 +180,7 @@ def normalise(
         unit=m.unit,
         entered_value=float(item.value),
         entered_value2=None if item.value2 is None else float(item.value2),
-        entered_unit=clean_line(item.unit or m.unit)[:64],
+        entered_unit=(unit or m.unit)[:64],
         taken_at=taken_at,
         source=source,
         dedup_key=dedup_key(m.code, taken_at, value, value2),
