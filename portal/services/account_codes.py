@@ -86,7 +86,7 @@ def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, ses
 
 def issue_code(staff: User, patient_id: int, *, session: Session, now: datetime) -> tuple[str, str]:
     """Issue an activation code (no account yet) or a reset code; returns (purpose, code)."""
-    require_staff(staff)
+    require_staff(staff, session=session, now=now, what="account_codes.issue_code")
     if session.get(Patient, patient_id) is None:
         raise NotFound("No such patient.")
     account = patient_account(patient_id, session=session)

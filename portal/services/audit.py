@@ -45,3 +45,32 @@ def record(
         detail=None if detail is None else clean_line(detail)[:1000],
     )
     return audit_chain.append(session, event)
+
+
+def record_listed(
+    *,
+    session: Session,
+    actor: User,
+    category: str,
+    patient_ids,
+    detail: str | None = None,
+    now: datetime | None = None,
+) -> list[AuditEvent]:
+    """A list view that showed several patients: one read entry per patient listed, so each
+    sees it under "Who viewed my record" (and one entry without a patient for an empty list).
+
+    Chained under one lock of the head; the caller commits.
+    """
+    ids = list(dict.fromkeys(p for p in patient_ids if p is not None))  # once each, in order
+    return [
+        record(
+            session=session,
+            actor=actor,
+            category=category,
+            action="read",
+            patient_id=patient_id,
+            detail=detail,
+            now=now,
+        )
+        for patient_id in ids or [None]
+    ]

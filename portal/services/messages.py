@@ -187,7 +187,7 @@ def staff_reply(
     now: datetime,
 ) -> Message:
     """Reply to the patient from the inbox; the item closes (or waits on the patient)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="messages.staff_reply")
     body = clean_body(body)
     item = session.get(triage.TriageItem, item_id)
     if item is None or item.kind != KIND:
@@ -345,7 +345,7 @@ def get_attachment(
 
 def thread_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> ThreadView:
     """The conversation behind a message item in the inbox (staff)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="messages.thread_for_item")
     item = session.get(triage.TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a message.")

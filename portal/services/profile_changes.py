@@ -189,7 +189,7 @@ def request_changes(
 def change_for_item(
     actor: User, item_id: int, *, session: Session
 ) -> tuple[TriageItem, ProfileChangeRequest]:
-    require_staff(actor)
+    require_staff(actor, session=session, what="profile_changes.change_for_item")
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a profile change.")

@@ -23,7 +23,7 @@ from db.engine import begin_write
 from db.models import PatientReading, ReadingSource, Role, User
 from portal.errors import InvalidInput, NotAllowed
 from portal.services import audit
-from portal.services.access import is_staff, require_patient_access
+from portal.services.access import audit_refusal, is_staff, require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.readings import alerts, units
 from portal.text_hygiene import clean_line
@@ -299,6 +299,10 @@ class ReadingWriter:
 def require_writer(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
     """Patients and caregivers for the records they may see; of staff, nurses and clinicians."""
     if is_staff(actor) and actor.role not in (Role.NURSE, Role.CLINICIAN):
+        audit_refusal(
+            actor, session=session, now=now, what="readings.add", reason="role may not add",
+            patient_id=patient_id,
+        )  # fmt: skip
         raise NotAllowed("Readings are added by the patient, their caregiver, a nurse or a doctor.")
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
 

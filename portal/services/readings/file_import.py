@@ -94,6 +94,8 @@ def import_file(
     Raises ``ImportRefused`` (nothing stored, reason in its message) or the access errors of
     ``entry.import_readings``.
     """
+    # Access first: a refused caller learns nothing about limits or file contents.
+    entry.require_writer(actor, patient_id, session=session, now=now)
     settings = settings or get_settings()
     limits = limits_for(kind, settings)
     label = entry.clean_label(filename)
@@ -112,8 +114,6 @@ def import_file(
             budget=budget,
         )
 
-    # Access first: a refused caller learns nothing about limits or file contents.
-    entry.require_writer(actor, patient_id, session=session, now=now)
     try:
         if _size(upload) > limits.max_bytes:
             raise ImportRefused(
