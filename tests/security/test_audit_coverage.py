@@ -95,7 +95,7 @@ def _entries(session, user) -> list[AuditEvent]:
 
 def test_the_catalogue_is_found_and_every_exception_still_exists():
     assert len(ALL) > 60 and len(PATIENT_SERVICES) > 20
-    assert NOT_AUDITED <= {n for n, _ in ALL}
+    assert {n for n, _ in ALL} >= NOT_AUDITED
 
 
 @pytest.mark.parametrize(("name", "func_"), PATIENT_SERVICES, ids=[n for n, _ in PATIENT_SERVICES])
