@@ -154,7 +154,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(session, now):
 def test_more_rows_than_the_limit_refuse_the_file(session, now):
     people = make_people(session)
     data = ("date,value\n" + _csv_rows(now, 120)).encode()
-    with pytest.raises(ImportRefused, match="more than 100 records"):
+    with pytest.raises(ImportRefused, match="more than 100 lines"):
         _import(people, session, now, file_import.CSV, data, "w.csv", csv_import_max_rows=100)
     assert _stored(session) == 0
 

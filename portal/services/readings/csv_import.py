@@ -241,6 +241,12 @@ def parse_csv(
     a broken quote) raises ``ImportRefused``; a row that cannot be read is one refusal.
     """
     raw = source if isinstance(source, bytes) else source.read()
+    if budget is not None and raw.count(b"\n") > budget.max_records + 1:
+        # Counting lines takes milliseconds; reading them all to find out takes many seconds.
+        raise ImportRefused(
+            f"the file has more than {budget.max_records:,} lines, the most one import takes. "
+            "Please split it."
+        )
     try:
         text = _text(raw)
     except InvalidInput as error:

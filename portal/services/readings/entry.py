@@ -35,6 +35,7 @@ BATCH_SIZE = 1000
 FUTURE_SLACK = timedelta(minutes=10)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_REFUSAL_EXAMPLES = 20
+RECENT_KEYS = 50_000  # dedup keys remembered while reading a file (a few MB)
 log = logging.getLogger(__name__)
 
 
@@ -144,15 +145,10 @@ def dedup_key(measure: str, taken_at: datetime, value: float, value2: float | No
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def normalise(
-    patient_id: int,
-    item: ReadingInput,
-    *,
-    source: str,
-    now: datetime,
-    actor: User | None,
-) -> PatientReading:
-    """Check and convert one reading; raises InvalidInput with the reason it is refused."""
+def checked_values(item: ReadingInput, *, now: datetime) -> dict:
+    """Check and convert one reading into the columns it is stored with (no ORM object: building
+    one costs more than everything else an import does per row, so only stored rows get one).
+    Raises InvalidInput with the reason it is refused."""
     m = units.measure(item.measure)
     unit = clean_line(item.unit or "").strip()  # a file's stray NUL is not part of the unit
     if item.taken_at.tzinfo is None:
@@ -172,20 +168,34 @@ def normalise(
             raise InvalidInput("A blood pressure needs both numbers.")
         value2 = units.to_canonical(m.code, float(item.value2), unit)
     units.check_plausible(m.code, value, value2)
+    return {
+        "measure": m.code,
+        "value": value,
+        "value2": value2,
+        "unit": m.unit,
+        "entered_value": float(item.value),
+        "entered_value2": None if item.value2 is None else float(item.value2),
+        "entered_unit": (unit or m.unit)[:64],
+        "taken_at": taken_at,
+        "dedup_key": dedup_key(m.code, taken_at, value, value2),
+    }
+
+
+def normalise(
+    patient_id: int,
+    item: ReadingInput,
+    *,
+    source: str,
+    now: datetime,
+    actor: User | None,
+) -> PatientReading:
+    """Check and convert one reading; raises InvalidInput with the reason it is refused."""
     return PatientReading(
         patient_id=patient_id,
-        measure=m.code,
-        value=value,
-        value2=value2,
-        unit=m.unit,
-        entered_value=float(item.value),
-        entered_value2=None if item.value2 is None else float(item.value2),
-        entered_unit=(unit or m.unit)[:64],
-        taken_at=taken_at,
         source=source,
-        dedup_key=dedup_key(m.code, taken_at, value, value2),
         entered_by_user_id=actor.id if actor else None,
         created_at=now,
+        **checked_values(item, now=now),
     )
 
 
@@ -214,31 +224,29 @@ class ReadingWriter:
         self.source = source
         self.batch_size = batch_size
         self.report = ImportReport()
-        self._batch: dict[str, PatientReading] = {}
+        self._batch: dict[str, dict] = {}  # dedup key -> checked values
 
     def add(self, item: ReadingInput | Refusal) -> None:
         reading = self.check(item)
         if reading is not None:
             self.add_checked(reading)
 
-    def check(self, item: ReadingInput | Refusal) -> PatientReading | None:
-        """The reading normalised, or None after counting it as refused."""
+    def check(self, item: ReadingInput | Refusal) -> dict | None:
+        """The reading's checked values, or None after counting it as refused."""
         if isinstance(item, Refusal):
             self.report.refuse(item.where, item.reason)
             return None
         try:
-            return normalise(
-                self.patient_id, item, source=self.source, now=self.now, actor=self.actor
-            )
+            return checked_values(item, now=self.now)
         except InvalidInput as error:
             self.report.refuse(item.where, error.user_message)
             return None
 
-    def add_checked(self, reading: PatientReading) -> None:
-        if reading.dedup_key in self._batch:
+    def add_checked(self, values: dict) -> None:
+        if values["dedup_key"] in self._batch:
             self.report.duplicates += 1
             return
-        self._batch[reading.dedup_key] = reading
+        self._batch[values["dedup_key"]] = values
         if len(self._batch) >= self.batch_size:
             self.flush()
 
@@ -263,7 +271,17 @@ class ReadingWriter:
                 )
             ).all()
         )
-        new = [r for k, r in self._batch.items() if k not in existing]
+        new = [
+            PatientReading(
+                patient_id=self.patient_id,
+                source=self.source,
+                entered_by_user_id=self.actor.id if self.actor else None,
+                created_at=self.now,
+                **values,
+            )
+            for key, values in self._batch.items()
+            if key not in existing
+        ]
         self.report.duplicates += len(existing)
         self._batch = {}
         new = self._insert(new)
@@ -329,8 +347,8 @@ class _Spool:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the caller)
         self._pending: list[tuple] = []
 
-    def add(self, reading: PatientReading) -> None:
-        self._pending.append(tuple(getattr(reading, name) for name in _SPOOLED))
+    def add(self, values: dict) -> None:
+        self._pending.append(tuple(values[name] for name in _SPOOLED))
         if len(self._pending) >= self.batch_size:
             self._write()
 
@@ -374,22 +392,24 @@ def import_readings(
     require_writer(actor, patient_id, session=session, now=now)
     writer = ReadingWriter(actor, patient_id, session=session, now=now, source=source)
     spool = _Spool(BATCH_SIZE)
+    # Repeats within the file (a device writing each reading twice, or a file of one row
+    # copied a million times) are counted here instead of being spooled and looked up.
+    recent: dict[str, None] = {}
     try:
         for item in items:
-            reading = writer.check(item)
-            if reading is not None:
-                spool.add(reading)
+            values = writer.check(item)
+            if values is None:
+                continue
+            if values["dedup_key"] in recent:
+                writer.report.duplicates += 1
+                continue
+            recent[values["dedup_key"]] = None
+            if len(recent) > RECENT_KEYS:
+                del recent[next(iter(recent))]
+            spool.add(values)
         for batch in spool.batches():
             for values in batch:
-                writer.add_checked(
-                    PatientReading(
-                        patient_id=patient_id,
-                        source=source,
-                        entered_by_user_id=actor.id,
-                        created_at=now,
-                        **values,
-                    )
-                )
+                writer.add_checked(values)
             if budget is not None:
                 budget.check_time()
         writer.flush()
@@ -466,15 +486,12 @@ def add_reading(
 ) -> AddResult:
     """Manual entry of one reading: refused with a plain reason, or stored (once)."""
     require_writer(actor, patient_id, session=session, now=now)
-    reading = normalise(
-        patient_id,
+    values = checked_values(
         ReadingInput(measure=measure, value=value, value2=value2, unit=unit, taken_at=taken_at),
-        source=ReadingSource.MANUAL,
         now=now,
-        actor=actor,
     )
-    writer = ReadingWriter(actor, patient_id, session=session, now=now, source="manual")
-    writer._batch[reading.dedup_key] = reading
+    writer = ReadingWriter(actor, patient_id, session=session, now=now, source=ReadingSource.MANUAL)
+    writer.add_checked(values)
     stored = writer.flush()
     audit.record(
         session=session,
@@ -482,7 +499,7 @@ def add_reading(
         category=CATEGORY,
         action="add",
         patient_id=patient_id,
-        detail=f"{units.MEASURES[reading.measure].label}"
+        detail=f"{units.MEASURES[values['measure']].label}"
         + ("" if stored else " (already recorded)"),
         now=now,
     )
