@@ -18,19 +18,19 @@ session is still alive (idle time-out, absolute lifetime, logout, password chang
 the patient link always come from the database.
 """
 
-import contextlib
-import hashlib
 import io
 import secrets
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
-import extra_streamlit_components as stx
 import segno
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model as stauth_cookie_model
 
+from components import browser_cookie
 from components import session_keys as keys
 from components.current_user import end_browser_session, forget_everything, user_for_token
 from components.navigation import hide_navigation
@@ -74,7 +74,7 @@ def cookie_key() -> str:
     return sessions.check_cookie_key(secret)
 
 
-def browser_cookie() -> str | None:
+def sent_cookie() -> str | None:
     """The login cookie the browser sent when this websocket session opened."""
     return st.context.cookies.get(get_settings().cookie_name)
 
@@ -85,7 +85,7 @@ def _session_user(now: datetime) -> User | None:
     if token is None and not st.session_state.get(keys.COOKIE_CHECKED):
         # Cookies arrive once, with the websocket; after that only session state counts.
         st.session_state[keys.COOKIE_CHECKED] = True
-        raw = browser_cookie()
+        raw = sent_cookie()
         token = sessions.decode_cookie(raw, key=cookie_key())
         from_cookie = True
         if raw and token is None:
@@ -106,42 +106,19 @@ def _session_user(now: datetime) -> User | None:
 
 
 def _sync_cookie() -> None:
-    """Write or delete the browser cookie (a small JS component) when a sign-in step asked.
-
-    The cookie to write stays asked for until its component reports that it ran: it writes from
-    an iframe, and a rerun that comes first (the cookie list arriving, a click) would otherwise
-    remove the iframe before it ran, and the cookie would be lost.
-    """
+    """Write or delete the browser cookie when a sign-in step asked (components/browser_cookie)."""
     # Always one slot, used or not: the screen below keeps the same element positions whether or
-    # not the components are drawn, so a rerun never shows a stale copy of it (two forms at once).
+    # not a script is drawn, so a rerun never shows a stale copy of it (two forms at once).
     with st.container():
-        _cookie_components()
-
-
-def _cookie_components() -> None:
-    to_set = st.session_state.get(keys.COOKIE_TO_SET)
-    to_delete = st.session_state.pop(keys.COOKIE_TO_DELETE, False)
-    # One component key per cookie value: a fresh iframe, whose value turns True once written.
-    set_key = f"portal_cookie_set_{hashlib.sha256((to_set or '').encode()).hexdigest()[:16]}"
-    if to_set and st.session_state.get(set_key) is True:
-        st.session_state.pop(keys.COOKIE_TO_SET, None)
-        return
-    if not (to_set or to_delete):
-        return
-    settings = get_settings()
-    manager = stx.CookieManager(key="portal_cookie_manager")
-    if to_set:
-        manager.set(
-            settings.cookie_name,
-            to_set,
-            key=set_key,
-            expires_at=sessions.cookie_expires(to_set, key=cookie_key()),
-            same_site="strict",
-        )
-    else:
-        # KeyError: the component had not reported the cookie back yet; it is deleted anyway.
-        with contextlib.suppress(KeyError):
-            manager.delete(settings.cookie_name, key="portal_cookie_delete")
+        to_set = st.session_state.pop(keys.COOKIE_TO_SET, None)
+        to_delete = st.session_state.pop(keys.COOKIE_TO_DELETE, False)
+        name = get_settings().cookie_name
+        if to_set:
+            browser_cookie.write(
+                name, to_set, expires=sessions.cookie_expires(to_set, key=cookie_key())
+            )
+        elif to_delete:
+            browser_cookie.delete(name)
 
 
 def _keep_session(token: str, now: datetime) -> None:
@@ -194,6 +171,25 @@ class _AccountOnDemand(Mapping):
 
     def __len__(self) -> int:
         return sum(entry is not None for entry in self._entries.values())
+
+
+class _NoCookieManager:
+    """Stands in for the cookie component streamlit-authenticator draws on every run: we keep our
+    own session cookie, and that component's report on loading reran the app and could swallow
+    what a person was typing into the form. Its cookie is never read or written here."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def set(self, *args, **kwargs):
+        pass
+
+    def delete(self, *args, **kwargs):
+        pass
+
+
+# Only the package's own reference is replaced (portal code never imports the component).
+stauth_cookie_model.stx = SimpleNamespace(CookieManager=_NoCookieManager)
 
 
 def _authenticator(accounts: _AccountOnDemand) -> stauth.Authenticate:

@@ -3,13 +3,12 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import extra_streamlit_components as stx
 import jwt
 import pyotp
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from components import login
+from components import browser_cookie, login
 from components import session_keys as keys
 from db.models import AuditEvent, AuthSession, Role, User
 from portal.services import account_codes, mfa, sessions
@@ -129,7 +128,7 @@ def test_cookie_from_before_logout_is_refused(app_settings, session, monkeypatch
     token = at.session_state[keys.AUTH_TOKEN]
     cookie = sessions.encode_cookie(token, key=login.cookie_key(), now=datetime.now(UTC))
     # A fresh browser session presenting the cookie is let in while the session lives ...
-    monkeypatch.setattr(login, "browser_cookie", lambda: cookie)
+    monkeypatch.setattr(login, "sent_cookie", lambda: cookie)
     assert "Signed in as pat" in _text(_app())
     _submit(at, "Sign out")
     # ... and refused once that session signed out: a replayed copy is worthless.
@@ -218,13 +217,13 @@ def test_no_streamlit_authenticator_cookie_only_our_session_cookie(
 ):
     create_user(session, Role.PATIENT, create_patient(session), username="pat")
     written = []
-    real_set = stx.CookieManager.set
+    real_write = browser_cookie.write
 
-    def spy(self, cookie, val, *args, **kwargs):
-        written.append((cookie, val))
-        return real_set(self, cookie, val, *args, **kwargs)
+    def spy(name, value, **kwargs):
+        written.append((name, value))
+        return real_write(name, value, **kwargs)
 
-    monkeypatch.setattr(stx.CookieManager, "set", spy)
+    monkeypatch.setattr(browser_cookie, "write", spy)
     at = _sign_in(_app(), "pat")
     assert "Signed in as pat" in _text(at)
     [(name, value)] = written
