@@ -25,7 +25,8 @@ def render() -> None:
     user = current_user()
     st.title("Home monitoring")
     try:
-        require_staff(user)
+        with session_scope() as session:
+            require_staff(user, session=session, what="page: home monitoring")
     except PortalError as error:
         st.error(error.user_message)
         st.stop()

@@ -20,7 +20,7 @@ import pytest
 from sqlmodel import select
 
 import portal.services
-from db.models import AuditEvent, Booking, Role
+from db.models import AuditEvent, Booking, Role, User
 from portal.errors import NotAllowed, NotYourRecord, PortalError
 from portal.services import audit_log, messages, patients, triage
 from portal.services.scheduling import booking
@@ -58,11 +58,9 @@ def _functions():
             if func_.__module__ != module.__name__ or name.startswith("_"):
                 continue
             params = list(inspect.signature(func_).parameters.values())
-            if (
-                params
-                and params[0].name in ("user", "actor")
-                and "session" in dict((p.name, p) for p in params)
-            ):
+            # Whoever acts comes first (user, actor, admin, staff ...), typed as a User.
+            acts = bool(params) and params[0].annotation in (User, "User")
+            if acts and "session" in {p.name for p in params}:
                 yield f"{info.name}.{name}", func_
 
 
