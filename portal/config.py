@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     audit_checkpoint_path: Path | None = Field(
         default=None,
         description="Append-only file of signed audit checkpoints (entry count, newest hash, "
-        "time); state_dir/audit/checkpoints.log if unset. Keep it off the database server.",
+        "time); state_dir/audit/checkpoints-<digest of DATABASE_URL>.log if unset. Keep it off "
+        "the database server.",
     )
     audit_checkpoint_syslog: bool = Field(
         default=False, description="Also send each signed checkpoint to the local syslog."

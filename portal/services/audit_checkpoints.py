@@ -56,7 +56,10 @@ def checkpoint_path(settings: Settings | None = None) -> Path:
     settings = settings or get_settings()
     if settings.audit_checkpoint_path is not None:
         return Path(settings.audit_checkpoint_path)
-    return Path(settings.state_dir) / "audit" / "checkpoints.log"
+    # One file per database, so a benchmark or a second database on the same machine never
+    # mixes its checkpoints into the clinic's (the name carries a digest of DATABASE_URL).
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+    return Path(settings.state_dir) / "audit" / f"checkpoints-{digest}.log"
 
 
 def current_checkpoint(session: Session, *, now: datetime) -> Checkpoint:

@@ -235,3 +235,27 @@ def test_the_guard_check_sees_the_triggers(session):
     audit_guard.remove(session.connection())
     assert not audit_guard.installed(session.connection())
     session.rollback()
+
+
+def test_each_database_gets_its_own_default_checkpoint_file(monkeypatch, tmp_path):
+    monkeypatch.delenv("AUDIT_CHECKPOINT_PATH", raising=False)
+    monkeypatch.setenv("STATE_DIR", str(tmp_path))
+    paths = set()
+    for url in ("sqlite:///a.db", "sqlite:///b.db"):
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        paths.add(audit_checkpoints.checkpoint_path())
+    get_settings.cache_clear()
+    assert len(paths) == 2 and all(p.parent == tmp_path / "audit" for p in paths)
+
+
+def test_checkpoints_also_go_to_syslog_when_asked(session, now, monkeypatch):
+    import syslog
+
+    sent = []
+    monkeypatch.setattr(syslog, "syslog", lambda priority, message: sent.append(message))
+    monkeypatch.setenv("AUDIT_CHECKPOINT_SYSLOG", "true")
+    get_settings.cache_clear()
+    _write(session, create_user(session, Role.NURSE), 2, now)
+    audit_checkpoints.write_checkpoint(session, now=now)
+    assert len(sent) == 1 and '"count": 2' in sent[0] and '"sig": ' in sent[0]
