@@ -10,6 +10,8 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from db import audit_guard
 from db.engine import get_engine, session_scope
 from portal.services import audit_checkpoints
@@ -27,9 +29,17 @@ def main(argv: list[str] | None = None) -> int:
         with get_engine().begin() as connection:
             audit_guard.install(connection)
         print("Append-only guard on the audit trail installed.")
-    with session_scope() as session:
-        report = audit_checkpoints.verify_trail(session, now=datetime.now(UTC))
-        session.commit()
+    try:
+        with session_scope() as session:
+            report = audit_checkpoints.verify_trail(session, now=datetime.now(UTC))
+            session.commit()
+    except SQLAlchemyError as error:
+        print(
+            f"Could not read the audit trail: {str(error.orig or error).splitlines()[0]}. Check "
+            "DATABASE_URL, and that the database is migrated (python -m portal.cli prepare).",
+            file=sys.stderr,
+        )
+        return 2
     if report.ok:
         print(
             f"Audit trail intact: {report.checked} entries verified against "
@@ -37,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     print(
-        f"AUDIT TRAIL BROKEN ({report.checked} entries verified before the first problem):",
+        f"AUDIT TRAIL BROKEN ({report.checked} entries of the chain checked):",
         file=sys.stderr,
     )
     for problem in report.problems:

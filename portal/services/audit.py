@@ -31,7 +31,12 @@ def record(
     The entry is hash-chained at once (see ``audit_chain``), which locks the chain head until the
     caller's transaction ends: commit or roll back promptly.
     """
-    event = AuditEvent(
+    event = _entry(actor, category, action, patient_id, outcome, detail, now)
+    return audit_chain.append(session, event)
+
+
+def _entry(actor, category, action, patient_id, outcome, detail, now) -> AuditEvent:
+    return AuditEvent(
         at=now or datetime.now(UTC),
         user_id=actor.id if actor else None,
         username=actor.username if actor else None,
@@ -44,7 +49,6 @@ def record(
         # to the column's size here, before hashing, so the stored entry is the hashed one.
         detail=None if detail is None else clean_line(detail)[:1000],
     )
-    return audit_chain.append(session, event)
 
 
 def record_listed(
@@ -62,15 +66,8 @@ def record_listed(
     Chained under one lock of the head; the caller commits.
     """
     ids = list(dict.fromkeys(p for p in patient_ids if p is not None))  # once each, in order
-    return [
-        record(
-            session=session,
-            actor=actor,
-            category=category,
-            action="read",
-            patient_id=patient_id,
-            detail=detail,
-            now=now,
-        )
+    events = [
+        _entry(actor, category, "read", patient_id, Outcome.SUCCESS, detail, now)
         for patient_id in ids or [None]
     ]
+    return audit_chain.append_many(session, events)

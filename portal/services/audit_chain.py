@@ -103,16 +103,24 @@ def lock_head(session: Session) -> AuditChainHead:
 
 def append(session: Session, event: AuditEvent) -> AuditEvent:
     """Chain ``event`` onto the newest entry and advance the head (caller commits)."""
+    return append_many(session, [event])[0]
+
+
+def append_many(session: Session, events: list[AuditEvent]) -> list[AuditEvent]:
+    """Chain entries in order under one lock of the head (a list view writes one per patient
+    listed); each is flushed on its own, so ids follow the chain's order."""
     head = lock_head(session)
-    event.prev_hash = head.last_hash
-    # Every new entry is keyed: ids only grow, so it comes after head.plain_until_id.
-    event.hash = entry_hash(head.last_hash, event.model_dump(), audit_key())
-    session.add(event)
-    session.flush()  # assigns the id the head points at
-    head.last_event_id = event.id
-    head.last_hash = event.hash
+    key = audit_key()
+    for event in events:
+        # Every new entry is keyed: ids only grow, so it comes after head.plain_until_id.
+        event.prev_hash = head.last_hash
+        event.hash = entry_hash(head.last_hash, event.model_dump(), key)
+        session.add(event)
+        session.flush()  # assigns the id the head points at
+        head.last_event_id = event.id
+        head.last_hash = event.hash
     session.add(head)
-    return event
+    return events
 
 
 @dataclass(frozen=True)
