@@ -1,24 +1,11 @@
 """``python -m portal.cli sync``: one sync for cron users, counts per type, exit code on failure."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from portal.config import PROJECT_ROOT
+from tests.cli import run_cli
 from tests.sync import fhir_data
-
-
-def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 @pytest.fixture
@@ -34,7 +21,7 @@ def cli_env(tmp_path) -> dict[str, str]:
 def test_sync_prints_counts_per_type_and_exits_zero(fhir_server, cli_env):
     fhir_server.load(fhir_data.clinic(2))
 
-    done = _run_cli("sync", env=cli_env | {"FHIR_BASE_URL": fhir_server.base_url})
+    done = run_cli("sync", env=cli_env | {"FHIR_BASE_URL": fhir_server.base_url})
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -46,15 +33,24 @@ def test_sync_prints_counts_per_type_and_exits_zero(fhir_server, cli_env):
 
 
 def test_sync_exits_non_zero_when_the_ehr_is_down(cli_env):
-    done = _run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
+    done = run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
 
     assert done.returncode == 1
-    assert ": failed in" in done.stdout and "Error: Patient:" in done.stdout
+    assert ": failed in" in done.stdout
+    # One line: what failed, since when, and the next try (not one per type and retry).
+    errors = [line for line in done.stdout.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, done.stdout
+    assert "http://127.0.0.1:9/fhir/R4 refused the connection" in errors[0]
+    assert "failing since" in errors[0] and "next try" in errors[0]
     assert "Traceback" not in done.stderr
+
+    again = run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
+    since = errors[0].split("failing since ")[1].split(";")[0]
+    assert f"failing since {since};" in again.stdout  # since the first failed run, not this one
 
 
 def test_sync_without_an_ehr_says_so(cli_env):
-    done = _run_cli("sync", "--all-jobs", env=cli_env)
+    done = run_cli("sync", "--all-jobs", env=cli_env)
 
     assert done.returncode == 2
     assert "visit reminders sent: 0" in done.stdout
