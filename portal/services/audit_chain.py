@@ -8,7 +8,7 @@ entry, so deleting entries from the end is detected as well as editing or removi
 The links are HMAC-SHA256 under the audit key (``audit_key``), which lives with the other
 secrets in the state folder, never in the database: someone who can write to the database but
 not read the key cannot re-hash the chain after editing it. Entries written before the chain was
-keyed (migration 0012) keep plain SHA-256 links up to ``AuditChainHead.plain_until_id``. What the
+keyed (migration 0013) keep plain SHA-256 links up to ``AuditChainHead.plain_until_id``. What the
 head alone cannot show (the newest entries cut off with the head moved back, or the whole trail
 wiped) the signed checkpoints outside the database show: ``audit_checkpoints``.
 """

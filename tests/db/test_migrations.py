@@ -21,7 +21,7 @@ def test_migrated_schema_matches_models(migrated_engine):
 
 
 def test_an_existing_plain_audit_chain_stays_verifiable_after_the_key_migration(tmp_path):
-    """Migration 0012: a trail written before the chain was keyed (plain SHA-256 links) keeps
+    """Migration 0013: a trail written before the chain was keyed (plain SHA-256 links) keeps
     verifying after the upgrade, and new entries chain onto it with the key."""
     from datetime import UTC, datetime
 
@@ -37,7 +37,7 @@ def test_an_existing_plain_audit_chain_stays_verifiable_after_the_key_migration(
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0011")
+        command.upgrade(config, "0012")
     at = datetime(2026, 11, 1, 9, tzinfo=UTC)
     prev = None
     with engine.begin() as connection:

@@ -165,7 +165,7 @@ def test_moving_the_start_of_the_keyed_chain_is_detected(session, now, trail, ca
 
 
 def test_a_chain_from_before_the_key_stays_verifiable_and_protected(session, now, capsys):
-    """Migration 0012: entries hashed with plain SHA-256 before it keep verifying; the first
+    """Migration 0013: entries hashed with plain SHA-256 before it keep verifying; the first
     keyed entry's HMAC covers them."""
     nurse = create_user(session, Role.NURSE)
     _write(session, nurse, 4, now)

@@ -5,8 +5,8 @@ and stay verifiable; every later entry is linked with HMAC-SHA256 under the audi
 other secrets, never in the database). The first keyed entry's HMAC covers the last plain hash,
 so the older entries are protected by it too.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 01:20:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012'
-down_revision: str | None = '0011'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
