@@ -8,6 +8,7 @@ from db.models import TriageStatus, User, VisitRequest, VisitRequestStatus
 from portal.errors import InvalidInput
 from portal.services import triage
 from portal.services.access import require_patient_access
+from portal.services.audited_reads import log_read
 from portal.services.scheduling.visit_types import VISIT_TYPES, label
 
 KIND = "visit_request"
@@ -73,10 +74,12 @@ def request_visit(
 
 def open_requests(actor: User, patient_id: int, *, session: Session, now: datetime):
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
-    return list(
+    requests = list(
         session.exec(
             select(VisitRequest)
             .where(VisitRequest.patient_id == patient_id)
             .order_by(VisitRequest.created_at.desc())
         ).all()
     )
+    log_read(actor, patient_id, session=session, category="viewed visit requests", now=now)
+    return requests
