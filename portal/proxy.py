@@ -15,12 +15,15 @@ sent to a live one and gets a new cookie.
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.browser_scripts import COOKIE_WRITER, csp_hash
+
 # Everything comes from the portal itself; the websocket goes to the same origin ('self' covers
 # wss: since CSP level 3). Styles are injected at run time (Emotion): 'unsafe-inline' for styles.
-# Scripts come from the portal only, plus inline ones: the login cookie is written by a one-line
-# inline script (components/browser_cookie.py, st.html) whose text changes with every cookie, so
-# no hash can name it. No 'unsafe-eval': charts (Vega) and every page were checked in Chromium
-# without it. Serving that script as a file (then script-src 'self' alone) is the next step.
+# Scripts: the portal's pages run Streamlit's bundle, the one inline line of its index.html
+# (window.prerenderReady = false, Streamlit 1.67) and the portal's constant login-cookie writer
+# (portal/browser_scripts.py), each allowed by its hash; no other inline script runs. A later
+# Streamlit with another index.html line only logs a refused script, nothing breaks. No
+# 'unsafe-eval': charts (Vega) and every page were checked in Chromium without it.
 _CSP_REST = (
     "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; "
@@ -33,9 +36,9 @@ _CSP_REST = (
     "form-action 'self'"
 )
 # No other site may frame the portal (clickjacking).
-CSP_PAGE = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline'; {_CSP_REST}; frame-ancestors 'none'"
-)
+STREAMLIT_INLINE_SCRIPT_HASH = "'sha256-THxz9J9+wf7rhwR2YkXJoSZ13UCmYyC+3lNDv2+8ugA='"
+SCRIPT_SRC = f"'self' {STREAMLIT_INLINE_SCRIPT_HASH} {csp_hash(COOKIE_WRITER)}"
+CSP_PAGE = f"default-src 'self'; script-src {SCRIPT_SRC}; {_CSP_REST}; frame-ancestors 'none'"
 # Streamlit's custom components (none in use today; streamlit-authenticator's cookie component
 # is stood down) are pages of the portal framed by the portal: those, and only those, may be
 # framed by the same origin.
