@@ -5,11 +5,15 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from db.models import STAFF_ROLES, Patient, ProxyGrant, Role, User
-from portal.errors import NotAllowed, NotYourRecord
+from portal.errors import NotYourRecord
+from portal.permissions import Action
 from portal.services import audit
+from portal.services.permissions import may
 
 
 def is_staff(user: User) -> bool:
+    """Which side of the portal the account is on (who wrote a message, whose menu); what it
+    may do is the permission table's answer (``portal.permissions``)."""
     return user.role in STAFF_ROLES
 
 
@@ -40,7 +44,7 @@ def viewable_patients(user: User, *, session: Session) -> list[Patient]:
 def can_view_patient(user: User, patient_id: int, *, session: Session) -> bool:
     if not user.active:
         return False
-    if is_staff(user):
+    if may(user, Action.READ_ANY_CHART, session=session):
         return True
     return patient_id in viewable_patient_ids(user, session=session)
 
@@ -69,8 +73,3 @@ def require_patient_access(
     # The denial must survive even when the caller rolls back after the exception.
     session.commit()
     raise NotYourRecord()
-
-
-def require_staff(user: User) -> None:
-    if not (user.active and is_staff(user)):
-        raise NotAllowed("This page is for clinic staff.")

@@ -17,14 +17,15 @@ from db.models import (
     PatientReading,
     ReadingAlertEpisode,
     ReadingThreshold,
-    Role,
     TriageEvent,
     TriageStatus,
     User,
 )
-from portal.errors import InvalidInput, NotAllowed, NotFound
+from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit, triage
-from portal.services.access import require_patient_access, require_staff
+from portal.services.access import require_patient_access
+from portal.services.permissions import require_permission
 from portal.services.readings import units
 
 KIND = "reading_alert"
@@ -105,7 +106,9 @@ class ThresholdRow:
 
 def list_thresholds(actor: User, patient_id: int, *, session: Session, now: datetime):
     """Every measure's thresholds for a patient (staff), with whether a clinician overrode it."""
-    require_staff(actor)
+    require_permission(
+        actor, Action.READ_ANY_CHART, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     overrides = _overrides(session, patient_id)
     rows = []
@@ -141,8 +144,9 @@ def set_threshold(
     high2: float | None = None,
 ) -> ReadingThreshold:
     """A clinician's per-patient thresholds for one measure (canonical units)."""
-    if not (actor.active and actor.role == Role.CLINICIAN):
-        raise NotAllowed("Only a clinician can change a patient's alert thresholds.")
+    require_permission(
+        actor, Action.SET_READING_THRESHOLDS, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     m = units.measure(measure)
     _check_bounds(low, high, m, m.plausible)
@@ -175,8 +179,9 @@ def reset_threshold(
     actor: User, patient_id: int, measure: str, *, session: Session, now: datetime
 ) -> None:
     """Back to the clinic's default thresholds for one measure."""
-    if not (actor.active and actor.role == Role.CLINICIAN):
-        raise NotAllowed("Only a clinician can change a patient's alert thresholds.")
+    require_permission(
+        actor, Action.SET_READING_THRESHOLDS, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     row = _overrides(session, patient_id).get(measure)
     if row is not None:
@@ -336,7 +341,7 @@ class AlertDetail:
 
 def alert_detail(actor: User, episode_id: int, *, session: Session, now: datetime) -> AlertDetail:
     """What a staff member needs to work an alert: thresholds and the readings around it."""
-    require_staff(actor)
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     episode = session.get(ReadingAlertEpisode, episode_id)
     if episode is None:
         raise NotFound("That alert no longer exists.")
@@ -382,7 +387,9 @@ def patient_alerts(
     actor: User, patient_id: int, *, session: Session, now: datetime, limit: int = 20
 ) -> list[AlertRow]:
     """A patient's alert episodes, open ones first, then newest (staff)."""
-    require_staff(actor)
+    require_permission(
+        actor, Action.READ_ANY_CHART, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     rows = session.exec(
         select(ReadingAlertEpisode, PatientReading)
@@ -416,7 +423,7 @@ def patient_alerts(
 
 def open_alert_count(actor: User, *, session: Session) -> int:
     """Open alert episodes across the clinic (dashboard)."""
-    require_staff(actor)
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=None)
     return len(
         session.exec(
             select(ReadingAlertEpisode.id).where(col(ReadingAlertEpisode.closed_at).is_(None))
