@@ -1,10 +1,17 @@
-"""Refill queue: open refill requests with the medication, last visit and related labs."""
+"""Refill queue: open refill requests with the medication, last visit and related labs.
+
+Staff review and route them here; approve / deny is drawn only for roles that may decide."""
 
 import streamlit as st
 
 from components import session_keys as keys
 from components.current_user import current_user
-from components.request_card import refill_panel, remember_version, seen_version
+from components.request_card import (
+    refill_panel,
+    remember_version,
+    routing_actions,
+    seen_version,
+)
 from components.request_ui import local_time, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -43,5 +50,7 @@ def render() -> None:
     st.session_state[keys.REFILL_QUEUE_SELECTED_ITEM] = item_id
     item = by_id[item_id].item
     seen = seen_version(item)
+    # Everyone here may route the request; only those who may decide see approve / deny.
+    routing_actions(user, item, seen)
     refill_panel(user, item, seen)
     remember_version(item)

@@ -69,7 +69,9 @@ def _call(func, user, patient_id, session, now):
 
 
 def test_the_matrix_finds_services():
-    assert len(SERVICES) >= 3, SERVICES
+    # Pinned: a service taking a patient id that the walk stops finding (renamed parameter,
+    # moved module) would drop out of the matrix silently; a new one shows up here on purpose.
+    assert len(SERVICES) == 39, [name for name, _ in SERVICES]
 
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])
