@@ -62,7 +62,7 @@ REFUSALS: dict[Action, str] = {
     Action.REPLY_TO_MESSAGES: _STAFF_ONLY,
     Action.WORK_TRIAGE: _STAFF_ONLY,
     Action.REVIEW_REFILLS: _STAFF_ONLY,
-    Action.DECIDE_REFILLS: "Only a clinician can approve or deny a refill.",
+    Action.DECIDE_REFILLS: "Only a clinician can approve, deny or close a refill request.",
     Action.DECIDE_PROFILE_CHANGES: _STAFF_ONLY,
     Action.BOOK_FOR_PATIENTS: _STAFF_ONLY,
     Action.MANAGE_SCHEDULES: _STAFF_ONLY,
@@ -133,10 +133,10 @@ def markdown_table() -> str:
     """The table as Markdown (the README's "Roles" section; a test keeps the two equal)."""
     roles = list(Role)
     lines = [
-        "| action | " + " | ".join(ROLE_NAMES[r] for r in roles) + " |",
-        "| --- | " + " | ".join("---" for _ in roles) + " |",
+        "| action | audit name | " + " | ".join(ROLE_NAMES[r] for r in roles) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in roles) + " |",
     ]
     for action in Action:
         marks = " | ".join("yes" if allows(r, action) else "" for r in roles)
-        lines.append(f"| {DESCRIPTIONS[action]} | {marks} |")
+        lines.append(f"| {DESCRIPTIONS[action]} | `{action}` | {marks} |")
     return "\n".join(lines)

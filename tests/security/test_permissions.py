@@ -515,3 +515,12 @@ def test_refusals_are_counted_once_per_call(session):
         select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "denied")
     ).one()
     assert count == 3
+
+
+def test_the_readme_states_the_table_the_code_enforces():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("<!-- roles-table:start")
+    body = readme[readme.index("\n", start) + 1 : readme.index("<!-- roles-table:end -->")]
+    assert body.strip() == permissions.markdown_table(), (
+        "README's Roles table differs from portal/permissions.py: paste markdown_table() there"
+    )
