@@ -524,3 +524,43 @@ def test_the_readme_states_the_table_the_code_enforces():
     assert body.strip() == permissions.markdown_table(), (
         "README's Roles table differs from portal/permissions.py: paste markdown_table() there"
     )
+
+
+# --- the menu comes from the same table -------------------------------------------------------
+
+
+def test_every_page_is_in_the_menu_and_every_staff_page_names_its_action():
+    from components.navigation import MENU, PAGES, Side
+
+    entries = [(s, e) for s in MENU for e in s.entries]
+    assert {e.page for _, e in entries} == set(PAGES)
+    # Patient pages are the patient side's; a staff page without an action is one every staff
+    # member has (Account security).
+    assert all(e.needs is None for s, e in entries if s.side == Side.PATIENT)
+    assert [e.page for s, e in entries if s.side == Side.STAFF and e.needs is None] == [
+        "account_security"
+    ]
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_role_sees_exactly_the_staff_pages_whose_action_it_holds(role):
+    from components.navigation import MENU, Side, menu_for
+
+    menu = menu_for(role)
+    for section in MENU:
+        for item in section.entries:
+            if section.side == Side.STAFF and item.needs is not None:
+                shown = item.page in menu.get(section.title, [])
+                assert shown == (role in EXPECTED[item.needs]), (role, section.title, item)
+
+
+def test_changing_the_table_changes_the_menu(monkeypatch):
+    """Derived, not hand-listed: take an action from a role and its page leaves the menu."""
+    from components.navigation import menu_for
+
+    assert "refill_queue" in menu_for(Role.NURSE)["Work queues"]
+    reduced = dict(permissions.PERMISSIONS)
+    reduced[Role.NURSE] = reduced[Role.NURSE] - {Action.REVIEW_REFILLS}
+    monkeypatch.setattr(permissions, "PERMISSIONS", reduced)
+    assert menu_for(Role.NURSE)["Work queues"] == ["dashboard", "triage_inbox"]
+    assert "refill_queue" in menu_for(Role.FRONT_DESK)["Work queues"]
