@@ -18,7 +18,8 @@ def _periodic_jobs():
 
 _periodic_jobs()
 user = require_login()
-navigation = st.navigation(pages_for(user.role))
+# Every page of the role stays listed (no "View more" fold hiding Appointments or Security).
+navigation = st.navigation(pages_for(user.role), expanded=True)
 with st.sidebar:
     st.markdown(f"**{get_settings().clinic_name}**")
     st.caption(f"Signed in as {user.display_name or user.username} ({user.role.replace('_', ' ')})")

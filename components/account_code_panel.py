@@ -10,22 +10,18 @@ from db.models import User
 from portal.config import get_settings
 from portal.services import account_codes
 
-_ISSUED = "account_code_issued"  # {patient_id: (purpose, code)}, shown once after issuing
-
 
 def account_code_panel(user: User, patient_id: int) -> None:
-    """A button that issues the code; the code is shown once, to read out or print."""
+    """A button that issues the code; the code is shown once, to read out or print: it is never
+    kept in session state, so the next click (or the next person at this PC) does not see it."""
     with session_scope() as session:
         has_account = account_codes.patient_account(patient_id, session=session) is not None
     label = "Issue a password-reset code" if has_account else "Issue a portal activation code"
     if st.button(label, icon=":material/key:", key=f"issue_code_{patient_id}"):
         with errors_as_messages(), session_scope() as session:
-            issued = account_codes.issue_code(
+            purpose, code = account_codes.issue_code(
                 user, patient_id, session=session, now=datetime.now(UTC)
             )
-        st.session_state[_ISSUED] = {patient_id: issued}
-    purpose, code = st.session_state.get(_ISSUED, {}).get(patient_id, (None, None))
-    if code:
         hours = get_settings().account_code_hours
         st.success(
             f"Give this {purpose} code to the patient. It works once, for {hours:g} hours, "

@@ -18,19 +18,19 @@ session is still alive (idle time-out, absolute lifetime, logout, password chang
 the patient link always come from the database.
 """
 
-import contextlib
-import hashlib
 import io
 import secrets
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
-import extra_streamlit_components as stx
 import segno
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model as stauth_cookie_model
 
+from components import browser_cookie
 from components import session_keys as keys
 from components.current_user import end_browser_session, forget_everything, user_for_token
 from components.navigation import hide_navigation
@@ -40,6 +40,7 @@ from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import account_codes, mfa, sessions
 from portal.services import login as login_service
+from portal.services import login_throttle as throttle
 from portal.services import users as users_service
 
 # A half-finished sign-in (password accepted, code not yet entered) is forgotten after this.
@@ -73,7 +74,7 @@ def cookie_key() -> str:
     return sessions.check_cookie_key(secret)
 
 
-def browser_cookie() -> str | None:
+def sent_cookie() -> str | None:
     """The login cookie the browser sent when this websocket session opened."""
     return st.context.cookies.get(get_settings().cookie_name)
 
@@ -84,7 +85,7 @@ def _session_user(now: datetime) -> User | None:
     if token is None and not st.session_state.get(keys.COOKIE_CHECKED):
         # Cookies arrive once, with the websocket; after that only session state counts.
         st.session_state[keys.COOKIE_CHECKED] = True
-        raw = browser_cookie()
+        raw = sent_cookie()
         token = sessions.decode_cookie(raw, key=cookie_key())
         from_cookie = True
         if raw and token is None:
@@ -105,42 +106,19 @@ def _session_user(now: datetime) -> User | None:
 
 
 def _sync_cookie() -> None:
-    """Write or delete the browser cookie (a small JS component) when a sign-in step asked.
-
-    The cookie to write stays asked for until its component reports that it ran: it writes from
-    an iframe, and a rerun that comes first (the cookie list arriving, a click) would otherwise
-    remove the iframe before it ran, and the cookie would be lost.
-    """
+    """Write or delete the browser cookie when a sign-in step asked (components/browser_cookie)."""
     # Always one slot, used or not: the screen below keeps the same element positions whether or
-    # not the components are drawn, so a rerun never shows a stale copy of it (two forms at once).
+    # not a script is drawn, so a rerun never shows a stale copy of it (two forms at once).
     with st.container():
-        _cookie_components()
-
-
-def _cookie_components() -> None:
-    to_set = st.session_state.get(keys.COOKIE_TO_SET)
-    to_delete = st.session_state.pop(keys.COOKIE_TO_DELETE, False)
-    # One component key per cookie value: a fresh iframe, whose value turns True once written.
-    set_key = f"portal_cookie_set_{hashlib.sha256((to_set or '').encode()).hexdigest()[:16]}"
-    if to_set and st.session_state.get(set_key) is True:
-        st.session_state.pop(keys.COOKIE_TO_SET, None)
-        return
-    if not (to_set or to_delete):
-        return
-    settings = get_settings()
-    manager = stx.CookieManager(key="portal_cookie_manager")
-    if to_set:
-        manager.set(
-            settings.cookie_name,
-            to_set,
-            key=set_key,
-            expires_at=sessions.cookie_expires(to_set, key=cookie_key()),
-            same_site="strict",
-        )
-    else:
-        # KeyError: the component had not reported the cookie back yet; it is deleted anyway.
-        with contextlib.suppress(KeyError):
-            manager.delete(settings.cookie_name, key="portal_cookie_delete")
+        to_set = st.session_state.pop(keys.COOKIE_TO_SET, None)
+        to_delete = st.session_state.pop(keys.COOKIE_TO_DELETE, False)
+        name = get_settings().cookie_name
+        if to_set:
+            browser_cookie.write(
+                name, to_set, expires=sessions.cookie_expires(to_set, key=cookie_key())
+            )
+        elif to_delete:
+            browser_cookie.delete(name)
 
 
 def _keep_session(token: str, now: datetime) -> None:
@@ -164,14 +142,20 @@ class _AccountOnDemand(Mapping):
     checking the password. ``tried`` is the last name looked up, to count a failure against it.
     """
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, client: str | None):
         self._now = now
+        self._client = client
         self._entries: dict[str, dict | None] = {}
         self.tried: str | None = None
+        self.device_waits = False
 
     def __getitem__(self, username: str) -> dict:
         name = login_service.normalize_username(username)
         self.tried = name
+        with session_scope() as db:
+            self.device_waits = throttle.client_wait(self._client, session=db, now=self._now) > 0
+        if self.device_waits:
+            raise KeyError(username)  # no password is checked while this device must wait
         if name not in self._entries:
             with session_scope() as db:
                 self._entries[name] = login_service.credentials_entry(
@@ -187,6 +171,25 @@ class _AccountOnDemand(Mapping):
 
     def __len__(self) -> int:
         return sum(entry is not None for entry in self._entries.values())
+
+
+class _NoCookieManager:
+    """Stands in for the cookie component streamlit-authenticator draws on every run: we keep our
+    own session cookie, and that component's report on loading reran the app and could swallow
+    what a person was typing into the form. Its cookie is never read or written here."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def set(self, *args, **kwargs):
+        pass
+
+    def delete(self, *args, **kwargs):
+        pass
+
+
+# Only the package's own reference is replaced (portal code never imports the component).
+stauth_cookie_model.stx = SimpleNamespace(CookieManager=_NoCookieManager)
 
 
 def _authenticator(accounts: _AccountOnDemand) -> stauth.Authenticate:
@@ -206,9 +209,20 @@ def _authenticator(accounts: _AccountOnDemand) -> stauth.Authenticate:
     return authenticator
 
 
+def client_key() -> str | None:
+    """The address sign-in throttling counts failures against (see TRUST_PROXY_HEADERS)."""
+    if get_settings().trust_proxy_headers:
+        forwarded = st.context.headers.get("X-Forwarded-For")
+        if isinstance(forwarded, str) and forwarded.strip():
+            return forwarded.split(",")[-1].strip()[:64]
+    address = st.context.ip_address
+    return address[:64] if isinstance(address, str) and address else None
+
+
 def _password_step(now: datetime) -> None:
-    """streamlit-authenticator's login form; its verdict goes to our lockout, MFA and sessions."""
-    accounts = _AccountOnDemand(now)
+    """streamlit-authenticator's login form; its verdict goes to our throttling, MFA, sessions."""
+    client = client_key()
+    accounts = _AccountOnDemand(now, client)
     accepted: list[str] = []
     # Only this run's verdict counts: a stale True or False must never carry over.
     st.session_state[keys.AUTH_STATUS] = None
@@ -227,16 +241,23 @@ def _password_step(now: datetime) -> None:
     for key in (keys.AUTH_USERNAME, *_PACKAGE_KEYS):
         st.session_state.pop(key, None)
     time.sleep(get_settings().login_sleep_seconds)  # slows scripted guessing
-    _after_password(accepted[0] if verdict and accepted else None, accounts.tried, now=now)
+    accepted_name = accepted[0] if verdict and accepted else None
+    _after_password(accepted_name, accounts, client=client, now=now)
     st.rerun()
 
 
-def _after_password(accepted: str | None, tried: str | None, *, now: datetime) -> None:
+def _after_password(
+    accepted: str | None, accounts: _AccountOnDemand, *, client: str | None, now: datetime
+) -> None:
     st.session_state.pop(keys.LOGIN_NOTICE, None)
     with session_scope() as db:
         try:
+            if accounts.device_waits:
+                login_service.check_device(client, session=db, now=now)
             if accepted is None:
-                login_service.password_failed(tried, None, session=db, now=now)
+                login_service.password_failed(
+                    accounts.tried, None, session=db, now=now, client_key=client
+                )
             result = login_service.password_passed(accepted, session=db, now=now)
         except login_service.LoginFailed as failed:
             st.session_state[keys.LOGIN_ERROR] = failed.user_message
@@ -271,7 +292,7 @@ def change_password(user: User, *, current: str, new: str, confirm: str) -> None
 def _pending_user(db, now: datetime) -> User | None:
     pending = st.session_state.get(keys.LOGIN_PENDING)
     user = db.get(User, pending["user_id"]) if pending else None
-    if user is None or not user.active or login_service.is_locked(user, now):
+    if user is None or not user.active or login_service.is_locked_until_reset(user, now):
         st.session_state.pop(keys.LOGIN_PENDING, None)
         st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
         return None
@@ -286,9 +307,14 @@ def _on_mfa_code() -> None:
         user = _pending_user(db, now)
         if user is None:
             return
-        if mfa.check_code(user, code, session=db, now=now):
+        if login_service.is_locked(user, now):
+            wait = (user.locked_until - now).total_seconds()
+            st.session_state[keys.LOGIN_ERROR] = (
+                f"Too many wrong codes. Please wait {max(wait, 1):.0f} seconds and try again."
+            )
+        elif mfa.check_code(user, code, session=db, now=now):
             _finish(user, db=db, now=now, method="password + MFA")
-        elif login_service.is_locked(user, now):
+        elif login_service.is_locked_until_reset(user, now):
             st.session_state.pop(keys.LOGIN_PENDING, None)
             st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
         else:

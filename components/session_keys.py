@@ -44,9 +44,7 @@ READINGS_IMPORT_REPORT = "readings_import_report"
 # What survives sign-in, sign-out, time-out and a user switch (components/current_user.py
 # forget_everything): the browser-cookie plumbing and the notice that says why you are signed out.
 _KEPT_ACROSS_USERS = frozenset({COOKIE_CHECKED, COOKIE_TO_SET, COOKIE_TO_DELETE, LOGIN_NOTICE})
-# The cookie component's own widget keys (components/login.py _cookie_components).
-COOKIE_COMPONENT_PREFIX = "portal_cookie_"
 
 
 def kept_across_users(key: str) -> bool:
-    return key in _KEPT_ACROSS_USERS or key.startswith(COOKIE_COMPONENT_PREFIX)
+    return key in _KEPT_ACROSS_USERS

@@ -99,6 +99,16 @@ class User(SQLModel, table=True):
     mfa_last_step: int | None = None
 
 
+class ClientThrottle(SQLModel, table=True):
+    """Failed sign-ins from one device (IP address), whatever account it tried: its waits grow so
+    a guesser slows down without locking the owner out (portal/services/login_throttle.py)."""
+
+    client_key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failure_at: datetime
+    next_attempt_at: datetime
+
+
 class ProxyGrant(SQLModel, table=True):
     """A caregiver account's access to another patient's record."""
 

@@ -12,6 +12,8 @@
 const http = require('node:http');
 const {
   badRequest,
+  getResourceTypes,
+  getSearchParameters,
   getStatus,
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
@@ -30,6 +32,54 @@ for (const filename of SEARCH_PARAMETER_BUNDLE_FILES) {
 const BASE = '/fhir/R4';
 const DEFAULT_COUNT = Number(process.env.FHIR_DEFAULT_COUNT || 50);
 const MAX_BODY = 64 * 1024 * 1024;
+
+// What FhirRouter really serves (its routes), so a client's capability check is told the truth;
+// no $export and no authentication.
+const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'create', 'search-type'];
+const COMMON_SEARCH = {
+  _id: 'token',
+  _lastUpdated: 'date',
+  _count: 'number',
+  _sort: 'string',
+  _elements: 'string',
+  _offset: 'number',
+};
+
+let capabilityStatement;
+function capabilities() {
+  if (!capabilityStatement) {
+    const resource = getResourceTypes()
+      .filter((type) => type !== 'Resource' && type !== 'DomainResource')
+      .sort()
+      .map((type) => ({
+        type,
+        interaction: INTERACTIONS.map((code) => ({ code })),
+        updateCreate: true,
+        searchParam: Object.values(getSearchParameters(type) || {}).map((param) => ({
+          name: param.code,
+          type: param.type,
+        })),
+      }));
+    capabilityStatement = {
+      resourceType: 'CapabilityStatement',
+      status: 'active',
+      date: new Date().toISOString(),
+      kind: 'instance',
+      software: { name: 'clinic-portal-fhir-server (Medplum FhirRouter, in memory)' },
+      fhirVersion: '4.0.1',
+      format: ['json'],
+      rest: [
+        {
+          mode: 'server',
+          resource,
+          interaction: [{ code: 'batch' }, { code: 'search-system' }],
+          searchParam: Object.entries(COMMON_SEARCH).map(([name, type]) => ({ name, type })),
+        },
+      ],
+    };
+  }
+  return capabilityStatement;
+}
 
 const router = new FhirRouter();
 const repo = new MemoryRepository();
@@ -111,6 +161,10 @@ async function handle(req, res) {
     // tests instead of restarting it.
     repo.clear();
     send(res, 200, { resourceType: 'OperationOutcome', issue: [] });
+    return;
+  }
+  if (path === 'metadata' && req.method === 'GET') {
+    send(res, 200, capabilities());
     return;
   }
   const search = isSearch(req.method, path);

@@ -15,6 +15,8 @@ from portal.services import mfa
 _NEW_SECRET = "account_security_pending_key"  # noqa: S105 - a session-state key name
 _NEW_CODES = "account_security_new_codes"
 _PASSWORD_CHANGED = "account_security_password_changed"  # noqa: S105 - a session-state key name
+_MFA_OFF = "account_security_mfa_off"
+PROOF_LABEL = "Current password (or a code from your app)"
 
 
 def render() -> None:
@@ -23,6 +25,9 @@ def render() -> None:
 
     if st.session_state.pop(_PASSWORD_CHANGED, False):
         st.success("Your password is changed. Every other browser or device was signed out.")
+
+    if st.session_state.pop(_MFA_OFF, False):
+        st.success("Two-step sign-in is off.")
 
     codes = st.session_state.pop(_NEW_CODES, None)
     if codes:
@@ -50,18 +55,41 @@ def render() -> None:
                 st.rerun()
     else:
         st.success("Two-step sign-in is on.")
-        if st.button("Make new recovery codes", help="The old codes stop working."):
-            with errors_as_messages(), session_scope() as session:
-                fresh = session.get(User, user.id)
-                new_codes = mfa.regenerate_recovery_codes(
-                    fresh, session=session, now=datetime.now(UTC)
+        with (
+            st.expander("Make new recovery codes"),
+            st.form("new_recovery_codes", clear_on_submit=True),
+        ):
+            st.caption("The old codes stop working. To confirm it is you:")
+            proof = st.text_input(PROOF_LABEL, type="password", autocomplete="current-password")
+            if st.form_submit_button("Make new recovery codes"):
+                with errors_as_messages(), session_scope() as session:
+                    new_codes = mfa.regenerate_recovery_codes(
+                        session.get(User, user.id),
+                        proof=proof,
+                        session=session,
+                        now=datetime.now(UTC),
+                    )
+                st.session_state[_NEW_CODES] = new_codes
+                st.rerun()
+        if user.role not in STAFF_ROLES:
+            with (
+                st.expander("Turn off two-step sign-in"),
+                st.form("mfa_off", clear_on_submit=True),
+            ):
+                st.caption(
+                    "Without it, your password alone opens your record. To confirm it is you:"
                 )
-            st.session_state[_NEW_CODES] = new_codes
-            st.rerun()
-        if user.role not in STAFF_ROLES and st.button("Turn off two-step sign-in"):
-            with errors_as_messages(), session_scope() as session:
-                mfa.disable(session.get(User, user.id), session=session, now=datetime.now(UTC))
-            st.rerun()
+                proof = st.text_input(PROOF_LABEL, type="password", autocomplete="current-password")
+                if st.form_submit_button("Turn off two-step sign-in"):
+                    with errors_as_messages(), session_scope() as session:
+                        mfa.disable(
+                            session.get(User, user.id),
+                            proof=proof,
+                            session=session,
+                            now=datetime.now(UTC),
+                        )
+                    st.session_state[_MFA_OFF] = True
+                    st.rerun()
 
     st.subheader("Change password")
     st.caption(

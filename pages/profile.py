@@ -51,12 +51,18 @@ def render() -> None:
                     key=f"profile_{name}",
                     disabled=name in view.pending,
                 )
+        proof = st.text_input(
+            "Your current password (needed to change the phone or email)",
+            type="password",
+            autocomplete="current-password",
+            key="profile_proof",
+        )
         if st.form_submit_button("Send changes for review"):
             changes = {k: v for k, v in new_values.items() if k not in view.pending}
             try:
                 with session_scope() as session:
                     created = profile_changes.request_changes(
-                        user, patient.id, changes, session=session, now=now()
+                        user, patient.id, changes, session=session, now=now(), proof=proof
                     )
             except PortalError as error:
                 st.error(error.user_message)

@@ -1,5 +1,6 @@
 """Command line: ``python -m portal.cli prepare`` (run by scripts/start), ``seed``, ``sync``
-and ``demo-ehr``.
+and ``demo-ehr``; the go-live commands create-admin, check-ehr, backup and restore are in
+``portal.golive_cli``.
 
 prepare: make the state folder, migrate the database, seed the demo clinic on the first start of
 the demo database, and print the demo logins (on every start). seed: load N synthetic patients
@@ -20,13 +21,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import func
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
-import db.engine
-from db.migrate import upgrade_to_head
-from db.models import Patient, User
+from db.models import Patient, Role, User
+from portal import golive_cli
+from portal.cli_base import CliError
+from portal.cli_base import ensure_state_dir as _ensure_state_dir
+from portal.cli_base import first_line as _first_line
+from portal.cli_base import migrated_engine as _migrated_engine
+from portal.cli_base import parsed_url as _parsed_url
 from portal.config import PROJECT_ROOT, Settings, get_settings
 from portal.demo.seed import (
     PATIENT_USERNAME,
@@ -46,18 +50,12 @@ DEFAULT_DATABASE = PROJECT_ROOT / "var" / "portal.db"
 PATIENT_ROLES = ("patient", "proxy")
 
 
-class CliError(Exception):
-    """A problem to report in one plain sentence, with the exit code to use."""
-
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = get_settings()
+        if args.command in golive_cli.COMMANDS:
+            return golive_cli.run(args, settings)
         if args.command == "prepare":
             prepare(settings, demo=args.demo)
         elif args.command == "sync":
@@ -125,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     demo_ehr_parser.add_argument(
         "--seed", type=int, default=None, help="generator seed (default: DEMO_SEED)"
     )
+    golive_cli.add_commands(commands)
     return parser
 
 
@@ -175,9 +174,20 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
             print(login_block(settings, logins, _known_demo_password(settings, session)))
         elif empty:
             print(
-                "The database has no patients yet. Connect the EHR (Admin > EHR connection), "
-                "or load the demo clinic with: python -m portal.cli prepare --demo"
+                "The database has no patients yet. Connect the EHR (set FHIR_BASE_URL and check "
+                "it with: python -m portal.cli check-ehr), or load the demo clinic with: "
+                "python -m portal.cli prepare --demo"
             )
+        if not _has_active_admin(session):
+            print(
+                "Nobody can sign in yet: create the first administrator with: "
+                "python -m portal.cli create-admin"
+            )
+
+
+def _has_active_admin(session: Session) -> bool:
+    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+    return session.exec(query).first() is not None
 
 
 def seed(settings: Settings, *, patients: int | None, seed_value: int | None) -> None:
@@ -382,36 +392,6 @@ def login_block(settings: Settings, logins: list[DemoLogin], password: str | Non
 # --- plumbing ----------------------------------------------------------------------------------
 
 
-def _ensure_state_dir(settings: Settings) -> None:
-    try:
-        settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        url = _parsed_url(settings.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            # SQLite creates the file but not its folder.
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CliError(f"Could not create the folder {error.filename}: {error.strerror}.") from None
-
-
-def _migrated_engine(settings: Settings):
-    where = _safe_url(settings.database_url)
-    try:
-        engine = db.engine.get_engine()  # looked up at call time, so tests can swap it
-        upgrade_to_head(engine)
-    except (ArgumentError, NoSuchModuleError) as error:
-        message = f"DATABASE_URL is not a database address this portal can use: {error}"
-        raise CliError(message, 2) from None
-    except OperationalError as error:
-        raise CliError(
-            f"Could not reach the database at {where}: {_first_line(error.orig or error)}. "
-            "Check DATABASE_URL and that the database server is running.",
-            2,
-        ) from None
-    except SQLAlchemyError as error:
-        raise CliError(f"Could not update the database at {where}: {_first_line(error)}") from None
-    return engine
-
-
 def _guarded(seed_call):
     """Run a seeding step, turning database failures into a plain message."""
     try:
@@ -427,22 +407,6 @@ def _guarded(seed_call):
 
 def _count_patients(session: Session) -> int:
     return session.exec(select(func.count()).select_from(Patient)).one()
-
-
-def _parsed_url(raw: str):
-    try:
-        return make_url(raw)
-    except ArgumentError as error:
-        raise CliError(f"DATABASE_URL is not a database address: {error}", 2) from None
-
-
-def _safe_url(raw: str) -> str:
-    """The database address without its password, fit to print."""
-    return _parsed_url(raw).render_as_string(hide_password=True)
-
-
-def _first_line(error: object) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 if __name__ == "__main__":

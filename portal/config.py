@@ -104,11 +104,30 @@ class Settings(BaseSettings):
     session_absolute_hours: float = Field(
         default=12, description="Longest a sign-in lasts, active or not, before a new sign-in."
     )
-    lockout_threshold: int = Field(
-        default=5, description="Failed sign-ins in a row that lock an account."
+    login_free_attempts: int = Field(
+        default=5,
+        description="Failed sign-ins in a row an account (or a device) may make before each "
+        "further attempt has to wait.",
     )
-    lockout_minutes: float = Field(
-        default=15, description="How long a locked account stays locked."
+    login_account_max_wait_seconds: float = Field(
+        default=60,
+        description="Longest wait between sign-in attempts on one account: the waits double "
+        "(1 s, 2 s, 4 s ...) up to this, so a stranger cannot keep the owner out for longer.",
+    )
+    login_client_max_wait_seconds: float = Field(
+        default=900,
+        description="Longest wait for one device (IP address) that keeps failing, whatever "
+        "accounts it tries; forgotten an hour after its last failure.",
+    )
+    login_hard_limit: int = Field(
+        default=100,
+        description="Failed sign-ins in a row after which an account takes no password until it "
+        "is reset with a clinic code or unlocked by an admin (NIST SP 800-63B 5.2.2 allows 100).",
+    )
+    trust_proxy_headers: bool = Field(
+        default=False,
+        description="Behind a reverse proxy on this machine: take the client's address from the "
+        "last X-Forwarded-For entry (for sign-in throttling) instead of the proxy's address.",
     )
     mfa_required_for_staff: bool = Field(
         default=True, description="Staff must enrol an authenticator app before using the portal."

@@ -19,6 +19,7 @@ from portal.password_policy import password_problems
 from portal.passwords import hash_password
 from portal.permissions import Action
 from portal.services import audit, sessions
+from portal.services import login_throttle as throttle
 from portal.services import security_events as events
 from portal.services.permissions import require_permission
 
@@ -197,8 +198,7 @@ def redeem(
         action = "activate account"
     else:
         account.password_hash = hash_password(password)
-        account.failed_login_count = 0
-        account.locked_until = None
+        throttle.forget_account_failures(account)
         session.add(account)
         sessions.revoke_all(account, session=session, now=now, reason="password reset")
         action = "reset password"

@@ -1,4 +1,6 @@
-"""Password sign-in with a lockout kept in the database (so it holds across replicas and restarts).
+"""Password sign-in, throttled in the database (portal/services/login_throttle.py: growing waits per
+account and per device, so they hold across replicas and restarts, and a stranger cannot lock the
+owner out).
 
 Unknown name, disabled account, wrong password and locked account all raise the same
 ``LoginFailed``, so the form cannot be used to find out which usernames exist.
@@ -16,6 +18,7 @@ from portal.config import get_settings
 from portal.errors import PortalError
 from portal.passwords import hash_password, verify_password
 from portal.services import audit
+from portal.services import login_throttle as throttle
 from portal.services import security_events as events
 
 
@@ -27,9 +30,20 @@ def _dummy_hash() -> str:
 
 class LoginFailed(PortalError):
     user_message = (
-        "That username and password do not match, or the account is paused for a while after "
-        "too many attempts. Please try again later, or call the clinic."
+        "That username and password do not match, or the account is paused for up to a minute "
+        "after many attempts. Please try again, or call the clinic."
     )
+
+
+class DeviceWaiting(LoginFailed):
+    """This device failed too often: it must wait before any account is tried again."""
+
+    def __init__(self, seconds: float):
+        wait = f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
+        super().__init__(
+            f"Too many sign-in attempts from this device. Please wait {wait} and try again."
+        )
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -49,35 +63,36 @@ def mfa_step_for(user: User) -> str:
 
 
 def is_locked(user: User, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
+    """The account takes no attempt now (a back-off wait, or the hard limit reached)."""
+    return throttle.account_waits(user, now)
+
+
+def is_locked_until_reset(user: User, now: datetime) -> bool:
+    """The hard limit: no password or code until a clinic reset or an admin unlock."""
+    cap = timedelta(seconds=get_settings().login_account_max_wait_seconds)
+    return user.locked_until is not None and user.locked_until > now + cap
 
 
 def register_failure(user: User, *, session: Session, now: datetime, what: str) -> None:
-    """Count a failed password or MFA code; lock the account at the threshold (caller commits)."""
-    settings = get_settings()
-    user.failed_login_count += 1
-    audit.record(
-        session=session,
-        actor=user,
-        category=events.LOGIN,
-        action="login",
-        outcome=audit.Outcome.FAILURE,
-        detail=what,
-        now=now,
-    )
-    if user.failed_login_count >= settings.lockout_threshold:
-        user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        user.failed_login_count = 0
+    """Count a failed password or MFA code against the account (caller commits)."""
+    throttle.record_account_failure(user, session=session, now=now, what=what)
+
+
+def check_device(client_key: str | None, *, session: Session, now: datetime) -> None:
+    """Before any password is checked: raise ``DeviceWaiting`` while this device must wait."""
+    seconds = throttle.client_wait(client_key, session=session, now=now)
+    if seconds > 0:
         audit.record(
             session=session,
-            actor=user,
-            category=events.LOCKOUT,
-            action="lock",
+            actor=None,
+            category=events.LOGIN,
+            action="login",
             outcome=audit.Outcome.DENIED,
-            detail=f"locked for {settings.lockout_minutes:g} minutes",
+            detail="device waiting after many failures",
             now=now,
         )
-    session.add(user)
+        session.commit()
+        raise DeviceWaiting(seconds)
 
 
 def normalize_username(username: str | None) -> str:
@@ -108,8 +123,16 @@ def credentials_entry(username: str | None, *, session: Session, now: datetime) 
     }
 
 
-def password_failed(username: str | None, password: str | None, *, session: Session, now: datetime):
-    """Record a refused password (audit, failure count, lockout) and raise ``LoginFailed``.
+def password_failed(
+    username: str | None,
+    password: str | None,
+    *,
+    session: Session,
+    now: datetime,
+    client_key: str | None = None,
+):
+    """Record a refused password (audit, the account's and the device's waits) and raise
+    ``LoginFailed``.
 
     ``password`` (may be None) is only hashed against a dummy, so an unknown or locked name takes as
     long as a wrong password.
@@ -142,6 +165,7 @@ def password_failed(username: str | None, password: str | None, *, session: Sess
         )
     else:
         register_failure(user, session=session, now=now, what="wrong password")
+    throttle.record_client_failure(client_key, session=session, now=now)
     session.commit()
     raise LoginFailed()
 
@@ -155,20 +179,27 @@ def password_passed(username: str | None, *, session: Session, now: datetime) ->
     if user is None or not user.active or is_locked(user, now):
         session.rollback()
         raise LoginFailed()
-    user.failed_login_count = 0
-    user.locked_until = None
+    throttle.forget_account_failures(user)
     session.add(user)
     session.commit()
     return PasswordAccepted(user=user, next_step=mfa_step_for(user))
 
 
-def check_password(username: str, password: str, *, session: Session, now: datetime):
+def check_password(
+    username: str,
+    password: str,
+    *,
+    session: Session,
+    now: datetime,
+    client_key: str | None = None,
+):
     """Check name and password; return ``PasswordAccepted`` or raise ``LoginFailed`` (audited).
 
     The sign-in form lets streamlit-authenticator compare the hash from ``credentials_entry``;
     this is the same decision in one call, for scripts and tests.
     """
+    check_device(client_key, session=session, now=now)
     entry = credentials_entry(username, session=session, now=now)
     if entry is None or not verify_password(password or "", entry["password"]):
-        password_failed(username, password, session=session, now=now)
+        password_failed(username, password, session=session, now=now, client_key=client_key)
     return password_passed(username, session=session, now=now)

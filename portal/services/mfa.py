@@ -13,9 +13,10 @@ from sqlmodel import Session, select
 from db.models import STAFF_ROLES, MfaRecoveryCode, User
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotAllowed
+from portal.passwords import verify_password
 from portal.services import audit
 from portal.services import security_events as events
-from portal.services.login import register_failure
+from portal.services.login import is_locked, register_failure
 
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
@@ -96,19 +97,25 @@ def enable(user: User, secret: str, code: str, *, session: Session, now: datetim
     return codes
 
 
-def regenerate_recovery_codes(user: User, *, session: Session, now: datetime) -> list[str]:
+def regenerate_recovery_codes(
+    user: User, *, proof: str | None, session: Session, now: datetime
+) -> list[str]:
+    """New recovery codes (the old ones stop working), after the current password or a code."""
     if user.mfa_enabled_at is None:
         raise InvalidInput("Turn on two-step sign-in first.")
+    confirm_identity(user, proof, session=session, now=now, what="new recovery codes")
     codes = _replace_recovery_codes(user, session=session, now=now)
     audit.record(session=session, actor=user, category=events.MFA, action="new codes", now=now)
     session.commit()
     return codes
 
 
-def disable(user: User, *, session: Session, now: datetime) -> None:
-    """Patients may turn MFA off; staff may not while the clinic requires it."""
+def disable(user: User, *, proof: str | None, session: Session, now: datetime) -> None:
+    """Patients may turn MFA off (after the current password or a code); staff may not while the
+    clinic requires it."""
     if user.role in STAFF_ROLES and get_settings().mfa_required_for_staff:
         raise NotAllowed("Two-step sign-in is required for clinic staff.")
+    confirm_identity(user, proof, session=session, now=now, what="two-step sign-in off")
     user.mfa_secret = None
     user.mfa_enabled_at = None
     session.add(user)
@@ -148,3 +155,34 @@ def check_code(user: User, code: str, *, session: Session, now: datetime) -> boo
     )
     session.commit()
     return True
+
+
+CONFIRM_WRONG = "That password or code is not right. Please enter your current password."
+CONFIRM_WAIT = "Too many wrong tries. Please wait a minute and try again."
+
+
+def confirm_identity(
+    user: User, proof: str | None, *, session: Session, now: datetime, what: str
+) -> None:
+    """Step-up for a security change in a signed-in session (two-step sign-in off, new recovery
+    codes, a new phone or email): the current password, or a current authenticator or recovery
+    code. Otherwise ``InvalidInput``; the miss counts like a wrong password and is audited, so a
+    session left open or stolen cannot become a lasting way in."""
+    proof = (proof or "").strip()
+    if is_locked(user, now):
+        raise InvalidInput(CONFIRM_WAIT)
+    if proof and verify_password(proof, user.password_hash):
+        audit.record(
+            session=session, actor=user, category=events.MFA, action="confirm", detail=what, now=now
+        )
+        return
+    if (
+        proof
+        and user.mfa_enabled_at is not None
+        and check_code(user, proof, session=session, now=now)
+    ):
+        return  # check_code audited the code it accepted
+    if user.mfa_enabled_at is None or not proof:  # check_code already counted its own miss
+        register_failure(user, session=session, now=now, what=f"wrong password to confirm {what}")
+        session.commit()
+    raise InvalidInput(CONFIRM_WRONG)

@@ -16,7 +16,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, notifications, triage
+from portal.services import audit, mfa, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 
@@ -44,6 +44,9 @@ FIELDS: dict[str, ProfileField] = {
     "communication_preference": ProfileField("Communication preference", PatientPreferences, 64),
     "emergency_contact": ProfileField("Emergency contact", PatientPreferences, 500),
 }
+
+# Changing these asks for the current password or a code (mfa.confirm_identity).
+CONFIRMED_FIELDS = frozenset({"phone", "email"})
 
 _PHONE = re.compile(r"^[0-9+()\-. ]{7,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -117,8 +120,12 @@ def request_changes(
     *,
     session: Session,
     now: datetime,
+    proof: str | None = None,
 ) -> list[ProfileChangeRequest]:
-    """Propose new values (only those that differ); each goes to the inbox. Committed on return."""
+    """Propose new values (only those that differ); each goes to the inbox. Committed on return.
+
+    A new phone or email (where the clinic reaches the patient, and where a reset would go) also
+    needs ``proof``: the acting account's current password or a current code."""
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     current = _current_values(patient_id, session=session)
     cleaned = {}
@@ -130,6 +137,8 @@ def request_changes(
             cleaned[field] = value
     if not cleaned:
         raise InvalidInput("Nothing has changed: please edit a detail before sending.")
+    if cleaned.keys() & CONFIRMED_FIELDS:
+        mfa.confirm_identity(actor, proof, session=session, now=now, what="new phone or email")
     pending = session.exec(
         select(ProfileChangeRequest.field).where(
             ProfileChangeRequest.patient_id == patient_id,

@@ -7,21 +7,20 @@ Each test gets a fresh browser context (its own cookies) in one Chromium for the
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
 from db.engine import make_engine
 from portal.config import PROJECT_ROOT
 from tests.e2e.helpers import DEMO_PASSWORD, Authenticator
+from tests.e2e.portal_server import serving
 
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "e2e"
 EXPECT_TIMEOUT_MS = 30_000
@@ -47,12 +46,6 @@ def _chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     path = _chromium_path()
@@ -63,9 +56,28 @@ def chromium_executable() -> str:
     return path
 
 
+@dataclass(frozen=True)
+class PortalState:
+    """A prepared (migrated, seeded) portal state: its database and the environment to serve it."""
+
+    database_url: str
+    env: dict
+
+
+@contextmanager
+def serve(state: PortalState, log_name: str = "portal-server.log") -> Iterator[Portal]:
+    """A freshly started web server on ``state`` (as scripts/start runs it), stopped when the
+    block ends."""
+    try:
+        with serving(state.env, SCREENSHOTS / log_name) as url:
+            yield Portal(url=url, database_url=state.database_url)
+    except RuntimeError as error:  # it did not start
+        pytest.fail(str(error))
+
+
 @pytest.fixture(scope="session")
-def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
-    """Start the portal as scripts/start does, on a private database and port."""
+def portal_state(tmp_path_factory, chromium_executable) -> PortalState:
+    """A private database and state folder with a small demo clinic (portal.cli prepare)."""
     state = tmp_path_factory.mktemp("portal-state")
     database_url = f"sqlite:///{Path(state) / 'portal.db'}"
     env = {
@@ -79,38 +91,14 @@ def portal(tmp_path_factory, chromium_executable) -> Iterator[Portal]:
     subprocess.run(
         [sys.executable, "-m", "portal.cli", "prepare"], env=env, cwd=PROJECT_ROOT, check=True
     )
-    port = _free_port()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # The server's own output (tracebacks included), for reading after a failed run.
-    log = (SCREENSHOTS / "portal-server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "components.launcher"]
-        + ["--server.port", str(port), "--server.address", "127.0.0.1"]
-        # The code under test is the code at start: an edit to the checkout during the run must
-        # not hot-reload modules under the browser.
-        + ["--server.fileWatcherType", "none"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("The portal did not start within 60 s.")
-        yield Portal(url=url, database_url=database_url)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+    return PortalState(database_url=database_url, env=env)
+
+
+@pytest.fixture(scope="session")
+def portal(portal_state) -> Iterator[Portal]:
+    """The portal most browser tests share, started once for the run."""
+    with serve(portal_state) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

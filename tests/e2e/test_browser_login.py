@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 from tests.e2e.helpers import (
     DEMO_PASSWORD,
     open_page,
+    send_sign_in,
     settled,
-    sign_in,
     sign_in_patient,
     sign_in_staff,
 )
@@ -33,7 +33,7 @@ def test_patient_signs_in_sees_results_and_signs_out(portal_url, browser_page, s
 
 def test_wrong_password_gets_a_plain_message(portal_url, browser_page, shot):
     page = browser_page
-    sign_in(page, portal_url, "patient", "not-the-password")
+    send_sign_in(page, portal_url, "patient", "not-the-password")
     expect(page.get_by_text("That username and password do not match")).to_be_visible()
     shot(page, "refused")
 

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.models import Message, MessageThread, Patient, TriageItem
 from portal.services import triage
+from tests.factories import TEST_PASSWORD
 from tests.harness import force_page, goto, open_app
 from tests.requests.helpers import EXE, PDF, create_medication, make_clinic
 
@@ -49,6 +50,7 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
 
     goto(at, "pages/profile.py")
     at.text_input(key="profile_phone").set_value("555-0199")
+    at.text_input(key="profile_proof").set_value(TEST_PASSWORD)
     _click(at, "Send changes for review")
     assert [s.value for s in at.success] == ["Sent for review: phone."]
     assert any("pending review" in t.value for t in at.text)

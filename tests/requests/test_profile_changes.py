@@ -5,13 +5,19 @@ from db.models import Patient, PatientPreferences, TriageItem
 from portal.errors import InvalidInput, NotYourRecord
 from portal.services import profile_changes
 from portal.services.profile_changes import PendingChangeExists
+from tests.factories import TEST_PASSWORD as PW
 from tests.requests.helpers import make_clinic
 
 
 def test_phone_change_is_pending_until_accepted(session, now):
     clinic = make_clinic(session)
     [change] = profile_changes.request_changes(
-        clinic.alice_user, clinic.alice.id, {"phone": "555-0199"}, session=session, now=now
+        clinic.alice_user,
+        clinic.alice.id,
+        {"phone": "555-0199"},
+        proof=PW,
+        session=session,
+        now=now,
     )
     view = profile_changes.profile(clinic.alice_user, clinic.alice.id, session=session, now=now)
     assert view.values["phone"] == "555-0100"
@@ -45,7 +51,12 @@ def test_preferences_are_written_to_the_preferences_table(session, now):
 def test_rejection_needs_a_reason_and_leaves_the_record_alone(session, now):
     clinic = make_clinic(session)
     profile_changes.request_changes(
-        clinic.alice_user, clinic.alice.id, {"email": "new@example.com"}, session=session, now=now
+        clinic.alice_user,
+        clinic.alice.id,
+        {"email": "new@example.com"},
+        proof=PW,
+        session=session,
+        now=now,
     )
     item = session.exec(select(TriageItem)).one()
     with pytest.raises(InvalidInput, match="reason"):
@@ -86,11 +97,21 @@ def test_bad_profile_input_is_refused_plainly(session, now, changes, message):
 def test_second_pending_change_to_same_field_is_refused(session, now):
     clinic = make_clinic(session)
     profile_changes.request_changes(
-        clinic.alice_user, clinic.alice.id, {"phone": "555-0199"}, session=session, now=now
+        clinic.alice_user,
+        clinic.alice.id,
+        {"phone": "555-0199"},
+        proof=PW,
+        session=session,
+        now=now,
     )
     with pytest.raises(PendingChangeExists, match="phone is already waiting"):
         profile_changes.request_changes(
-            clinic.alice_user, clinic.alice.id, {"phone": "555-0111"}, session=session, now=now
+            clinic.alice_user,
+            clinic.alice.id,
+            {"phone": "555-0111"},
+            proof=PW,
+            session=session,
+            now=now,
         )
 
 
@@ -98,7 +119,12 @@ def test_patient_cannot_change_another_patients_profile(session, now):
     clinic = make_clinic(session)
     with pytest.raises(NotYourRecord):
         profile_changes.request_changes(
-            clinic.alice_user, clinic.bob.id, {"phone": "555-0199"}, session=session, now=now
+            clinic.alice_user,
+            clinic.bob.id,
+            {"phone": "555-0199"},
+            proof=PW,
+            session=session,
+            now=now,
         )
     with pytest.raises(NotYourRecord):
         profile_changes.profile(clinic.alice_user, clinic.bob.id, session=session, now=now)

@@ -9,6 +9,7 @@ from db.models import TriageItem
 from portal.errors import InvalidInput, NotAllowed
 from portal.services import messages, profile_changes, refills, triage
 from portal.services.triage import StaleItem
+from tests.factories import TEST_PASSWORD
 from tests.requests.helpers import create_medication, make_clinic
 
 
@@ -35,6 +36,7 @@ def _three_requests(clinic, session, now):
         clinic.bob_user,
         clinic.bob.id,
         {"phone": "555-0123"},
+        proof=TEST_PASSWORD,
         session=session,
         now=now + timedelta(minutes=2),
     )

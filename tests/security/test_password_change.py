@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from components import browser_cookie, login
 from components import session_keys as keys
 from db.models import AuditEvent, AuthSession, Role, User
 from portal.errors import InvalidInput
@@ -110,7 +111,9 @@ def _fill(at: AppTest, current: str, new: str, confirm: str) -> AppTest:
     return button.click().run()
 
 
-def test_account_security_page_changes_the_password(app_settings, session):
+def test_account_security_page_changes_the_password(app_settings, session, monkeypatch):
+    written = []
+    monkeypatch.setattr(browser_cookie, "write", lambda name, value, **kw: written.append(value))
     user = create_user(session, Role.PATIENT, create_patient(session), username="pat")
     started = datetime.now(UTC) - timedelta(minutes=1)
     token = sessions.start(user, session=session, now=started, method="password")
@@ -125,7 +128,8 @@ def test_account_security_page_changes_the_password(app_settings, session):
     assert "password is changed" in at.success[0].value
     new_token = at.session_state[keys.AUTH_TOKEN]
     assert new_token != token
-    assert at.session_state[keys.COOKIE_TO_SET]
+    [cookie] = written  # this browser's cookie now carries the new session
+    assert sessions.decode_cookie(cookie, key=login.cookie_key()) == new_token
     session.expire_all()
     assert sessions.current_user(new_token, session=session, now=datetime.now(UTC)).id == user.id
     for old in (token, other):
