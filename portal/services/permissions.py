@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from db.models import Patient, User
+from db.models import Patient, Role, User
 from portal.errors import NotAllowed
 from portal.permissions import REFUSALS, Action, allows
 from portal.services import audit
@@ -12,7 +12,7 @@ from portal.services import audit
 CATEGORY = "permission"
 
 
-def current_role(user: User, *, session: Session):
+def current_role(user: User, *, session: Session) -> Role | None:
     """The account's role as the database has it now, or None if it is inactive or gone.
 
     The database decides, not the passed object: a page opened before a demotion or a

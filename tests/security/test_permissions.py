@@ -137,7 +137,7 @@ def _build_world(session: Session) -> World:
         session=session, now=NOW,
     )  # fmt: skip
     [change] = profile_changes.request_changes(
-        me, patient.id, {"phone": "555-0199"}, session=session, now=NOW
+        me, patient.id, {"emergency_contact": "Bo Archer, 555-0199"}, session=session, now=NOW
     )
     entry.add_reading(
         me, patient.id, session=session, now=NOW, measure=units.BLOOD_PRESSURE,
