@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from components.portal_errors import show_error
 from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError
@@ -21,7 +22,7 @@ def require_page_permission(user: User, action: Action) -> None:
         with session_scope() as session:
             require_permission(user, action, session=session, now=datetime.now(UTC))
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         st.stop()
 
 

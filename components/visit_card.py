@@ -4,6 +4,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from components.plain_text import md_literal
 from db.models import VisitMode
 from portal.services.scheduling.booking import VisitRow
 from portal.services.scheduling.notices import when
@@ -20,7 +21,9 @@ def visit_header(row: VisitRow, *, show_patient: bool = False) -> None:
     # Names are EHR text: st.text never interprets markdown in them.
     st.text(row.title + (f" · {row.patient_name}" if show_patient else ""))
     st.caption(
-        f"{when(b.start)} · {MODE_LABELS.get(b.mode, b.mode)} · {b.status.replace('_', ' ')}"
+        md_literal(
+            f"{when(b.start)} · {MODE_LABELS.get(b.mode, b.mode)} · {b.status.replace('_', ' ')}"
+        )
     )
     if b.mode == VisitMode.VIDEO and b.video_room and b.status == "booked":
         st.link_button("Join video visit", meeting_url(b.video_room), icon=":material/videocam:")
