@@ -1,17 +1,20 @@
 """Which pages each role sees. st.navigation only ever receives the pages of the signed-in role,
-so a patient has no route to a staff page at all.
+so a patient has no route to a staff page at all. The menu is derived from the permission table
+(portal/permissions.py): each staff page names the action it needs.
 
 A page is a module in pages/ whose ``render()`` is registered here; the module itself draws
 nothing, so a page can only run through app.py's sign-in gate. Links between pages use ``page()``
 (the same registered page), never a file path."""
 
 import importlib
+from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
 import streamlit as st
 
-from db.models import Role
+from db.models import STAFF_ROLES, Role
+from portal.permissions import Action, allows
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
@@ -50,6 +53,83 @@ PAGES: dict[str, PageInfo] = {
 }
 
 
+class Side(StrEnum):
+    PATIENT = "patient"  # patients and caregivers: their own (or granted) record
+    STAFF = "staff"
+
+
+class Entry(NamedTuple):
+    page: str
+    # The permission-table action a role needs to see the page; None: everyone on that side
+    # (a patient page, or a staff page such as Account security that every staff member has).
+    needs: Action | None = None
+
+
+class Section(NamedTuple):
+    title: str
+    side: Side
+    entries: tuple[Entry, ...]
+
+
+# The menu in order. Which entries a role sees comes from the permission table
+# (portal/permissions.py), so the menu and the services' checks cannot disagree.
+MENU: tuple[Section, ...] = (
+    Section(
+        "My health",
+        Side.PATIENT,
+        tuple(Entry(p) for p in ("home", "health_summary", "results", "prevention", "readings")),
+    ),
+    Section(
+        "Requests",
+        Side.PATIENT,
+        tuple(
+            Entry(p) for p in ("messages", "medications", "referrals", "profile", "notifications")
+        ),
+    ),
+    Section("Visits", Side.PATIENT, (Entry("appointments"),)),
+    Section(
+        "Patients",
+        Side.STAFF,
+        (
+            Entry("patient_lookup", Action.READ_ANY_CHART),
+            Entry("health_summary", Action.READ_ANY_CHART),
+            Entry("results", Action.READ_ANY_CHART),
+            Entry("home_monitoring", Action.READ_ANY_CHART),
+        ),
+    ),
+    Section(
+        "Work queues",
+        Side.STAFF,
+        (
+            Entry("dashboard", Action.VIEW_DASHBOARD),
+            Entry("triage_inbox", Action.WORK_TRIAGE),
+            # Nurses and the front desk review and route refills here; deciding needs more.
+            Entry("refill_queue", Action.REVIEW_REFILLS),
+        ),
+    ),
+    Section("Scheduling", Side.STAFF, (Entry("schedule", Action.BOOK_FOR_PATIENTS),)),
+    Section(
+        "My account",
+        Side.PATIENT,
+        (Entry("my_data"), Entry("who_viewed"), Entry("account_security")),
+    ),
+    Section(
+        "Access",
+        Side.STAFF,
+        (Entry("activation", Action.ISSUE_ACCOUNT_CODES), Entry("account_security")),
+    ),
+    Section(
+        "Administration",
+        Side.STAFF,
+        (
+            Entry("user_admin", Action.MANAGE_USERS),
+            Entry("audit_log", Action.VIEW_AUDIT_LOG),
+            Entry("sync_admin", Action.MANAGE_EHR_SYNC),
+        ),
+    ),
+)
+
+
 def page(name: str, *, default: bool = False) -> st.Page:
     """The registered page ``name`` (for st.navigation, st.page_link and st.switch_page)."""
     info = PAGES[name]
@@ -58,9 +138,16 @@ def page(name: str, *, default: bool = False) -> st.Page:
 
 
 def menu_for(role: Role) -> dict[str, list[str]]:
-    """The page names of each navigation section for a role, default page first."""
-    sections = _care_pages(role)
-    sections.update(_account_pages(role))
+    """The page names of each navigation section for a role, default page first: the sections
+    of the role's side of the portal, each with the pages whose action the role holds."""
+    side = Side.STAFF if role in STAFF_ROLES else Side.PATIENT
+    sections: dict[str, list[str]] = {}
+    for section in MENU:
+        if section.side != side:
+            continue
+        names = [e.page for e in section.entries if e.needs is None or allows(role, e.needs)]
+        if names:
+            sections[section.title] = names
     return sections
 
 
@@ -72,30 +159,6 @@ def pages_for(role: Role) -> dict[str, list[st.Page]]:
         section: [page(name, default=name == default) for name in names]
         for section, names in menu.items()
     }
-
-
-def _care_pages(role: Role) -> dict[str, list[str]]:
-    if role in (Role.PATIENT, Role.PROXY):
-        return {
-            "My health": ["home", "health_summary", "results", "prevention", "readings"],
-            "Requests": ["messages", "medications", "referrals", "profile", "notifications"],
-            "Visits": ["appointments"],
-        }
-    return {
-        "Patients": ["patient_lookup", "health_summary", "results", "home_monitoring"],
-        "Work queues": ["dashboard", "triage_inbox", "refill_queue"],
-        "Scheduling": ["schedule"],
-    }
-
-
-def _account_pages(role: Role) -> dict[str, list[str]]:
-    """Security pages: access log and MFA for everyone, activation for staff, audit for admins."""
-    if role in (Role.PATIENT, Role.PROXY):
-        return {"My account": ["my_data", "who_viewed", "account_security"]}
-    sections = {"Access": ["activation", "account_security"]}
-    if role == Role.ADMIN:
-        sections["Administration"] = ["user_admin", "audit_log", "sync_admin"]
-    return sections
 
 
 def page_names() -> list[str]:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.message_thread import render_thread
+from components.permission_gate import can
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.reading_alert_panel import render_reading_alert
@@ -19,6 +20,7 @@ from components.request_ui import flash, local_time, now
 from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
 from portal.errors import PortalError
+from portal.permissions import Action
 from portal.services import messages, profile_changes, refills, reply_templates, triage
 from portal.services.profile_changes import FIELDS
 from portal.services.readings import alerts as reading_alerts
@@ -90,6 +92,13 @@ def render_item(user: User, item_id: int) -> None:
             when = local_time(row.event.at)
             st.text(f"{when} · {row.actor_name} · {row.event.action}{change}{detail}")
     remember_version(item)
+
+
+def routing_actions(user: User, item: TriageItem, seen: int) -> None:
+    """Claim, assign and status change for one item, outside the inbox (the refill queue)."""
+    with session_scope() as session:
+        staff = triage.staff_members(user, session=session)
+    _generic_actions(user, item, seen, staff)
 
 
 def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User]) -> None:
@@ -192,6 +201,14 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         md_literal(f"Refill status: {refills.STATUS_LABELS.get(refill.status, refill.status)}")
     )
     if refill.status not in ("requested", "in_review"):
+        return
+    if not can(user, Action.DECIDE_REFILLS):
+        # Say why the buttons are missing, and what this person can do instead.
+        st.info(
+            "Approving or denying a refill is a prescriber's decision, so those buttons are "
+            "shown to clinicians only. You can review this request, claim it, assign it to a "
+            "clinician, or change its status with a note (Assign / status above)."
+        )
         return
     with st.form(f"refill_decision_{item.id}"):
         reason = st.text_area(

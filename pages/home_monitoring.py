@@ -8,14 +8,14 @@ import streamlit as st
 
 from components.current_user import current_user
 from components.patient_context import active_patient_id
+from components.permission_gate import can, require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.readings_ui import render_goals, render_recent
 from components.request_ui import flash, local_time, now, show_flash
 from db.engine import session_scope
-from db.models import Role
 from portal.errors import PortalError
-from portal.services.access import require_staff
+from portal.permissions import REFUSALS, Action
 from portal.services.readings import alerts, units
 
 
@@ -26,12 +26,7 @@ def _bound(value: float | None) -> str:
 def render() -> None:
     user = current_user()
     st.title("Home monitoring")
-    try:
-        with session_scope() as session:
-            require_staff(user, session=session, what="page: home monitoring")
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    require_page_permission(user, Action.READ_ANY_CHART)
     patient_id = active_patient_id(user)
     if patient_id is None:
         st.stop()
@@ -64,7 +59,10 @@ def render() -> None:
 
     with goals_tab:
         render_goals(
-            user, patient_id, key="staff_goals", can_edit=user.role in (Role.NURSE, Role.CLINICIAN)
+            user,
+            patient_id,
+            key="staff_goals",
+            can_edit=can(user, Action.SET_READING_GOALS),
         )
 
     with thresholds_tab:
@@ -89,8 +87,8 @@ def render() -> None:
             ],
             hide_index=True,
         )
-        if user.role != Role.CLINICIAN:
-            st.caption("Only a clinician can change a patient's alert thresholds.")
+        if not can(user, Action.SET_READING_THRESHOLDS):
+            st.caption(md_literal(REFUSALS[Action.SET_READING_THRESHOLDS]))
             st.stop()
         by_measure = {r.measure: r for r in rows}
         measure = st.selectbox(

@@ -8,10 +8,11 @@ import streamlit as st
 from components import session_keys as keys
 from components.current_user import current_user
 from components.navigation import page
+from components.permission_gate import require_page_permission
 from components.portal_errors import errors_as_messages
 from components.record_tables import date_column, words
 from db.engine import session_scope
-from portal.services.access import require_staff
+from portal.permissions import Action
 from portal.services.patients import PatientMatch, open_chart, search_patients
 from portal.timefmt import format_date, today_local
 
@@ -35,8 +36,7 @@ def render() -> None:
     st.title("Patient lookup")
     # The navigation never offers this page to patients; the check here (and in the services) makes
     # sure a forced visit shows nothing either.
-    with errors_as_messages(), session_scope() as session:
-        require_staff(user, session=session, what="page: patient lookup")
+    require_page_permission(user, Action.READ_ANY_CHART)
 
     with st.form("patient_lookup"):
         name = st.text_input("Name", placeholder="Family, given  or  given family", max_chars=200)

@@ -1,4 +1,6 @@
-"""Refill queue: open refill requests with the medication, last visit and related labs."""
+"""Refill queue: open refill requests with the medication, last visit and related labs.
+
+Staff review and route them here; approve / deny is drawn only for roles that may decide."""
 
 import streamlit as st
 
@@ -6,7 +8,12 @@ from components import session_keys as keys
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_card import refill_panel, remember_version, seen_version
+from components.request_card import (
+    refill_panel,
+    remember_version,
+    routing_actions,
+    seen_version,
+)
 from components.request_ui import local_time, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -46,5 +53,7 @@ def render() -> None:
     st.session_state[keys.REFILL_QUEUE_SELECTED_ITEM] = item_id
     item = by_id[item_id].item
     seen = seen_version(item)
+    # Everyone here may route the request; only those who may decide see approve / deny.
+    routing_actions(user, item, seen)
     refill_panel(user, item, seen)
     remember_version(item)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.checkin_form import checkin_answers
 from components.current_user import current_user
+from components.permission_gate import require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.visit_card import slot_label, visit_header
@@ -14,8 +15,8 @@ from db.engine import session_scope
 from db.models import BookingStatus
 from portal.config import get_settings
 from portal.errors import PortalError
+from portal.permissions import Action
 from portal.services import no_show
-from portal.services.access import require_staff
 from portal.services.patients import search_patients
 from portal.services.scheduling import availability, booking, checkin, provider_schedule
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
@@ -37,12 +38,7 @@ def run(action, success: str) -> None:
 def render() -> None:
     st.title("Schedule")
     user = current_user()
-    try:
-        with session_scope() as session:
-            require_staff(user, session=session, what="page: schedule")
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    require_page_permission(user, Action.BOOK_FOR_PATIENTS)
     now = datetime.now(UTC)
     tz = get_settings().tz
 

@@ -33,9 +33,6 @@ def _flash(kind: str, text: str) -> None:
 def render() -> None:
     user = current_user()
     st.title("EHR sync")
-    with errors_as_messages(), session_scope() as session:
-        sync_admin.require_admin(user, session=session, what="page: EHR sync")
-
     if FLASH in st.session_state:
         kind, text = st.session_state.pop(FLASH)
         alert(kind, text)  # may quote a server's error or a resource id

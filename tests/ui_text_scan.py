@@ -110,7 +110,7 @@ NOT_STREAMLIT = {"logger", "log", "logging", "warnings", "parser", "self"}
 
 # The allow-list: (file, line text stripped) -> why it is safe although the scan cannot prove it.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("components/browser_cookie.py", "st.html(script, unsafe_allow_javascript=True)"): (
+    ("components/browser_cookie.py", "st.html(markup, unsafe_allow_javascript=True)"): (
         "writes the login cookie: the script holds only the cookie name (settings) and the "
         "portal's own signed session token, JSON-encoded; no patient or EHR text"
     ),

@@ -5,11 +5,15 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from db.models import STAFF_ROLES, Patient, ProxyGrant, Role, User
-from portal.errors import NotAllowed, NotYourRecord
+from portal.errors import NotYourRecord
+from portal.permissions import Action, allows
 from portal.services import audit
+from portal.services.permissions import may
 
 
 def is_staff(user: User) -> bool:
+    """Which side of the portal the account is on (who wrote a message, whose menu); what it
+    may do is the permission table's answer (``portal.permissions``)."""
     return user.role in STAFF_ROLES
 
 
@@ -40,8 +44,9 @@ def viewable_patients(user: User, *, session: Session) -> list[Patient]:
 def can_view_patient(user: User, patient_id: int, *, session: Session) -> bool:
     if not user.active:
         return False
-    if is_staff(user):
-        return True
+    # The table first (no query for a patient's own reads), then the database's current role.
+    if allows(user.role, Action.READ_ANY_CHART):
+        return may(user, Action.READ_ANY_CHART, session=session)
     return patient_id in viewable_patient_ids(user, session=session)
 
 
@@ -69,43 +74,3 @@ def require_patient_access(
     # The denial must survive even when the caller rolls back after the exception.
     session.commit()
     raise NotYourRecord()
-
-
-def require_staff(
-    user: User,
-    *,
-    session: Session | None = None,
-    now: datetime | None = None,
-    what: str = "staff-only action",
-) -> None:
-    """Refuse anyone but active staff; with a session the refusal is audited (committed at once,
-    so it survives the caller's rollback) and names the service that refused."""
-    if user.active and is_staff(user):
-        return
-    if session is not None:
-        audit_refusal(user, session=session, now=now, what=what, reason="not a staff account")
-    raise NotAllowed("This page is for clinic staff.")
-
-
-def audit_refusal(
-    user: User,
-    *,
-    session: Session,
-    now: datetime | None,
-    what: str,
-    reason: str,
-    patient_id: int | None = None,
-) -> None:
-    """Record a refused call (role or account state) and commit it at once."""
-    audit.record(
-        session=session,
-        actor=user,
-        category=what[:64],
-        action="refused",
-        # Only a patient that exists (an id from a tampered request may not).
-        patient_id=patient_id if patient_id and session.get(Patient, patient_id) else None,
-        outcome=audit.Outcome.DENIED,
-        detail=f"{what}: {reason}",
-        now=now,
-    )
-    session.commit()

@@ -14,13 +14,14 @@ from sqlmodel import Session, select
 
 from db.models import AccountCode, Patient, Role, User
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotAllowed, NotFound
+from portal.errors import InvalidInput, NotFound
 from portal.password_policy import password_problems
 from portal.passwords import hash_password
+from portal.permissions import Action
 from portal.services import audit, sessions
 from portal.services import login_throttle as throttle
 from portal.services import security_events as events
-from portal.services.access import audit_refusal, require_staff
+from portal.services.permissions import require_permission
 
 ACTIVATION = "activation"
 RESET = "reset"
@@ -86,7 +87,9 @@ def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, ses
 
 def issue_code(staff: User, patient_id: int, *, session: Session, now: datetime) -> tuple[str, str]:
     """Issue an activation code (no account yet) or a reset code; returns (purpose, code)."""
-    require_staff(staff, session=session, now=now, what="account_codes.issue_code")
+    require_permission(
+        staff, Action.ISSUE_ACCOUNT_CODES, session=session, now=now, patient_id=patient_id
+    )
     if session.get(Patient, patient_id) is None:
         raise NotFound("No such patient.")
     account = patient_account(patient_id, session=session)
@@ -99,12 +102,7 @@ def issue_user_reset_code(admin: User, account: User, *, session: Session, now: 
 
     The person redeems it on the sign-in screen like a patient's reset code and chooses a password.
     """
-    if not (admin.active and admin.role == Role.ADMIN):
-        audit_refusal(
-            admin, session=session, now=now, what="account_codes.issue_user_reset_code",
-            reason="not an admin",
-        )  # fmt: skip
-        raise NotAllowed("Only administrators can issue codes for staff accounts.")
+    require_permission(admin, Action.MANAGE_USERS, session=session, now=now)
     session.execute(
         update(AccountCode)
         .where(

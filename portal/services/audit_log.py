@@ -10,30 +10,16 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from db.models import STAFF_ROLES, AuditEvent, Role, User
-from portal.errors import NotAllowed
+from db.models import STAFF_ROLES, AuditEvent, User
+from portal.permissions import Action
 from portal.services import access, audit
 from portal.services import security_events as events
+from portal.services.permissions import require_permission
 
 SEARCH_LIMIT = 5000
 CSV_COLUMNS = (
     "id", "at", "username", "role", "patient_id", "category", "action", "outcome", "detail"
 )  # fmt: skip
-
-
-def require_admin(
-    user: User,
-    *,
-    session: Session | None = None,
-    now: datetime | None = None,
-    what: str = "audit log",
-) -> None:
-    """Admins only; with a session the refusal is audited."""
-    if user.active and user.role == Role.ADMIN:
-        return
-    if session is not None:
-        access.audit_refusal(user, session=session, now=now, what=what, reason="not an admin")
-    raise NotAllowed("Only administrators can read the audit log.")
 
 
 @dataclass(frozen=True)
@@ -64,7 +50,7 @@ def search(
     admin: User, flt: AuditFilter, *, session: Session, now: datetime, limit: int = SEARCH_LIMIT
 ) -> list[AuditEvent]:
     """Entries matching every given filter, newest first (at most ``limit``)."""
-    require_admin(admin, session=session, now=now, what="audit_log.search")
+    require_permission(admin, Action.VIEW_AUDIT_LOG, session=session, now=now)
     rows = list(session.exec(_query(flt).limit(limit)).all())
     audit.record(
         session=session,
@@ -80,13 +66,13 @@ def search(
 
 
 def categories(admin: User, *, session: Session) -> list[str]:
-    require_admin(admin, session=session, what="audit_log.categories")
+    require_permission(admin, Action.VIEW_AUDIT_LOG, session=session, now=None)
     return sorted(session.exec(select(AuditEvent.category).distinct()).all())
 
 
 def export_csv(admin: User, flt: AuditFilter, *, session: Session, now: datetime) -> str:
     """The search result as CSV; the export is audited as an export."""
-    require_admin(admin, session=session, now=now, what="audit_log.export_csv")
+    require_permission(admin, Action.VIEW_AUDIT_LOG, session=session, now=now)
     rows = session.exec(_query(flt).limit(SEARCH_LIMIT)).all()
     buffer = io.StringIO()
     writer = csv.writer(buffer)

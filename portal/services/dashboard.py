@@ -27,8 +27,9 @@ from db.models import (
     TriageItem,
     User,
 )
+from portal.permissions import Action
 from portal.services import triage
-from portal.services.access import require_staff
+from portal.services.permissions import require_permission
 from portal.services.scheduling.visit_types import label as visit_type_label
 
 DEFAULT_WEEKS = 12
@@ -273,7 +274,7 @@ def clinic_dashboard(
     user: User, *, session: Session, now: datetime, weeks: int = DEFAULT_WEEKS
 ) -> Dashboard:
     """Every dashboard figure for the last ``weeks`` whole weeks (staff only)."""
-    require_staff(user, session=session, now=now, what="dashboard.clinic_dashboard")
+    require_permission(user, Action.VIEW_DASHBOARD, session=session, now=now)
     if not 1 <= weeks <= 104:
         weeks = DEFAULT_WEEKS
     monday = week_start(now)

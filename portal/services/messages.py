@@ -16,9 +16,11 @@ from db.models import (
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import attachments, audit, notifications, triage, writeback
-from portal.services.access import is_staff, require_patient_access, require_staff
+from portal.services.access import is_staff, require_patient_access
 from portal.services.attachments import Upload
+from portal.services.permissions import require_permission
 from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "messages"
@@ -187,7 +189,7 @@ def staff_reply(
     now: datetime,
 ) -> Message:
     """Reply to the patient from the inbox; the item closes (or waits on the patient)."""
-    require_staff(actor, session=session, now=now, what="messages.staff_reply")
+    require_permission(actor, Action.REPLY_TO_MESSAGES, session=session, now=now)
     body = clean_body(body)
     item = session.get(triage.TriageItem, item_id)
     if item is None or item.kind != KIND:
@@ -345,7 +347,7 @@ def get_attachment(
 
 def thread_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> ThreadView:
     """The conversation behind a message item in the inbox (staff)."""
-    require_staff(actor, session=session, now=now, what="messages.thread_for_item")
+    require_permission(actor, Action.REPLY_TO_MESSAGES, session=session, now=now)
     item = session.get(triage.TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a message.")

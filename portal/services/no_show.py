@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from db.models import Booking, BookingStatus, Patient, ReminderSent, User
+from portal.permissions import Action
 from portal.services import audit
-from portal.services.access import require_staff
+from portal.services.permissions import require_permission
 from portal.services.scheduling import notices
 from portal.services.scheduling.visit_types import label as visit_type_label
 from portal.timefmt import to_local
@@ -239,7 +240,7 @@ def _reminder_rates(visits: list[VisitFeatures]) -> tuple[float | None, float | 
 
 def no_show_insight(user: User, *, session: Session, now: datetime) -> NoShowInsight:
     """Train on the history, measure it, and score the next UPCOMING_DAYS of booked visits."""
-    require_staff(user, session=session, now=now, what="no_show.no_show_insight")
+    require_permission(user, Action.VIEW_DASHBOARD, session=session, now=now)
     history = _features(
         session, since=now - timedelta(days=HISTORY_DAYS), until=now, upcoming=False
     )

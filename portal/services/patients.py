@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from db.models import Patient, User
 from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import access, audit
 from portal.services.audited_reads import (
     LISTED_IN_SEARCH,
@@ -15,6 +16,7 @@ from portal.services.audited_reads import (
     SEARCHED_PATIENTS,
     log_read,
 )
+from portal.services.permissions import require_permission
 
 # Beyond this many words a name query is almost surely not a name; the number of family/given
 # splits tried grows with each word.
@@ -85,10 +87,6 @@ def _name_condition(splits: list[tuple[str, str]]):
     return or_(*alternatives)
 
 
-def _require_staff_audited(user: User, *, session: Session, category: str, now) -> None:
-    access.require_staff(user, session=session, now=now, what=category)
-
-
 def search_patients(
     user: User,
     *,
@@ -100,7 +98,9 @@ def search_patients(
     now: datetime | None = None,
 ) -> SearchResult:
     """Staff only. Patients matching every criterion given (name prefix, birth date, exact MRN)."""
-    _require_staff_audited(user, session=session, category=SEARCHED_PATIENTS, now=now)
+    require_permission(
+        user, Action.READ_ANY_CHART, session=session, now=now, category=SEARCHED_PATIENTS
+    )
     splits = name_splits(name or "")
     mrn = (mrn or "").strip()
     if not (splits or birth_date or mrn):
@@ -164,7 +164,14 @@ def open_chart(
     user: User, patient_id: int, *, session: Session, now: datetime | None = None
 ) -> ChartHeader:
     """Staff only. Open a patient's chart from lookup; audited as 'opened chart'."""
-    _require_staff_audited(user, session=session, category=OPENED_CHART, now=now)
+    require_permission(
+        user,
+        Action.READ_ANY_CHART,
+        session=session,
+        now=now,
+        patient_id=patient_id,
+        category=OPENED_CHART,
+    )
     access.require_patient_access(user, patient_id, session=session, category=OPENED_CHART, now=now)
     header = _header(patient_id, session=session)
     log_read(user, patient_id, session=session, category=OPENED_CHART, now=now)
@@ -177,6 +184,13 @@ def chart_header(user: User, patient_id: int, *, session: Session) -> ChartHeade
     Not audited on its own: the banner is only drawn above a page whose read is audited, and the
     opening itself was audited by ``open_chart``.
     """
-    access.require_staff(user, session=session, what="patients.chart_header")
+    require_permission(
+        user,
+        Action.READ_ANY_CHART,
+        session=session,
+        now=None,
+        patient_id=patient_id,
+        category=OPENED_CHART,
+    )
     access.require_patient_access(user, patient_id, session=session, category=OPENED_CHART)
     return _header(patient_id, session=session)

@@ -15,8 +15,10 @@ from db.models import (
     User,
 )
 from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit, mfa, notifications, triage
-from portal.services.access import require_patient_access, require_staff
+from portal.services.access import require_patient_access
+from portal.services.permissions import require_permission
 from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "profile"
@@ -189,7 +191,7 @@ def request_changes(
 def change_for_item(
     actor: User, item_id: int, *, session: Session
 ) -> tuple[TriageItem, ProfileChangeRequest]:
-    require_staff(actor, session=session, what="profile_changes.change_for_item")
+    require_permission(actor, Action.DECIDE_PROFILE_CHANGES, session=session, now=None)
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a profile change.")

@@ -1,4 +1,7 @@
-"""Refill requests: patients ask for more of an active medication; clinicians approve or deny."""
+"""Refill requests: patients ask for more of an active medication; clinicians approve or deny.
+
+Any staff member may review a refill and route it (claim, assign, note a status change); only a
+role holding ``Action.DECIDE_REFILLS`` (clinicians) approves, denies or closes one."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +22,10 @@ from db.models import (
     User,
 )
 from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit, notifications, triage, writeback
-from portal.services.access import require_patient_access, require_staff
+from portal.services.access import require_patient_access
+from portal.services.permissions import require_permission
 
 CATEGORY = "refills"
 KIND = "refill"
@@ -62,7 +67,13 @@ def _in_review(*, session: Session, ref_id: int, status: str, now: datetime) -> 
 
 
 triage.register_kind(
-    triage.KindSpec(kind=KIND, label="Refill", on_status_change=_in_review, work_page="refills")
+    triage.KindSpec(
+        kind=KIND,
+        label="Refill",
+        on_status_change=_in_review,
+        work_page="refills",
+        close_needs=Action.DECIDE_REFILLS,
+    )
 )
 
 
@@ -209,7 +220,7 @@ def decide_refill(
     now: datetime,
 ) -> RefillRequest:
     """Approve or deny (a denial needs a reason, which the patient sees)."""
-    require_staff(actor, session=session, now=now, what="refills.decide_refill")
+    require_permission(actor, Action.DECIDE_REFILLS, session=session, now=now)
     reason = (reason or "").strip()
     if not approve and not reason:
         raise InvalidInput("Please give the reason for the denial; the patient will see it.")
@@ -282,7 +293,7 @@ def related_lab_codes(medication_name: str) -> tuple[str, ...]:
 
 def refill_context(actor: User, item_id: int, *, session: Session, now: datetime) -> RefillContext:
     """The refill behind an inbox item, with the last visit and the latest related labs."""
-    require_staff(actor, session=session, now=now, what="refills.refill_context")
+    require_permission(actor, Action.REVIEW_REFILLS, session=session, now=now)
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a refill request.")
@@ -322,7 +333,7 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
 
 def open_refill_item_ids(actor: User, *, session: Session) -> list[int]:
     """Open refill items, due soonest first, for the refill queue."""
-    require_staff(actor, session=session, what="refills.open_refill_item_ids")
+    require_permission(actor, Action.REVIEW_REFILLS, session=session, now=None)
     return list(
         session.exec(
             select(TriageItem.id)

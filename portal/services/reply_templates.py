@@ -4,7 +4,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from db.models import ReplyTemplate, User
-from portal.services.access import require_staff
+from portal.permissions import Action
+from portal.services.permissions import require_permission
 
 # Also seeded by migration 0002; kept here so an emptied database (tests, a fresh demo) gets them.
 DEFAULT_TEMPLATES = (
@@ -39,7 +40,7 @@ def ensure_defaults(*, session: Session) -> None:
 
 
 def active_templates(actor: User, *, session: Session) -> list[ReplyTemplate]:
-    require_staff(actor, session=session, what="reply_templates.active_templates")
+    require_permission(actor, Action.REPLY_TO_MESSAGES, session=session, now=None)
     ensure_defaults(session=session)
     return list(
         session.exec(

@@ -11,12 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.models import OutboxItem, OutboxStatus, QuarantinedResource, Role, SyncRun, User
+from db.models import OutboxItem, OutboxStatus, QuarantinedResource, SyncRun, User
 from ehr_sync import jobs
 from ehr_sync.importer import import_resources
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotAllowed, NotFound, PortalError
-from portal.services import access, audit
+from portal.errors import InvalidInput, NotFound, PortalError
+from portal.permissions import Action
+from portal.services import audit
+from portal.services.permissions import require_permission
 
 CATEGORY = "ehr_sync"
 COUNT_NAMES = ("fetched", "created", "updated", "skipped", "quarantined", "deleted")
@@ -31,21 +33,6 @@ class SyncNotConfigured(PortalError):
 
 class SyncAlreadyRunning(PortalError):
     user_message = "A sync is running right now. Please try again in a minute."
-
-
-def require_admin(
-    user: User,
-    *,
-    session: Session | None = None,
-    now: datetime | None = None,
-    what: str = "EHR sync administration",
-) -> None:
-    """Admins only; with a session the refusal is audited."""
-    if user.active and user.role == Role.ADMIN:
-        return
-    if session is not None:
-        access.audit_refusal(user, session=session, now=now, what=what, reason="not an admin")
-    raise NotAllowed("Only administrators can manage the EHR sync.")
 
 
 def _audit(session: Session, actor: User, action: str, detail: str, now: datetime) -> None:
@@ -89,7 +76,7 @@ class SyncHealth:
 
 
 def sync_health(actor: User, *, session: Session, now: datetime) -> SyncHealth:
-    require_admin(actor, session=session, now=now, what="sync_admin.sync_health")
+    require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=now)
     settings = get_settings()
     source = settings.fhir_source
     last_run = session.exec(
@@ -123,7 +110,7 @@ class RunRow:
 
 def recent_runs(actor: User, *, session: Session, limit: int = 20) -> list[RunRow]:
     """The latest runs, newest first, with their counts per resource type."""
-    require_admin(actor, session=session, what="sync_admin.recent_runs")
+    require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=None)
     runs = session.exec(
         select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
     ).all()
@@ -145,7 +132,7 @@ def quarantined(
     actor: User, *, session: Session, now: datetime, limit: int = 200
 ) -> list[QuarantinedResource]:
     """Unresolved quarantined resources, newest first (audited: they hold patient data)."""
-    require_admin(actor, session=session, now=now, what="sync_admin.quarantined")
+    require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=now)
     rows = list(
         session.exec(
             select(QuarantinedResource)
@@ -171,7 +158,7 @@ def retry_quarantined(actor: User, item_id: int, *, session: Session, now: datet
     The row is resolved either way; if the resource still fails, the importer keeps it again as a
     new row with today's reason.
     """
-    require_admin(actor, session=session, now=now, what="sync_admin.retry_quarantined")
+    require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=now)
     row = session.get(QuarantinedResource, item_id)
     if row is None or row.resolved_at is not None:
         raise NotFound("That quarantined resource is gone or was already retried.")
@@ -217,7 +204,7 @@ class OutboxSummary:
 def outbox_summary(
     actor: User, *, session: Session, now: datetime, limit: int = 100
 ) -> OutboxSummary:
-    require_admin(actor, session=session, now=now, what="sync_admin.outbox_summary")
+    require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=now)
     counts = {status.value: 0 for status in OutboxStatus}
     for status, count in session.exec(
         select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
@@ -241,7 +228,7 @@ def outbox_summary(
 
 def retry_outbox_item(actor: User, item_id: int, *, session: Session, now: datetime) -> OutboxItem:
     """Send a stuck or waiting item again at the next delivery, with a fresh count of tries."""
-    require_admin(actor, session=session, now=now, what="sync_admin.retry_outbox_item")
+    require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=now)
     item = session.get(OutboxItem, item_id)
     if item is None:
         raise NotFound("That outbox item is gone.")
@@ -261,7 +248,7 @@ def retry_outbox_item(actor: User, item_id: int, *, session: Session, now: datet
 
 def sync_now(actor: User, *, session: Session, now: datetime) -> jobs.SyncOutcome:
     """Deliver the outbox and run one sync in this request (admins only; audited)."""
-    require_admin(actor, session=session, now=now, what="sync_admin.sync_now")
+    require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=now)
     settings = get_settings()
     if not jobs.ehr_configured(settings):
         raise SyncNotConfigured()

@@ -25,9 +25,10 @@ from db.models import (
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
+from portal.permissions import Action
 from portal.services import audit, sla
-from portal.services.access import require_staff
 from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE
+from portal.services.permissions import require_permission
 
 CATEGORY = "triage"
 
@@ -59,6 +60,9 @@ class KindSpec:
     on_status_change: Callable[..., None] | None = None
     # Staff page that handles the specific decision (refill approve/deny), if any.
     work_page: str | None = None
+    # The action needed to close an item of this kind by a status change: closing a refill is
+    # taking it off the queue undecided, which is the prescriber's call, not the router's.
+    close_needs: Action | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -237,7 +241,7 @@ def list_items(
     limit: int = 200,
 ) -> list[InboxRow]:
     """Inbox rows, overdue first, then by priority and due time (one query, no N+1)."""
-    require_staff(actor, session=session, now=now, what="triage.list_items")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     assignee = aliased(User)
     overdue = case((TriageItem.due_at < now, 0), else_=1)
     query = (
@@ -281,7 +285,7 @@ def list_items(
 
 def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, dict[str, int]]:
     """Open and overdue counts per kind, for the tabs above the inbox."""
-    require_staff(actor, session=session, now=now, what="triage.queue_counts")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     overdue = func.sum(case((TriageItem.due_at < now, 1), else_=0))
     rows = session.exec(
         select(TriageItem.kind, func.count(), overdue)
@@ -292,7 +296,7 @@ def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, d
 
 
 def get_item(actor: User, item_id: int, *, session: Session, now: datetime) -> TriageItem:
-    require_staff(actor, session=session, now=now, what="triage.get_item")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     item = session.get(TriageItem, item_id)
     if item is None:
         raise NotFound("That inbox item no longer exists.")
@@ -318,7 +322,7 @@ class HistoryRow:
 
 def history(actor: User, item_id: int, *, session: Session) -> list[HistoryRow]:
     """Who did what to the item, oldest first."""
-    require_staff(actor, session=session, what="triage.history")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=None)
     rows = session.exec(
         select(TriageEvent, User)
         .outerjoin(User, User.id == TriageEvent.actor_user_id)
@@ -333,7 +337,7 @@ def history(actor: User, item_id: int, *, session: Session) -> list[HistoryRow]:
 
 def staff_members(actor: User, *, session: Session) -> list[User]:
     """Active staff a triage item can be assigned to."""
-    require_staff(actor, session=session, what="triage.staff_members")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=None)
     return list(
         session.exec(
             select(User)
@@ -362,7 +366,7 @@ def transition(
     Raises ``StaleItem`` (with the current row) when another change got there first. The caller
     commits, so a request module can change its own row in the same transaction.
     """
-    require_staff(actor, session=session, now=now, what="triage.transition")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     before = session.exec(select(TriageItem.status).where(TriageItem.id == item_id)).first()
     if before is None:
         raise NotFound("That inbox item no longer exists.")
@@ -441,7 +445,7 @@ def assign(
 ) -> TriageItem:
     """Hand the item to a colleague (who must be active staff)."""
     assignee = session.get(User, assignee_id)
-    require_staff(actor, session=session, now=now, what="triage.assign")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     if assignee is None or not assignee.active or assignee.role not in STAFF_ROLES:
         raise InvalidInput("Please pick an active member of staff.")
     item = transition(
@@ -476,6 +480,11 @@ def change_status(
         raise InvalidInput("Please give a reason for the status change.")
     if len(reason) > 2000:
         raise InvalidInput("Please keep the reason under 2,000 characters.")
+    if status == TriageStatus.CLOSED:
+        kind = session.exec(select(TriageItem.kind).where(TriageItem.id == item_id)).first()
+        spec = kinds().get(kind)
+        if spec and spec.close_needs:
+            require_permission(actor, spec.close_needs, session=session, now=now)
     values: dict = {"status": status}
     values["closed_at"] = now if status == TriageStatus.CLOSED else None
     item = transition(

@@ -15,8 +15,10 @@ from sqlmodel import Session, select
 from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User
 from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.passwords import hash_password
+from portal.permissions import Action
 from portal.services import account_codes, audit, sessions
 from portal.services import security_events as events
+from portal.services.permissions import require_permission
 
 ROLE_LABELS = {
     Role.PATIENT: "Patient",
@@ -70,37 +72,23 @@ def _refuse(admin: User, *, session: Session, category: str, action: str, detail
     session.commit()
 
 
-def require_admin(
-    admin: User, *, session: Session, now: datetime, action: str = "open users and roles"
-) -> None:
-    """Refuse (audited as denied) unless ``admin`` is an active administrator.
-
-    The database decides, not the passed object: an administrator demoted or deactivated a moment
-    ago (say, on another page that is still open) can no longer act.
-    """
-    current = session.exec(select(User.role, User.active).where(User.id == admin.id)).first()
-    if admin.active and admin.role == Role.ADMIN and current == (Role.ADMIN, True):
-        return
-    _refuse(
-        admin,
-        session=session,
-        category=events.USER_ADMIN,
-        action=action,
-        detail="not an administrator",
-        now=now,
+def require_admin(admin: User, *, session: Session, now: datetime) -> None:
+    """Refuse (audited as denied) unless ``admin`` may manage users now (the database's role and
+    active flag decide, so an administrator demoted a moment ago can no longer act)."""
+    require_permission(
+        admin, Action.MANAGE_USERS, session=session, now=now, category=events.USER_ADMIN
     )
-    raise NotAllowed("Only administrators can manage users and roles.")
 
 
 def _target(admin: User, user_id: int, *, session: Session, now, category: str, action: str):
-    require_admin(admin, session=session, now=now, action=action)
+    require_admin(admin, session=session, now=now)
     # Lock every administrator row first, in id order: two administrators acting on each other
     # at the same moment wait for one another (no deadlock), and the second then sees the first's
     # change, so "the last active administrator stays" holds under a race too (PostgreSQL).
     session.exec(
         select(User.id).where(User.role == Role.ADMIN).order_by(User.id).with_for_update()
     ).all()
-    require_admin(admin, session=session, now=now, action=action)  # still one, after the wait?
+    require_admin(admin, session=session, now=now)  # still one, after the wait?
     target = session.get(User, user_id, with_for_update=True, populate_existing=True)
     if target is None:
         raise NotFound("We could not find that account.")
@@ -145,7 +133,7 @@ def _done(admin, target: User, *, session, now, category, action, detail) -> Non
 
 def list_users(admin: User, *, query: str = "", session: Session, now: datetime) -> list[UserRow]:
     """Accounts matching ``query`` (username, name or role), active first, at most MAX_ROWS."""
-    require_admin(admin, session=session, now=now, action="list users")
+    require_admin(admin, session=session, now=now)
     last = (
         select(AuthSession.user_id, func.max(AuthSession.started_at).label("last"))
         .group_by(AuthSession.user_id)
@@ -351,7 +339,7 @@ def create_staff_account(
 ) -> tuple[User, str]:
     """A new staff account and a one-time code with which its owner sets a password."""
     category, action = events.USER_ADMIN, "create staff account"
-    require_admin(admin, session=session, now=now, action=action)
+    require_admin(admin, session=session, now=now)
     username = (username or "").strip().lower()
     display_name = (display_name or "").strip()
     try:

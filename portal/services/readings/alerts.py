@@ -17,15 +17,16 @@ from db.models import (
     PatientReading,
     ReadingAlertEpisode,
     ReadingThreshold,
-    Role,
     TriageEvent,
     TriageStatus,
     User,
 )
-from portal.errors import InvalidInput, NotAllowed, NotFound
+from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit, triage
-from portal.services.access import audit_refusal, require_patient_access, require_staff
+from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
+from portal.services.permissions import require_permission
 from portal.services.readings import units
 
 KIND = "reading_alert"
@@ -106,7 +107,9 @@ class ThresholdRow:
 
 def list_thresholds(actor: User, patient_id: int, *, session: Session, now: datetime):
     """Every measure's thresholds for a patient (staff), with whether a clinician overrode it."""
-    require_staff(actor, session=session, now=now, what="readings.alerts.list_thresholds")
+    require_permission(
+        actor, Action.READ_ANY_CHART, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     overrides = _overrides(session, patient_id)
     rows = []
@@ -143,12 +146,9 @@ def set_threshold(
     high2: float | None = None,
 ) -> ReadingThreshold:
     """A clinician's per-patient thresholds for one measure (canonical units)."""
-    if not (actor.active and actor.role == Role.CLINICIAN):
-        audit_refusal(
-            actor, session=session, now=now, what="readings.alerts thresholds",
-            reason="not a clinician", patient_id=patient_id,
-        )  # fmt: skip
-        raise NotAllowed("Only a clinician can change a patient's alert thresholds.")
+    require_permission(
+        actor, Action.SET_READING_THRESHOLDS, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     m = units.measure(measure)
     _check_bounds(low, high, m, m.plausible)
@@ -181,12 +181,9 @@ def reset_threshold(
     actor: User, patient_id: int, measure: str, *, session: Session, now: datetime
 ) -> None:
     """Back to the clinic's default thresholds for one measure."""
-    if not (actor.active and actor.role == Role.CLINICIAN):
-        audit_refusal(
-            actor, session=session, now=now, what="readings.alerts thresholds",
-            reason="not a clinician", patient_id=patient_id,
-        )  # fmt: skip
-        raise NotAllowed("Only a clinician can change a patient's alert thresholds.")
+    require_permission(
+        actor, Action.SET_READING_THRESHOLDS, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     row = _overrides(session, patient_id).get(measure)
     if row is not None:
@@ -346,7 +343,7 @@ class AlertDetail:
 
 def alert_detail(actor: User, episode_id: int, *, session: Session, now: datetime) -> AlertDetail:
     """What a staff member needs to work an alert: thresholds and the readings around it."""
-    require_staff(actor, session=session, now=now, what="readings.alerts.alert_detail")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     episode = session.get(ReadingAlertEpisode, episode_id)
     if episode is None:
         raise NotFound("That alert no longer exists.")
@@ -392,7 +389,9 @@ def patient_alerts(
     actor: User, patient_id: int, *, session: Session, now: datetime, limit: int = 20
 ) -> list[AlertRow]:
     """A patient's alert episodes, open ones first, then newest (staff)."""
-    require_staff(actor, session=session, now=now, what="readings.alerts.patient_alerts")
+    require_permission(
+        actor, Action.READ_ANY_CHART, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     rows = session.exec(
         select(ReadingAlertEpisode, PatientReading)
@@ -426,7 +425,7 @@ def patient_alerts(
 
 def open_alert_count(actor: User, *, session: Session) -> int:
     """Open alert episodes across the clinic (dashboard)."""
-    require_staff(actor, session=session, what="readings.alerts.open_alert_count")
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=None)
     return len(
         session.exec(
             select(ReadingAlertEpisode.id).where(col(ReadingAlertEpisode.closed_at).is_(None))

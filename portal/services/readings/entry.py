@@ -20,11 +20,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from db.engine import begin_write
-from db.models import PatientReading, ReadingSource, Role, User
-from portal.errors import InvalidInput, NotAllowed
+from db.models import PatientReading, ReadingSource, User
+from portal.errors import InvalidInput
+from portal.permissions import Action
 from portal.services import audit
-from portal.services.access import audit_refusal, is_staff, require_patient_access
+from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
+from portal.services.permissions import require_permission
 from portal.services.readings import alerts, units
 from portal.text_hygiene import clean_line
 
@@ -316,12 +318,7 @@ class ReadingWriter:
 
 def require_writer(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
     """Patients and caregivers for the records they may see; of staff, nurses and clinicians."""
-    if is_staff(actor) and actor.role not in (Role.NURSE, Role.CLINICIAN):
-        audit_refusal(
-            actor, session=session, now=now, what="readings.add", reason="role may not add",
-            patient_id=patient_id,
-        )  # fmt: skip
-        raise NotAllowed("Readings are added by the patient, their caregiver, a nurse or a doctor.")
+    require_permission(actor, Action.ADD_READINGS, session=session, now=now, patient_id=patient_id)
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
 
 

@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from db.models import GoalStatus, HealthGoal, Observation, Role, User
+from db.models import GoalStatus, HealthGoal, Observation, User
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotAllowed, NotFound
+from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit
-from portal.services.access import is_staff, require_patient_access
+from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
+from portal.services.permissions import require_permission
 from portal.services.readings import units
 from portal.services.readings.entry import readings_between
 
@@ -63,11 +65,6 @@ def goal_kind(code: str) -> GoalKind:
         raise InvalidInput("Please choose a kind of goal from the list.") from None
 
 
-def _may_set(actor: User) -> None:
-    if is_staff(actor) and actor.role not in (Role.NURSE, Role.CLINICIAN):
-        raise NotAllowed("Goals are set by the patient or their nurse or clinician.")
-
-
 def set_goal(
     actor: User,
     patient_id: int,
@@ -81,7 +78,9 @@ def set_goal(
     note: str = "",
 ) -> HealthGoal:
     """A new goal (replacing an active goal of the same kind). Weight may be given in lb."""
-    _may_set(actor)
+    require_permission(
+        actor, Action.SET_READING_GOALS, session=session, now=now, patient_id=patient_id
+    )
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     spec = goal_kind(kind)
     if spec.measure == units.WEIGHT and unit:
@@ -133,7 +132,7 @@ def set_goal(
 
 def stop_goal(actor: User, goal_id: int, *, session: Session, now: datetime) -> None:
     """Stop following a goal (it stays in the history)."""
-    _may_set(actor)
+    require_permission(actor, Action.SET_READING_GOALS, session=session, now=now)
     goal = session.get(HealthGoal, goal_id)
     if goal is None:
         raise NotFound("That goal no longer exists.")

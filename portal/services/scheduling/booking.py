@@ -9,9 +9,11 @@ from sqlmodel import Session, func, select
 from db.models import Booking, BookingStatus, Patient, Practitioner, User, VisitMode
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit, writeback
-from portal.services.access import is_staff, require_patient_access, require_staff
+from portal.services.access import is_staff, require_patient_access
 from portal.services.audited_reads import LISTED_ON_CALENDAR, log_read
+from portal.services.permissions import may, require_permission
 from portal.services.scheduling import availability, video
 from portal.services.scheduling.errors import AlreadyCancelled, SlotTaken, TooLateToChange
 from portal.services.scheduling.visit_types import label
@@ -60,7 +62,9 @@ def book(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     if mode not in (VisitMode.IN_PERSON, VisitMode.VIDEO):
         raise InvalidInput("Please choose in person or video.")
-    if not is_staff(actor) and start > now + timedelta(days=get_settings().booking_horizon_days):
+    horizon = now + timedelta(days=get_settings().booking_horizon_days)
+    # Staff who book for patients may book past the online horizon (the patient asked them).
+    if start > horizon and not may(actor, Action.BOOK_FOR_PATIENTS, session=session):
         raise InvalidInput("That date is too far ahead to book online. Please call the clinic.")
     slot = availability.check_bookable(
         session=session,
@@ -115,12 +119,14 @@ def can_change_online(booking: Booking, now: datetime) -> bool:
     return booking.status == BookingStatus.BOOKED and booking.start - now >= cutoff
 
 
-def _check_changeable(actor: User, booking: Booking, now: datetime) -> None:
+def _check_changeable(actor: User, booking: Booking, now: datetime, *, session: Session) -> None:
     if booking.status == BookingStatus.CANCELLED:
         raise AlreadyCancelled()
     if booking.status != BookingStatus.BOOKED:
         raise InvalidInput("This visit has already taken place and cannot be changed.")
-    if not is_staff(actor) and not can_change_online(booking, now):
+    # Staff who book for patients change visits inside the cut-off too (by phone, at the desk).
+    late = not can_change_online(booking, now)
+    if late and not may(actor, Action.BOOK_FOR_PATIENTS, session=session):
         raise TooLateToChange(get_settings().cancel_cutoff_hours)
 
 
@@ -129,7 +135,7 @@ def cancel(
 ) -> Booking:
     """Cancel a visit (patients: only before the cut-off) and offer the slot to the waitlist."""
     booking = _get_for(actor, booking_id, session=session, now=now)
-    _check_changeable(actor, booking, now)
+    _check_changeable(actor, booking, now, session=session)
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancel_reason = (reason or ("by staff" if is_staff(actor) else "by patient"))[:200]
@@ -167,7 +173,7 @@ def reschedule(
     """Move a visit to another open slot in one transaction: the old slot frees only if the new
     one is won."""
     old = _get_for(actor, booking_id, session=session, now=now)
-    _check_changeable(actor, old, now)
+    _check_changeable(actor, old, now, session=session)
     practitioner_id = practitioner_id or old.practitioner_id
     visit_type = visit_type or old.visit_type
     mode = mode or old.mode
@@ -250,7 +256,7 @@ def day_calendar(
     actor: User, *, session: Session, now: datetime, practitioner_id: int, day_start, day_end
 ) -> list[VisitRow]:
     """A practitioner's visits between two instants (staff only), cancelled ones included."""
-    require_staff(actor, session=session, now=now, what="scheduling.booking.day_calendar")
+    require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
     bookings = list(
         session.exec(
             select(Booking)
@@ -276,7 +282,7 @@ def day_calendar(
 
 def mark(actor: User, booking_id: int, status: str, *, session: Session, now: datetime):
     """Staff mark a booked visit arrived, no-show or completed."""
-    require_staff(actor, session=session, now=now, what="scheduling.booking.mark")
+    require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
     if status not in (BookingStatus.ARRIVED, BookingStatus.NO_SHOW, BookingStatus.COMPLETED):
         raise InvalidInput("Unknown visit status.")
     booking = session.get(Booking, booking_id)
@@ -295,7 +301,9 @@ def mark(actor: User, booking_id: int, status: str, *, session: Session, now: da
 
 def no_show_count(actor: User, patient_id: int, *, session: Session) -> int:
     """How many visits this patient missed (shown to staff when booking)."""
-    require_staff(actor, session=session, what="scheduling.booking.no_show_count")
+    require_permission(
+        actor, Action.BOOK_FOR_PATIENTS, session=session, now=None, patient_id=patient_id
+    )
     count = session.exec(
         select(func.count())
         .select_from(Booking)

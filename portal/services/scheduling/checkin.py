@@ -9,8 +9,10 @@ from sqlmodel import Session, col, select
 
 from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User
 from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit
-from portal.services.access import require_patient_access, require_staff
+from portal.services.access import require_patient_access
+from portal.services.permissions import require_permission
 from portal.services.scheduling.visit_types import VISIT_TYPES
 
 CATEGORY = "checkin"
@@ -152,7 +154,7 @@ def for_bookings(
     actor: User, booking_ids: list[int], *, session: Session, now: datetime
 ) -> dict[int, tuple[CheckIn, list[CheckInAnswer]]]:
     """Staff: the check-ins of these visits with their answers, by booking id (one query each)."""
-    require_staff(actor, session=session, now=now, what="scheduling.checkin.for_bookings")
+    require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
     if not booking_ids:
         return {}
     checkins = list(

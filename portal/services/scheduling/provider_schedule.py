@@ -6,8 +6,9 @@ from sqlmodel import Session, select
 
 from db.models import Practitioner, ScheduleException, ScheduleTemplate, User
 from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
 from portal.services import audit
-from portal.services.access import require_staff
+from portal.services.permissions import require_permission
 from portal.services.scheduling.visit_types import VISIT_TYPES
 
 CATEGORY = "scheduling_admin"
@@ -19,7 +20,7 @@ def practitioners(*, session: Session) -> list[Practitioner]:
 
 
 def templates(actor: User, *, session: Session, practitioner_id: int) -> list[ScheduleTemplate]:
-    require_staff(actor, session=session, what="scheduling.provider_schedule.templates")
+    require_permission(actor, Action.MANAGE_SCHEDULES, session=session, now=None)
     return list(
         session.exec(
             select(ScheduleTemplate)
@@ -43,7 +44,7 @@ def add_template(
     in_person: bool,
     video: bool,
 ) -> ScheduleTemplate:
-    require_staff(actor, session=session, now=now, what="scheduling.provider_schedule.add_template")
+    require_permission(actor, Action.MANAGE_SCHEDULES, session=session, now=now)
     if not 0 <= weekday <= 6:
         raise InvalidInput("Please choose a weekday.")
     if end_time <= start_time:
@@ -80,9 +81,7 @@ def add_template(
 
 def remove_template(actor: User, template_id: int, *, session: Session, now: datetime) -> None:
     """Deactivate (not delete) so the history of what was offered stays readable."""
-    require_staff(
-        actor, session=session, now=now, what="scheduling.provider_schedule.remove_template"
-    )
+    require_permission(actor, Action.MANAGE_SCHEDULES, session=session, now=now)
     template = session.get(ScheduleTemplate, template_id)
     if template is None:
         raise NotFound()
@@ -103,7 +102,7 @@ def exceptions(
     actor: User, *, session: Session, practitioner_id: int | None, after: datetime
 ) -> list[ScheduleException]:
     """Upcoming exceptions for one practitioner, plus clinic-wide closures."""
-    require_staff(actor, session=session, what="scheduling.provider_schedule.exceptions")
+    require_permission(actor, Action.MANAGE_SCHEDULES, session=session, now=None)
     query = select(ScheduleException).where(ScheduleException.end > after)
     if practitioner_id is not None:
         query = query.where(
@@ -124,9 +123,7 @@ def add_exception(
     reason: str,
 ) -> ScheduleException:
     """Block time. Visits already booked then stay booked: staff move them one by one."""
-    require_staff(
-        actor, session=session, now=now, what="scheduling.provider_schedule.add_exception"
-    )
+    require_permission(actor, Action.MANAGE_SCHEDULES, session=session, now=now)
     if end <= start:
         raise InvalidInput("The time off must end after it starts.")
     row = ScheduleException(
