@@ -9,7 +9,14 @@ import streamlit as st
 from components.checkin_form import checkin_form
 from components.current_user import current_user
 from components.patient_context import active_patient_id
-from components.visit_card import describe_key, parse_key, slot_key, slot_label, visit_header
+from components.visit_card import (
+    confirm_cancel,
+    describe_key,
+    parse_key,
+    slot_key,
+    slot_label,
+    visit_header,
+)
 from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
@@ -23,6 +30,7 @@ from portal.services.scheduling import (
     visit_requests,
     waitlist,
 )
+from portal.services.scheduling.calendar import patient_calendar
 from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
@@ -63,12 +71,10 @@ def render() -> None:
         st.success(flash)
 
     with session_scope() as session:
-        upcoming, past = booking.list_for_patient(user, patient_id, session=session, now=now)
+        visits = patient_calendar(user, patient_id, session=session, now=now)
+        upcoming = visits.upcoming_bookings
         names = {p.id: p.name for p in practitioners(session=session)}
         offers = waitlist.view(user, patient_id, session=session, now=now)
-        ehr_upcoming, ehr_past = ehr_visits.list_ehr_visits(
-            user, patient_id, session=session, now=now
-        )
         checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
         needs_checkin = [r for r in upcoming if r.booking.id not in checked_in]
         # What the check-in asks the patient to confirm (read only when a form will be shown).
@@ -113,12 +119,15 @@ def render() -> None:
         return submit
 
     with tab_upcoming:
-        if not upcoming and not ehr_upcoming:
+        if not visits.upcoming:
             st.info("You have no upcoming visits.")
-        for row in upcoming:
-            b = row.booking
+        for entry in visits.upcoming:
+            if isinstance(entry, ehr_visits.EhrVisit):
+                ehr_visit_card(entry, upcoming=True)
+                continue
+            b = entry.booking
             with st.container(border=True):
-                visit_header(row)
+                visit_header(entry)
                 if b.id in checked_in:
                     st.caption("Checked in. Thank you.")
                 else:
@@ -126,7 +135,7 @@ def render() -> None:
                         checkin_form(b.id, b.visit_type, record, send_checkin(b.id))
                 st.download_button(
                     "Add to calendar (.ics)",
-                    ics.visit_ics(b, practitioner_name=row.practitioner_name, now=now),
+                    ics.visit_ics(b, practitioner_name=entry.practitioner_name, now=now),
                     file_name=f"visit-{b.id}.ics",
                     mime="text/calendar",
                     key=f"ics_{b.id}",
@@ -137,20 +146,25 @@ def render() -> None:
                         "please call the clinic to cancel or reschedule."
                     )
                     continue
-                if st.button("Cancel visit", key=f"cancel_{b.id}"):
-                    run(
-                        lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
+                confirm_cancel(
+                    entry,
+                    lambda b=b: run(
+                        lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Your visit was cancelled.",
-                    )
+                    ),
+                )
                 slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
                 if slots:
+                    # Starts empty: nothing moves until the patient picks a new time.
                     picked = st.selectbox(
                         "Move to",
                         slots,
+                        index=None,
+                        placeholder="Choose a new time",
                         format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
                         key=f"move_to_{b.id}",
                     )
-                    if st.button("Reschedule", key=f"move_{b.id}"):
+                    if st.button("Reschedule", key=f"move_{b.id}", disabled=picked is None):
                         run(
                             lambda s, b=b, p=picked: booking.reschedule(
                                 user, b.id, session=s, now=now, new_start=p.start
@@ -204,17 +218,15 @@ def render() -> None:
                     "Your visit is booked.",
                 )
 
-        for visit in ehr_upcoming:
-            ehr_visit_card(visit, upcoming=True)
-
     with tab_past:
-        if not past and not ehr_past:
+        if not visits.past:
             st.info("No past or cancelled visits.")
-        for row in past:
+        for entry in visits.past:
+            if isinstance(entry, ehr_visits.EhrVisit):
+                ehr_visit_card(entry, upcoming=False)
+                continue
             with st.container(border=True):
-                visit_header(row)
-        for visit in ehr_past:
-            ehr_visit_card(visit, upcoming=False)
+                visit_header(entry)
 
     with tab_waitlist:
         for offer in offers.offers:

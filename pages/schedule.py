@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.checkin_form import checkin_answers
 from components.current_user import current_user
-from components.visit_card import slot_label, visit_header
+from components.visit_card import ehr_day_card, slot_label, visit_header
 from db.engine import session_scope
 from db.models import BookingStatus
 from portal.config import get_settings
@@ -16,6 +16,8 @@ from portal.services import no_show
 from portal.services.access import require_staff
 from portal.services.patients import search_patients
 from portal.services.scheduling import availability, booking, checkin, provider_schedule
+from portal.services.scheduling.booking import VisitRow
+from portal.services.scheduling.calendar import practitioner_day
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -65,7 +67,7 @@ def render() -> None:
 
     with tab_day:
         with session_scope() as session:
-            rows = booking.day_calendar(
+            entries = practitioner_day(
                 user,
                 session=session,
                 now=now,
@@ -73,13 +75,17 @@ def render() -> None:
                 day_start=day_start,
                 day_end=day_start + timedelta(days=1),
             )
+            rows = [e for e in entries if isinstance(e, VisitRow)]
             checkins = checkin.for_bookings(
                 user, [r.booking.id for r in rows], session=session, now=now
             )
             high_risk = no_show.high_risk_bookings([r.booking.id for r in rows], session=session)
-        if not rows:
+        if not entries:
             st.info("No visits booked on this day.")
-        for row in rows:
+        for row in entries:
+            if not isinstance(row, VisitRow):
+                ehr_day_card(row)
+                continue
             b = row.booking
             with st.container(border=True):
                 visit_header(row, show_patient=True)
