@@ -17,6 +17,7 @@ from components.visit_card import (
     slot_label,
     visit_header,
 )
+from components.visit_request_form import visit_request_form, visit_request_list
 from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
@@ -75,6 +76,7 @@ def render() -> None:
         upcoming = visits.upcoming_bookings
         names = {p.id: p.name for p in practitioners(session=session)}
         offers = waitlist.view(user, patient_id, session=session, now=now)
+        requests = visit_requests.open_requests(user, patient_id, session=session, now=now)
         checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
         needs_checkin = [r for r in upcoming if r.booking.id not in checked_in]
         # What the check-in asks the patient to confirm (read only when a form will be shown).
@@ -273,22 +275,13 @@ def render() -> None:
                     ),
                     "You are on the waitlist. We will offer you an earlier time if one frees up.",
                 )
-        with st.form("visit_request_form"):
-            st.subheader("Request a visit")
-            st.caption("No time suits you? Tell us and the front desk will contact you.")
-            rq_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label, key="rq_t")
-            rq_times = st.text_input("Times that suit you", max_chars=500)
-            rq_reason = st.text_area("Reason for the visit (optional)", max_chars=2000)
-            if st.form_submit_button("Send request"):
-                run(
-                    lambda s: visit_requests.request_visit(
-                        user,
-                        session=s,
-                        now=now,
-                        patient_id=patient_id,
-                        visit_type=rq_type,
-                        preferred_times=rq_times,
-                        reason=rq_reason,
-                    ),
-                    "Your request was sent to the clinic.",
-                )
+        visit_request_form(
+            names,
+            lambda **fields: run(
+                lambda s: visit_requests.request_visit(
+                    user, session=s, now=now, patient_id=patient_id, **fields
+                ),
+                "Your request was sent to the clinic. We will let you know when it is booked.",
+            ),
+        )
+        visit_request_list(requests, names)

@@ -61,8 +61,10 @@ def book(
     start: datetime,
     visit_type: str,
     mode: str = VisitMode.IN_PERSON,
+    commit: bool = True,
 ) -> Booking:
-    """Book an open slot for a patient; raises SlotTaken if anyone else got there first."""
+    """Book an open slot for a patient; raises SlotTaken if anyone else got there first.
+    ``commit=False`` leaves the transaction open for a caller that changes more with it."""
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     if mode not in (VisitMode.IN_PERSON, VisitMode.VIDEO):
         raise InvalidInput("Please choose in person or video.")
@@ -97,7 +99,7 @@ def book(
         booked_by_user_id=actor.id,
         created_at=now,
     )
-    return _insert(session, booking, actor, now, "book")
+    return _insert(session, booking, actor, now, "book", commit=commit)
 
 
 def _a(noun: str) -> str:
@@ -152,7 +154,9 @@ def refuse_duplicate(
             )
 
 
-def _insert(session: Session, booking: Booking, actor: User, now: datetime, action: str):
+def _insert(
+    session: Session, booking: Booking, actor: User, now: datetime, action: str, *, commit=True
+):
     # The checks above read a snapshot; another session may commit the same slot between them
     # and our INSERT. The partial unique index uq_booking_active_slot turns that race into an
     # IntegrityError for exactly one of the two.
@@ -161,7 +165,8 @@ def _insert(session: Session, booking: Booking, actor: User, now: datetime, acti
         session.flush()
         writeback.booking_changed(session, booking, now=now)
         _audit(session, actor, action, booking.patient_id, now, f"booking {booking.id}")
-        session.commit()
+        if commit:
+            session.commit()
     except IntegrityError:
         session.rollback()
         raise SlotTaken() from None
