@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.login import logout_button, require_login
 from components.navigation import pages_for
+from components.plain_text import md_literal
 from ehr_sync.scheduler import start_scheduler
 from portal.config import get_settings
 
@@ -22,6 +23,10 @@ user = require_login()
 navigation = st.navigation(pages_for(user.role), expanded=True)
 with st.sidebar:
     st.markdown(f"**{get_settings().clinic_name}**")
-    st.caption(f"Signed in as {user.display_name or user.username} ({user.role.replace('_', ' ')})")
+    st.caption(
+        md_literal(
+            f"Signed in as {user.display_name or user.username} ({user.role.replace('_', ' ')})"
+        )
+    )
     logout_button(user)
 navigation.run()

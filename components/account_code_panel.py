@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from db.models import User
@@ -24,7 +25,8 @@ def account_code_panel(user: User, patient_id: int) -> None:
             )
         hours = get_settings().account_code_hours
         st.success(
-            f"Give this {purpose} code to the patient. It works once, for {hours:g} hours, "
-            "on the sign-in screen under “Activate my account or reset my password”."
+            f"Give this {md_literal(purpose)} code to the patient. It works once, for "
+            f"{hours:g} hours, on the sign-in screen under “Activate my account or reset my "
+            "password”."
         )
         st.code(code, language=None)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.plain_text import md_literal
 from db.models import CheckIn, CheckInAnswer
 from portal.services.records import HealthSummary
 from portal.services.scheduling.checkin import questions_for, score_note
@@ -54,9 +55,11 @@ def checkin_form(booking_id: int, visit_type: str, summary: HealthSummary, on_su
         for q in questions:
             key = f"checkin_{q.code}_{booking_id}"
             if q.choices:
-                answers[q.code] = st.radio(q.text, q.choices, index=None, key=key)
+                answers[q.code] = st.radio(
+                    md_literal(q.text), q.choices, index=None, format_func=md_literal, key=key
+                )
             else:
-                answers[q.code] = st.text_area(q.text, max_chars=500, key=key)
+                answers[q.code] = st.text_area(md_literal(q.text), max_chars=500, key=key)
         if st.form_submit_button("Send check-in", type="primary"):
             on_submit(answers, contact, medications, allergies)
 

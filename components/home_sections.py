@@ -55,7 +55,7 @@ def render_new_results(overview: HomeOverview) -> None:
     if abnormal:
         noun = "result is" if abnormal == 1 else "results are"
         st.warning(
-            f"{abnormal} new {noun} outside the normal range. Your care team reviews every "
+            f"{abnormal:,} new {noun} outside the normal range. Your care team reviews every "
             "result and will contact you if anything needs to be done.",
             icon=":material/warning:",
         )

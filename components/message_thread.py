@@ -3,6 +3,7 @@ in a message are displayed literally and can neither run nor hide content."""
 
 import streamlit as st
 
+from components.plain_text import md_literal
 from components.request_ui import local_time
 from db.engine import session_scope
 from db.models import User
@@ -13,25 +14,28 @@ from portal.services.messages import ThreadView
 
 def render_thread(view: ThreadView, viewer: User, *, now) -> None:
     st.caption(
-        f"To: {messages.RECIPIENTS.get(view.thread.recipient, view.thread.recipient)}"
-        f" · started {local_time(view.thread.created_at)}"
+        md_literal(
+            f"To: {messages.RECIPIENTS.get(view.thread.recipient, view.thread.recipient)}"
+            f" · started {local_time(view.thread.created_at)}"
+        )
     )
     for message in view.messages:
         author = view.authors.get(message.author_user_id, "Clinic" if message.from_staff else "")
         with st.container(border=True):
-            st.caption(f"{author} · {local_time(message.created_at)}")
+            st.caption(f"{md_literal(author)} · {local_time(message.created_at)}")
             st.text(message.body)
             for attachment in view.attachments.get(message.id, []):
                 _attachment_button(attachment, viewer, now=now)
 
 
 def _attachment_button(attachment, viewer: User, *, now) -> None:
-    label = f"{attachment.filename} ({max(1, attachment.size // 1024)} KB)"
+    # The file name is the sender's: button labels and captions are Markdown.
+    label = md_literal(f"{attachment.filename} ({max(1, attachment.size // 1024)} KB)")
     try:
         with session_scope() as session:
             _, data = messages.get_attachment(viewer, attachment.id, session=session, now=now)
     except PortalError as error:
-        st.caption(f"{label}: {error.user_message}")
+        st.caption(f"{label}: {md_literal(error.user_message)}")
         return
     st.download_button(
         f"Download {label}",

@@ -20,8 +20,8 @@ def notifications_panel(user: User, patient_id: int, *, limit: int = 5, link: bo
         )
     st.subheader("Updates")
     cols = st.columns(2)
-    cols[0].metric("Unread updates", unread_notes)
-    cols[1].metric("Unread messages", unread_messages)
+    cols[0].metric("Unread updates", f"{unread_notes:,}")
+    cols[1].metric("Unread messages", f"{unread_messages:,}")
     if not latest:
         st.caption("Nothing new.")
     for note in latest:

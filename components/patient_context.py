@@ -9,6 +9,8 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.navigation import page
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from db.engine import session_scope
 from db.models import Patient, User
 from portal.errors import NotYourRecord, PortalError
@@ -57,7 +59,7 @@ def _chosen_patient(user: User) -> int | None:
     chosen = wanted if wanted in labels else patients[0].id
     if wanted is not None and wanted != chosen:
         # A record the account may not (or no longer) see: say so, and show one it may.
-        st.warning(NotYourRecord.user_message)
+        st.warning(md_literal(NotYourRecord.user_message))
     st.session_state[keys.VIEWING_PATIENT_CHOICE] = (user.id, chosen)
     st.session_state[keys.VIEWING_PATIENT_ID] = chosen
     if len(patients) > 1:
@@ -88,7 +90,7 @@ def _staff_open_patient(user: User) -> int | None:
             header = chart_header(user, patient_id, session=session)
     except PortalError as error:
         st.session_state.pop(keys.STAFF_OPEN_PATIENT_ID, None)
-        st.error(error.user_message)
+        show_error(error)
         return None
     with st.container(border=True):
         text_column, button_column = st.columns([4, 1], vertical_alignment="center")

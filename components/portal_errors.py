@@ -5,7 +5,14 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from components.plain_text import md_literal
 from portal.errors import PortalError
+
+
+def show_error(error: PortalError) -> None:
+    """The error's message in an error box, literally: messages can quote what was typed or
+    uploaded (a file name, a CSV cell, a unit), so they never go to Markdown raw."""
+    st.error(md_literal(error.user_message))
 
 
 @contextmanager
@@ -14,5 +21,5 @@ def errors_as_messages() -> Iterator[None]:
     try:
         yield
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         st.stop()

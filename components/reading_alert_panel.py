@@ -5,6 +5,8 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.navigation import page
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.request_ui import now
 from db.engine import session_scope
 from db.models import TriageItem, User
@@ -29,12 +31,16 @@ def render_reading_alert(user: User, item: TriageItem) -> None:
         with session_scope() as session:
             detail = alerts.alert_detail(user, item.ref_id, session=session, now=now())
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         return
     episode = detail.episode
     pair = episode.measure == units.BLOOD_PRESSURE
     unit = units.MEASURES[episode.measure].unit
-    st.caption(f"Alerts when {detail.label.lower()} is {_limits(detail.threshold, pair)} {unit}.")
+    st.caption(
+        md_literal(
+            f"Alerts when {detail.label.lower()} is {_limits(detail.threshold, pair)} {unit}."
+        )
+    )
     if episode.closed_at is None:
         st.text(f"Ongoing: {episode.out_count} reading(s) out of range so far.")
     else:

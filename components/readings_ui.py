@@ -7,6 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.request_ui import flash, now
 from db.engine import session_scope
 from db.models import User
@@ -73,7 +75,7 @@ def render_recent(user: User, patient_id: int, *, key: str) -> None:
                 user, patient_id, session=session, now=now(), measure=measure or None
             )
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         return
     if not rows:
         st.info("No readings in the last 90 days yet.")
@@ -126,7 +128,7 @@ def render_goals(user: User, patient_id: int, *, key: str, can_edit: bool) -> No
         with session_scope() as session:
             progress_list = goals.goals_with_progress(user, patient_id, session=session, now=now())
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         return
     if not progress_list:
         st.info("No goals yet." + (" Set one below." if can_edit else ""))
@@ -137,7 +139,7 @@ def render_goals(user: User, patient_id: int, *, key: str, can_edit: bool) -> No
                 latest = units.format_value(
                     progress.kind.measure or "", progress.latest.value, progress.latest.value2
                 )
-                st.caption(f"Latest: {latest} {progress.kind.unit}")
+                st.caption(md_literal(f"Latest: {latest} {progress.kind.unit}"))
             if progress.goal.note:
                 st.text(progress.goal.note)
             if progress.points:
@@ -148,7 +150,7 @@ def render_goals(user: User, patient_id: int, *, key: str, can_edit: bool) -> No
                     with session_scope() as session:
                         goals.stop_goal(user, progress.goal.id, session=session, now=now())
                 except PortalError as error:
-                    st.error(error.user_message)
+                    show_error(error)
                 else:
                     flash("success", "Goal stopped.")
                     st.rerun()
@@ -172,7 +174,9 @@ def render_goal_form(user: User, patient_id: int, *, key: str) -> None:
             target = left.number_input("Systolic under", value=None, key=f"{key}_goal_target")
             target2 = right.number_input("Diastolic under", value=None, key=f"{key}_goal_target2")
         else:
-            target = st.number_input(f"Target ({spec.unit})", value=None, key=f"{key}_goal_target")
+            target = st.number_input(
+                md_literal(f"Target ({spec.unit})"), value=None, key=f"{key}_goal_target"
+            )
             if spec.measure == units.WEIGHT:
                 unit = st.selectbox("Unit", ["kg", "lb"], key=f"{key}_goal_unit")
         note = st.text_input("Note (optional)", max_chars=500, key=f"{key}_goal_note")
@@ -194,7 +198,7 @@ def render_goal_form(user: User, patient_id: int, *, key: str) -> None:
                         note=note,
                     )
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
             else:
                 flash("success", f"Goal saved: {spec.label}.")
                 st.rerun()

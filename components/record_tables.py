@@ -6,6 +6,8 @@ Everything from the EHR goes into st.dataframe cells (plain text), never into ma
 import pandas as pd
 import streamlit as st
 
+from components.plain_text import md_literal
+
 DATE_FORMAT = "D MMM YYYY"
 DATETIME_FORMAT = "D MMM YYYY, h:mm A"
 
@@ -28,7 +30,7 @@ def show_table(
 ) -> None:
     """A read-only table, or the ``empty`` sentence when there are no rows."""
     if not rows:
-        st.info(empty)
+        st.info(md_literal(empty))
         return
     st.dataframe(
         pd.DataFrame(rows, columns=columns),

@@ -13,6 +13,7 @@ import streamlit as st
 from components import session_keys as keys
 from components.message_thread import render_thread
 from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
 from components.request_ui import flash, local_time, now
@@ -48,7 +49,7 @@ def run_action(action: Callable[..., object], success: str, *, clear: tuple[str,
         st.session_state.get(keys.TRIAGE_SEEN_VERSIONS, {}).pop(error.current.id, None)
         st.rerun()
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         return
     flash("success", success)
     if clear:
@@ -63,13 +64,15 @@ def render_item(user: User, item_id: int) -> None:
         history = triage.history(user, item_id, session=session)
     seen = seen_version(item)
     names = {u.id: u.display_name or u.username for u in staff}
-    st.subheader(f"{triage.kind_label(item.kind)}: {item.summary}")
+    st.subheader(md_literal(f"{triage.kind_label(item.kind)}: {item.summary}"))
     overdue = item.due_at < now() and item.status != TriageStatus.CLOSED
     st.caption(
-        f"Status: {triage.status_label(item.status)} · "
-        f"Assignee: {names.get(item.assignee_user_id, 'nobody')} · "
-        f"Due {local_time(item.due_at)}{' (overdue)' if overdue else ''} · "
-        f"Received {local_time(item.created_at)}"
+        md_literal(
+            f"Status: {triage.status_label(item.status)} · "
+            f"Assignee: {names.get(item.assignee_user_id, 'nobody')} · "
+            f"Due {local_time(item.due_at)}{' (overdue)' if overdue else ''} · "
+            f"Received {local_time(item.created_at)}"
+        )
     )
     _generic_actions(user, item, seen, staff)
     if item.kind == messages.KIND:
@@ -177,7 +180,8 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         else "Last visit: none"
     )
     if context.labs:
-        st.table(
+        # A dataframe: st.table would render the EHR's test names as Markdown.
+        st.dataframe(
             [
                 {
                     "Test": o.display,
@@ -190,7 +194,9 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         )
     else:
         st.caption("No related labs on record.")
-    st.caption(f"Refill status: {refills.STATUS_LABELS.get(refill.status, refill.status)}")
+    st.caption(
+        md_literal(f"Refill status: {refills.STATUS_LABELS.get(refill.status, refill.status)}")
+    )
     if refill.status not in ("requested", "in_review"):
         return
     with st.form(f"refill_decision_{item.id}"):
@@ -219,7 +225,7 @@ def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
         _, change = profile_changes.change_for_item(user, item.id, session=session)
     label = FIELDS[change.field].label
     st.text(f"{label}: '{change.old_value or ''}' -> '{change.new_value}'")
-    st.caption(f"Change status: {change.status}")
+    st.caption(md_literal(f"Change status: {change.status}"))
     if change.status != "pending":
         return
     with st.form(f"profile_decision_{item.id}"):

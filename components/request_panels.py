@@ -31,8 +31,10 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
     if view.booked is not None:
         provider = names.get(view.booked.practitioner_id, "")
         st.success(
-            f"Booked: {label(view.booked.visit_type)} · "
-            f"{md_literal(slot_label(view.booked.start, provider))}",
+            md_literal(
+                f"Booked: {label(view.booked.visit_type)} · "
+                f"{slot_label(view.booked.start, provider)}"
+            ),
             icon=":material/event_available:",
         )
         return
@@ -91,10 +93,8 @@ def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
     st.caption(f"Asked {local_time(request.created_at)}")
     if request.status != "open":
         words = referrals.REQUEST_STATUS_WORDS.get(request.status, request.status)
-        st.caption(
-            f"Decision: {words}"
-            + (f" ({local_time(request.decided_at)})" if request.decided_at else "")
-        )
+        decided = f" ({local_time(request.decided_at)})" if request.decided_at else ""
+        st.caption(md_literal(f"Decision: {words}{decided}"))
         if request.decision_reason:
             st.text(f"Reason given: {request.decision_reason}")
         return

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.patient_context import remembered_choice
+from components.plain_text import alert, md_literal
 from db.engine import session_scope
 from db.models import Patient, User
 from portal.config import get_settings
@@ -34,7 +35,7 @@ def acting_patient(user: User) -> Patient:
     wanted = remembered_choice(user)
     chosen = next((p for p in patients if p.id == wanted), patients[0])
     if len(patients) > 1:
-        st.caption(f"Acting for {chosen.display_name}")
+        st.caption(f"Acting for {md_literal(chosen.display_name)}")
     return chosen
 
 
@@ -45,9 +46,6 @@ def flash(kind: str, text: str) -> None:
 
 def show_flash() -> None:
     kind, text = st.session_state.pop(keys.REQUESTS_FLASH, (None, None))
-    if kind == "success":
-        st.success(text)
-    elif kind == "warning":
-        st.warning(text)
-    elif kind == "error":
-        st.error(text)
+    if kind is not None:
+        # Confirmations name medications, files and people: shown literally.
+        alert(kind, text)

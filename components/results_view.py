@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import session_keys as keys
+from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from components.result_table import render_result_table
 from components.trend_chart import render_trend_chart
@@ -16,7 +17,7 @@ def render_results_tab(user: User, patient_id: int, category: str, *, empty: str
     with errors_as_messages(), session_scope() as session:
         table = list_results(user, patient_id, session=session, category=category)
     if not table.rows:
-        st.info(empty)
+        st.info(md_literal(empty))
         return
     st.subheader("Latest results")
     render_result_table(table.latest, key=f"results_latest:{category}")
@@ -31,7 +32,7 @@ def render_results_tab(user: User, patient_id: int, category: str, *, empty: str
         key=f"{keys.RESULTS_SELECTED_CODE}:{category}:{patient_id}",
     )
     if about := lab_description(code):
-        st.caption(f"About this test: {about}")
+        st.caption(md_literal(f"About this test: {about}"))
     with errors_as_messages(), session_scope() as session:
         trend = result_trend(user, patient_id, code, session=session)
     render_trend_chart(trend)

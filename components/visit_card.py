@@ -23,7 +23,9 @@ def visit_header(row: VisitRow, *, show_patient: bool = False) -> None:
     # Names are EHR text: st.text never interprets markdown in them.
     st.text(row.title + (f" · {row.patient_name}" if show_patient else ""))
     st.caption(
-        f"{when(b.start)} · {MODE_LABELS.get(b.mode, b.mode)} · {b.status.replace('_', ' ')}"
+        md_literal(
+            f"{when(b.start)} · {MODE_LABELS.get(b.mode, b.mode)} · {b.status.replace('_', ' ')}"
+        )
     )
     if b.mode == VisitMode.VIDEO and b.video_room and b.status == "booked":
         st.link_button("Join video visit", meeting_url(b.video_room), icon=":material/videocam:")
@@ -54,7 +56,7 @@ def ehr_day_card(visit: EhrVisit) -> None:
     """An EHR appointment on the staff day: booked in the EHR, changed there."""
     with st.container(border=True):
         st.text(f"{visit.title} · {visit.patient_name}")  # EHR text: never markdown
-        st.caption(f"{when(visit.start)} · {visit.status_words} · booked in the EHR")
+        st.caption(md_literal(f"{when(visit.start)} · {visit.status_words} · booked in the EHR"))
         if visit.description:
             st.text(visit.description)
 

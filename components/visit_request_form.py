@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.plain_text import md_literal
 from components.visit_card import slot_label
 from db.models import VisitRequest
 from portal.services.scheduling.visit_requests import (
@@ -71,6 +72,8 @@ def visit_request_list(requests: list[VisitRequest], names: dict[int, str]) -> N
             st.text(f"{label(request.visit_type)}: {request.reason}")  # patient text: literal
             who = names.get(request.practitioner_id, "Any provider")
             st.caption(
-                f"{STATUS_WORDS.get(request.status, request.status)} · {who} · "
-                f"{describe_preferences(request)} · sent {slot_label(request.created_at, '')}"
+                md_literal(
+                    f"{STATUS_WORDS.get(request.status, request.status)} · {who} · "
+                    f"{describe_preferences(request)} · sent {slot_label(request.created_at, '')}"
+                )
             )

@@ -9,6 +9,8 @@ import streamlit as st
 from components.checkin_form import checkin_form
 from components.current_user import current_user
 from components.patient_context import active_patient_id
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.visit_card import (
     confirm_cancel,
     describe_key,
@@ -43,7 +45,7 @@ def run(action, success: str) -> None:
         with session_scope() as session:
             action(session)
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         return
     st.session_state["appointments_flash"] = success
     st.rerun()
@@ -52,7 +54,7 @@ def run(action, success: str) -> None:
 def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
     with st.container(border=True):
         st.text(visit.title)  # EHR text: never markdown
-        st.caption(f"{when(visit.start)} · {visit.status_words}")
+        st.caption(md_literal(f"{when(visit.start)} · {visit.status_words}"))
         if visit.description:
             st.text(visit.description)
         if upcoming:
@@ -69,7 +71,7 @@ def render() -> None:
     settings = get_settings()
 
     if flash := st.session_state.pop("appointments_flash", None):
-        st.success(flash)
+        st.success(md_literal(flash))
 
     with session_scope() as session:
         visits = patient_calendar(user, patient_id, session=session, now=now)
@@ -237,7 +239,10 @@ def render() -> None:
                     f"Earlier time offered: {label(offer.visit_type)} with "
                     f"{names.get(offer.practitioner_id, '')}"
                 )
-                st.caption(slot_label(offer.start, "", "") + " — held for you for a limited time")
+                st.caption(
+                    md_literal(slot_label(offer.start, "", ""))
+                    + " — held for you for a limited time"
+                )
                 accept, decline = st.columns(2)
                 if accept.button("Take this time", key=f"accept_{offer.id}", type="primary"):
                     run(

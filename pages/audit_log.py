@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.current_user import current_user
+from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from portal.config import get_settings
@@ -87,6 +88,8 @@ def render() -> None:
         with session_scope() as session:
             result = verify(session)
         if result.ok:
-            st.success(f"Audit trail intact: {result.checked} entries verified.")
+            st.success(f"Audit trail intact: {result.checked:,} entries verified.")
         else:
-            st.error(f"Audit trail broken at entry {result.first_bad_id}: {result.problem}.")
+            st.error(
+                md_literal(f"Audit trail broken at entry {result.first_bad_id}: {result.problem}.")
+            )

@@ -6,6 +6,7 @@ import streamlit as st
 from components.current_user import current_user
 from components.dashboard_charts import no_show_chart, requests_chart
 from components.navigation import page
+from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from components.request_ui import now
 from db.engine import session_scope
@@ -20,7 +21,7 @@ def _hours(value: float | None) -> str:
 
 
 def _ratio(part: int, whole: int) -> str:
-    return f"{part} / {whole}"
+    return f"{part:,} / {whole:,}"
 
 
 def _percent(part: int, whole: int) -> str:
@@ -35,7 +36,7 @@ def render() -> None:
     user = current_user()
     st.title("Clinic dashboard")
     weeks = st.select_slider(
-        "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w} weeks"
+        "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w:,} weeks"
     )
     with errors_as_messages(), session_scope() as session:
         data = dashboard.clinic_dashboard(user, session=session, now=now(), weeks=weeks)
@@ -61,7 +62,7 @@ def render() -> None:
         f"SLA breaches: {_percent(data.sla.breached, data.sla.total)} of requests. "
         f"Portal accounts: {_percent(data.adoption.activated, data.adoption.patients)} of "
         "patients; "
-        f"{data.adoption.active} signed in within the last {dashboard.ACTIVE_DAYS} days. "
+        f"{data.adoption.active:,} signed in within the last {dashboard.ACTIVE_DAYS:,} days. "
         f"Weeks start on Monday (UTC); figures from {format_date(data.since.date())}."
     )
 
@@ -107,12 +108,12 @@ def render() -> None:
     with_col.metric("No-shows with a reminder", _rate(insight.rate_with_reminder))
     without_col.metric("No-shows without a reminder", _rate(insight.rate_without_reminder))
     if insight.message:
-        st.info(insight.message)
+        st.info(md_literal(insight.message))
     elif not insight.upcoming:
         st.info("No booked visits in the next two weeks.")
     else:
         st.caption(
-            f"Trained on {insight.trained_on} past visits ({insight.no_shows} no-shows): "
+            f"Trained on {insight.trained_on:,} past visits ({insight.no_shows:,} no-shows): "
             "lead time, earlier no-shows, visit type, weekday, hour and reminders. Visits at "
             f"{no_show.HIGH_RISK:.0%} or more are flagged."
         )
@@ -161,15 +162,15 @@ def render() -> None:
             f"quarantined {run.quarantined}."
         )
         if health.state == "ok":
-            st.success(message)
+            st.success(md_literal(message))
         elif health.state == "running":
-            st.info(message)
+            st.info(md_literal(message))
         else:
-            st.error(message)
+            st.error(md_literal(message))
         if run.errors:
             st.text(run.errors[:2000])
         st.caption(
             "Last successful run: "
             + (format_datetime(health.last_success_at) if health.last_success_at else "never")
-            + f". Records waiting in quarantine: {health.open_quarantine}."
+            + f". Records waiting in quarantine: {health.open_quarantine:,}."
         )

@@ -8,6 +8,8 @@ import streamlit as st
 
 from components.current_user import current_user
 from components.patient_context import active_patient_id
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.readings_ui import render_goals, render_recent
 from components.request_ui import flash, local_time, now, show_flash
 from db.engine import session_scope
@@ -27,7 +29,7 @@ def render() -> None:
     try:
         require_staff(user)
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         st.stop()
     patient_id = active_patient_id(user)
     if patient_id is None:
@@ -97,7 +99,9 @@ def render() -> None:
             key="threshold_measure",
         )
         current = by_measure[measure]
-        st.caption(f"Values in {current.unit}. Leave a box empty for no alert on that side.")
+        st.caption(
+            f"Values in {md_literal(current.unit)}. Leave a box empty for no alert on that side."
+        )
         with st.form(f"threshold_form_{measure}"):
             left, right = st.columns(2)
             low = left.number_input(
@@ -140,7 +144,7 @@ def render() -> None:
                             user, patient_id, measure, session=session, now=now()
                         )
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
             else:
                 flash("success", f"Alert thresholds saved for {current.label.lower()}.")
                 st.rerun()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.current_user import current_user
 from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.request_ui import acting_patient, flash, local_time, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -56,7 +57,7 @@ def render() -> None:
                                 now=now(),
                             )
                     except PortalError as error:
-                        st.error(error.user_message)
+                        show_error(error)
                     else:
                         flash("success", f"Refill requested for {med.display}.")
                         st.rerun()
@@ -66,7 +67,11 @@ def render() -> None:
         st.caption("No refill requests yet.")
     for row in history:
         with st.container(border=True):
-            st.markdown(f"**{md_literal(row.medication.display)}** · {row.status_label}")
-            st.caption(f"Requested {local_time(row.refill.created_at)} · {row.refill.pharmacy}")
+            st.markdown(
+                f"**{md_literal(row.medication.display)}** · {md_literal(row.status_label)}"
+            )
+            st.caption(
+                f"Requested {local_time(row.refill.created_at)} · {md_literal(row.refill.pharmacy)}"
+            )
             if row.refill.decision_reason:
                 st.text(f"Reason: {row.refill.decision_reason}")

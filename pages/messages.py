@@ -5,6 +5,8 @@ import streamlit as st
 from components import session_keys as keys
 from components.current_user import current_user
 from components.message_thread import render_thread
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.request_ui import acting_patient, flash, local_time, now, show_flash
 from db.engine import session_scope
 from portal.config import get_settings
@@ -31,7 +33,7 @@ def render() -> None:
 
     LIMITS = (
         f"Up to {settings.message_max_chars:,} characters. Attach PDF, JPEG or PNG files "
-        f"(up to {settings.attachment_max_bytes // (1024 * 1024)} MB each)."
+        f"(up to {settings.attachment_max_bytes // (1024 * 1024):,} MB each)."
     )
 
     with (
@@ -67,7 +69,7 @@ def render() -> None:
                         now=now(),
                     )
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
             else:
                 # Only now is the message committed, so only now do we say "Sent".
                 st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread.id
@@ -89,7 +91,8 @@ def render() -> None:
     st.subheader(f"Conversations ({unread_total} unread)" if unread_total else "Conversations")
     ids = [t.thread.id for t in threads]
     labels = {
-        t.thread.id: (
+        # Radio options are Markdown: the subject is the patient's own text.
+        t.thread.id: md_literal(
             f"{'● ' if t.unread else ''}{t.thread.subject} · "
             f"{messages.RECIPIENTS.get(t.thread.recipient, '')} · "
             f"{local_time(t.thread.last_message_at)}" + (f" · {t.unread} new" if t.unread else "")
@@ -110,10 +113,10 @@ def render() -> None:
         with session_scope() as session:
             view = messages.read_thread(user, thread_id, session=session, now=now())
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         st.stop()
 
-    st.subheader(view.thread.subject)
+    st.subheader(md_literal(view.thread.subject))
     render_thread(view, user, now=now())
 
     with st.form("reply", clear_on_submit=False):
@@ -136,7 +139,7 @@ def render() -> None:
                         now=now(),
                     )
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
             else:
                 st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("reply_body",)
                 flash("success", "Sent.")

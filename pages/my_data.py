@@ -8,6 +8,8 @@ import streamlit as st
 from components.current_user import current_user, session_token
 from components.navigation import page
 from components.patient_context import active_patient_id
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.record_download import deferred
 from components.request_ui import now
 from portal.errors import PortalError
@@ -42,7 +44,7 @@ def render() -> None:
         try:
             period = DateRange(start=start, end=end)
         except PortalError as error:
-            st.error(error.user_message)
+            show_error(error)
             st.stop()
         st.caption(
             "Entries without a date (for example a problem with no start date) are always included."
@@ -70,5 +72,7 @@ def render() -> None:
         key="my_data_html",
         on_click="ignore",
     )
-    st.caption(f"Dates: {period.label()}. Each download is recorded in your access log.")
+    st.caption(
+        f"Dates: {md_literal(period.label())}. Each download is recorded in your access log."
+    )
     st.page_link(page("who_viewed"), label="Who viewed my record", icon=":material/visibility:")

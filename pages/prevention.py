@@ -6,7 +6,7 @@ import streamlit as st
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
-from components.portal_errors import errors_as_messages
+from components.portal_errors import errors_as_messages, show_error
 from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -39,7 +39,7 @@ def render() -> None:
                     user, patient_id, item.rule_code, session=session, now=now()
                 )
         except PortalError as error:
-            st.error(error.user_message)
+            show_error(error)
             return
         flash(
             "success", f"Visit request sent for {item.name}. The clinic will contact you to book."
@@ -48,7 +48,8 @@ def render() -> None:
 
     def render(item: CareItem) -> None:
         with st.container(border=True):
-            st.markdown(f"{ICONS[item.status]} **{md_literal(item.name)}** · {item.status_label}")
+            name, status = md_literal(item.name), md_literal(item.status_label)
+            st.markdown(f"{ICONS[item.status]} **{name}** · {status}")
             st.text(item.why)
             done = format_date(item.last_done) if item.last_done else "No record of it yet"
             if item.next_due is None:
@@ -59,7 +60,7 @@ def render() -> None:
                 due = "Due now"
             else:
                 due = f"Due since {format_date(item.next_due)}"
-            st.caption(f"Last done: {done} · {due} · Source: {item.authority}")
+            st.caption(md_literal(f"Last done: {done} · {due} · Source: {item.authority}"))
             if item.status == CareStatus.UP_TO_DATE:
                 return
             if item.requested:

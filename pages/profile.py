@@ -3,6 +3,8 @@
 import streamlit as st
 
 from components.current_user import current_user
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.request_ui import acting_patient, flash, local_time, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -37,7 +39,7 @@ def render() -> None:
             if name == "communication_preference":
                 options = ["", *COMMUNICATION_CHOICES]
                 new_values[name] = st.selectbox(
-                    spec.label,
+                    md_literal(spec.label),
                     options,
                     index=options.index(current) if current in options else 0,
                     key=f"profile_{name}",
@@ -45,7 +47,7 @@ def render() -> None:
                 )
             else:
                 new_values[name] = st.text_input(
-                    spec.label,
+                    md_literal(spec.label),
                     value=current,
                     max_chars=spec.max_length,
                     key=f"profile_{name}",
@@ -65,7 +67,7 @@ def render() -> None:
                         user, patient.id, changes, session=session, now=now(), proof=proof
                     )
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
             else:
                 labels = ", ".join(FIELDS[c.field].label.lower() for c in created)
                 flash("success", f"Sent for review: {labels}.")

@@ -6,6 +6,8 @@ import streamlit as st
 from components import session_keys as keys
 from components.current_user import current_user
 from components.patient_context import active_patient_id
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.readings_ui import clinic_datetime, render_goals, render_recent
 from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
@@ -18,16 +20,14 @@ NO_COLUMN = ""
 
 
 def _show_report(report: entry.ImportReport) -> None:
-    st.success(f"Import finished: {report.summary}.")
+    st.success(md_literal(f"Import finished: {report.summary}."))
     if report.added_by_measure:
-        st.caption(
-            "Added: "
-            + ", ".join(
-                f"{n} {units.MEASURES[m].label.lower()}" for m, n in report.added_by_measure.items()
-            )
+        added = ", ".join(
+            f"{n} {units.MEASURES[m].label.lower()}" for m, n in report.added_by_measure.items()
         )
+        st.caption(md_literal(f"Added: {added}"))
     if report.refused:
-        with st.expander(f"Why {report.refused} record(s) were refused"):
+        with st.expander(f"Why {report.refused:,} record(s) were refused"):
             for reason, count in report.reasons.most_common():
                 st.text(f"{count} × {reason}")
             st.caption("Examples")
@@ -71,7 +71,7 @@ def render() -> None:
                     "Diastolic (bottom number)", value=None, key="reading_value2"
                 )
             else:
-                value = st.number_input(spec.label, value=None, key="reading_value")
+                value = st.number_input(md_literal(spec.label), value=None, key="reading_value")
             unit = st.selectbox("Unit", list(spec.entry_units), key="reading_unit")
             day_column, time_column = st.columns(2)
             day = day_column.date_input(
@@ -98,7 +98,7 @@ def render() -> None:
                                 taken_at=clinic_datetime(day, clock),
                             )
                     except PortalError as error:
-                        st.error(error.user_message)
+                        show_error(error)
                     else:
                         if result.duplicate:
                             flash(
@@ -163,7 +163,7 @@ def render() -> None:
                         label=upload.name,
                     )
         except PortalError as error:
-            st.error(error.user_message)
+            show_error(error)
             return
         st.session_state[keys.READINGS_IMPORT_REPORT] = report
         st.rerun()
@@ -183,7 +183,7 @@ def render() -> None:
             try:
                 preview = csv_import.preview(upload.getvalue())
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
                 preview = None
             if preview is not None:
                 st.caption("The first rows of your file")

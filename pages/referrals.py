@@ -5,7 +5,7 @@ import streamlit as st
 
 from components.current_user import current_user
 from components.patient_context import active_patient_id
-from components.portal_errors import errors_as_messages
+from components.portal_errors import errors_as_messages, show_error
 from components.record_tables import datetime_column, show_table
 from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
@@ -98,7 +98,7 @@ def render() -> None:
                         preferred_provider=provider,
                     )
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
             else:
                 flash("success", "Your referral request was sent to the clinic.")
                 st.rerun()

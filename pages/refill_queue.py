@@ -4,6 +4,8 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.current_user import current_user
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.request_card import refill_panel, remember_version, seen_version
 from components.request_ui import local_time, now, show_flash
 from db.engine import session_scope
@@ -20,7 +22,7 @@ def render() -> None:
         with session_scope() as session:
             rows = triage.list_items(user, session=session, now=now(), kind=refills.KIND)
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         st.stop()
 
     if not rows:
@@ -34,7 +36,8 @@ def render() -> None:
         "Refill requests",
         ids,
         index=ids.index(selected) if selected in ids else 0,
-        format_func=lambda i: (
+        # Radio options are Markdown; the name and the summary are patient / EHR text.
+        format_func=lambda i: md_literal(
             f"{by_id[i].patient_name} · {by_id[i].item.summary} · due "
             f"{local_time(by_id[i].item.due_at)}{' (overdue)' if by_id[i].overdue else ''}"
         ),

@@ -7,6 +7,8 @@ import streamlit as st
 
 from components.checkin_form import checkin_answers
 from components.current_user import current_user
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.visit_card import ehr_day_card, slot_label, visit_header
 from db.engine import session_scope
 from db.models import BookingStatus
@@ -28,7 +30,7 @@ def run(action, success: str) -> None:
         with session_scope() as session:
             action(session)
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         return
     st.session_state["schedule_flash"] = success
     st.rerun()
@@ -40,13 +42,13 @@ def render() -> None:
     try:
         require_staff(user)
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         st.stop()
     now = datetime.now(UTC)
     tz = get_settings().tz
 
     if flash := st.session_state.pop("schedule_flash", None):
-        st.success(flash)
+        st.success(md_literal(flash))
 
     with session_scope() as session:
         names = {p.id: p.name for p in provider_schedule.practitioners(session=session)}
@@ -130,7 +132,7 @@ def render() -> None:
                         or search_patients(user, session=session, name=query, now=now).matches
                     )
             except PortalError as error:
-                st.error(error.user_message)
+                show_error(error)
                 found = []
             if found:
                 patient_id = st.selectbox(
@@ -147,7 +149,7 @@ def render() -> None:
             with session_scope() as session:
                 missed = booking.no_show_count(user, patient_id, session=session)
             if missed:
-                st.warning(f"This patient has missed {missed} visit(s) (no-show).")
+                st.warning(f"This patient has missed {missed:,} visit(s) (no-show).")
             else:
                 st.caption("No missed visits.")
             visit_type = st.selectbox(

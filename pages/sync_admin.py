@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.current_user import current_user
+from components.plain_text import alert, md_literal
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -20,9 +21,9 @@ def _age(delta) -> str:
     if minutes < 1:
         return "less than a minute"
     if minutes < 120:
-        return f"{minutes} minutes"
+        return f"{minutes:,} minutes"
     hours = minutes // 60
-    return f"{hours} hours" if hours < 48 else f"{hours // 24} days"
+    return f"{hours:,} hours" if hours < 48 else f"{hours // 24:,} days"
 
 
 def _flash(kind: str, text: str) -> None:
@@ -37,7 +38,7 @@ def render() -> None:
 
     if FLASH in st.session_state:
         kind, text = st.session_state.pop(FLASH)
-        getattr(st, kind)(text)
+        alert(kind, text)  # may quote a server's error or a resource id
 
     now = datetime.now(UTC)
     with errors_as_messages(), session_scope() as session:
@@ -62,14 +63,14 @@ def render() -> None:
             "failing": ("error", "The last sync failed. Check its errors below."),
             "never": ("info", "No sync has run yet. Use Sync now, or wait for the schedule."),
         }[health.state]
-        getattr(st, headline[0])(headline[1])
+        alert(*headline)
     left, right = st.columns(2)
     if health.last_success is not None and health.last_success.finished_at:
         left.metric("Last successful sync", f"{_age(health.age)} ago")
         left.caption(format_datetime(health.last_success.finished_at))
     else:
         left.metric("Last successful sync", "never")
-    right.metric("Last run", health.last_run.status if health.last_run else "none")
+    right.metric("Last run", md_literal(health.last_run.status) if health.last_run else "none")
     if health.last_run is not None:
         right.caption(format_datetime(health.last_run.started_at))
 
@@ -118,7 +119,7 @@ def render() -> None:
         )
         for r in runs[:5]:
             with st.expander(
-                f"Run {r.run.id}: {r.run.status}, {format_datetime(r.run.started_at)}"
+                md_literal(f"Run {r.run.id}: {r.run.status}, {format_datetime(r.run.started_at)}")
             ):
                 if r.counts:
                     st.dataframe(pd.DataFrame.from_dict(r.counts, orient="index"))

@@ -4,6 +4,8 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.current_user import current_user
+from components.plain_text import md_literal
+from components.portal_errors import show_error
 from components.request_card import render_item
 from components.request_ui import local_time, now, show_flash
 from db.engine import session_scope
@@ -29,7 +31,7 @@ def render() -> None:
             counts = triage.queue_counts(user, session=session, now=now())
             staff = triage.staff_members(user, session=session)
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         st.stop()
 
     kinds = triage.kinds()
@@ -37,7 +39,10 @@ def render() -> None:
     for col, (kind, spec) in zip(cols, kinds.items(), strict=False):
         count = counts.get(kind, {"open": 0, "overdue": 0})
         col.metric(
-            spec.label, count["open"], delta=f"{count['overdue']} overdue", delta_color="off"
+            md_literal(spec.label),
+            f"{count['open']:,}",
+            delta=f"{count['overdue']:,} overdue",
+            delta_color="off",
         )
 
     ANY, MINE, UNASSIGNED = "any", "mine", "unassigned"

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from components.current_user import current_user
-from components.portal_errors import errors_as_messages
+from components.plain_text import alert, md_literal
+from components.portal_errors import errors_as_messages, show_error
 from db.engine import session_scope
 from db.models import STAFF_ROLES, Role
 from portal.config import get_settings
@@ -27,7 +28,7 @@ def _run(action: Callable, success: str | Callable[[object], str]) -> None:
         with session_scope() as session:
             result = action(session, datetime.now(UTC))
     except PortalError as error:
-        st.error(error.user_message)
+        show_error(error)
         return
     st.session_state[FLASH] = ("success", success(result) if callable(success) else success)
     # Each confirmation covers one action: untick them all.
@@ -44,14 +45,14 @@ def render() -> None:
 
     if FLASH in st.session_state:
         kind, text = st.session_state.pop(FLASH)
-        getattr(st, kind)(text)
+        alert(kind, text)  # names accounts: usernames and names are typed text
     if CODE in st.session_state:
         who, code = st.session_state.pop(CODE)
         hours = get_settings().account_code_hours
         st.success(
-            f"Give this one-time code to {who} in person or by phone. It works once, for {hours:g} "
-            "hours, on the sign-in screen under “Activate my account or reset my password”, where "
-            "they choose their password. It is shown only now."
+            f"Give this one-time code to {md_literal(who)} in person or by phone. It works once, "
+            f"for {hours:g} hours, on the sign-in screen under “Activate my account or reset my "
+            "password”, where they choose their password. It is shown only now."
         )
         st.code(code, language=None)
 
@@ -105,7 +106,7 @@ def render() -> None:
         )
         chosen = by_id.get(chosen_id)
         if chosen is not None:
-            st.subheader(chosen.username)
+            st.subheader(md_literal(chosen.username))
             st.text(
                 f"{chosen.display_name} · {user_admin.role_label(chosen.role)} · "
                 f"{'active' if chosen.active else 'deactivated'}"
@@ -211,7 +212,7 @@ def render() -> None:
                                     user, chosen.id, session=session, now=datetime.now(UTC)
                                 )
                         except PortalError as error:
-                            st.error(error.user_message)
+                            show_error(error)
                         else:
                             st.session_state[CODE] = (chosen.username, code)
                             st.rerun()
@@ -250,7 +251,7 @@ def render() -> None:
                     now=datetime.now(UTC),
                 )
         except PortalError as error:
-            st.error(error.user_message)
+            show_error(error)
         else:
             st.session_state[FLASH] = ("success", f"Account {created.username} created.")
             st.session_state[CODE] = (created.username, code)

@@ -2,8 +2,6 @@
 
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 from sqlmodel import Session, func, select
@@ -11,20 +9,10 @@ from sqlmodel import Session, func, select
 from db.engine import make_engine
 from db.models import Patient, User
 from portal.cli import is_demo_database, prepare
-from portal.config import PROJECT_ROOT, Settings
+from portal.config import Settings
 from portal.passwords import verify_password
 from portal.secrets_store import secret_path
-
-
-def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.cli import run_cli
 
 
 @pytest.fixture
@@ -53,7 +41,7 @@ def _counts(database: str) -> tuple[int, int, str]:
 
 
 def test_prepare_seeds_once_and_shows_the_same_logins_on_the_next_start(demo_env, tmp_path):
-    first = _run_cli("prepare", env=demo_env)
+    first = run_cli("prepare", env=demo_env)
     assert first.returncode == 0, first.stderr
     assert "Seeding the demo clinic" in first.stdout
     assert "0 quarantined" in first.stdout
@@ -66,7 +54,7 @@ def test_prepare_seeds_once_and_shows_the_same_logins_on_the_next_start(demo_env
     for expected in ("http://127.0.0.1:8501", "patient", "caregiver", "drpatel", password):
         assert expected in first.stdout
 
-    second = _run_cli("prepare", env=demo_env)
+    second = run_cli("prepare", env=demo_env)
     assert second.returncode == 0, second.stderr
     assert "Seeding" not in second.stdout
     assert password in second.stdout and "caregiver" in second.stdout
@@ -79,7 +67,7 @@ def test_prepare_seeds_once_and_shows_the_same_logins_on_the_next_start(demo_env
 
 def test_unreachable_database_is_reported_in_plain_words(demo_env):
     demo_env["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:9/nowhere"
-    result = _run_cli("prepare", env=demo_env)
+    result = run_cli("prepare", env=demo_env)
     assert result.returncode == 2
     assert "Could not reach the database" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

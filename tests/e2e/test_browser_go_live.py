@@ -3,13 +3,12 @@ who signs in through Chromium, sets up two-step sign-in and lands on the staff h
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from portal.config import PROJECT_ROOT
+from tests.cli import run_cli
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.helpers import choose, enrol_mfa, open_page, sign_in, signed_in
 from tests.e2e.portal_server import serving
@@ -21,15 +20,7 @@ ADMIN_PASSWORD = "our clinic goes live today"  # noqa: S105 - a throwaway test p
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_cli(*args, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 

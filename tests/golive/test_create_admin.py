@@ -1,7 +1,6 @@
 """create-admin: the clinic's own first administrator, who sets up two-step sign-in on first use."""
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -9,12 +8,12 @@ from sqlmodel import select
 
 from db.models import AuditEvent, Role, User
 from portal import cli
-from portal.config import PROJECT_ROOT
 from portal.errors import InvalidInput
 from portal.passwords import verify_password
 from portal.services import first_admin
 from portal.services import login as login_service
 from portal.services.audit_chain import verify
+from tests.cli import run_cli
 from tests.factories import create_user
 
 GOOD = "plum tree by the river"
@@ -92,18 +91,6 @@ def test_unusable_username_is_refused(session, now):
 # --- the command -------------------------------------------------------------------------------
 
 
-def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 @pytest.fixture
 def cli_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_ADMIN")}
@@ -111,36 +98,36 @@ def cli_env(tmp_path) -> dict[str, str]:
 
 
 def test_no_demo_prepare_says_nobody_can_sign_in_until_create_admin_from_the_environment(cli_env):
-    prepared = _run_cli("prepare", "--no-demo", env=cli_env)
+    prepared = run_cli("prepare", "--no-demo", env=cli_env)
     assert prepared.returncode == 0, prepared.stderr
     assert "create the first administrator with: python -m portal.cli create-admin" in (
         prepared.stdout
     )
 
     admin_env = cli_env | {"PORTAL_ADMIN_USERNAME": "dana", "PORTAL_ADMIN_PASSWORD": GOOD}
-    created = _run_cli("create-admin", env=admin_env)
+    created = run_cli("create-admin", env=admin_env)
     assert created.returncode == 0, created.stderr
     assert "Created the administrator account dana." in created.stdout
     assert "set up two-step sign-in" in created.stdout
 
-    again = _run_cli("create-admin", env=admin_env)
+    again = run_cli("create-admin", env=admin_env)
     assert again.returncode == 2
     assert "There is already an account called dana." in again.stderr
     assert "Traceback" not in again.stderr
-    assert "create-admin" not in _run_cli("prepare", "--no-demo", env=cli_env).stdout
+    assert "create-admin" not in run_cli("prepare", "--no-demo", env=cli_env).stdout
 
 
 def test_weak_password_from_the_environment_exits_2_without_an_account(cli_env):
     weak = cli_env | {"PORTAL_ADMIN_USERNAME": "dana", "PORTAL_ADMIN_PASSWORD": "password1234"}
 
-    done = _run_cli("create-admin", env=weak)
+    done = run_cli("create-admin", env=weak)
 
     assert done.returncode == 2
     assert "That password is too common" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_without_a_terminal_or_the_environment_it_says_what_to_set(cli_env):
-    done = _run_cli("create-admin", env=cli_env)
+    done = run_cli("create-admin", env=cli_env)
 
     assert done.returncode == 2
     assert "set PORTAL_ADMIN_USERNAME and PORTAL_ADMIN_PASSWORD" in done.stderr

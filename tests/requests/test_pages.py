@@ -7,19 +7,12 @@ from streamlit.testing.v1 import AppTest
 from db.models import Message, MessageThread, Patient, TriageItem
 from portal.services import triage
 from tests.factories import TEST_PASSWORD
-from tests.harness import force_page, goto, open_app
+from tests.harness import click, force_page, goto, open_app
 from tests.requests.helpers import EXE, PDF, create_medication, make_clinic
 
 
 def _open(username: str, page: str) -> AppTest:
     return open_app(username, page, timeout=30)
-
-
-def _click(at: AppTest, label: str, index: int = 0) -> AppTest:
-    [b for b in at.button if b.label == label][index].click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(at: AppTest) -> str:
@@ -36,7 +29,7 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
     at.text_input(key="new_message_subject").set_value("Knee pain")
     at.text_area(key="new_message_body").set_value("<b>My knee</b> hurts since Monday")
     at.file_uploader(key="new_message_files").set_value(("scan.pdf", PDF, "application/pdf"))
-    _click(at, "Send message")
+    click(at, "Send message")
     assert [s.value for s in at.success] == [
         "Sent. The clinic will reply here; we will notify you."
     ]
@@ -45,13 +38,13 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
 
     goto(at, "pages/medications.py")
     at.text_input(key=f"pharmacy_{med.id}").set_value("Elm Street Pharmacy")
-    _click(at, "Request refill")
+    click(at, "Request refill")
     assert "Refill requested for Metformin 500 mg tablet." in [s.value for s in at.success]
 
     goto(at, "pages/profile.py")
     at.text_input(key="profile_phone").set_value("555-0199")
     at.text_input(key="profile_proof").set_value(TEST_PASSWORD)
-    _click(at, "Send changes for review")
+    click(at, "Send changes for review")
     assert [s.value for s in at.success] == ["Sent for review: phone."]
     assert any("pending review" in t.value for t in at.text)
 
@@ -69,22 +62,22 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
     # The attachment reaches staff with the message, as a download of the stored bytes.
     [attachment] = [d for d in staff.get("download_button") if "scan.pdf" in d.proto.label]
     assert attachment.proto.label == "Download scan.pdf (1 KB)"
-    _click(staff, "Claim")
+    click(staff, "Claim")
     assert "You claimed this item." in [s.value for s in staff.success]
     staff.selectbox(key=f"template_{items['message'].id}").set_value("Please book a visit").run()
     assert staff.text_area(key=f"reply_body_{items['message'].id}").value.startswith("Thank you")
     staff.text_area(key=f"reply_body_{items['message'].id}").set_value("Please rest and ice it.")
-    _click(staff, "Send reply")
+    click(staff, "Send reply")
     assert "Reply sent." in [s.value for s in staff.success]
 
     staff.selectbox(key="triage_open_item").set_value(items["refill"].id).run()
     assert any("Elm Street Pharmacy" in t.value for t in staff.text)
-    _click(staff, "Claim")
-    _click(staff, "Approve")
+    click(staff, "Claim")
+    click(staff, "Approve")
     assert "Refill approved; the patient has been notified." in [s.value for s in staff.success]
 
     staff.selectbox(key="triage_open_item").set_value(items["profile_change"].id).run()
-    _click(staff, "Accept")
+    click(staff, "Accept")
     assert "Phone updated; the patient has been notified." in [s.value for s in staff.success]
     session.expire_all()
     assert [i.status for i in session.exec(select(TriageItem))] == ["closed"] * 3
@@ -117,7 +110,7 @@ def test_second_staff_member_is_told_and_sees_the_current_state(app_env, session
     item = session.exec(select(TriageItem)).one()
     # A colleague claims the item after the page was drawn.
     triage.claim(clinic.nurse, item.id, item.version, session=session, now=now)
-    _click(staff, "Claim")
+    click(staff, "Claim")
     assert [w.value for w in staff.warning][0].startswith(
         "Someone else updated this item while you were looking at it"
     )
@@ -131,10 +124,10 @@ def test_a_reply_kept_open_empties_the_reply_box_so_it_is_not_sent_twice(app_env
     staff = _prepare_message(clinic, session, now)
     item = session.exec(select(TriageItem)).one()
     staff.selectbox(key="triage_open_item").set_value(item.id).run()
-    _click(staff, "Claim")
+    click(staff, "Claim")
     staff.text_area(key=f"reply_body_{item.id}").set_value("Use the lot behind the clinic.")
     staff.checkbox(key=f"keep_open_{item.id}").check()
-    _click(staff, "Send reply")
+    click(staff, "Send reply")
     assert "Reply sent." in [s.value for s in staff.success]
     assert staff.text_area(key=f"reply_body_{item.id}").value == ""
     session.expire_all()
@@ -172,7 +165,7 @@ def test_bad_messages_get_a_clear_message_and_store_nothing(app_env, session, bo
     at.text_area(key="new_message_body").set_value(body)
     if upload:
         at.file_uploader(key="new_message_files").set_value(upload)
-    _click(at, "Send message")
+    click(at, "Send message")
     assert at.error and at.error[0].value.startswith(error)
     assert not at.success
     # What the patient typed is still in the box, so nothing is lost.

@@ -7,18 +7,11 @@ from streamlit.testing.v1 import AppTest
 
 from components.visit_card import parse_key
 from db.models import Booking, BookingStatus
-from tests.harness import open_app
+from tests.harness import click, open_app
 
 
 def _open(username: str, page: str) -> AppTest:
     return open_app(username, page, timeout=30)
-
-
-def _click(at: AppTest, label: str) -> AppTest:
-    [b for b in at.button if b.label == label][0].click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_patient_books_a_visit_and_sees_it(app_env, session, clinic):
@@ -26,7 +19,7 @@ def test_patient_books_a_visit_and_sees_it(app_env, session, clinic):
     at.selectbox(key="book_visit_type").set_value("annual")
     at.run()
     pid, start = parse_key(at.selectbox(key="book_slot").value)
-    _click(at, "Book this time")
+    click(at, "Book this time")
     assert "Your visit is booked." in [s.value for s in at.success]
     row = session.exec(select(Booking)).one()
     assert (row.patient_id, row.start, row.visit_type) == (clinic.alice.id, start, "annual")
@@ -61,7 +54,7 @@ def test_staff_books_for_patient_sees_no_shows_and_marks_visit(app_env, session,
     assert not at.exception, at.exception
     assert any("No missed visits" in c.value for c in at.caption)
     slot = at.selectbox(key="staff_slot").value
-    _click(at, "Book")
+    click(at, "Book")
     row = session.exec(select(Booking)).one()
     assert row.patient_id == clinic.alice.id and row.start == slot.start
 
@@ -69,7 +62,7 @@ def test_staff_books_for_patient_sees_no_shows_and_marks_visit(app_env, session,
 
     at.date_input(key="schedule_day").set_value(slot.start.astimezone(settings().tz).date())
     at.run()
-    _click(at, "No-show")
+    click(at, "No-show")
     session.expire_all()
     assert session.get(Booking, row.id).status == BookingStatus.NO_SHOW
     at.text_input(key="schedule_patient_query").set_value(clinic.alice.mrn)

@@ -5,29 +5,16 @@ always gets right, small stand-in servers (httpx.MockTransport) that get one thi
 """
 
 import os
-import subprocess
-import sys
 
 import httpx
 import pytest
 
 from ehr_sync.check import MISSING, OK, WARNING, assess_statement, check_ehr, report_lines
 from ehr_sync.client import FhirClient
-from portal.config import PROJECT_ROOT
+from tests.cli import run_cli
 from tests.sync import fhir_data
 
 REFUSED_URL = "http://127.0.0.1:9/fhir/R4"  # the discard port: nothing listens there
-
-
-def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -39,7 +26,7 @@ def cli_env(tmp_path) -> dict[str, str]:
 def test_check_against_the_real_fhir_server_says_the_sync_can_work(fhir_server, cli_env):
     fhir_server.load(fhir_data.clinic(2))
 
-    done = _run_cli("check-ehr", env=cli_env | {"FHIR_BASE_URL": fhir_server.base_url})
+    done = run_cli("check-ehr", env=cli_env | {"FHIR_BASE_URL": fhir_server.base_url})
 
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
@@ -54,7 +41,7 @@ def test_check_against_the_real_fhir_server_says_the_sync_can_work(fhir_server, 
 
 
 def test_check_against_a_server_that_refuses_connections_exits_1(cli_env):
-    done = _run_cli("check-ehr", env=cli_env | {"FHIR_BASE_URL": REFUSED_URL})
+    done = run_cli("check-ehr", env=cli_env | {"FHIR_BASE_URL": REFUSED_URL})
 
     assert done.returncode == 1
     assert "missing  Could not reach the EHR: ConnectError" in done.stdout
@@ -63,7 +50,7 @@ def test_check_against_a_server_that_refuses_connections_exits_1(cli_env):
 
 
 def test_check_without_an_ehr_configured_says_so(cli_env):
-    done = _run_cli("check-ehr", env=cli_env)
+    done = run_cli("check-ehr", env=cli_env)
 
     assert done.returncode == 2
     assert "No EHR is configured (FHIR_BASE_URL is not set)." in done.stderr
@@ -72,7 +59,7 @@ def test_check_without_an_ehr_configured_says_so(cli_env):
 def test_bearer_auth_without_a_token_is_reported_as_configuration(cli_env):
     env = cli_env | {"FHIR_BASE_URL": REFUSED_URL, "FHIR_AUTH": "bearer"}
 
-    done = _run_cli("check-ehr", env=env)
+    done = run_cli("check-ehr", env=env)
 
     assert done.returncode == 2
     assert "FHIR_AUTH is bearer but FHIR_BEARER_TOKEN is not set." in done.stderr

@@ -1,24 +1,11 @@
 """``python -m portal.cli sync``: one sync for cron users, counts per type, exit code on failure."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from portal.config import PROJECT_ROOT
+from tests.cli import run_cli
 from tests.sync import fhir_data
-
-
-def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 @pytest.fixture
@@ -34,7 +21,7 @@ def cli_env(tmp_path) -> dict[str, str]:
 def test_sync_prints_counts_per_type_and_exits_zero(fhir_server, cli_env):
     fhir_server.load(fhir_data.clinic(2))
 
-    done = _run_cli("sync", env=cli_env | {"FHIR_BASE_URL": fhir_server.base_url})
+    done = run_cli("sync", env=cli_env | {"FHIR_BASE_URL": fhir_server.base_url})
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -46,7 +33,7 @@ def test_sync_prints_counts_per_type_and_exits_zero(fhir_server, cli_env):
 
 
 def test_sync_exits_non_zero_when_the_ehr_is_down(cli_env):
-    done = _run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
+    done = run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
 
     assert done.returncode == 1
     assert ": failed in" in done.stdout and "Error: Patient:" in done.stdout
@@ -54,7 +41,7 @@ def test_sync_exits_non_zero_when_the_ehr_is_down(cli_env):
 
 
 def test_sync_without_an_ehr_says_so(cli_env):
-    done = _run_cli("sync", "--all-jobs", env=cli_env)
+    done = run_cli("sync", "--all-jobs", env=cli_env)
 
     assert done.returncode == 2
     assert "visit reminders sent: 0" in done.stdout
