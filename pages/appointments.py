@@ -55,7 +55,7 @@ def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
     with st.container(border=True):
         st.text(visit.title)  # EHR text: never markdown
         st.caption(md_literal(f"{when(visit.start)} · {visit.status_words}"))
-        if visit.description:
+        if visit.description and visit.description != visit.title:
             st.text(visit.description)
         if upcoming:
             st.caption("Booked by the clinic. To change this visit, please call the clinic.")

@@ -63,7 +63,7 @@ def test_staff_read_the_requests_details(session, now, clinic):
         preferred_times="Not before 10",
     )
     item = session.exec(select(TriageItem)).one()
-    assert item.summary == "Visit request: Follow-up visit: Knee pain after a fall"
+    assert item.summary == "Follow-up visit: Knee pain after a fall"
     view = visit_requests.request_for_item(clinic.staff, item.id, session=session, now=now)
     assert view.request.reason == "Knee pain after a fall"
     assert view.request.preferred_times == "Not before 10"

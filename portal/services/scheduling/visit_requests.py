@@ -118,7 +118,7 @@ def request_visit(
     triage.file_request(
         request,
         kind=KIND,
-        summary=f"Visit request: {label(visit_type)}: {reason[:150]}",
+        summary=f"{label(visit_type)}: {reason[:150]}",  # the inbox names the kind
         actor=actor,
         audit_category=CATEGORY,
         audit_action="visit_request",
