@@ -9,7 +9,7 @@ from components.checkin_form import checkin_answers
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.visit_card import ehr_day_card, slot_label, visit_header
+from components.visit_card import confirm_cancel, ehr_day_card, slot_label, visit_header
 from db.engine import session_scope
 from db.models import BookingStatus
 from portal.config import get_settings
@@ -103,7 +103,7 @@ def render() -> None:
                     st.caption("Not checked in yet.")
                 if b.status != BookingStatus.BOOKED:
                     continue
-                arrived, no_show_col, cancel = st.columns(3)
+                arrived, no_show_col = st.columns(2)
                 if arrived.button("Arrived", key=f"arrived_{b.id}"):
                     run(
                         lambda s, b=b: booking.mark(user, b.id, "arrived", session=s, now=now),
@@ -114,11 +114,13 @@ def render() -> None:
                         lambda s, b=b: booking.mark(user, b.id, "no_show", session=s, now=now),
                         "Marked no-show.",
                     )
-                if cancel.button("Cancel", key=f"staff_cancel_{b.id}"):
-                    run(
-                        lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
+                confirm_cancel(
+                    row,
+                    lambda b=b: run(
+                        lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Visit cancelled; the slot was offered to the waitlist.",
-                    )
+                    ),
+                )
 
     with tab_book:
         query = st.text_input("Find patient (name or MRN)", key="schedule_patient_query")

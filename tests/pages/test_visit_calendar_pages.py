@@ -231,3 +231,18 @@ def test_a_visit_booked_today_for_tomorrow_can_still_be_cancelled_online(
     click(at, "Yes, cancel visit")
     session.expire_all()
     assert session.get(Booking, b.id).status == BookingStatus.CANCELLED
+
+
+def test_staff_cancel_on_the_day_asks_first_too(open_page, session, clinic):
+    b = _book(session, clinic, clinic.alice_user)
+    day = _staff_day(open_page, clinic, clinic.smith, b.start)
+    click(day, "Cancel visit")
+    session.expire_all()
+    assert session.get(Booking, b.id).status == BookingStatus.BOOKED
+    click(day, "Yes, cancel visit")
+    assert [s.value for s in day.success] == [
+        "Visit cancelled; the slot was offered to the waitlist."
+    ]
+    session.expire_all()
+    assert session.get(Booking, b.id).status == BookingStatus.CANCELLED
+    assert not [x for x in day.button if x.label in ("Cancel visit", "Arrived")]
