@@ -9,7 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from db.models import Booking, VisitRequest
+from db.models import Booking, Practitioner, ReminderSent, VisitRequest
+from portal.config import get_settings
+from portal.services import no_show
 from portal.services.scheduling import visit_requests
 from tests.e2e.helpers import choose, open_page, settled, sign_in_patient, sign_in_staff, user_named
 
@@ -80,3 +82,42 @@ def test_nurse_books_a_visit_request_from_its_triage_item(
         request = session.exec(select(VisitRequest).where(VisitRequest.reason == reason)).one()
         assert request.status == "scheduled"
         assert session.get(Booking, request.booking_id).visit_type == "follow_up"
+
+
+def test_front_desk_sees_no_show_rates_and_risk_flags_on_the_day(
+    portal_url, portal_db, browser_page, authenticators, shot
+):
+    """The demo's year of visits: no-show rates on the dashboard, and after the scheduler's
+    tick (run here by hand: tests run without the background scheduler) a flag on the day."""
+    with Session(portal_db) as session:
+        no_show.send_extra_reminders(session=session, now=datetime.now(UTC))
+        flagged = session.exec(
+            select(Booking)
+            .join(ReminderSent, ReminderSent.booking_id == Booking.id)
+            .where(ReminderSent.offset_hours == no_show.EXTRA_REMINDER_OFFSET)
+            .order_by(Booking.start)
+        ).first()
+        assert flagged is not None
+        provider = session.get(Practitioner, flagged.practitioner_id).name
+    day = flagged.start.astimezone(get_settings().tz).date()
+
+    page = browser_page
+    sign_in_staff(page, portal_url, "frontdesk", authenticators)
+    open_page(page, "Dashboard")
+    expect(page.get_by_text(" no-shows in ")).to_be_visible()
+    page.get_by_text("No-show risk, next two weeks").scroll_into_view_if_needed()
+    settled(page)
+    shot(page, "dashboard-no-shows")
+
+    open_page(page, "Schedule")
+    choose(page, "Provider", provider)
+    # The date field is a row of segments (year / month / day): type into the first.
+    page.get_by_role("group", name="Day").get_by_role("spinbutton").first.click()
+    page.keyboard.type(day.strftime("%Y%m%d"))
+    page.keyboard.press("Escape")  # close the calendar; leaving the field sends the date
+    page.get_by_role("heading", name="Schedule").click()
+    settled(page)
+    flag = page.get_by_text("High no-show risk: an extra reminder was sent. Consider a call.")
+    expect(flag.first).to_be_visible()
+    flag.first.scroll_into_view_if_needed()
+    shot(page, "day-with-risk-flag")
