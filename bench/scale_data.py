@@ -188,7 +188,8 @@ def fan_out(engine: Engine, *, patients: int, templates: int) -> None:
             mapping.drop(conn)
 
 
-_PEOPLE = ("Practitioner", "Patient")
+# Not copied per patient: people and places are shared by the whole clinic.
+_PEOPLE = ("Practitioner", "Patient", "Organization", "Location")
 
 
 def _copy_statement(table: Table, mapping: Table, first: int, last: int):

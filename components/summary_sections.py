@@ -151,11 +151,12 @@ def render_visits(visits: list[PastVisit]) -> None:
                 "Visit": v.visit_type,
                 "Reason": v.reason,
                 "Seen by": v.practitioner_name,
+                "Where": v.place,
                 "Status": words(v.status),
             }
             for v in visits
         ],
-        columns=["Date", "Visit", "Reason", "Seen by", "Status"],
+        columns=["Date", "Visit", "Reason", "Seen by", "Where", "Status"],
         empty="No visits recorded.",
         key="summary_visits",
         column_config={"Date": datetime_column("Date")},

@@ -87,12 +87,61 @@ def link_report_results(session: Session, source: str, links: Iterable[tuple[str
 
 
 def insert_quarantined(session: Session, rows: list[Row], *, received_at: datetime) -> None:
-    """Store resources that could not be imported, with their reasons, for an admin to review."""
-    if rows:
-        table = table_of(QuarantinedResource)
-        session.connection().execute(
-            table.insert(), [{**row, "received_at": received_at} for row in rows]
+    """Store resources that could not be imported, with their reasons, for an admin to review.
+
+    A resource already waiting in quarantine exactly as it is (the same bad NDJSON line read
+    again, the same bundle imported twice) is not added a second time.
+    """
+    if not rows:
+        return
+    table = table_of(QuarantinedResource)
+    waiting = _open_entries(session, rows)
+    fresh, seen = [], set()
+    for row in rows:
+        key = (row["source"], row["resource_type"], row["fhir_id"], row["raw_json"])
+        if key not in waiting and key not in seen:
+            seen.add(key)
+            fresh.append({**row, "received_at": received_at})
+    if fresh:
+        session.connection().execute(table.insert(), fresh)
+
+
+def _open_entries(session: Session, rows: list[Row]) -> set[tuple]:
+    table = table_of(QuarantinedResource)
+    found: set[tuple] = set()
+    for source in {row["source"] for row in rows}:
+        ids = {row["fhir_id"] for row in rows if row["source"] == source and row["fhir_id"]}
+        types = {row["resource_type"] for row in rows if row["source"] == source}
+        same_id = table.c.fhir_id.is_(None)
+        if ids:
+            same_id = same_id | table.c.fhir_id.in_(ids)
+        same_type = table.c.resource_type.is_(None)
+        if named := [t for t in types if t]:
+            same_type = same_type | table.c.resource_type.in_(named)
+        query = select(
+            table.c.source, table.c.resource_type, table.c.fhir_id, table.c.raw_json
+        ).where(table.c.source == source, table.c.resolved_at.is_(None), same_id, same_type)
+        found.update(tuple(row) for row in session.connection().execute(query))
+    return found
+
+
+def resolve_quarantined(
+    session: Session, source: str, resource_type: str, fhir_ids: Collection[str], *, now: datetime
+) -> None:
+    """Close the open quarantine entries of resources that have now been stored (corrected)."""
+    if not fhir_ids:
+        return
+    table = table_of(QuarantinedResource)
+    session.connection().execute(
+        update(table)
+        .where(
+            table.c.source == source,
+            table.c.resource_type == resource_type,
+            table.c.fhir_id.in_(list(fhir_ids)),
+            table.c.resolved_at.is_(None),
         )
+        .values(resolved_at=now)
+    )
 
 
 def refresh_planner_stats(session: Session, tables: Collection[str]) -> None:

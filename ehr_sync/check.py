@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from ehr_sync.auth import AuthError
-from ehr_sync.client import FhirClient, FhirError, RetryableError, next_link
+from ehr_sync.client import EhrUnreachable, FhirClient, FhirError, RetryableError, next_link
 from ehr_sync.sync import SYNC_TYPES, WRITE_BACK_TYPES
 
 OK = "ok"
@@ -158,7 +158,7 @@ def check_ehr(
     check = EhrCheck(base_url=client.base_url)
     try:
         statement = client.get_json("metadata")
-    except (RetryableError, FhirError, AuthError, httpx.HTTPError) as error:
+    except (RetryableError, EhrUnreachable, FhirError, AuthError, httpx.HTTPError) as error:
         if _unreachable(check, error, auth_kind):
             return check
         statement = None
@@ -184,6 +184,9 @@ def _unreachable(check: EhrCheck, error: Exception, auth_kind: str) -> bool:
         return True
     if isinstance(error, RetryableError) and "401" in text:
         check.add(MISSING, "Authentication", _refused_text(401, auth_kind))
+        return True
+    if isinstance(error, EhrUnreachable):  # already says what and where
+        check.add(MISSING, "Connection", f"{text}.")
         return True
     if isinstance(error, RetryableError | httpx.HTTPError):
         check.add(MISSING, "Connection", f"Could not reach the EHR: {text}.")
@@ -244,7 +247,7 @@ def _search(check, client, auth_kind, params, *, topic: str) -> dict | None:
             )
         else:
             check.add(MISSING, "Search", f"A Patient search failed (HTTP {error.status}).")
-    except (RetryableError, AuthError, httpx.HTTPError) as error:
+    except (RetryableError, EhrUnreachable, AuthError, httpx.HTTPError) as error:
         _unreachable(check, error, auth_kind)
     return None
 

@@ -1,6 +1,10 @@
 """A small FHIR R4 REST client over httpx: time-outs, retries with back-off, paging by link[next].
 
-Retried: connection errors, time-outs, a connection dropped mid-body, 429 and 5xx (honouring
+Not retried: a refused connection (nothing listens at the address: the EHR is down or the
+address is wrong). It raises EhrUnreachable at once, and the sync stops there with one message
+instead of retrying every request of every type for minutes.
+
+Retried: dropped connections, time-outs, a connection dropped mid-body, 429 and 5xx (honouring
 ``Retry-After``), one 401 after renewing the token, and the same faults at the SMART token
 endpoint. Everything else (400, 404, ...) is the caller's to handle: retrying would only repeat it.
 """
@@ -33,6 +37,10 @@ class RetryableError(Exception):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class EhrUnreachable(Exception):
+    """Nothing accepts connections at the EHR's address; retrying now will not help."""
 
 
 class FhirError(Exception):
@@ -132,7 +140,11 @@ class FhirClient:
         try:
             response = self.http.request(method, url, headers=headers, **kwargs)
             response.read()  # a connection dropped mid-body fails here, inside the retry
-        except httpx.TransportError as error:  # connect, read, time-out, protocol errors
+        except httpx.ConnectError as error:
+            raise EhrUnreachable(
+                f"The EHR at {self.base_url} refused the connection ({error})"
+            ) from error
+        except httpx.TransportError as error:  # read, time-out, protocol errors
             raise RetryableError(f"{type(error).__name__}: {error}") from error
         if response.status_code == 401:
             # Expired or revoked early: renew and try again (as a retry, so it is bounded).

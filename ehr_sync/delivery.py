@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from db.models import OutboxItem, OutboxStatus
 from ehr_sync.auth import AuthError
-from ehr_sync.client import FHIR_JSON, FhirClient, RetryableError
+from ehr_sync.client import FHIR_JSON, EhrUnreachable, FhirClient, RetryableError
 
 LEASE = timedelta(minutes=5)  # an item being sent is not picked up again before this
 BACKOFF_FIRST = timedelta(minutes=1)
@@ -125,7 +125,7 @@ def _send(client: FhirClient, item: OutboxItem) -> _Outcome:
             content=item.payload.encode("utf-8"),
             headers={"Content-Type": FHIR_JSON},
         )
-    except RetryableError as error:
+    except (RetryableError, EhrUnreachable) as error:
         return _Outcome(ok=False, error=f"The EHR did not answer: {error}")
     except AuthError as error:
         return _Outcome(ok=False, error=f"The EHR refused our credentials: {error}")

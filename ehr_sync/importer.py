@@ -47,6 +47,10 @@ _REFERENCE_COLUMNS = (
     "prescriber_id",
     "primary_practitioner_id",
     "requester_id",
+    "performer_id",
+    "author_id",
+    "organization_id",
+    "location_id",
 )
 
 T = TypeVar("T")
@@ -90,7 +94,16 @@ def import_bundle(
         # Transaction bundles (Synthea's, for one) refer to each other by these temporary ids.
         if isinstance(full_url, str) and full_url.startswith("urn:") and isinstance(resource, dict):
             aliases[full_url] = f"{resource.get('resourceType')}/{resource.get('id')}"
-    resources = (entry.get("resource") for entry in entries)
+    # Targets first (a Synthea bundle lists a visit's Organization after the visit), so optional
+    # links resolve in one pass; the sort is stable, so the bundle's own order holds otherwise.
+    resources = sorted(
+        (entry.get("resource") for entry in entries),
+        key=lambda r: (
+            _WRITE_RANK.get(r.get("resourceType"), len(_WRITE_RANK))
+            if isinstance(r, dict)
+            else len(_WRITE_RANK)
+        ),
+    )
     importer = _Importer(
         session, source, now, aliases=aliases, batch_size=batch_size, pool=_current_pool.get()
     )
@@ -196,7 +209,8 @@ class _Importer:
         for chunk in batches:
             own = max(1, int(len(chunk) * _OWN_SHARE))
             part = -(-(len(chunk) - own) // self.pool.workers)
-            parts = [chunk[i : i + part] for i in range(own, len(chunk), part)]
+            # A batch this process takes whole (one resource) leaves nothing for the workers.
+            parts = [chunk[i : i + part] for i in range(own, len(chunk), part)] if part else []
             futures = [
                 (p, self.pool.executor.submit(_prepare_remote, p, self.source)) for p in parts
             ]
@@ -310,6 +324,8 @@ class _Importer:
         bulk.upsert_rows(self.session, model, [row for _, rows in latest.values() for row in rows])
         created = sum(1 for fhir_id in latest if fhir_id not in existing)
         report.add(resource_type, created=created, updated=len(ready) - created)
+        # A corrected version closes the entry its broken one left in quarantine.
+        bulk.resolve_quarantined(self.session, self.source, resource_type, latest, now=self.now)
         if resource_type == "DiagnosticReport":
             links = [
                 (target[1], item.fhir_id)

@@ -157,6 +157,9 @@ def _sync_and_deliver(
             trigger=trigger,
             overlap=timedelta(seconds=settings.sync_overlap_seconds),
             clock=clock,
+            next_try_in=timedelta(minutes=settings.sync_interval_minutes)
+            if settings.scheduler_enabled and settings.sync_interval_minutes > 0
+            else None,
         )
     return outcome
 

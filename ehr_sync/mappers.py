@@ -17,6 +17,8 @@ from sqlmodel import SQLModel
 
 from db import models
 from db.models import ObservationCategory
+from ehr_sync import mappers_record as record
+from ehr_sync.dosage import dosage_instructions
 from ehr_sync.fhir_values import (
     CVX,
     ICD10,
@@ -40,32 +42,14 @@ from ehr_sync.fhir_values import (
     reference_type,
     status_code,
 )
+from ehr_sync.refs import MappingError, Ref, optional_ref
+from ehr_sync.refs import patient_ref as _patient_ref
 from ehr_sync.tables import Row, ValueTooLong, fit_row
+
+__all__ = ["MAPPINGS", "MappingError", "Ref", "map_resource", "report_result_references"]
 
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 MRN_TYPE_CODE = "MR"
-
-
-class MappingError(ValueError):
-    """The resource is valid FHIR but cannot be stored (for example, it names no patient)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """A reference that becomes a row id once the importer has looked it up."""
-
-    target: str  # "Patient" or "Practitioner"
-    reference: str  # as written: "Patient/123", an absolute URL, or a bundle's "urn:uuid:..."
-    required: bool  # a required target that is missing quarantines the resource
-
-
-def _patient_ref(reference: Reference | None, element: str = "subject") -> Ref:
-    if reference is None or not reference.reference:
-        raise MappingError(f"has no patient reference in {element}")
-    kind = reference_type(reference)
-    if kind not in (None, "Patient"):
-        raise MappingError(f"{element} is {reference.reference}, not a Patient")
-    return Ref("Patient", reference.reference, required=True)
 
 
 def _practitioner_ref(references: Sequence[Reference | None]) -> Ref | None:
@@ -169,7 +153,6 @@ def map_medication_request(request: Any) -> list[Row]:
     system, code, display = concept_columns(concept, (RXNORM,))
     if concept is None and request.medicationReference:
         display = request.medicationReference.display or ""
-    dosage = [d.text for d in request.dosageInstruction or [] if d.text]
     return [
         {
             **meta_columns(request),
@@ -178,7 +161,8 @@ def map_medication_request(request: Any) -> list[Row]:
             "code_system": system,
             "code": code,
             "display": display,
-            "dosage_text": "; ".join(dosage) or None,
+            # As written: the EHR's text, else the structured dose and timing in words.
+            "dosage_text": dosage_instructions(request.dosageInstruction),
             "authored_on": as_utc(request.authoredOn),
             "prescriber_id": _practitioner_ref([request.requester]),
         }
@@ -215,6 +199,7 @@ def map_immunization(immunization: Any) -> list[Row]:
             "display": display,
             # occurrenceString ("spring 2019") has no usable time.
             "occurrence": as_utc(immunization.occurrenceDateTime),
+            "primary_source": immunization.primarySource,
         }
     ]
 
@@ -235,6 +220,10 @@ def map_encounter(encounter: Any) -> list[Row]:
             "end": as_utc(period.end) if period else None,
             "practitioner_id": _practitioner_ref(
                 [p.individual for p in encounter.participant or []]
+            ),
+            "organization_id": optional_ref("Organization", [encounter.serviceProvider]),
+            "location_id": optional_ref(
+                "Location", [loc.location for loc in encounter.location or []]
             ),
         }
     ]
@@ -434,6 +423,8 @@ class ResourceMapping:
 # the Observations it links to report_fhir_id.
 MAPPINGS: dict[str, ResourceMapping] = {
     "Practitioner": ResourceMapping(models.Practitioner, map_practitioner),
+    "Organization": ResourceMapping(models.Organization, record.map_organization),
+    "Location": ResourceMapping(models.Location, record.map_location),
     "Patient": ResourceMapping(models.Patient, map_patient),
     "Condition": ResourceMapping(models.Condition, map_condition),
     "MedicationRequest": ResourceMapping(models.MedicationRequest, map_medication_request),
@@ -445,6 +436,11 @@ MAPPINGS: dict[str, ResourceMapping] = {
     "Appointment": ResourceMapping(models.Appointment, map_appointment),
     "DocumentReference": ResourceMapping(models.Document, map_document_reference),
     "ServiceRequest": ResourceMapping(models.ServiceRequest, map_service_request),
+    "Procedure": ResourceMapping(models.Procedure, record.map_procedure),
+    "CarePlan": ResourceMapping(models.CarePlan, record.map_care_plan),
+    "Goal": ResourceMapping(models.CareGoal, record.map_goal),
+    "Device": ResourceMapping(models.Device, record.map_device),
+    "ImagingStudy": ResourceMapping(models.ImagingStudy, record.map_imaging_study),
 }
 
 

@@ -11,6 +11,9 @@ byte-level search (no JSON parsing), counts the matches and checks the order; on
 newer than the checkpoint are parsed (orjson). Lines are served oldest first, as
 ``_sort=_lastUpdated`` asks, so the sync's checkpoint never passes a resource it has not stored:
 files already in that order are streamed, others are sorted by (time, position) in memory.
+When the directory holds the export's ``manifest.json`` (the Bulk Data status answer), its
+``transactionTime`` is given as each page's ``meta.lastUpdated``: the server's clock, from which
+the next incremental sync starts (the export holds everything changed before it).
 The first ``"lastUpdated"`` of a line is taken as the resource's own, which holds for export
 files that write ``meta`` before any contained resource (a line without one is always read).
 """
@@ -23,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from ehr_sync.parsing import UNREADABLE
 
 _LAST_UPDATED = re.compile(rb'"lastUpdated"\s*:\s*"([^"]+)"')
 _OLDEST = datetime.min.replace(tzinfo=UTC)
@@ -47,6 +52,7 @@ class NdjsonSource:
         if not self.directory.is_dir():
             raise FileNotFoundError(f"No export directory at {self.directory}")
         self.page_size = page_size
+        self.transaction_time = _transaction_time(self.directory / "manifest.json")
         self.retries = 0  # run_sync records how many retries the client made: files need none
         self._totals: dict[str, int] = {}  # lines per type, learnt by any scan
 
@@ -74,10 +80,10 @@ class NdjsonSource:
                 resource = {"resourceType": resource_type, "id": resource.get("id")}
             page.append(resource)
             if len(page) >= self.page_size:
-                yield _bundle(page)
+                yield _bundle(page, self.transaction_time)
                 page = []
         if page or ids is not None:
-            yield _bundle(page)
+            yield _bundle(page, self.transaction_time)
 
     def count(self, resource_type: str, params: dict | None = None) -> int:
         """How many resources of the type the export holds (``identifier=system|`` filters)."""
@@ -113,11 +119,13 @@ class NdjsonSource:
             if index < first_file and not check:
                 continue
             with path.open("rb") as handle:
+                offset = 0
                 if index == first_file and not check:
-                    handle.seek(first_offset)
+                    offset = handle.seek(first_offset)
                 for line in handle:
+                    start, offset = offset, offset + len(line)
                     if line.strip() and (not check or _newer(_stamp(line), since)):
-                        yield _parse(line, resource_type)
+                        yield _parse(line, resource_type, path, start)
 
     def _by_position(
         self, resource_type: str, files: list[Path], since: datetime | None
@@ -136,7 +144,7 @@ class NdjsonSource:
         try:
             for _, index, offset in positions:
                 handles[index].seek(offset)
-                yield _parse(handles[index].readline(), resource_type)
+                yield _parse(handles[index].readline(), resource_type, files[index], offset)
         finally:
             for handle in handles:
                 handle.close()
@@ -177,12 +185,22 @@ def _stamp(line: bytes) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _parse(line: bytes, resource_type: str) -> Any:
+def _parse(line: bytes, resource_type: str, path: Path, offset: int) -> Any:
     try:
         return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        # Passed on so the importer quarantines it (no id) with the line kept for review.
-        return {"resourceType": resource_type, "unreadable_line": line.decode(errors="replace")}
+    except orjson.JSONDecodeError as error:
+        # Passed on so the importer quarantines it with the reason and the line kept for review.
+        return {
+            "resourceType": resource_type,
+            UNREADABLE: f"Line {_line_number(path, offset)} of {path.name} is not JSON: {error}",
+            "line": line.decode(errors="replace"),
+        }
+
+
+def _line_number(path: Path, offset: int) -> int:
+    """The 1-based number of the line starting at ``offset`` (counted only for a bad line)."""
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
 
 
 def _newer(stamp: datetime, since: datetime | None) -> bool:
@@ -200,12 +218,24 @@ def _since(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _bundle(resources: list[dict]) -> dict:
-    return {
+def _bundle(resources: list[dict], transaction_time: str | None = None) -> dict:
+    bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
         "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
     }
+    if transaction_time:
+        bundle["meta"] = {"lastUpdated": transaction_time}
+    return bundle
+
+
+def _transaction_time(manifest: Path) -> str | None:
+    """The export's transactionTime from its manifest, if there is one and it says."""
+    try:
+        value = orjson.loads(manifest.read_bytes()).get("transactionTime")
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _has_identifier_system(resource: Any, system: str) -> bool:

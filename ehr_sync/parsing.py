@@ -11,8 +11,12 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from pydantic import ValidationError
 
+from ehr_sync.value_sets import InvalidCode, check_statuses
+
 # A dateTime with a time but no offset: FHIR requires the offset, but some EHRs leave it out.
 _NAIVE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?")
+# A line of an NDJSON file that is not JSON arrives as {"resourceType": ..., UNREADABLE: why}.
+UNREADABLE = "_unreadable_line"
 # Free-text elements are never touched, even if their words happen to look like a timestamp.
 _FREE_TEXT_KEYS = frozenset({"valueString", "text", "div", "display", "description", "comment"})
 
@@ -25,6 +29,8 @@ def parse_resource(resource: Any) -> FHIRAbstractModel:
     """Validate one R4 resource (a JSON object) into its R4B model, or raise InvalidResource."""
     if not isinstance(resource, dict):
         raise InvalidResource("Empty: no resource" if resource is None else "Not a JSON object")
+    if isinstance(why := resource.get(UNREADABLE), str):
+        raise InvalidResource(why)
     resource_type = resource.get("resourceType")
     if not resource_type or not isinstance(resource_type, str):
         raise InvalidResource("No resourceType")
@@ -34,6 +40,15 @@ def parse_resource(resource: Any) -> FHIRAbstractModel:
         model_class = get_fhir_model_class(resource_type)
     except ValueError:
         raise InvalidResource(f"Unknown resourceType {resource_type!r}") from None
+    model = _validated(model_class, resource)
+    try:
+        check_statuses(model)
+    except InvalidCode as error:
+        raise InvalidResource(f"Not valid FHIR R4: {error}") from None
+    return model
+
+
+def _validated(model_class: type[FHIRAbstractModel], resource: dict) -> FHIRAbstractModel:
     try:
         return model_class.model_validate(resource)
     except ValidationError as first_error:

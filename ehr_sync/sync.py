@@ -6,6 +6,12 @@ between re-reads that page next time, and since its versions are then unchanged 
 The search asks for ``_lastUpdated=gt<checkpoint - overlap>`` so resources the EHR committed a
 little late, or stamped by a clock slightly behind, are not missed.
 
+The server's clock: when the server stamps its search Bundles (``meta.lastUpdated``, as HAPI does;
+an ``$export`` has its ``transactionTime``), a complete pass has read everything stamped before the
+search began, less the few seconds a transaction may take to commit (``commit_window``). That is
+kept as the type's ``server_time`` and the next search starts from it, so a re-sync right after a
+bulk load reads almost nothing instead of the whole load again (it fell inside the overlap).
+
 Cost: validation with the R4B models is the expensive step, so resources whose ``meta.versionId``
 is already stored are dropped before the importer sees them.
 
@@ -26,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, SyncRun
-from ehr_sync.client import FhirClient, bundle_resources
+from ehr_sync.client import EhrUnreachable, FhirClient, bundle_resources
 from ehr_sync.importer import import_resources
 from ehr_sync.mappers import MAPPINGS
 from portal.services.writeback import PORTAL_SYSTEM, is_from_portal
@@ -37,6 +43,8 @@ ENTERED_IN_ERROR = "entered-in-error"
 DELETED_VERSION = "deleted"
 _ID_BATCH = 500
 WRITE_BACK_TYPES = frozenset({"Appointment", "MedicationRequest", "Communication"})
+# With the server's own clock there is no skew to allow for, only a transaction still committing.
+COMMIT_WINDOW = timedelta(seconds=5)
 
 
 @dataclass
@@ -75,11 +83,14 @@ def run_sync(
     types: Iterable[str] = SYNC_TYPES,
     clock: Callable[[], datetime] = utc_now,
     sweep_deletions: bool = True,
+    commit_window: timedelta = COMMIT_WINDOW,
+    next_try_in: timedelta | None = None,
 ) -> SyncResult:
-    """One sync run, recorded in SyncRun. A type that fails is noted and the run goes on."""
-    return _Sync(client, session, source, overlap, clock).run(
-        list(types), trigger=trigger, sweep_deletions=sweep_deletions
-    )
+    """One sync run, recorded in SyncRun. A type that fails is noted and the run goes on; an EHR
+    that refuses connections ends the run at once, failed, with one line saying so."""
+    sync = _Sync(client, session, source, overlap, clock, commit_window)
+    sync.next_try_in = next_try_in
+    return sync.run(list(types), trigger=trigger, sweep_deletions=sweep_deletions)
 
 
 class _Sync:
@@ -90,12 +101,15 @@ class _Sync:
         source: str,
         overlap: timedelta,
         clock: Callable[[], datetime],
+        commit_window: timedelta = COMMIT_WINDOW,
     ) -> None:
         self.client = client
         self.session = session
         self.source = source
         self.overlap = overlap
         self.clock = clock
+        self.commit_window = commit_window
+        self.next_try_in: timedelta | None = None
 
     def run(self, types: list[str], *, trigger: str, sweep_deletions: bool) -> SyncResult:
         started = time.monotonic()
@@ -105,13 +119,19 @@ class _Sync:
         stats = {rtype: TypeStats() for rtype in types}
         errors: list[str] = []
         retries_before = self.client.retries
+        unreachable = False
         for rtype in types:
             try:
                 self._sync_type(rtype, stats[rtype])
+            except EhrUnreachable as error:
+                self.session.rollback()
+                errors = [self._outage_line(error, run)]
+                unreachable = True
+                break
             except Exception as error:  # one type failing must not stop the others
                 self.session.rollback()
                 errors.append(f"{rtype}: {type(error).__name__}: {error}"[:1000])
-        if sweep_deletions:
+        if sweep_deletions and not unreachable:
             # Dependants first, so a deleted Patient's records go before the Patient does.
             for rtype in reversed(types):
                 try:
@@ -121,13 +141,34 @@ class _Sync:
                     errors.append(f"{rtype} deletions: {type(error).__name__}: {error}"[:1000])
         result = SyncResult(
             run_id=run.id,
-            status=_status(errors, stats, types),
+            status="failed" if unreachable else _status(errors, stats, types),
             stats=stats,
             errors=errors,
             seconds=time.monotonic() - started,
         )
         self._finish(run, result, retries=self.client.retries - retries_before)
         return result
+
+    def _outage_line(self, error: EhrUnreachable, run: SyncRun) -> str:
+        """What failed, since when, and when the next try is: one line for the run record."""
+        from portal.timefmt import format_datetime  # clinic time, as staff read it
+
+        last_good = select(func.max(SyncRun.started_at)).where(
+            SyncRun.source == self.source, SyncRun.status.in_(["succeeded", "partial"])
+        )
+        first_failure = self.session.exec(
+            select(func.min(SyncRun.started_at)).where(
+                SyncRun.source == self.source,
+                SyncRun.status == "failed",
+                SyncRun.started_at > func.coalesce(last_good.scalar_subquery(), run.started_at),
+            )
+        ).one()
+        since = min(first_failure or run.started_at, run.started_at)
+        if self.next_try_in:
+            next_try = f"next try at {format_datetime(self.clock() + self.next_try_in)}"
+        else:
+            next_try = "next try when the sync runs again"
+        return f"{error}; failing since {format_datetime(since)}; {next_try}."
 
     def _finish(self, run: SyncRun, result: SyncResult, *, retries: int) -> None:
         run = self.session.merge(run)
@@ -145,12 +186,14 @@ class _Sync:
 
     def _sync_type(self, rtype: str, stats: TypeStats) -> None:
         model = MAPPINGS[rtype].model
-        checkpoint = get_checkpoint(self.session, self.source, rtype)
+        since = self._since(rtype)
         params: dict[str, Any] = {"_sort": "_lastUpdated"}
-        if checkpoint is not None:
-            since = checkpoint - self.overlap
+        if since is not None:
             params["_lastUpdated"] = f"gt{since.isoformat().replace('+00:00', 'Z')}"
-        for bundle in self.client.search_pages(rtype, params):
+        server_time: datetime | None = None
+        for page, bundle in enumerate(self.client.search_pages(rtype, params)):
+            if page == 0:
+                server_time = _last_updated(bundle)
             resources = [r for r in bundle_resources(bundle) if r.get("resourceType") == rtype]
             stats.fetched += len(resources)
             # What the portal wrote back is already here as a booking, refill or message.
@@ -173,6 +216,26 @@ class _Sync:
             if newest is not None:
                 set_checkpoint(self.session, self.source, rtype, newest, now=self.clock())
             self.session.commit()
+        if server_time is not None:
+            # The whole pass is stored: everything stamped before the search began is here.
+            set_server_time(self.session, self.source, rtype, server_time, now=self.clock())
+            self.session.commit()
+
+    def _since(self, rtype: str) -> datetime | None:
+        """Where this type's search starts: the later of the two safe marks we hold."""
+        row = self.session.exec(
+            select(SyncCheckpoint).where(
+                SyncCheckpoint.source == self.source, SyncCheckpoint.resource_type == rtype
+            )
+        ).first()
+        if row is None:
+            return None
+        marks = []
+        if row.last_updated is not None:
+            marks.append(row.last_updated - self.overlap)
+        if row.server_time is not None:
+            marks.append(row.server_time - self.commit_window)
+        return max(marks, default=None)
 
     def _drop_unchanged(self, model: type[FhirRow], rtype: str, resources: list[dict]) -> list:
         """Resources whose version is not stored yet (nor already quarantined as it is)."""
@@ -344,6 +407,23 @@ def set_checkpoint(
         row = SyncCheckpoint(source=source, resource_type=resource_type)
     if row.last_updated is None or last_updated > row.last_updated:
         row.last_updated = last_updated
+    row.updated_at = now
+    session.add(row)
+
+
+def set_server_time(
+    session: Session, source: str, resource_type: str, server_time: datetime, *, now: datetime
+) -> None:
+    """Record the server's clock at the start of a complete pass (never moved back)."""
+    row = session.exec(
+        select(SyncCheckpoint).where(
+            SyncCheckpoint.source == source, SyncCheckpoint.resource_type == resource_type
+        )
+    ).first()
+    if row is None:
+        row = SyncCheckpoint(source=source, resource_type=resource_type)
+    if row.server_time is None or server_time > row.server_time:
+        row.server_time = server_time
     row.updated_at = now
     session.add(row)
 

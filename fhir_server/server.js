@@ -2,7 +2,8 @@
 // repository, served by node:http on 127.0.0.1 under /fhir/R4.
 //
 // The in-memory repository returns every match with `total` but no paging links, so this wrapper
-// gives searches a default _count and adds offset-based link[next] (what a real EHR does).
+// gives searches a default _count, adds offset-based link[next] and stamps each searchset Bundle
+// with the server's time in meta.lastUpdated (what a real EHR does).
 //
 // Usage: node --experimental-websocket server.js [--port N]   (port 0 = any free port)
 // Prints "listening <port>" on stdout once ready. Environment: FHIR_DEFAULT_COUNT (default 50);
@@ -191,6 +192,9 @@ async function handle(req, res) {
     query: queryObject(url.searchParams),
     headers: req.headers,
   };
+  // The server's clock when the search began, as HAPI and other EHRs put it in Bundle.meta: a
+  // client may take it as the point up to which it has read everything (its next _lastUpdated).
+  const searchedAt = new Date().toISOString();
   let result;
   try {
     result = await router.handleRequest(fhirRequest, repo);
@@ -206,6 +210,7 @@ async function handle(req, res) {
   }
   if (search && resource.resourceType === 'Bundle') {
     addPaging(resource, url.origin, path.replace(/\/_search$/, ''), url.searchParams);
+    resource.meta = { ...(resource.meta || {}), lastUpdated: searchedAt };
   }
   const headers = {};
   if (resource.meta && resource.meta.versionId) {

@@ -1,13 +1,18 @@
-"""Health summary: demographics, problems, medications, allergies, immunizations, visits,
-documents of the record the account is looking at."""
+"""Health summary: demographics, problems, medications, allergies, immunizations, procedures and
+surgeries, devices, imaging, social history and more, visits, documents, and the care plan of the
+record the account is looking at."""
 
 import streamlit as st
 
+from components import history_sections as history_sections
 from components import summary_sections as sections
+from components.care_plan_view import render_care_plan
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
+from components.request_ui import now
 from db.engine import session_scope
+from portal.services.care_record import care_plan, health_history
 from portal.services.records import health_summary
 
 
@@ -19,6 +24,8 @@ def render() -> None:
         st.stop()
     with errors_as_messages(), session_scope() as session:
         summary = health_summary(user, patient_id, session=session)
+        history = health_history(user, patient_id, session=session)
+        plan = care_plan(user, patient_id, session=session, now=now())
 
     tabs = st.tabs(
         [
@@ -27,8 +34,13 @@ def render() -> None:
             "Medications",
             "Allergies",
             "Immunizations",
+            "Procedures",
+            "Devices",
+            "Imaging",
+            "Social history and more",
             "Visits",
             "Documents",
+            "Care plan",
         ]
     )
     with tabs[0]:
@@ -42,6 +54,16 @@ def render() -> None:
     with tabs[4]:
         sections.render_immunizations(summary.immunizations)
     with tabs[5]:
-        sections.render_visits(summary.visits)
+        history_sections.render_procedures(history)
     with tabs[6]:
+        history_sections.render_devices(history.devices)
+    with tabs[7]:
+        history_sections.render_imaging(history.imaging)
+    with tabs[8]:
+        history_sections.render_observation_sections(history.sections)
+    with tabs[9]:
+        sections.render_visits(summary.visits)
+    with tabs[10]:
         sections.render_documents(summary.documents)
+    with tabs[11]:
+        render_care_plan(plan)

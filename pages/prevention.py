@@ -61,6 +61,8 @@ def render() -> None:
             else:
                 due = f"Due since {format_date(item.next_due)}"
             st.caption(md_literal(f"Last done: {done} · {due} · Source: {item.authority}"))
+            if item.evidence:  # the record that counts, in the EHR's words: plain text
+                st.text(f"Counted from your record: {item.evidence}")
             if item.status == CareStatus.UP_TO_DATE:
                 return
             if item.requested:

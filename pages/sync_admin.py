@@ -64,6 +64,8 @@ def render() -> None:
             "never": ("info", "No sync has run yet. Use Sync now, or wait for the schedule."),
         }[health.state]
         alert(*headline)
+        if health.state == "failing" and health.outage:
+            st.text(health.outage)  # one line: what, since when, next try
     left, right = st.columns(2)
     if health.last_success is not None and health.last_success.finished_at:
         left.metric("Last successful sync", f"{_age(health.age)} ago")

@@ -308,13 +308,13 @@ def sync_report(outcome) -> str:
     """The run as a small table: one line per resource type, then the outbox and any errors."""
     result = outcome.result
     names = ("fetched", "created", "updated", "skipped", "quarantined", "deleted")
-    lines = [
-        f"EHR sync run {result.run_id}: {result.status} in {result.seconds:.1f} s",
-        f"{'type':<20}" + "".join(f"{n:>12}" for n in names),
-    ]
-    for rtype, stats in result.stats.items():
-        lines.append(f"{rtype:<20}" + "".join(f"{getattr(stats, n):>12,}" for n in names))
-    lines.append(f"{'total':<20}" + "".join(f"{result.total(n):>12,}" for n in names))
+    lines = [f"EHR sync run {result.run_id}: {result.status} in {result.seconds:.1f} s"]
+    # A run that read nothing (the EHR is down) has no table to show, only its one error line.
+    if result.status != "failed" or result.total("fetched"):
+        lines.append(f"{'type':<20}" + "".join(f"{n:>12}" for n in names))
+        for rtype, stats in result.stats.items():
+            lines.append(f"{rtype:<20}" + "".join(f"{getattr(stats, n):>12,}" for n in names))
+        lines.append(f"{'total':<20}" + "".join(f"{result.total(n):>12,}" for n in names))
     if outcome.delivery is not None:
         d = outcome.delivery
         lines.append(f"Outbox: {d.sent} sent, {d.failed} to retry later, {d.stuck} stuck.")

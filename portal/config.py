@@ -187,8 +187,9 @@ class Settings(BaseSettings):
     )
     sync_overlap_seconds: float = Field(
         default=120,
-        description="Incremental syncs re-read this much before the checkpoint, for clock skew "
-        "and resources committed late on the EHR side.",
+        description="Incremental syncs re-read this much before the newest lastUpdated seen, "
+        "for clock skew and resources committed late, when the EHR does not stamp its search "
+        "Bundles with its own clock (with the server's clock, 5 s is enough).",
     )
     outbox_max_attempts: int = Field(
         default=12, description="Deliveries tried before an outbox item is marked stuck."

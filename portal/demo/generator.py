@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.demo import codes
+from portal.demo.care_record import showcase_whole_record
 from portal.demo.fhir import SNOMED, concept, instant, ref
 from portal.demo.people import (
     CLINICIANS,
@@ -201,6 +202,8 @@ def patient_resources(
     _add_summaries(record, rng, visits, courses)
     # Its own random stream, so adding referrals leaves the rest of the demo record unchanged.
     _add_referrals(record, random.Random(f"demo:{seed}:referrals:{number}"), courses, gp, now)
+    if profile.showcase:
+        record.resources += showcase_whole_record(record.patient, number, now)
     return [patient, *record.resources]
 
 

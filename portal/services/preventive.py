@@ -1,6 +1,9 @@
 """Preventive care: which screenings and vaccines are due, computed from the record by the table
 in ``preventive_rules``. ``evaluate`` is pure (facts in, items out) so each rule is tested at its
-edges; ``preventive_care`` gathers the facts with one grouped query per record type."""
+edges; ``preventive_care`` gathers the facts with one query per record type, reading only the
+codes the rules name. Procedures count (a colonoscopy, a mammogram, a Pap smear, a retinal exam),
+and so do vaccines given elsewhere (any Immunization the EHR holds); each item names the record
+that satisfied it."""
 
 import calendar
 from collections.abc import Iterable
@@ -8,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import case
 from sqlmodel import Session, select
 
 from db.models import (
@@ -18,6 +21,7 @@ from db.models import (
     Immunization,
     Observation,
     Patient,
+    Procedure,
     User,
     VisitRequest,
     VisitRequestStatus,
@@ -25,9 +29,10 @@ from db.models import (
 from portal.errors import NotFound
 from portal.services import access
 from portal.services.audited_reads import log_read
+from portal.services.care_record import readable
 from portal.services.preventive_rules import RULES, RULES_BY_CODE, PreventiveRule
 from portal.services.scheduling import visit_requests
-from portal.timefmt import local_date, today_local
+from portal.timefmt import format_date, local_date, today_local
 
 VIEWED_PREVENTIVE = "viewed preventive care"
 # How long after its due date an item counts as "due" before it becomes "overdue".
@@ -58,6 +63,8 @@ class PatientFacts:
     sex: str | None
     conditions: tuple[tuple[str | None, str, date | None], ...] = ()  # (system, code, onset)
     last_done: dict[tuple[str, str], date] | None = None  # (evidence source, code) -> date
+    # (evidence source, code) -> the latest such record in words ("Colonoscopy"), to name it
+    names: dict[tuple[str, str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class CareItem:
     next_due: date | None  # None: done once, never due again
     visit_type: str
     requested: bool = False
+    evidence: str = ""  # the record that satisfied it: "Colonoscopy (procedure), 2 Apr 2021"
 
     @property
     def status_label(self) -> str:
@@ -140,25 +148,53 @@ def _season_start(today: date, month_day: tuple[int, int]) -> date:
     return start if today >= start else date(today.year - 1, *month_day)
 
 
-def _last_done(rule: PreventiveRule, facts: PatientFacts) -> tuple[date | None, date | None]:
-    """(latest date any evidence was done, when the longest-lasting evidence runs out)."""
+SOURCE_WORDS = {
+    "observation": "lab result",
+    "report": "report",
+    "immunization": "vaccine record",
+    "encounter": "visit",
+    "procedure": "procedure",
+}
+
+
+def _last_done(
+    rule: PreventiveRule, facts: PatientFacts
+) -> tuple[date | None, date | None, tuple[str, str] | None]:
+    """(latest date any evidence was done, when the longest-lasting evidence runs out, and the
+    (source, code) of the record that lasts longest: the one that satisfies the rule)."""
     done = facts.last_done or {}
     last: date | None = None
     expires: date | None = None
     forever = False
+    satisfied_by: tuple[str, str] | None = None
+    best: date | None = None
     for evidence in rule.evidence:
-        dates = [d for code in evidence.codes if (d := done.get((evidence.source, code)))]
-        if not dates:
+        keys = [
+            (evidence.source, code) for code in evidence.codes if (evidence.source, code) in done
+        ]
+        if not keys:
             continue
-        latest = max(dates)
-        last = max(last, latest) if last else latest
+        key = max(keys, key=lambda k: done[k])
+        latest = done[key]
         months = evidence.months if evidence.months is not None else rule.interval_months
+        until = date.max if months is None else add_months(latest, months)
+        if best is None or until > best or (until == best and latest > done[satisfied_by]):
+            best, satisfied_by = until, key
+        last = max(last, latest) if last else latest
         if months is None:
             forever = True
             continue
-        until = add_months(latest, months)
         expires = max(expires, until) if expires else until
-    return last, (None if forever else expires)
+    return last, (None if forever else expires), satisfied_by
+
+
+def _evidence_text(facts: PatientFacts, key: tuple[str, str] | None) -> str:
+    if key is None:
+        return ""
+    name = (facts.names or {}).get(key) or key[1]
+    return (
+        f"{name} ({SOURCE_WORDS.get(key[0], key[0])}), {format_date((facts.last_done or {})[key])}"
+    )
 
 
 def _why(rule: PreventiveRule, facts: PatientFacts, today: date) -> str:
@@ -175,7 +211,7 @@ def evaluate(
         eligible_from = _eligible_from(rule, facts, today)
         if eligible_from is None:
             continue
-        last, expires = _last_done(rule, facts)
+        last, expires, satisfied_by = _last_done(rule, facts)
         if rule.season_start is not None:
             season = _season_start(today, rule.season_start)
             if last is not None and last >= season:
@@ -202,6 +238,7 @@ def evaluate(
                 last_done=last,
                 next_due=next_due,
                 visit_type=rule.visit_type,
+                evidence=_evidence_text(facts, satisfied_by),
             )
         )
     order = list(CareStatus)
@@ -219,13 +256,21 @@ def _codes(source: str) -> set[str]:
     return codes
 
 
-def _latest_by_code(session: Session, column, moment, *where) -> dict[str, datetime]:
-    rows = session.exec(select(column, func.max(moment)).where(*where).group_by(column)).all()
-    return {code: latest for code, latest in rows if code and latest}
+def _latest_by_code(
+    session: Session, column, moment, name, *where
+) -> dict[str, tuple[datetime, str]]:
+    """The latest moment per code, with the words of that record (to name it as evidence).
+    Only the codes the rules name are read, so this stays a handful of rows per patient."""
+    rows = session.exec(select(column, moment, name).where(*where, moment.is_not(None))).all()
+    latest: dict[str, tuple[datetime, str]] = {}
+    for code, when, words in rows:
+        if code and (code not in latest or when > latest[code][0]):
+            latest[code] = (when, words or "")
+    return latest
 
 
 def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
-    """The patient's facts in five grouped queries, whatever the size of the record."""
+    """The patient's facts in six queries (the rules' codes only), whatever the record's size."""
     pid = patient.id
     conditions = session.exec(
         select(Condition.code_system, Condition.code, Condition.onset_date).where(
@@ -235,12 +280,14 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
         )
     ).all()
     found: dict[tuple[str, str], date] = {}
+    names: dict[tuple[str, str], str] = {}
 
-    def keep(source: str, latest: dict[str, datetime]) -> None:
-        for code, moment in latest.items():
+    def keep(source: str, latest: dict[str, tuple[datetime, str]]) -> None:
+        for code, (moment, words) in latest.items():
             day = local_date(moment)
             key = (source, code.zfill(2) if source == "immunization" else code)
-            found[key] = max(found.get(key, day), day)
+            if key not in found or day >= found[key]:
+                found[key], names[key] = day, readable(words)
 
     keep(
         "observation",
@@ -248,6 +295,7 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             session,
             Observation.code,
             Observation.effective_at,
+            Observation.display,
             Observation.patient_id == pid,
             Observation.code.in_(_codes("observation")),
             Observation.status.not_in(_NOT_DONE),
@@ -259,6 +307,7 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             session,
             DiagnosticReport.code,
             DiagnosticReport.effective_at,
+            DiagnosticReport.display,
             DiagnosticReport.patient_id == pid,
             DiagnosticReport.code.in_(_codes("report")),
             DiagnosticReport.status.not_in(_NOT_DONE),
@@ -270,6 +319,13 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             session,
             Immunization.code,
             Immunization.occurrence,
+            case(
+                (
+                    Immunization.primary_source.is_(False),
+                    Immunization.display + " (given elsewhere)",
+                ),
+                else_=Immunization.display,
+            ),
             Immunization.patient_id == pid,
             Immunization.code.in_(_codes("immunization")),
             Immunization.status.not_in(_NOT_DONE),
@@ -281,9 +337,22 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             session,
             Encounter.type_code,
             Encounter.start,
+            Encounter.type_display,
             Encounter.patient_id == pid,
             Encounter.type_code.in_(_codes("encounter")),
             Encounter.status.not_in((*_NOT_DONE, "planned")),
+        ),
+    )
+    keep(
+        "procedure",
+        _latest_by_code(
+            session,
+            Procedure.code,
+            Procedure.performed_start,
+            Procedure.display,
+            Procedure.patient_id == pid,
+            Procedure.code.in_(_codes("procedure")),
+            Procedure.status == "completed",
         ),
     )
     return PatientFacts(
@@ -291,6 +360,7 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
         sex=patient.sex,
         conditions=tuple((s, c, onset) for s, c, onset in conditions),
         last_done=found,
+        names=names,
     )
 
 

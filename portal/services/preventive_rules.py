@@ -20,7 +20,7 @@ class Evidence:
     """Record entries that count as the service being done."""
 
     source: str  # "observation" (lab LOINC), "report" (DiagnosticReport LOINC),
-    # "immunization" (CVX), "encounter" (visit type SNOMED)
+    # "immunization" (CVX), "encounter" (visit type SNOMED), "procedure" (Procedure SNOMED)
     codes: tuple[str, ...]
     months: int | None = None  # how long it counts; None: the rule's interval
 
@@ -74,6 +74,8 @@ RULES: tuple[PreventiveRule, ...] = (
             Evidence("observation", ("77353-1", "77354-9"), months=36),  # stool DNA (FIT-DNA)
             Evidence("report", ("18746-8",), months=120),  # colonoscopy study
             Evidence("encounter", ("73761001",), months=120),  # colonoscopy
+            Evidence("procedure", ("73761001",), months=120),  # colonoscopy
+            Evidence("procedure", ("44441009",), months=60),  # flexible sigmoidoscopy
         ),
     ),
     PreventiveRule(
@@ -88,6 +90,8 @@ RULES: tuple[PreventiveRule, ...] = (
         evidence=(
             Evidence("report", ("24606-6", "24604-1", "26175-3", "26346-7")),
             Evidence("encounter", ("24623002", "71651007")),
+            # screening, plain, symptomatic mammogram; breast tomosynthesis
+            Evidence("procedure", ("24623002", "71651007", "241055006", "450566007")),
         ),
     ),
     PreventiveRule(
@@ -105,6 +109,8 @@ RULES: tuple[PreventiveRule, ...] = (
             Evidence("report", ("10524-7", "47527-7", "47528-5")),
             Evidence("observation", ("21440-3", "30167-1", "59420-0", "77379-6"), months=60),
             Evidence("encounter", ("171149006",)),  # cervical smear screening
+            # cervical cytology: smear from a genital source, cervical screening
+            Evidence("procedure", ("90226004", "171149006")),
         ),
     ),
     PreventiveRule(
@@ -144,6 +150,8 @@ RULES: tuple[PreventiveRule, ...] = (
         visit_type="follow_up",
         evidence=(
             Evidence("encounter", ("36228007", "410451008", "252779009")),
+            # diabetic retinal exam, ophthalmic exam, retinopathy screening, retinal photograph
+            Evidence("procedure", ("722161008", "36228007", "410451008", "252779009")),
             Evidence("observation", ("32451-7", "71490-7")),
             Evidence("report", ("32451-7", "71490-7")),
         ),

@@ -13,9 +13,11 @@ from db.models import (
     Document,
     Encounter,
     Immunization,
+    Location,
     MedicationRequest,
     Observation,
     ObservationCategory,
+    Organization,
     Patient,
     Practitioner,
     User,
@@ -131,6 +133,7 @@ class PastVisit:
     reason: str
     status: str
     practitioner_name: str
+    place: str = ""  # the EHR's Location, else its Organization (serviceProvider)
 
 
 @dataclass(frozen=True)
@@ -338,8 +341,10 @@ def _immunizations(patient_id: int, *, session: Session) -> list[ImmunizationRec
 
 def _visits(patient_id: int, *, session: Session) -> list[PastVisit]:
     rows = session.exec(
-        select(Encounter, Practitioner.name)
+        select(Encounter, Practitioner.name, Location.name, Organization.name)
         .outerjoin(Practitioner, Encounter.practitioner_id == Practitioner.id)
+        .outerjoin(Location, Encounter.location_id == Location.id)
+        .outerjoin(Organization, Encounter.organization_id == Organization.id)
         .where(Encounter.patient_id == patient_id, Encounter.status.not_in(_HIDDEN_VISITS))
         .order_by(Encounter.start.desc().nulls_last(), Encounter.id.desc())
     ).all()
@@ -352,8 +357,9 @@ def _visits(patient_id: int, *, session: Session) -> list[PastVisit]:
             reason=e.reason or "",
             status=e.status,
             practitioner_name=name or "",
+            place=location or organization or "",
         )
-        for e, name in rows
+        for e, name, location, organization in rows
     ]
 
 

@@ -57,6 +57,14 @@ class SyncHealth:
     age: timedelta | None  # since the last successful run finished
 
     @property
+    def outage(self) -> str | None:
+        """The failed last run's first error line (for an outage: what, since when, next try)."""
+        run = self.last_run
+        if run is None or run.status != "failed" or not run.errors:
+            return None
+        return run.errors.splitlines()[0]
+
+    @property
     def state(self) -> str:
         """ok / stale / failing / never / not configured, for the page's headline."""
         if not self.configured:

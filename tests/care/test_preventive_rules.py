@@ -214,3 +214,73 @@ def test_due_becomes_overdue_after_the_grace_period():
     later = date(2026, 11, 24).toordinal() + GRACE_DAYS
     assert item("td_tdap", facts(40, done=done), date.fromordinal(later - 1)).status == "due"
     assert item("td_tdap", facts(40, done=done), date.fromordinal(later)).status == "overdue"
+
+
+# --- procedure-only histories (issue 13): a screening done as a Procedure counts -------------
+
+
+def procedure_only(code: str, when: date, name: str) -> dict:
+    return {"done": {("procedure", code): when}, "names": {("procedure", code): name}}
+
+
+def with_names(age: int, sex: str, record: dict, conditions=()) -> PatientFacts:
+    return PatientFacts(
+        birth_date=born_years_ago(age),
+        sex=sex,
+        conditions=tuple(conditions),
+        last_done=record["done"],
+        names=record["names"],
+    )
+
+
+def test_colonoscopy_procedure_alone_satisfies_colorectal_screening_for_ten_years():
+    record = procedure_only("73761001", date(2019, 3, 4), "Colonoscopy")
+    done = item("colorectal", with_names(60, "male", record))
+    assert done.status == CareStatus.UP_TO_DATE
+    assert done.next_due == date(2029, 3, 4)
+    assert done.evidence == "Colonoscopy (procedure), 4 Mar 2019"
+    # Ten years on, the same colonoscopy no longer counts.
+    later = item("colorectal", with_names(60, "male", record), today=date(2029, 9, 1))
+    assert later.status == CareStatus.OVERDUE
+
+
+def test_mammography_procedure_alone_satisfies_breast_screening():
+    record = procedure_only("71651007", date(2025, 6, 1), "Mammography")
+    done = item("mammography", with_names(50, "female", record))
+    assert done.status == CareStatus.UP_TO_DATE
+    assert done.next_due == date(2027, 6, 1)
+    assert done.evidence.startswith("Mammography (procedure)")
+
+
+def test_cervical_smear_procedure_alone_satisfies_cervical_screening():
+    record = procedure_only("90226004", date(2024, 2, 10), "Cytopathology of a genital smear")
+    done = item("cervical", with_names(35, "female", record))
+    assert done.status == CareStatus.UP_TO_DATE
+    assert done.next_due == date(2027, 2, 10)
+    assert "Cytopathology" in done.evidence
+
+
+def test_retinal_exam_procedure_alone_satisfies_the_diabetic_eye_exam():
+    diabetes = [(SNOMED, "44054006", date(2015, 1, 1))]
+    record = procedure_only("722161008", date(2026, 5, 1), "Diabetic retinal eye exam")
+    done = item("diabetic_eye", with_names(55, "male", record, diabetes))
+    assert done.status == CareStatus.UP_TO_DATE
+    assert done.evidence == "Diabetic retinal eye exam (procedure), 1 May 2026"
+    stale = procedure_only("722161008", date(2025, 1, 1), "Diabetic retinal eye exam")
+    assert item("diabetic_eye", with_names(55, "male", stale, diabetes)).status == (
+        CareStatus.OVERDUE
+    )
+
+
+def test_the_longest_lasting_record_is_named_as_the_evidence():
+    # A FIT last month lasts a year; a colonoscopy three years ago lasts ten: that one counts.
+    both = {
+        "done": {
+            ("observation", "29771-3"): date(2026, 10, 1),
+            ("procedure", "73761001"): date(2023, 1, 5),
+        },
+        "names": {("observation", "29771-3"): "FIT", ("procedure", "73761001"): "Colonoscopy"},
+    }
+    done = item("colorectal", with_names(60, "female", both))
+    assert done.evidence == "Colonoscopy (procedure), 5 Jan 2023"
+    assert done.last_done == date(2026, 10, 1)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
-from db.models import AuditEvent, TriageItem, VisitRequest
+from db.models import AuditEvent, Immunization, Procedure, TriageItem, VisitRequest
 from portal.errors import NotFound, NotYourRecord
 from portal.services import preventive
 from portal.services.preventive import CareStatus
@@ -103,3 +103,55 @@ def test_request_for_unknown_item_or_other_patient_is_refused(session, now):
             clinic.bob_user, clinic.alice.id, "lipids", session=session, now=now
         )
     assert session.exec(select(VisitRequest)).all() == []
+
+
+def test_procedures_and_vaccines_given_elsewhere_count_and_are_named(session, now):
+    """A record with screenings only as Procedures and a flu shot reported from a pharmacy."""
+    clinic = make_clinic(session)
+    alice = clinic.alice
+    alice.birth_date = date(1970, 3, 1)  # 56
+    session.add(alice)
+    session.add(
+        Procedure(
+            patient_id=alice.id,
+            fhir_id="proc-colo",
+            status="completed",
+            code="73761001",
+            display="Colonoscopy (procedure)",
+            performed_start=datetime(2021, 4, 2, 14, tzinfo=UTC),
+        )
+    )
+    session.add(
+        Procedure(  # not done: does not count
+            patient_id=alice.id,
+            fhir_id="proc-mammo",
+            status="not-done",
+            code="71651007",
+            display="Mammography",
+            performed_start=datetime(2026, 1, 2, 14, tzinfo=UTC),
+        )
+    )
+    session.add(
+        Immunization(
+            patient_id=alice.id,
+            fhir_id="imm-pharmacy",
+            status="completed",
+            code="140",
+            display="Influenza, seasonal",
+            occurrence=datetime(2026, 10, 2, 15, tzinfo=UTC),
+            primary_source=False,
+        )
+    )
+    session.commit()
+
+    items = by_code(
+        preventive.preventive_care(clinic.alice_user, alice.id, session=session, now=now)
+    )
+
+    assert items["colorectal"].status == CareStatus.UP_TO_DATE
+    assert items["colorectal"].evidence == "Colonoscopy (procedure), 2 Apr 2021"
+    assert items["mammography"].status == CareStatus.OVERDUE
+    assert items["influenza"].status == CareStatus.UP_TO_DATE
+    assert items["influenza"].evidence.startswith(
+        "Influenza, seasonal (given elsewhere) (vaccine record)"
+    )

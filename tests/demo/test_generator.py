@@ -231,3 +231,16 @@ def test_visit_summaries_are_inline_plain_text(clinic):
     assert attachment["contentType"].startswith("text/plain")
     text = base64.b64decode(attachment["data"]).decode()
     assert "Hemoglobin A1c" in text and "Metformin" in text
+
+
+def test_showcase_patient_has_the_whole_record_and_the_others_are_unchanged(clinic):
+    kinds = {r["resourceType"] for r in clinic[SHOWCASE_PATIENT]}
+    assert {"Procedure", "CarePlan", "Goal", "Device"} <= kinds
+    social = [
+        r
+        for r in _of_type(clinic[SHOWCASE_PATIENT], "Observation")
+        if r["category"][0]["coding"][0]["code"] == "social-history"
+    ]
+    assert [r["code"]["coding"][0]["code"] for r in social] == ["72166-2"]
+    others = {r["resourceType"] for n, rs in clinic.items() if n != SHOWCASE_PATIENT for r in rs}
+    assert not others & {"Procedure", "CarePlan", "Goal", "Device"}

@@ -16,13 +16,16 @@ from db.models import (
     Document,
     Encounter,
     Immunization,
+    Location,
     MedicationRequest,
     Observation,
+    Organization,
     Patient,
     Practitioner,
     QuarantinedResource,
 )
 from ehr_sync import bulk, import_bundle, import_resources
+from ehr_sync.importer import parallel_validation
 from tests.ehr_sync.fhir_json import ALL_FIXTURES, bundle, glucose, load, patient
 
 
@@ -99,7 +102,7 @@ def test_bad_resources_are_quarantined_and_the_rest_of_the_bundle_imports(sessio
     del no_code["code"]
     no_id = glucose("whatever")
     del no_id["id"]
-    unsupported = {"resourceType": "Organization", "id": "org-1", "name": "Lab"}
+    unsupported = {"resourceType": "Claim", "id": "claim-1", "status": "active"}
     report = import_bundle(
         bundle(load("patient"), no_code, glucose("obs-good"), no_id, unsupported),
         session=session,
@@ -116,7 +119,7 @@ def test_bad_resources_are_quarantined_and_the_rest_of_the_bundle_imports(sessio
     assert reasons["obs-no-code"].startswith("Not valid FHIR R4")
     assert "code" in reasons["obs-no-code"]  # the validation error itself is kept
     assert reasons[None] == "No id"
-    assert reasons["org-1"] == "Unsupported resourceType 'Organization'"
+    assert reasons["claim-1"] == "Unsupported resourceType 'Claim'"
 
 
 def test_quarantined_resource_keeps_its_raw_json(session, now):
@@ -250,3 +253,55 @@ def test_each_batch_is_committed(engine, session, now):
 def test_a_non_bundle_is_refused(session, now):
     with pytest.raises(ValueError, match="not a FHIR Bundle"):
         import_bundle(load("patient"), session=session, now=now)
+
+
+def test_bundle_listing_a_visits_organization_after_the_visit_still_links_it(session, now):
+    """Synthea's patient bundles put Organizations and Locations after the visits naming them,
+    with ``urn:uuid`` references between entries."""
+    org_url, site_url = "urn:uuid:org-0001", "urn:uuid:loc-0001"
+    encounter = {
+        **load("encounter"),
+        "serviceProvider": {"reference": org_url},
+        "location": [{"location": {"reference": site_url}}],
+    }
+    organization = {"resourceType": "Organization", "id": "org-0001", "name": "Riverside Clinic"}
+    site = {
+        "resourceType": "Location",
+        "id": "loc-0001",
+        "name": "Main Street",
+        "managingOrganization": {"reference": org_url},
+    }
+    entries = [load("practitioner"), load("patient"), encounter, organization, site]
+    full_urls = {id(organization): org_url, id(site): site_url}
+    document = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": full_urls.get(id(r), f"urn:uuid:{r['id']}"), "resource": r} for r in entries
+        ],
+    }
+
+    report = import_bundle(document, session=session, now=now)
+
+    assert report.quarantined == 0
+    stored = session.exec(select(Encounter)).one()
+    assert session.get(Organization, stored.organization_id).name == "Riverside Clinic"
+    place = session.get(Location, stored.location_id)
+    assert place.name == "Main Street" and place.organization_id == stored.organization_id
+
+
+def test_the_same_bad_resource_imported_twice_is_quarantined_once(session, now):
+    bad = glucose("obs-bad") | {"status": "bogus"}
+    for _ in range(2):
+        report = import_resources([patient("pat-lee"), bad], session=session, now=now)
+        assert report.quarantined == 1
+    [entry] = session.exec(select(QuarantinedResource)).all()
+    assert "status 'bogus'" in entry.reason
+
+
+def test_a_batch_of_one_resource_imports_with_worker_validation(session, now):
+    # With workers, this process validates a share of each batch itself; a batch of one is all
+    # its own share, and used to fail (range() with a step of zero) for the workers' part.
+    with parallel_validation(1):
+        report = import_resources([patient("pat-lee")], session=session, now=now)
+    assert report.counts("Patient").created == 1

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 from components import session_keys as keys
-from db.models import STAFF_ROLES, Patient, Role, User
+from db.models import (
+    STAFF_ROLES,
+    CareGoal,
+    CarePlan,
+    Device,
+    ImagingStudy,
+    Observation,
+    Patient,
+    Procedure,
+    Role,
+    User,
+)
 from tests.factories import create_observation, create_patient, create_user, grant_proxy
 from tests.factories_records import (
     create_allergy,
@@ -301,3 +312,62 @@ def test_a_choice_left_by_another_account_in_the_browser_is_ignored(open_page, r
     assert not at.warning
     assert "Albuterol inhaler" in _all_words(at)
     assert "Metformin" not in _all_words(at)
+
+
+def test_health_summary_shows_procedures_devices_imaging_social_history_and_care_plan(
+    open_page, session, records
+):
+    alice, bob = records.alice, records.bob
+    session.add_all(
+        [
+            Procedure(
+                patient_id=alice.id,
+                fhir_id="proc-lung",
+                display="Transplant of lung (procedure)",
+                performed_start=datetime(2019, 5, 2, tzinfo=UTC),
+            ),
+            Device(patient_id=alice.id, fhir_id="dev-1", status="active", display="Pacemaker"),
+            ImagingStudy(patient_id=alice.id, fhir_id="img-1", modality="Digital Radiography"),
+            Observation(
+                patient_id=alice.id,
+                fhir_id="obs-smoke",
+                category="social-history",
+                code="72166-2",
+                display="Tobacco smoking status",
+                value_string="Never smoked tobacco (finding)",
+            ),
+            CareGoal(
+                patient_id=alice.id,
+                fhir_id="goal-1",
+                description="Walk 30 minutes a day",
+                expressed_by="Dr. Ana Ruiz",
+            ),
+            CarePlan(
+                patient_id=alice.id,
+                fhir_id="plan-1",
+                title="Lung transplant aftercare",
+                activities_json='[{"what": "Pulmonary rehabilitation", "status": "in-progress"}]',
+            ),
+            Procedure(patient_id=bob.id, fhir_id="proc-bob", display="Tonsillectomy"),
+        ]
+    )
+    session.commit()
+
+    at = open_page("alice", SUMMARY)
+
+    assert not at.exception
+    shown = _all_words(at)
+    for expected in (
+        "Transplant of lung",  # surgical history, named like an operation
+        "Pacemaker",
+        "Digital Radiography",
+        "Tobacco smoking status",
+        "Never smoked tobacco",
+        "Walk 30 minutes a day",
+        "Dr. Ana Ruiz",
+        "Pulmonary rehabilitation",
+    ):
+        assert expected in shown, expected
+    assert "(procedure)" not in shown
+    assert "Tonsillectomy" not in shown
+    assert "Lung transplant aftercare" in "\n".join(m.value for m in at.markdown)

@@ -20,8 +20,15 @@ PER_PATIENT = {
     "Appointment": 1,
     "DocumentReference": 1,
     "ServiceRequest": 1,
+    "Procedure": 1,
+    "CarePlan": 1,
+    "Goal": 1,
+    "Device": 1,
+    "ImagingStudy": 1,
 }
 PRACTITIONERS = 2
+# Shared by everyone: one clinic and its site, named on the visits.
+PLACES = {"Organization": 1, "Location": 1}
 
 
 def concept(system: str, code: str, display: str) -> dict:
@@ -33,6 +40,33 @@ def practitioner(n: int) -> dict:
         "resourceType": "Practitioner",
         "id": f"dr-{n}",
         "name": [{"prefix": ["Dr."], "given": [f"Ana{n}"], "family": "Ruiz", "suffix": ["MD"]}],
+    }
+
+
+def organization() -> dict:
+    return {
+        "resourceType": "Organization",
+        "id": "org-0",
+        "name": "Riverside Family Clinic",
+        "type": [
+            concept(
+                "http://terminology.hl7.org/CodeSystem/organization-type",
+                "prov",
+                "Healthcare Provider",
+            )
+        ],
+        "telecom": [{"system": "phone", "value": "555-0100"}],
+    }
+
+
+def location() -> dict:
+    return {
+        "resourceType": "Location",
+        "id": "loc-0",
+        "status": "active",
+        "name": "Riverside Main Street",
+        "address": {"line": ["1 Main St"], "city": "Springfield", "state": "MA"},
+        "managingOrganization": {"reference": "Organization/org-0"},
     }
 
 
@@ -118,6 +152,8 @@ def clinical(n: int) -> Iterator[dict]:
         "subject": subject,
         "participant": [{"individual": doctor}],
         "period": {"start": "2026-01-05T09:30:00Z", "end": "2026-01-05T10:00:00Z"},
+        "serviceProvider": {"reference": "Organization/org-0"},
+        "location": [{"location": {"reference": "Location/loc-0"}}],
     }
     for k in range(PER_PATIENT["Observation"]):
         yield glucose(n, k)
@@ -164,16 +200,90 @@ def clinical(n: int) -> Iterator[dict]:
     }
 
 
+def whole_record(n: int) -> Iterator[dict]:
+    """Beyond the visit: a procedure, a care plan with its goal, a device, an imaging study."""
+    subject = {"reference": f"Patient/pat-{n}"}
+    yield {
+        "resourceType": "Procedure",
+        "id": f"proc-{n}",
+        "status": "completed",
+        "code": concept(SNOMED, "73761001", "Colonoscopy"),
+        "subject": subject,
+        "performedPeriod": {"start": "2021-04-02T09:00:00Z", "end": "2021-04-02T10:00:00Z"},
+        "location": {"reference": "Location/loc-0"},
+    }
+    yield {
+        "resourceType": "Goal",
+        "id": f"goal-{n}",
+        "lifecycleStatus": "active",
+        "description": {"text": "Hemoglobin A1c below 7%"},
+        "subject": subject,
+        "target": [
+            {
+                "measure": concept(LOINC, "4548-4", "Hemoglobin A1c"),
+                "detailQuantity": {"value": 7, "comparator": "<", "unit": "%"},
+                "dueDate": "2026-12-31",
+            }
+        ],
+    }
+    yield {
+        "resourceType": "CarePlan",
+        "id": f"plan-{n}",
+        "status": "active",
+        "intent": "plan",
+        "category": [concept(SNOMED, "698360004", "Diabetes self management plan")],
+        "subject": subject,
+        "period": {"start": "2020-03-01"},
+        "goal": [{"reference": f"Goal/goal-{n}"}],
+        "activity": [
+            {
+                "detail": {
+                    "status": "in-progress",
+                    "code": concept(SNOMED, "160670007", "Diabetic diet"),
+                }
+            }
+        ],
+    }
+    yield {
+        "resourceType": "Device",
+        "id": f"dev-{n}",
+        "status": "active",
+        "type": concept(SNOMED, "337414009", "Blood glucose meter"),
+        "patient": subject,
+    }
+    yield {
+        "resourceType": "ImagingStudy",
+        "id": f"img-{n}",
+        "status": "available",
+        "subject": subject,
+        "started": "2024-06-01T10:00:00Z",
+        "numberOfSeries": 1,
+        "numberOfInstances": 2,
+        "series": [
+            {
+                "uid": f"1.2.3.{n}",
+                "modality": {
+                    "system": "http://dicom.nema.org/resources/ontology/DCM",
+                    "code": "DX",
+                    "display": "Digital Radiography",
+                },
+                "bodySite": {"system": SNOMED, "code": "51185008", "display": "Chest"},
+            }
+        ],
+    }
+
+
 def clinic(patients: int) -> list[dict]:
-    """Practitioners, then each patient followed by their record."""
-    resources = [practitioner(n) for n in range(PRACTITIONERS)]
+    """Practitioners and places, then each patient followed by their record."""
+    resources = [practitioner(n) for n in range(PRACTITIONERS)] + [organization(), location()]
     for n in range(patients):
         resources.append(patient(n))
         resources.extend(clinical(n))
+        resources.extend(whole_record(n))
     return resources
 
 
 def expected_counts(patients: int) -> dict[str, int]:
-    counts = {"Practitioner": PRACTITIONERS, "Patient": patients}
+    counts = {"Practitioner": PRACTITIONERS, "Patient": patients, **PLACES}
     counts.update({rtype: per * patients for rtype, per in PER_PATIENT.items()})
     return counts

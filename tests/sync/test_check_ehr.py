@@ -44,7 +44,7 @@ def test_check_against_a_server_that_refuses_connections_exits_1(cli_env):
     done = run_cli("check-ehr", env=cli_env | {"FHIR_BASE_URL": REFUSED_URL})
 
     assert done.returncode == 1
-    assert "missing  Could not reach the EHR: ConnectError" in done.stdout
+    assert f"missing  The EHR at {REFUSED_URL} refused the connection" in done.stdout
     assert 'the sync cannot work until what is marked "missing" is fixed' in done.stdout
     assert "Traceback" not in done.stderr
 

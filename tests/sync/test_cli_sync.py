@@ -36,8 +36,17 @@ def test_sync_exits_non_zero_when_the_ehr_is_down(cli_env):
     done = run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
 
     assert done.returncode == 1
-    assert ": failed in" in done.stdout and "Error: Patient:" in done.stdout
+    assert ": failed in" in done.stdout
+    # One line: what failed, since when, and the next try (not one per type and retry).
+    errors = [line for line in done.stdout.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, done.stdout
+    assert "http://127.0.0.1:9/fhir/R4 refused the connection" in errors[0]
+    assert "failing since" in errors[0] and "next try" in errors[0]
     assert "Traceback" not in done.stderr
+
+    again = run_cli("sync", env=cli_env | {"FHIR_BASE_URL": "http://127.0.0.1:9/fhir/R4"})
+    since = errors[0].split("failing since ")[1].split(";")[0]
+    assert f"failing since {since};" in again.stdout  # since the first failed run, not this one
 
 
 def test_sync_without_an_ehr_says_so(cli_env):

@@ -5,7 +5,13 @@ import jwt
 import pytest
 
 from ehr_sync.auth import AuthError, BearerAuth, SmartBackendAuth
-from ehr_sync.client import FhirClient, FhirError, RetryableError, parse_retry_after
+from ehr_sync.client import (
+    EhrUnreachable,
+    FhirClient,
+    FhirError,
+    RetryableError,
+    parse_retry_after,
+)
 from tests.sync import fhir_data
 from tests.sync.keys import key_pair
 
@@ -55,7 +61,7 @@ def test_retries_5xx_and_connection_errors_then_succeeds():
     transport = scripted(
         [
             httpx.Response(503),
-            httpx.ConnectError("refused"),
+            httpx.RemoteProtocolError("dropped"),
             httpx.ReadTimeout("slow"),
             page(["a"]),
         ]
@@ -64,6 +70,15 @@ def test_retries_5xx_and_connection_errors_then_succeeds():
     assert [p["entry"][0]["resource"]["id"] for p in client.search_pages("Patient")] == ["a"]
     assert len(sleeps) == 3
     assert client.retries == 3
+
+
+def test_refused_connection_fails_at_once_without_retries():
+    sleeps: list[float] = []
+    transport = scripted([httpx.ConnectError("[Errno 111] Connection refused"), page(["a"])])
+    client = FhirClient("http://ehr.test/fhir", transport=transport, sleep=sleeps.append)
+    with pytest.raises(EhrUnreachable, match="http://ehr.test/fhir refused the connection"):
+        list(client.search_pages("Patient"))
+    assert sleeps == [] and client.retries == 0
 
 
 def test_retry_after_is_honoured_on_429():

@@ -95,7 +95,7 @@ def test_incremental_sync_picks_up_exactly_the_changes(fhir_server, fhir_client,
     fhir_server.delete("Condition", "cond-3")
     fhir_server.delete("Observation", "obs-6-2")
     fhir_server.put(fhir_data.patient(PATIENTS))  # a new patient with a new record
-    for resource in fhir_data.clinical(PATIENTS):
+    for resource in [*fhir_data.clinical(PATIENTS), *fhir_data.whole_record(PATIENTS)]:
         fhir_server.put(resource)
 
     result = run_sync(fhir_client, session=session)
@@ -192,4 +192,7 @@ def test_record_naming_a_patient_not_yet_synced_fetches_that_patient(
 
 
 def test_sync_types_follow_dependency_order():
-    assert SYNC_TYPES[:2] == ("Practitioner", "Patient")
+    # Whoever a record points at (people, places) comes before it.
+    assert SYNC_TYPES[:4] == ("Practitioner", "Organization", "Location", "Patient")
+    assert SYNC_TYPES.index("Location") < SYNC_TYPES.index("Encounter")
+    assert SYNC_TYPES.index("Location") < SYNC_TYPES.index("Procedure")

@@ -279,3 +279,21 @@ def test_page_refuses_a_nurse_who_reaches_it(app_env, session, no_ehr):
     at = force_page("nurse1", "sync_admin")
     assert [e.value for e in at.error] == ["Only administrators can manage the EHR sync."]
     assert not at.button and not at.dataframe
+
+
+def test_page_shows_the_outage_line_of_a_run_that_could_not_reach_the_ehr(
+    app_env, session, now, monkeypatch, no_ehr
+):
+    monkeypatch.setenv("FHIR_BASE_URL", "http://127.0.0.1:9/fhir/R4")
+    get_settings.cache_clear()
+    create_user(session, Role.ADMIN, username="admin1")
+    outage = (
+        "The EHR at http://127.0.0.1:9/fhir/R4 refused the connection ([Errno 111] Connection "
+        "refused); failing since 24 Nov 2026, 9:50 AM; next try at 24 Nov 2026, 10:15 AM."
+    )
+    _run(session, "failed", now - timedelta(minutes=1), errors=outage)
+
+    at = _open("admin1")
+
+    assert "The last sync failed. Check its errors below." in [e.value for e in at.error]
+    assert outage in _texts(at)
