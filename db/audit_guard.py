@@ -53,3 +53,25 @@ def install(connection: Connection) -> None:
 def remove(connection: Connection) -> None:
     for statement in _statements(connection.dialect.name, install=False):
         connection.execute(text(statement))
+
+
+def installed(connection: Connection) -> bool:
+    """Whether the append-only triggers are in place (checked at start-up, by every scheduler
+    tick and by ``python -m portal.audit_verify``)."""
+    if connection.dialect.name == "postgresql":
+        found = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = 'auditevent_append_only' AND c.relname = 'auditevent' "
+                "AND c.relnamespace = to_regnamespace(current_schema()) AND t.tgenabled <> 'D'"
+            )
+        ).scalar()
+        return bool(found)
+    names = set(
+        connection.execute(
+            text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'auditevent'"
+            )
+        ).scalars()
+    )
+    return {"auditevent_no_update", "auditevent_no_delete"} <= names

@@ -4,11 +4,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from portal import text_hygiene
 from portal.config import get_settings
+
+# Every session, whoever opens it: no control characters reach a text column.
+event.listen(Session, "before_flush", text_hygiene.before_flush)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -47,3 +51,15 @@ def session_scope() -> Iterator[Session]:
     """A session for one unit of work: the caller commits; anything unfinished rolls back."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction real before a SAVEPOINT on SQLite.
+
+    The sqlite3 driver only issues BEGIN before a data-changing statement, so a SAVEPOINT taken
+    first starts a transaction of its own and its RELEASE commits: work the caller meant to roll
+    back would stay. A no-op UPDATE makes the driver begin (and takes SQLite's write lock, which
+    the savepoint's writes would take anyway). PostgreSQL needs nothing.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE patientreading SET id = id WHERE 0"))

@@ -410,6 +410,10 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     last_event_id: int | None = None
     last_hash: str | None = Field(default=None, max_length=64)
+    # Entries up to this id were written before the chain was keyed and keep plain SHA-256
+    # links; every later one is HMAC-keyed. Signed checkpoints repeat it, so moving it is
+    # detected (portal.services.audit_checkpoints).
+    plain_until_id: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AuthSession(SQLModel, table=True):

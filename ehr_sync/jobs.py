@@ -49,6 +49,7 @@ class TickReport:
     offers_expired: int | None = None
     reminders_sent: int | None = None
     extra_reminders_sent: int | None = None  # high no-show risk visits
+    audit_checkpoint: object | None = None  # the signed checkpoint written outside the database
     sync: SyncOutcome | None = None
     ehr: str = "not configured"  # not configured / done / busy
     errors: list[str] = field(default_factory=list)
@@ -171,7 +172,7 @@ def run_tick(
     client_factory: ClientFactory = make_client,
 ) -> TickReport:
     """One scheduler tick: the local jobs always, the EHR work when an EHR is configured."""
-    from portal.services import no_show
+    from portal.services import audit_checkpoints, no_show
     from portal.services.scheduling import reminders, waitlist
 
     settings = settings or get_settings()
@@ -196,6 +197,13 @@ def run_tick(
             "No-show reminders",
             "sending extra reminders to high no-show risk visits",
             lambda session, now: no_show.send_extra_reminders(session=session, now=now),
+        ),
+        (
+            "audit_checkpoint",
+            "Audit checkpoint",
+            "anchoring the audit trail",
+            # Also raises the alarm when the append-only guard is missing.
+            lambda session, now: audit_checkpoints.anchor(session, now=now, settings=settings),
         ),
     )
     for attribute, label, what, job in local_jobs:

@@ -18,8 +18,8 @@ from portal.timefmt import today_local
 def render() -> None:
     user = current_user()
     st.title("Audit log")
-    with errors_as_messages():
-        audit_log.require_admin(user)
+    with errors_as_messages(), session_scope() as session:
+        audit_log.require_admin(user, session=session, what="page: audit log")
 
     with session_scope() as session:
         known_categories = audit_log.categories(user, session=session)

@@ -27,7 +27,8 @@ def render() -> None:
     user = current_user()
     st.title("Home monitoring")
     try:
-        require_staff(user)
+        with session_scope() as session:
+            require_staff(user, session=session, what="page: home monitoring")
     except PortalError as error:
         show_error(error)
         st.stop()

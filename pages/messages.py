@@ -11,12 +11,21 @@ from components.request_ui import acting_patient, flash, local_time, now, show_f
 from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
-from portal.services import messages
+from portal.services import attachments, messages
 from portal.services.attachments import Upload
 
 
-def _uploads(files) -> list[Upload]:
-    return [Upload(f.name, f.getvalue()) for f in files or []]
+def _uploads(files) -> tuple[list[Upload], list[str]]:
+    """The files that go on the message, and a sentence for each one that does not."""
+    given = [Upload(f.name, f.getvalue()) for f in files or []]
+    return attachments.sort_uploads(given, get_settings())
+
+
+def _sent(text: str, not_attached: list[str]) -> None:
+    if not_attached:  # file names are the patient's text: shown literally, never as markdown
+        flash("warning", " ".join(md_literal(t) for t in [text, *not_attached]))
+    else:
+        flash("success", text)
 
 
 def render() -> None:
@@ -48,15 +57,13 @@ def render() -> None:
         )
         subject = st.text_input("Subject", max_chars=200, key="new_message_subject")
         body = st.text_area("Message", help=LIMITS, key="new_message_body")
-        files = st.file_uploader(
-            "Attachments",
-            type=["pdf", "jpg", "jpeg", "png"],
-            accept_multiple_files=True,
-            key="new_message_files",
-        )
+        # No type filter: the browser would drop other files unseen; the portal checks each
+        # file's content and names the ones it does not attach.
+        files = st.file_uploader("Attachments", accept_multiple_files=True, key="new_message_files")
         st.caption("For an emergency call 911. Messages are read during business hours.")
         if st.form_submit_button("Send message", type="primary"):
             try:
+                uploads, not_attached = _uploads(files)
                 with session_scope() as session:
                     thread = messages.start_thread(
                         user,
@@ -64,7 +71,7 @@ def render() -> None:
                         recipient=recipient,
                         subject=subject,
                         body=body,
-                        uploads=_uploads(files),
+                        uploads=uploads,
                         session=session,
                         now=now(),
                     )
@@ -77,7 +84,7 @@ def render() -> None:
                     "new_message_subject",
                     "new_message_body",
                 )
-                flash("success", "Sent. The clinic will reply here; we will notify you.")
+                _sent("Sent. The clinic will reply here; we will notify you.", not_attached)
                 st.rerun()
 
     with session_scope() as session:
@@ -121,20 +128,16 @@ def render() -> None:
 
     with st.form("reply", clear_on_submit=False):
         reply = st.text_area("Reply", help=LIMITS, key="reply_body")
-        reply_files = st.file_uploader(
-            "Attachments",
-            type=["pdf", "jpg", "jpeg", "png"],
-            accept_multiple_files=True,
-            key="reply_files",
-        )
+        reply_files = st.file_uploader("Attachments", accept_multiple_files=True, key="reply_files")
         if st.form_submit_button("Send reply"):
             try:
+                uploads, not_attached = _uploads(reply_files)
                 with session_scope() as session:
                     messages.patient_reply(
                         user,
                         thread_id,
                         body=reply,
-                        uploads=_uploads(reply_files),
+                        uploads=uploads,
                         session=session,
                         now=now(),
                     )
@@ -142,5 +145,5 @@ def render() -> None:
                 show_error(error)
             else:
                 st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("reply_body",)
-                flash("success", "Sent.")
+                _sent("Sent.", not_attached)
                 st.rerun()

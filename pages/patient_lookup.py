@@ -35,8 +35,8 @@ def render() -> None:
     st.title("Patient lookup")
     # The navigation never offers this page to patients; the check here (and in the services) makes
     # sure a forced visit shows nothing either.
-    with errors_as_messages():
-        require_staff(user)
+    with errors_as_messages(), session_scope() as session:
+        require_staff(user, session=session, what="page: patient lookup")
 
     with st.form("patient_lookup"):
         name = st.text_input("Name", placeholder="Family, given  or  given family", max_chars=200)

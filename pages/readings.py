@@ -11,9 +11,8 @@ from components.portal_errors import show_error
 from components.readings_ui import clinic_datetime, render_goals, render_recent
 from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
-from portal.config import get_settings
 from portal.errors import PortalError
-from portal.services.readings import apple_health, csv_import, entry, fhir_import, units
+from portal.services.readings import csv_import, entry, file_import, units
 from portal.timefmt import format_datetime, to_local
 
 NO_COLUMN = ""
@@ -130,38 +129,19 @@ def render() -> None:
     FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
 
     def _run_import(kind: str, upload, mapping=None) -> None:
-        tz = get_settings().tz
         try:
             with session_scope() as session:
-                if kind == APPLE:
-                    upload.seek(0)
-                    with apple_health.export_stream(upload, upload.name) as stream:
-                        parsed = apple_health.AppleHealthFile(stream)
-                        report = entry.import_readings(
-                            user,
-                            patient_id,
-                            parsed.readings(),
-                            session=session,
-                            now=now(),
-                            source=kind,
-                            label=upload.name,
-                            skipped=parsed.skipped,
-                        )
-                else:
-                    items = (
-                        csv_import.parse_csv(upload.getvalue(), mapping, tz=tz)
-                        if kind == CSV
-                        else fhir_import.parse_fhir(upload.getvalue())
-                    )
-                    report = entry.import_readings(
-                        user,
-                        patient_id,
-                        items,
-                        session=session,
-                        now=now(),
-                        source=kind,
-                        label=upload.name,
-                    )
+                upload.seek(0)
+                report = file_import.import_file(
+                    user,
+                    patient_id,
+                    kind=kind,
+                    upload=upload,
+                    filename=upload.name,
+                    mapping=mapping,
+                    session=session,
+                    now=now(),
+                )
         except PortalError as error:
             show_error(error)
             return

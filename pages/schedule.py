@@ -40,7 +40,8 @@ def render() -> None:
     st.title("Schedule")
     user = current_user()
     try:
-        require_staff(user)
+        with session_scope() as session:
+            require_staff(user, session=session, what="page: schedule")
     except PortalError as error:
         show_error(error)
         st.stop()

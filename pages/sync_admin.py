@@ -33,8 +33,8 @@ def _flash(kind: str, text: str) -> None:
 def render() -> None:
     user = current_user()
     st.title("EHR sync")
-    with errors_as_messages():
-        sync_admin.require_admin(user)
+    with errors_as_messages(), session_scope() as session:
+        sync_admin.require_admin(user, session=session, what="page: EHR sync")
 
     if FLASH in st.session_state:
         kind, text = st.session_state.pop(FLASH)

@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
+from db import audit_guard
 from db.models import Patient, Role, User
 from portal import golive_cli
 from portal.cli_base import CliError
@@ -41,6 +42,7 @@ from portal.demo.seed import (
 )
 from portal.passwords import verify_password
 from portal.secrets_store import SecretStoreError, get_or_create_secret, secret_path
+from portal.services import audit_checkpoints
 
 DEMO_SECRET_NAME = "demo_password"  # noqa: S105 - the name of its file, not a password
 DEFAULT_DATABASE = PROJECT_ROOT / "var" / "portal.db"
@@ -141,6 +143,7 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
     """Get the portal ready to start; seed the demo clinic once, show its logins every time."""
     _ensure_state_dir(settings)
     engine = _migrated_engine(settings)
+    _check_audit_trail(engine, settings)
     with Session(engine, expire_on_commit=False) as session:
         empty = _count_patients(session) == 0
         wanted = demo if demo is not None else is_demo_database(settings)
@@ -393,6 +396,18 @@ def login_block(settings: Settings, logins: list[DemoLogin], password: str | Non
 
 
 # --- plumbing ----------------------------------------------------------------------------------
+
+
+def _check_audit_trail(engine, settings: Settings) -> None:
+    """Refuse to start without the audit trail's append-only guard; anchor the trail if it is
+    there (a checkpoint at every start, outside the database)."""
+    with Session(engine, expire_on_commit=False) as session:
+        now = datetime.now(UTC)
+        if not audit_guard.installed(session.connection()):
+            audit_checkpoints.alarm_guard_missing(session, now=now)
+            raise CliError(f"REFUSING TO START. {audit_checkpoints.GUARD_MISSING}", 3)
+        audit_checkpoints.write_checkpoint(session, now=now, settings=settings)
+        session.commit()
 
 
 def _guarded(seed_call):

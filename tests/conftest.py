@@ -92,11 +92,17 @@ def _empty_all_tables(engine: Engine) -> None:
 
 
 @pytest.fixture
-def engine(migrated_engine, monkeypatch) -> Iterator[Engine]:
-    """An empty database, which the app's own session_scope() also uses during the test."""
+def engine(migrated_engine, monkeypatch, tmp_path) -> Iterator[Engine]:
+    """An empty database, which the app's own session_scope() also uses during the test.
+
+    The audit checkpoints of an emptied database start afresh too (they live outside it).
+    """
     _empty_all_tables(migrated_engine)
     monkeypatch.setattr(db.engine, "get_engine", lambda: migrated_engine)
+    monkeypatch.setenv("AUDIT_CHECKPOINT_PATH", str(tmp_path / "audit-checkpoints.log"))
+    get_settings.cache_clear()
     yield migrated_engine
+    get_settings.cache_clear()
 
 
 @pytest.fixture

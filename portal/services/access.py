@@ -71,6 +71,41 @@ def require_patient_access(
     raise NotYourRecord()
 
 
-def require_staff(user: User) -> None:
-    if not (user.active and is_staff(user)):
-        raise NotAllowed("This page is for clinic staff.")
+def require_staff(
+    user: User,
+    *,
+    session: Session | None = None,
+    now: datetime | None = None,
+    what: str = "staff-only action",
+) -> None:
+    """Refuse anyone but active staff; with a session the refusal is audited (committed at once,
+    so it survives the caller's rollback) and names the service that refused."""
+    if user.active and is_staff(user):
+        return
+    if session is not None:
+        audit_refusal(user, session=session, now=now, what=what, reason="not a staff account")
+    raise NotAllowed("This page is for clinic staff.")
+
+
+def audit_refusal(
+    user: User,
+    *,
+    session: Session,
+    now: datetime | None,
+    what: str,
+    reason: str,
+    patient_id: int | None = None,
+) -> None:
+    """Record a refused call (role or account state) and commit it at once."""
+    audit.record(
+        session=session,
+        actor=user,
+        category=what[:64],
+        action="refused",
+        # Only a patient that exists (an id from a tampered request may not).
+        patient_id=patient_id if patient_id and session.get(Patient, patient_id) else None,
+        outcome=audit.Outcome.DENIED,
+        detail=f"{what}: {reason}",
+        now=now,
+    )
+    session.commit()

@@ -20,7 +20,7 @@ from portal.passwords import hash_password
 from portal.services import audit, sessions
 from portal.services import login_throttle as throttle
 from portal.services import security_events as events
-from portal.services.access import require_staff
+from portal.services.access import audit_refusal, require_staff
 
 ACTIVATION = "activation"
 RESET = "reset"
@@ -86,7 +86,7 @@ def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, ses
 
 def issue_code(staff: User, patient_id: int, *, session: Session, now: datetime) -> tuple[str, str]:
     """Issue an activation code (no account yet) or a reset code; returns (purpose, code)."""
-    require_staff(staff)
+    require_staff(staff, session=session, now=now, what="account_codes.issue_code")
     if session.get(Patient, patient_id) is None:
         raise NotFound("No such patient.")
     account = patient_account(patient_id, session=session)
@@ -100,6 +100,10 @@ def issue_user_reset_code(admin: User, account: User, *, session: Session, now: 
     The person redeems it on the sign-in screen like a patient's reset code and chooses a password.
     """
     if not (admin.active and admin.role == Role.ADMIN):
+        audit_refusal(
+            admin, session=session, now=now, what="account_codes.issue_user_reset_code",
+            reason="not an admin",
+        )  # fmt: skip
         raise NotAllowed("Only administrators can issue codes for staff accounts.")
     session.execute(
         update(AccountCode)

@@ -2,7 +2,6 @@
 bytes are stored once per SHA-256 so a file sent twice takes the space of one."""
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -11,6 +10,7 @@ from sqlmodel import Session
 from db.models import Attachment, AttachmentBlob
 from portal.config import Settings
 from portal.errors import InvalidInput
+from portal.text_hygiene import clean_line
 
 # Magic numbers of the formats the clinic accepts.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -44,8 +44,7 @@ def detect_type(data: bytes) -> str | None:
 
 def clean_filename(name: str) -> str:
     # Keep only the last path part and printable characters; the name is shown back to people.
-    base = PurePath((name or "").replace("\\", "/")).name
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    base = PurePath(clean_line(name or "").replace("\\", "/")).name.strip()
     return (base or "attachment")[:255]
 
 
@@ -85,6 +84,41 @@ def check_all(uploads: list[Upload], settings: Settings) -> list[str]:
             f"Please attach at most {settings.attachments_per_message} files to one message."
         )
     return [check(u, settings) for u in uploads]
+
+
+def sort_uploads(uploads: list[Upload], settings: Settings) -> tuple[list[Upload], list[str]]:
+    """The files that may be attached, and a sentence for each one that may not
+    ("x.bat was not attached: that file type is not accepted."), to show with the confirmation.
+
+    The web page accepts any file so that none is dropped unseen; this is where files are sorted.
+    """
+    accepted: list[Upload] = []
+    not_attached: list[str] = []
+    for upload in uploads:
+        shown = clean_line(upload.filename or "").strip()[:120] or "A file"
+        if len(accepted) >= settings.attachments_per_message:
+            not_attached.append(
+                f"{shown} was not attached: at most {settings.attachments_per_message} files go "
+                "on one message."
+            )
+            continue
+        size = len(upload.data)
+        if size == 0:
+            reason = "the file is empty"
+        elif size > settings.attachment_max_bytes:
+            reason = (
+                f"it is {_size_text(size)} and the limit is "
+                f"{_size_text(settings.attachment_max_bytes)}"
+            )
+        elif detect_type(upload.data) is not None:
+            accepted.append(upload)
+            continue
+        elif upload.data.startswith(_EXECUTABLE_SIGNATURES):
+            reason = "it is a program, not a document"
+        else:
+            reason = "that file type is not accepted (PDF, JPEG or PNG only)"
+        not_attached.append(f"{shown} was not attached: {reason}.")
+    return accepted, not_attached
 
 
 def store(session: Session, message_id: int, upload: Upload, mime: str) -> Attachment:

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from db.models import AuditEvent, User
 from portal.services import audit_chain
+from portal.text_hygiene import clean_line
 
 
 class Outcome:
@@ -30,15 +31,43 @@ def record(
     The entry is hash-chained at once (see ``audit_chain``), which locks the chain head until the
     caller's transaction ends: commit or roll back promptly.
     """
-    event = AuditEvent(
+    event = _entry(actor, category, action, patient_id, outcome, detail, now)
+    return audit_chain.append(session, event)
+
+
+def _entry(actor, category, action, patient_id, outcome, detail, now) -> AuditEvent:
+    return AuditEvent(
         at=now or datetime.now(UTC),
         user_id=actor.id if actor else None,
         username=actor.username if actor else None,
         role=str(actor.role) if actor else None,
         patient_id=patient_id,
-        category=category,
-        action=action,
+        category=clean_line(category)[:64],
+        action=clean_line(action)[:32],
         outcome=outcome,
-        detail=detail,
+        # Details quote what people typed (file names, search words): one clean line, and cut
+        # to the column's size here, before hashing, so the stored entry is the hashed one.
+        detail=None if detail is None else clean_line(detail)[:1000],
     )
-    return audit_chain.append(session, event)
+
+
+def record_listed(
+    *,
+    session: Session,
+    actor: User,
+    category: str,
+    patient_ids,
+    detail: str | None = None,
+    now: datetime | None = None,
+) -> list[AuditEvent]:
+    """A list view that showed several patients: one read entry per patient listed, so each
+    sees it under "Who viewed my record" (and one entry without a patient for an empty list).
+
+    Chained under one lock of the head; the caller commits.
+    """
+    ids = list(dict.fromkeys(p for p in patient_ids if p is not None))  # once each, in order
+    events = [
+        _entry(actor, category, "read", patient_id, Outcome.SUCCESS, detail, now)
+        for patient_id in ids or [None]
+    ]
+    return audit_chain.append_many(session, events)

@@ -21,9 +21,19 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def require_admin(user: User) -> None:
-    if not (user.active and user.role == Role.ADMIN):
-        raise NotAllowed("Only administrators can read the audit log.")
+def require_admin(
+    user: User,
+    *,
+    session: Session | None = None,
+    now: datetime | None = None,
+    what: str = "audit log",
+) -> None:
+    """Admins only; with a session the refusal is audited."""
+    if user.active and user.role == Role.ADMIN:
+        return
+    if session is not None:
+        access.audit_refusal(user, session=session, now=now, what=what, reason="not an admin")
+    raise NotAllowed("Only administrators can read the audit log.")
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ def search(
     admin: User, flt: AuditFilter, *, session: Session, now: datetime, limit: int = SEARCH_LIMIT
 ) -> list[AuditEvent]:
     """Entries matching every given filter, newest first (at most ``limit``)."""
-    require_admin(admin)
+    require_admin(admin, session=session, now=now, what="audit_log.search")
     rows = list(session.exec(_query(flt).limit(limit)).all())
     audit.record(
         session=session,
@@ -70,13 +80,13 @@ def search(
 
 
 def categories(admin: User, *, session: Session) -> list[str]:
-    require_admin(admin)
+    require_admin(admin, session=session, what="audit_log.categories")
     return sorted(session.exec(select(AuditEvent.category).distinct()).all())
 
 
 def export_csv(admin: User, flt: AuditFilter, *, session: Session, now: datetime) -> str:
     """The search result as CSV; the export is audited as an export."""
-    require_admin(admin)
+    require_admin(admin, session=session, now=now, what="audit_log.export_csv")
     rows = session.exec(_query(flt).limit(SEARCH_LIMIT)).all()
     buffer = io.StringIO()
     writer = csv.writer(buffer)

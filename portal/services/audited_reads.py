@@ -15,6 +15,11 @@ VIEWED_VITALS = "viewed vital signs"
 VIEWED_TREND = "viewed result trend"
 OPENED_CHART = "opened chart"
 SEARCHED_PATIENTS = "searched patients"
+# List views: every patient on the list gets an entry, so each sees that staff listed them.
+LISTED_IN_TRIAGE = "listed in the triage inbox"
+LISTED_IN_REFILLS = "listed in the refill queue"
+LISTED_IN_SEARCH = "listed in a patient search"
+LISTED_ON_CALENDAR = "listed on the day's calendar"
 
 
 def log_read(

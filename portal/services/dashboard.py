@@ -273,7 +273,7 @@ def clinic_dashboard(
     user: User, *, session: Session, now: datetime, weeks: int = DEFAULT_WEEKS
 ) -> Dashboard:
     """Every dashboard figure for the last ``weeks`` whole weeks (staff only)."""
-    require_staff(user)
+    require_staff(user, session=session, now=now, what="dashboard.clinic_dashboard")
     if not 1 <= weeks <= 104:
         weeks = DEFAULT_WEEKS
     monday = week_start(now)

@@ -19,6 +19,7 @@ from portal.errors import InvalidInput, NotFound
 from portal.services import attachments, audit, notifications, triage, writeback
 from portal.services.access import is_staff, require_patient_access, require_staff
 from portal.services.attachments import Upload
+from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "messages"
 KIND = "message"
@@ -30,7 +31,7 @@ triage.register_kind(triage.KindSpec(kind=KIND, label="Message"))
 
 def clean_body(text: str | None) -> str:
     """The message text to store, or InvalidInput with what to fix."""
-    body = (text or "").strip()
+    body = clean_text(text or "").strip()  # NUL and other controls never reach the database
     if not body:
         raise InvalidInput("Please write a message before sending.")
     limit = get_settings().message_max_chars
@@ -43,7 +44,7 @@ def clean_body(text: str | None) -> str:
 
 
 def _clean_subject(subject: str | None, body: str) -> str:
-    subject = " ".join((subject or "").split())
+    subject = " ".join(clean_line(subject or "").split())
     if not subject:
         subject = " ".join(body.split())[:60]
     return subject[:200]
@@ -186,7 +187,7 @@ def staff_reply(
     now: datetime,
 ) -> Message:
     """Reply to the patient from the inbox; the item closes (or waits on the patient)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="messages.staff_reply")
     body = clean_body(body)
     item = session.get(triage.TriageItem, item_id)
     if item is None or item.kind != KIND:
@@ -344,7 +345,7 @@ def get_attachment(
 
 def thread_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> ThreadView:
     """The conversation behind a message item in the inbox (staff)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="messages.thread_for_item")
     item = session.get(triage.TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a message.")

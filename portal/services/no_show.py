@@ -239,7 +239,7 @@ def _reminder_rates(visits: list[VisitFeatures]) -> tuple[float | None, float | 
 
 def no_show_insight(user: User, *, session: Session, now: datetime) -> NoShowInsight:
     """Train on the history, measure it, and score the next UPCOMING_DAYS of booked visits."""
-    require_staff(user)
+    require_staff(user, session=session, now=now, what="no_show.no_show_insight")
     history = _features(
         session, since=now - timedelta(days=HISTORY_DAYS), until=now, upcoming=False
     )

@@ -98,9 +98,13 @@ def unread_count(actor: User, patient_id: int, *, session: Session, now: datetim
 
 def mark_all_read(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
-    session.execute(
+    marked = session.execute(
         update(Notification)
         .where(Notification.patient_id == patient_id, Notification.read_at.is_(None))
         .values(read_at=now)
-    )
+    ).rowcount
+    audit.record(
+        session=session, actor=actor, category=CATEGORY, action="mark read",
+        patient_id=patient_id, detail=f"{marked} marked read", now=now,
+    )  # fmt: skip
     session.commit()

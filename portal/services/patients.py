@@ -7,9 +7,14 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from db.models import Patient, User
-from portal.errors import InvalidInput, NotAllowed, NotFound
+from portal.errors import InvalidInput, NotFound
 from portal.services import access, audit
-from portal.services.audited_reads import OPENED_CHART, SEARCHED_PATIENTS, log_read
+from portal.services.audited_reads import (
+    LISTED_IN_SEARCH,
+    OPENED_CHART,
+    SEARCHED_PATIENTS,
+    log_read,
+)
 
 # Beyond this many words a name query is almost surely not a name; the number of family/given
 # splits tried grows with each word.
@@ -81,20 +86,7 @@ def _name_condition(splits: list[tuple[str, str]]):
 
 
 def _require_staff_audited(user: User, *, session: Session, category: str, now) -> None:
-    try:
-        access.require_staff(user)
-    except NotAllowed:
-        audit.record(
-            session=session,
-            actor=user,
-            category=category,
-            action="read",
-            outcome=audit.Outcome.DENIED,
-            detail="not a staff account",
-            now=now,
-        )
-        session.commit()
-        raise
+    access.require_staff(user, session=session, now=now, what=category)
 
 
 def search_patients(
@@ -143,7 +135,16 @@ def search_patients(
     ]
     # The log says how staff searched, never what they typed: names and MRNs are PHI.
     detail = f"by {', '.join(used)}; {len(matches)} shown"
-    log_read(user, None, session=session, category=SEARCHED_PATIENTS, detail=detail, now=now)
+    # One entry per patient shown, so each sees the search in their access log.
+    audit.record_listed(
+        session=session,
+        actor=user,
+        category=LISTED_IN_SEARCH if matches else SEARCHED_PATIENTS,
+        patient_ids=[m.patient_id for m in matches],
+        detail=detail,
+        now=now,
+    )
+    session.commit()
     return SearchResult(matches=matches, truncated=len(patients) > limit)
 
 
@@ -176,6 +177,6 @@ def chart_header(user: User, patient_id: int, *, session: Session) -> ChartHeade
     Not audited on its own: the banner is only drawn above a page whose read is audited, and the
     opening itself was audited by ``open_chart``.
     """
-    access.require_staff(user)
+    access.require_staff(user, session=session, what="patients.chart_header")
     access.require_patient_access(user, patient_id, session=session, category=OPENED_CHART)
     return _header(patient_id, session=session)

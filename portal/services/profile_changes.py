@@ -17,6 +17,7 @@ from db.models import (
 from portal.errors import InvalidInput, NotFound
 from portal.services import audit, mfa, notifications, triage
 from portal.services.access import require_patient_access, require_staff
+from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "profile"
 KIND = "profile_change"
@@ -58,7 +59,7 @@ def _validate(field: str, value: str) -> str:
     spec = FIELDS.get(field)
     if spec is None:
         raise InvalidInput("That detail cannot be changed here.")
-    value = " ".join((value or "").split())
+    value = " ".join(clean_line(value or "").split())
     if not value:
         raise InvalidInput(f"Please enter your new {spec.label.lower()}.")
     if len(value) > spec.max_length:
@@ -188,7 +189,7 @@ def request_changes(
 def change_for_item(
     actor: User, item_id: int, *, session: Session
 ) -> tuple[TriageItem, ProfileChangeRequest]:
-    require_staff(actor)
+    require_staff(actor, session=session, what="profile_changes.change_for_item")
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a profile change.")
@@ -208,7 +209,7 @@ def decide_change(
     now: datetime,
 ) -> ProfileChangeRequest:
     """Accept (write the new value) or reject (with a reason the patient sees)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "").strip()
     if not accept and not reason:
         raise InvalidInput("Please give the reason for rejecting the change; the patient sees it.")
     item, change = change_for_item(actor, item_id, session=session)

@@ -209,7 +209,7 @@ def decide_refill(
     now: datetime,
 ) -> RefillRequest:
     """Approve or deny (a denial needs a reason, which the patient sees)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="refills.decide_refill")
     reason = (reason or "").strip()
     if not approve and not reason:
         raise InvalidInput("Please give the reason for the denial; the patient will see it.")
@@ -282,7 +282,7 @@ def related_lab_codes(medication_name: str) -> tuple[str, ...]:
 
 def refill_context(actor: User, item_id: int, *, session: Session, now: datetime) -> RefillContext:
     """The refill behind an inbox item, with the last visit and the latest related labs."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="refills.refill_context")
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a refill request.")
@@ -322,7 +322,7 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
 
 def open_refill_item_ids(actor: User, *, session: Session) -> list[int]:
     """Open refill items, due soonest first, for the refill queue."""
-    require_staff(actor)
+    require_staff(actor, session=session, what="refills.open_refill_item_ids")
     return list(
         session.exec(
             select(TriageItem.id)

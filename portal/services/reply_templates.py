@@ -39,7 +39,7 @@ def ensure_defaults(*, session: Session) -> None:
 
 
 def active_templates(actor: User, *, session: Session) -> list[ReplyTemplate]:
-    require_staff(actor)
+    require_staff(actor, session=session, what="reply_templates.active_templates")
     ensure_defaults(session=session)
     return list(
         session.exec(

@@ -16,7 +16,7 @@ from ehr_sync import jobs
 from ehr_sync.importer import import_resources
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotAllowed, NotFound, PortalError
-from portal.services import audit
+from portal.services import access, audit
 
 CATEGORY = "ehr_sync"
 COUNT_NAMES = ("fetched", "created", "updated", "skipped", "quarantined", "deleted")
@@ -33,9 +33,19 @@ class SyncAlreadyRunning(PortalError):
     user_message = "A sync is running right now. Please try again in a minute."
 
 
-def require_admin(user: User) -> None:
-    if not (user.active and user.role == Role.ADMIN):
-        raise NotAllowed("Only administrators can manage the EHR sync.")
+def require_admin(
+    user: User,
+    *,
+    session: Session | None = None,
+    now: datetime | None = None,
+    what: str = "EHR sync administration",
+) -> None:
+    """Admins only; with a session the refusal is audited."""
+    if user.active and user.role == Role.ADMIN:
+        return
+    if session is not None:
+        access.audit_refusal(user, session=session, now=now, what=what, reason="not an admin")
+    raise NotAllowed("Only administrators can manage the EHR sync.")
 
 
 def _audit(session: Session, actor: User, action: str, detail: str, now: datetime) -> None:
@@ -79,7 +89,7 @@ class SyncHealth:
 
 
 def sync_health(actor: User, *, session: Session, now: datetime) -> SyncHealth:
-    require_admin(actor)
+    require_admin(actor, session=session, now=now, what="sync_admin.sync_health")
     settings = get_settings()
     source = settings.fhir_source
     last_run = session.exec(
@@ -113,7 +123,7 @@ class RunRow:
 
 def recent_runs(actor: User, *, session: Session, limit: int = 20) -> list[RunRow]:
     """The latest runs, newest first, with their counts per resource type."""
-    require_admin(actor)
+    require_admin(actor, session=session, what="sync_admin.recent_runs")
     runs = session.exec(
         select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
     ).all()
@@ -135,7 +145,7 @@ def quarantined(
     actor: User, *, session: Session, now: datetime, limit: int = 200
 ) -> list[QuarantinedResource]:
     """Unresolved quarantined resources, newest first (audited: they hold patient data)."""
-    require_admin(actor)
+    require_admin(actor, session=session, now=now, what="sync_admin.quarantined")
     rows = list(
         session.exec(
             select(QuarantinedResource)
@@ -161,7 +171,7 @@ def retry_quarantined(actor: User, item_id: int, *, session: Session, now: datet
     The row is resolved either way; if the resource still fails, the importer keeps it again as a
     new row with today's reason.
     """
-    require_admin(actor)
+    require_admin(actor, session=session, now=now, what="sync_admin.retry_quarantined")
     row = session.get(QuarantinedResource, item_id)
     if row is None or row.resolved_at is not None:
         raise NotFound("That quarantined resource is gone or was already retried.")
@@ -207,7 +217,7 @@ class OutboxSummary:
 def outbox_summary(
     actor: User, *, session: Session, now: datetime, limit: int = 100
 ) -> OutboxSummary:
-    require_admin(actor)
+    require_admin(actor, session=session, now=now, what="sync_admin.outbox_summary")
     counts = {status.value: 0 for status in OutboxStatus}
     for status, count in session.exec(
         select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
@@ -231,7 +241,7 @@ def outbox_summary(
 
 def retry_outbox_item(actor: User, item_id: int, *, session: Session, now: datetime) -> OutboxItem:
     """Send a stuck or waiting item again at the next delivery, with a fresh count of tries."""
-    require_admin(actor)
+    require_admin(actor, session=session, now=now, what="sync_admin.retry_outbox_item")
     item = session.get(OutboxItem, item_id)
     if item is None:
         raise NotFound("That outbox item is gone.")
@@ -251,7 +261,7 @@ def retry_outbox_item(actor: User, item_id: int, *, session: Session, now: datet
 
 def sync_now(actor: User, *, session: Session, now: datetime) -> jobs.SyncOutcome:
     """Deliver the outbox and run one sync in this request (admins only; audited)."""
-    require_admin(actor)
+    require_admin(actor, session=session, now=now, what="sync_admin.sync_now")
     settings = get_settings()
     if not jobs.ehr_configured(settings):
         raise SyncNotConfigured()

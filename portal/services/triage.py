@@ -27,6 +27,7 @@ from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
 from portal.services import audit, sla
 from portal.services.access import require_staff
+from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE
 
 CATEGORY = "triage"
 
@@ -236,7 +237,7 @@ def list_items(
     limit: int = 200,
 ) -> list[InboxRow]:
     """Inbox rows, overdue first, then by priority and due time (one query, no N+1)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="triage.list_items")
     assignee = aliased(User)
     overdue = case((TriageItem.due_at < now, 0), else_=1)
     query = (
@@ -265,12 +266,13 @@ def list_items(
         )
         for item, given, family, mrn, user in session.exec(query).all()
     ]
-    audit.record(
+    # Each patient on the list sees this view in their access log.
+    audit.record_listed(
         session=session,
         actor=actor,
-        category=CATEGORY,
-        action="list",
-        detail=f"{len(rows)} items",
+        category=LISTED_IN_REFILLS if kind == "refill" else LISTED_IN_TRIAGE,
+        patient_ids=[row.item.patient_id for row in rows],
+        detail=f"{len(rows)} items" + (f" ({kind})" if kind else ""),
         now=now,
     )
     session.commit()
@@ -279,7 +281,7 @@ def list_items(
 
 def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, dict[str, int]]:
     """Open and overdue counts per kind, for the tabs above the inbox."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="triage.queue_counts")
     overdue = func.sum(case((TriageItem.due_at < now, 1), else_=0))
     rows = session.exec(
         select(TriageItem.kind, func.count(), overdue)
@@ -290,7 +292,7 @@ def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, d
 
 
 def get_item(actor: User, item_id: int, *, session: Session, now: datetime) -> TriageItem:
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="triage.get_item")
     item = session.get(TriageItem, item_id)
     if item is None:
         raise NotFound("That inbox item no longer exists.")
@@ -316,7 +318,7 @@ class HistoryRow:
 
 def history(actor: User, item_id: int, *, session: Session) -> list[HistoryRow]:
     """Who did what to the item, oldest first."""
-    require_staff(actor)
+    require_staff(actor, session=session, what="triage.history")
     rows = session.exec(
         select(TriageEvent, User)
         .outerjoin(User, User.id == TriageEvent.actor_user_id)
@@ -331,7 +333,7 @@ def history(actor: User, item_id: int, *, session: Session) -> list[HistoryRow]:
 
 def staff_members(actor: User, *, session: Session) -> list[User]:
     """Active staff a triage item can be assigned to."""
-    require_staff(actor)
+    require_staff(actor, session=session, what="triage.staff_members")
     return list(
         session.exec(
             select(User)
@@ -360,7 +362,7 @@ def transition(
     Raises ``StaleItem`` (with the current row) when another change got there first. The caller
     commits, so a request module can change its own row in the same transaction.
     """
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="triage.transition")
     before = session.exec(select(TriageItem.status).where(TriageItem.id == item_id)).first()
     if before is None:
         raise NotFound("That inbox item no longer exists.")
@@ -439,7 +441,7 @@ def assign(
 ) -> TriageItem:
     """Hand the item to a colleague (who must be active staff)."""
     assignee = session.get(User, assignee_id)
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="triage.assign")
     if assignee is None or not assignee.active or assignee.role not in STAFF_ROLES:
         raise InvalidInput("Please pick an active member of staff.")
     item = transition(

@@ -8,7 +8,7 @@ from sqlmodel import select
 from db.models import PatientReading
 from portal.services.readings import entry, units
 from portal.services.readings.apple_health import AppleHealthFile
-from portal.services.readings.entry import ReadingInput, Refusal
+from portal.services.readings.entry import ImportRefused, ReadingInput, Refusal
 from tests.readings.helpers import apple_bp, apple_export, apple_record, make_people
 
 
@@ -88,13 +88,12 @@ def test_import_of_an_export_reports_and_a_second_import_adds_nothing(session, n
     assert {r.source for r in stored} == {"apple_health"}
 
 
-def test_broken_file_is_refused_after_what_was_readable(now):
+def test_broken_file_is_refused_whole_after_the_readable_part_was_parsed(now):
     data = _sample(now)[:-40]  # cut off mid-record
-    items = list(AppleHealthFile(io.BytesIO(data)).readings())
-    assert any(isinstance(i, ReadingInput) for i in items)
-    assert any(
-        isinstance(i, Refusal) and "not a complete Apple Health export" in i.reason for i in items
-    )
+    readings = AppleHealthFile(io.BytesIO(data)).readings()
+    assert isinstance(next(readings), ReadingInput)  # still streams
+    with pytest.raises(ImportRefused, match="not a complete Apple Health export"):
+        list(readings)
 
 
 class _CountingReader(io.RawIOBase):

@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from db.models import PatientReading
 from portal.services.readings import entry, units
-from portal.services.readings.entry import ReadingInput, Refusal
+from portal.services.readings.entry import ImportRefused, ReadingInput, Refusal
 from portal.services.readings.fhir_import import parse_fhir
 from tests.readings.helpers import make_people
 
@@ -74,13 +74,16 @@ def test_bundle_entries_become_readings_or_refusals_with_reasons():
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"not json", "The file is not JSON."),
-        (b"[1, 2]", "The file is not a FHIR resource."),
-        (b'{"resourceType": "Patient"}', "The file is neither a FHIR Bundle nor an Observation."),
+        (b"not json", "the file is not JSON."),
+        (b"[1, 2]", "the file is not a FHIR resource."),
+        (b'{"resourceType": "Patient"}', "the file is neither a FHIR Bundle nor an Observation."),
     ],
 )
-def test_files_that_are_not_bundles_are_refused(data, reason):
-    assert [i.reason for i in parse_fhir(data)] == [reason]
+def test_files_that_are_not_bundles_are_refused_whole(data, reason):
+    with pytest.raises(ImportRefused) as refused:
+        list(parse_fhir(data))
+    assert refused.value.reason == reason
+    assert refused.value.user_message == f"Nothing was imported: {reason}"
 
 
 def test_single_observation_without_id_is_read():

@@ -115,7 +115,7 @@ def test_a_zip_without_an_export_is_refused_plainly(app_env, session):
     )
     run_ok(at)
     click(at, "Import readings")
-    assert "The zip has no export.xml" in at.error[0].value
+    assert "Nothing was imported: the zip has no export.xml" in at.error[0].value
 
 
 def test_patient_sets_a_steps_goal_and_sees_progress(app_env, session, now):

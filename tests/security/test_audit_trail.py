@@ -120,7 +120,8 @@ def test_only_admins_search_and_export_and_both_are_audited(session, now):
     rows = audit_log.search(
         admin, audit_log.AuditFilter(username=nurse.username), session=session, now=now
     )
-    assert [r.detail for r in rows] == ["=HYPERLINK(1)"]
+    # Newest first: the nurse's refused search is in the log too.
+    assert [r.detail for r in rows] == ["audit_log.search: not an admin", "=HYPERLINK(1)"]
     csv_text = audit_log.export_csv(admin, audit_log.AuditFilter(), session=session, now=now)
     assert "'=HYPERLINK(1)" in csv_text  # a spreadsheet shows it as text, never runs it
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.user_id == admin.id)).all()

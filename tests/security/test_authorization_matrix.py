@@ -101,6 +101,11 @@ def test_patients_reach_no_staff_page(app_settings, session, page, role):
     at = force_page("pat", page)
     assert at.error, f"{page} showed no refusal to a {role}"
     assert len(at.dataframe) == 0 and len(at.code) == 0
+    # The forced visit is in the audit log as a refusal (issue 15).
+    refused = session.exec(
+        select(AuditEvent).where(AuditEvent.username == "pat", AuditEvent.outcome == "denied")
+    ).all()
+    assert refused, f"{page} refused a {role} without an audit entry"
 
 
 def _nav_paths(role, monkeypatch) -> set[str]:

@@ -24,7 +24,8 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.services import audit, triage
-from portal.services.access import require_patient_access, require_staff
+from portal.services.access import audit_refusal, require_patient_access, require_staff
+from portal.services.audited_reads import log_read
 from portal.services.readings import units
 
 KIND = "reading_alert"
@@ -105,7 +106,7 @@ class ThresholdRow:
 
 def list_thresholds(actor: User, patient_id: int, *, session: Session, now: datetime):
     """Every measure's thresholds for a patient (staff), with whether a clinician overrode it."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="readings.alerts.list_thresholds")
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     overrides = _overrides(session, patient_id)
     rows = []
@@ -114,6 +115,7 @@ def list_thresholds(actor: User, patient_id: int, *, session: Session, now: date
         row = overrides.get(code)
         current = Threshold(row.low, row.high, row.low2, row.high2) if row else default
         rows.append(ThresholdRow(code, m.label, m.unit, current, default, row is not None))
+    log_read(actor, patient_id, session=session, category="viewed alert thresholds", now=now)
     return rows
 
 
@@ -142,6 +144,10 @@ def set_threshold(
 ) -> ReadingThreshold:
     """A clinician's per-patient thresholds for one measure (canonical units)."""
     if not (actor.active and actor.role == Role.CLINICIAN):
+        audit_refusal(
+            actor, session=session, now=now, what="readings.alerts thresholds",
+            reason="not a clinician", patient_id=patient_id,
+        )  # fmt: skip
         raise NotAllowed("Only a clinician can change a patient's alert thresholds.")
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     m = units.measure(measure)
@@ -176,6 +182,10 @@ def reset_threshold(
 ) -> None:
     """Back to the clinic's default thresholds for one measure."""
     if not (actor.active and actor.role == Role.CLINICIAN):
+        audit_refusal(
+            actor, session=session, now=now, what="readings.alerts thresholds",
+            reason="not a clinician", patient_id=patient_id,
+        )  # fmt: skip
         raise NotAllowed("Only a clinician can change a patient's alert thresholds.")
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     row = _overrides(session, patient_id).get(measure)
@@ -336,7 +346,7 @@ class AlertDetail:
 
 def alert_detail(actor: User, episode_id: int, *, session: Session, now: datetime) -> AlertDetail:
     """What a staff member needs to work an alert: thresholds and the readings around it."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="readings.alerts.alert_detail")
     episode = session.get(ReadingAlertEpisode, episode_id)
     if episode is None:
         raise NotFound("That alert no longer exists.")
@@ -382,7 +392,7 @@ def patient_alerts(
     actor: User, patient_id: int, *, session: Session, now: datetime, limit: int = 20
 ) -> list[AlertRow]:
     """A patient's alert episodes, open ones first, then newest (staff)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="readings.alerts.patient_alerts")
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     rows = session.exec(
         select(ReadingAlertEpisode, PatientReading)
@@ -416,7 +426,7 @@ def patient_alerts(
 
 def open_alert_count(actor: User, *, session: Session) -> int:
     """Open alert episodes across the clinic (dashboard)."""
-    require_staff(actor)
+    require_staff(actor, session=session, what="readings.alerts.open_alert_count")
     return len(
         session.exec(
             select(ReadingAlertEpisode.id).where(col(ReadingAlertEpisode.closed_at).is_(None))

@@ -10,17 +10,18 @@ ElementTree never fetches external entities, so an uploaded file cannot make the
 the server's files or exhaust its memory.
 """
 
+import io
 import xml.etree.ElementTree as ET  # noqa: S405 (safe with expat >= 2.4.1; see docstring)
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import IO
 
-from portal.errors import InvalidInput
 from portal.services.readings import units
-from portal.services.readings.entry import ReadingInput, Refusal
+from portal.services.readings.entry import ImportBudget, ImportRefused, ReadingInput, Refusal
 
 QUANTITY_TYPES = {
     "HKQuantityTypeIdentifierBodyMass": units.WEIGHT,
@@ -38,19 +39,49 @@ DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 MAX_PENDING = 10_000
 # Apple's own "Export All Health Data" makes export.zip; its export.xml is read straight out of
 # the archive without unpacking it to disk. The cap stops a zip bomb from running for hours.
-MAX_XML_BYTES = 4 * 1024**3
+MAX_XML_BYTES = 1024**3
+
+
+class _Bounded(io.RawIOBase):
+    """Reads at most ``limit`` bytes from a stream, then refuses: counts what is really
+    decompressed, whatever size the zip's directory claims."""
+
+    def __init__(self, stream: IO[bytes], limit: int):
+        self.stream = stream
+        self.limit = limit
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        try:
+            chunk = self.stream.read(len(target))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+            raise ImportRefused("the zip archive is damaged; please export again.") from None
+        self.consumed += len(chunk)
+        if self.consumed > self.limit:
+            raise ImportRefused(
+                f"the export holds more than {self.limit // 1024**2:,} MB of data, the most "
+                "one import reads. Please export a shorter period."
+            )
+        target[: len(chunk)] = chunk
+        return len(chunk)
 
 
 @contextmanager
-def export_stream(upload: IO[bytes], filename: str) -> Iterator[IO[bytes]]:
+def export_stream(
+    upload: IO[bytes], filename: str, *, max_xml_bytes: int = MAX_XML_BYTES
+) -> Iterator[IO[bytes]]:
     """The export.xml inside an uploaded export.zip (streamed), or the upload itself."""
     if not filename.lower().endswith(".zip"):
         yield upload
         return
     try:
         archive = zipfile.ZipFile(upload)
-    except zipfile.BadZipFile:
-        raise InvalidInput("The file is not a valid zip archive.") from None
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
+        # NotImplementedError: a zip version or feature Python cannot read.
+        raise ImportRefused("the file is not a valid zip archive.") from None
     with archive:
         member = next(
             (
@@ -61,24 +92,42 @@ def export_stream(upload: IO[bytes], filename: str) -> Iterator[IO[bytes]]:
             None,
         )
         if member is None:
-            raise InvalidInput(
-                "The zip has no export.xml. In the Health app, use 'Export All Health Data'."
+            raise ImportRefused(
+                "the zip has no export.xml. In the Health app, use 'Export All Health Data'."
             )
-        if member.file_size > MAX_XML_BYTES:
-            raise InvalidInput("The export is larger than 4 GB; please export a shorter period.")
-        with archive.open(member) as stream:
-            yield stream
+        if member.file_size > max_xml_bytes:
+            raise ImportRefused(
+                f"the export is larger than {max_xml_bytes // 1024**2:,} MB; please export a "
+                "shorter period."
+            )
+        try:
+            stream = archive.open(member)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError):
+            # NotImplementedError: an unknown compression; RuntimeError: an encrypted member.
+            raise ImportRefused("the export.xml in the zip cannot be read.") from None
+        with stream:
+            yield io.BufferedReader(_Bounded(stream, max_xml_bytes))
 
 
 class AppleHealthFile:
     """Parse with ``readings()``; afterwards ``skipped`` counts record types not tracked."""
 
-    def __init__(self, source: IO[bytes] | str):
+    def __init__(
+        self,
+        source: IO[bytes] | str,
+        *,
+        budget: ImportBudget | None = None,
+        max_depth: int = 16,
+    ):
         self.source = source
+        self.budget = budget
+        self.max_depth = max_depth
         self.skipped: Counter = Counter()
         self.records_seen = 0
 
     def readings(self) -> Iterator[ReadingInput | Refusal]:
+        """Readings and per-record refusals; a file that is not a whole, sane export raises
+        ``ImportRefused`` (the importer then stores none of it)."""
         pending: dict[tuple[str, str, str], dict[str, ET.Element]] = {}
         depth = 0
         root = None
@@ -88,17 +137,28 @@ class AppleHealthFile:
                     if root is None:
                         root = elem
                     depth += 1
+                    if depth > self.max_depth:
+                        raise ImportRefused(
+                            f"the file nests deeper than {self.max_depth} levels; it is not an "
+                            "Apple Health export."
+                        )
                     continue
                 depth -= 1
                 if elem.tag == "Record":
                     self.records_seen += 1
+                    if self.budget is not None:
+                        self.budget.count()
                     yield from self._record(elem, pending)
                 if depth == 1 and root is not None:
                     # A whole top-level element has been handled: drop it (and everything
                     # before it) from the tree.
                     root.clear()
+        except LookupError:  # <?xml encoding="..."?> names an encoding Python does not know
+            raise ImportRefused("the file declares a text encoding that is not known.") from None
         except ET.ParseError as error:
-            yield Refusal("file", f"The file is not a complete Apple Health export ({error}).")
+            raise ImportRefused(
+                f"the file is not a complete Apple Health export ({error}). Please export again."
+            ) from None
         for (when, _, _), halves in pending.items():
             missing = "diastolic" if SYSTOLIC in halves else "systolic"
             yield Refusal(f"blood pressure at {when}", f"The {missing} number is missing.")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from portal.errors import InvalidInput
 from portal.services.readings import units
-from portal.services.readings.entry import ReadingInput, Refusal
+from portal.services.readings.entry import ImportBudget, ImportRefused, ReadingInput, Refusal
 
 # Words people and devices use for each measure, lower-case.
 MEASURE_WORDS = {
@@ -70,6 +70,11 @@ class CsvPreview:
 
 
 def _text(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" is UTF-16
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInput("The file is not a text (CSV) file.") from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -126,21 +131,23 @@ def preview(data: bytes) -> CsvPreview:
     """The header, the first rows and a guessed mapping, for the mapping step."""
     text = _text(data[: 64 * 1024])
     delimiter = _dialect(text[:8192])
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         columns = [c.strip() for c in next(reader)]
+        rows = []
+        for row in reader:
+            if len(rows) >= PREVIEW_ROWS:
+                break
+            rows.append(row)
     except StopIteration:
         raise InvalidInput("The file is empty.") from None
+    except csv.Error as error:
+        raise InvalidInput(f"The file cannot be read as CSV ({error}).") from None
     if len(columns) < 2 or len(set(columns)) != len(columns) or not all(columns):
         raise InvalidInput(
             "The first line must name each column (for example: date, value, unit), "
             "each with a different name."
         )
-    rows = []
-    for row in reader:
-        if len(rows) >= PREVIEW_ROWS:
-            break
-        rows.append(row)
     return CsvPreview(columns, rows, _guess(columns), delimiter)
 
 
@@ -181,7 +188,7 @@ def _row(row: dict[str, str], mapping: ColumnMapping, tz: ZoneInfo, where: str):
         else mapping.measure
     )
     if measure is None:
-        label = row.get(mapping.measure_column, "") if mapping.measure_column else ""
+        label = (row.get(mapping.measure_column) or "") if mapping.measure_column else ""
         return Refusal(where, f"'{label[:40]}' is not a measure the portal tracks.")
     raw_value = (row.get(mapping.value) or "").strip()
     if not raw_value:
@@ -221,18 +228,59 @@ def check_mapping(columns: list[str], mapping: ColumnMapping) -> None:
 
 
 def parse_csv(
-    source: IO[bytes] | bytes, mapping: ColumnMapping, *, tz: ZoneInfo
+    source: IO[bytes] | bytes,
+    mapping: ColumnMapping,
+    *,
+    tz: ZoneInfo,
+    budget: ImportBudget | None = None,
+    max_field_chars: int = 1_000,
 ) -> Iterator[ReadingInput | Refusal]:
-    """Stream readings from the file with the confirmed mapping (line numbers as in the file)."""
+    """Stream readings from the file with the confirmed mapping (line numbers as in the file).
+
+    A file that cannot be read as CSV at all (not text, a field longer than ``max_field_chars``,
+    a broken quote) raises ``ImportRefused``; a row that cannot be read is one refusal.
+    """
     raw = source if isinstance(source, bytes) else source.read()
-    text = _text(raw)
-    reader = csv.DictReader(io.StringIO(text), delimiter=_dialect(text[:8192]))
-    if reader.fieldnames is None:
-        return
-    reader.fieldnames = [f.strip() for f in reader.fieldnames]
-    check_mapping(reader.fieldnames, mapping)
-    for row in reader:
-        where = f"line {reader.line_num}"
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        yield _row(row, mapping, tz, where)
+    if budget is not None and raw.count(b"\n") > budget.max_records + 1:
+        # Counting lines takes milliseconds; reading them all to find out takes many seconds.
+        raise ImportRefused(
+            f"the file has more than {budget.max_records:,} lines, the most one import takes. "
+            "Please split it."
+        )
+    try:
+        text = _text(raw)
+    except InvalidInput as error:
+        raise ImportRefused(error.user_message) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_dialect(text[:8192]))
+    try:
+        if reader.fieldnames is None:
+            return
+        reader.fieldnames = [f.strip() for f in reader.fieldnames]
+        try:
+            check_mapping(reader.fieldnames, mapping)
+        except InvalidInput as error:
+            raise ImportRefused(error.user_message) from None
+        for row in reader:
+            if budget is not None:
+                budget.count()
+            where = f"line {reader.line_num}"
+            # Cells beyond the header's columns arrive as a list under the key None.
+            values = [
+                cell
+                for value in row.values()
+                for cell in (value if isinstance(value, list) else [value])
+                if isinstance(cell, str)
+            ]
+            if any(len(v) > max_field_chars for v in values):
+                raise ImportRefused(
+                    f"{where} has a field longer than {max_field_chars:,} characters; this "
+                    "does not look like a file of readings."
+                )
+            if not any(v.strip() for v in values):
+                continue
+            yield _row(row, mapping, tz, where)
+    except csv.Error as error:
+        # e.g. a field over the csv module's own limit: the rest of the file cannot be trusted.
+        raise ImportRefused(
+            f"the file cannot be read as CSV after line {reader.line_num} ({error})."
+        ) from None

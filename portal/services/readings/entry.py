@@ -7,20 +7,26 @@ the report says how many readings were already there.
 """
 
 import hashlib
+import logging
+import pickle  # noqa: S403 (only reads back the spool this process wrote a moment ago)
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from db.engine import begin_write
 from db.models import PatientReading, ReadingSource, Role, User
 from portal.errors import InvalidInput, NotAllowed
 from portal.services import audit
-from portal.services.access import is_staff, require_patient_access
+from portal.services.access import audit_refusal, is_staff, require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.readings import alerts, units
+from portal.text_hygiene import clean_line
 
 CATEGORY = "readings"
 VIEWED_READINGS = "viewed home readings"
@@ -29,6 +35,59 @@ BATCH_SIZE = 1000
 FUTURE_SLACK = timedelta(minutes=10)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_REFUSAL_EXAMPLES = 20
+RECENT_KEYS = 50_000  # dedup keys remembered while reading a file (a few MB)
+log = logging.getLogger(__name__)
+
+
+class ImportRefused(InvalidInput):
+    """The whole file is refused (a limit, a broken file, someone else's data): nothing stored."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"Nothing was imported: {reason}")
+        self.reason = reason
+        self.audited = False
+
+
+def clean_label(filename: str) -> str:
+    """A file's name as the audit trail and the report show it: one line, no controls."""
+    return clean_line(filename or "file")[:200]
+
+
+class ImportBudget:
+    """Counts records and time against an import's limits; a limit hit refuses the whole file.
+
+    Parsers call ``count`` once per record they read (tracked or not), the writer calls
+    ``check_time`` per batch, so neither a file of millions of rows nor a slow path can hold the
+    server longer than the limit.
+    """
+
+    def __init__(self, *, max_records: int, max_seconds: float, clock=time.monotonic):
+        self.max_records = max_records
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.started = clock()
+        self.records = 0
+
+    def count(self) -> None:
+        self.records += 1
+        if self.records > self.max_records:
+            raise ImportRefused(
+                f"the file holds more than {self.max_records:,} records, the most one import "
+                "takes. Please split it or export a shorter period."
+            )
+        if self.records % 256 == 0:
+            self.check_time()
+
+    def check_time(self) -> None:
+        if self.clock() - self.started > self.max_seconds:
+            raise ImportRefused(
+                f"the file took longer than {self.max_seconds:.0f} seconds to read. Please split "
+                "it or export a shorter period."
+            )
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock() - self.started
 
 
 @dataclass(frozen=True)
@@ -86,6 +145,42 @@ def dedup_key(measure: str, taken_at: datetime, value: float, value2: float | No
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def checked_values(item: ReadingInput, *, now: datetime) -> dict:
+    """Check and convert one reading into the columns it is stored with (no ORM object: building
+    one costs more than everything else an import does per row, so only stored rows get one).
+    Raises InvalidInput with the reason it is refused."""
+    m = units.measure(item.measure)
+    unit = clean_line(item.unit or "").strip()  # a file's stray NUL is not part of the unit
+    if item.taken_at.tzinfo is None:
+        raise InvalidInput("The time has no time zone.")
+    try:
+        taken_at = item.taken_at.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # year 1 at +14:00 is before datetime's first day in UTC
+        raise InvalidInput("The date is before 1900.") from None
+    if taken_at > now + FUTURE_SLACK:
+        raise InvalidInput("The date is in the future.")
+    if taken_at < EARLIEST:
+        raise InvalidInput("The date is before 1900.")
+    value = units.to_canonical(m.code, float(item.value), unit)
+    value2 = None
+    if m.pair:
+        if item.value2 is None:
+            raise InvalidInput("A blood pressure needs both numbers.")
+        value2 = units.to_canonical(m.code, float(item.value2), unit)
+    units.check_plausible(m.code, value, value2)
+    return {
+        "measure": m.code,
+        "value": value,
+        "value2": value2,
+        "unit": m.unit,
+        "entered_value": float(item.value),
+        "entered_value2": None if item.value2 is None else float(item.value2),
+        "entered_unit": (unit or m.unit)[:64],
+        "taken_at": taken_at,
+        "dedup_key": dedup_key(m.code, taken_at, value, value2),
+    }
+
+
 def normalise(
     patient_id: int,
     item: ReadingInput,
@@ -95,44 +190,21 @@ def normalise(
     actor: User | None,
 ) -> PatientReading:
     """Check and convert one reading; raises InvalidInput with the reason it is refused."""
-    m = units.measure(item.measure)
-    if item.taken_at.tzinfo is None:
-        raise InvalidInput("The time has no time zone.")
-    taken_at = item.taken_at.astimezone(UTC).replace(microsecond=0)
-    if taken_at > now + FUTURE_SLACK:
-        raise InvalidInput("The date is in the future.")
-    if taken_at < EARLIEST:
-        raise InvalidInput("The date is before 1900.")
-    value = units.to_canonical(m.code, float(item.value), item.unit)
-    value2 = None
-    if m.pair:
-        if item.value2 is None:
-            raise InvalidInput("A blood pressure needs both numbers.")
-        value2 = units.to_canonical(m.code, float(item.value2), item.unit)
-    units.check_plausible(m.code, value, value2)
     return PatientReading(
         patient_id=patient_id,
-        measure=m.code,
-        value=value,
-        value2=value2,
-        unit=m.unit,
-        entered_value=float(item.value),
-        entered_value2=None if item.value2 is None else float(item.value2),
-        entered_unit=(item.unit or m.unit)[:64],
-        taken_at=taken_at,
         source=source,
-        dedup_key=dedup_key(m.code, taken_at, value, value2),
         entered_by_user_id=actor.id if actor else None,
         created_at=now,
+        **checked_values(item, now=now),
     )
 
 
 class ReadingWriter:
     """Takes parsed readings in a stream and stores them in batches (bounded memory).
 
-    Each batch is checked against the keys already stored, inserted, run through the alert
-    rules and committed, so a huge import never holds more than one batch in memory and a
-    repeat of an interrupted import simply skips what the first run stored.
+    Each batch is checked against the keys already stored (including earlier batches of this
+    transaction), inserted and run through the alert rules; nothing is committed here, so the
+    caller stores a whole file or none of it.
     """
 
     def __init__(
@@ -152,35 +224,44 @@ class ReadingWriter:
         self.source = source
         self.batch_size = batch_size
         self.report = ImportReport()
-        self._batch: dict[str, PatientReading] = {}
+        self._batch: dict[str, dict] = {}  # dedup key -> checked values
 
     def add(self, item: ReadingInput | Refusal) -> None:
+        reading = self.check(item)
+        if reading is not None:
+            self.add_checked(reading)
+
+    def check(self, item: ReadingInput | Refusal) -> dict | None:
+        """The reading's checked values, or None after counting it as refused."""
         if isinstance(item, Refusal):
             self.report.refuse(item.where, item.reason)
-            return
+            return None
         try:
-            reading = normalise(
-                self.patient_id, item, source=self.source, now=self.now, actor=self.actor
-            )
+            return checked_values(item, now=self.now)
         except InvalidInput as error:
             self.report.refuse(item.where, error.user_message)
-            return
-        if reading.dedup_key in self._batch:
+            return None
+
+    def add_checked(self, values: dict) -> None:
+        if values["dedup_key"] in self._batch:
             self.report.duplicates += 1
             return
-        self._batch[reading.dedup_key] = reading
+        self._batch[values["dedup_key"]] = values
         if len(self._batch) >= self.batch_size:
             self.flush()
 
     def add_all(self, items: Iterable[ReadingInput | Refusal]) -> ImportReport:
+        """Store every reading of ``items`` in the caller's transaction, then commit it."""
         for item in items:
             self.add(item)
         self.flush()
+        self.session.commit()
         return self.report
 
     def flush(self) -> list[PatientReading]:
         if not self._batch:
             return []
+        begin_write(self.session)  # else SQLite commits each savepoint below on its own
         keys = list(self._batch)
         existing = set(
             self.session.exec(
@@ -190,7 +271,17 @@ class ReadingWriter:
                 )
             ).all()
         )
-        new = [r for k, r in self._batch.items() if k not in existing]
+        new = [
+            PatientReading(
+                patient_id=self.patient_id,
+                source=self.source,
+                entered_by_user_id=self.actor.id if self.actor else None,
+                created_at=self.now,
+                **values,
+            )
+            for key, values in self._batch.items()
+            if key not in existing
+        ]
         self.report.duplicates += len(existing)
         self._batch = {}
         new = self._insert(new)
@@ -199,7 +290,6 @@ class ReadingWriter:
         self.report.alerts_opened += alerts.evaluate(
             self.patient_id, new, session=self.session, now=self.now, actor=self.actor
         )
-        self.session.commit()
         return new
 
     def _insert(self, readings: list[PatientReading]) -> list[PatientReading]:
@@ -224,11 +314,61 @@ class ReadingWriter:
         return stored
 
 
-def _require_writer(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
+def require_writer(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
     """Patients and caregivers for the records they may see; of staff, nurses and clinicians."""
     if is_staff(actor) and actor.role not in (Role.NURSE, Role.CLINICIAN):
+        audit_refusal(
+            actor, session=session, now=now, what="readings.add", reason="role may not add",
+            patient_id=patient_id,
+        )  # fmt: skip
         raise NotAllowed("Readings are added by the patient, their caregiver, a nurse or a doctor.")
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
+
+
+_SPOOLED = (
+    "measure",
+    "value",
+    "value2",
+    "unit",
+    "entered_value",
+    "entered_value2",
+    "entered_unit",
+    "taken_at",
+    "dedup_key",
+)
+
+
+class _Spool:
+    """Checked readings parked in a temporary file between reading the file and storing it, so
+    memory stays one batch deep however long the file is."""
+
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the caller)
+        self._pending: list[tuple] = []
+
+    def add(self, values: dict) -> None:
+        self._pending.append(tuple(values[name] for name in _SPOOLED))
+        if len(self._pending) >= self.batch_size:
+            self._write()
+
+    def _write(self) -> None:
+        if self._pending:
+            pickle.dump(self._pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._pending = []
+
+    def batches(self) -> Iterable[list[dict]]:
+        self._write()
+        self.file.seek(0)
+        while True:
+            try:
+                rows = pickle.load(self.file)  # noqa: S301 (our own spool, see above)
+            except EOFError:
+                return
+            yield [dict(zip(_SPOOLED, row, strict=True)) for row in rows]
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def import_readings(
@@ -241,11 +381,58 @@ def import_readings(
     source: str,
     label: str,
     skipped: Counter | None = None,
+    budget: ImportBudget | None = None,
 ) -> ImportReport:
-    """Store a parsed stream of readings for a patient; audited with its counts."""
-    _require_writer(actor, patient_id, session=session, now=now)
+    """Store a parsed stream of readings for a patient, all or nothing; audited with its counts.
+
+    First the whole stream is read and checked with no database write (a broken file or a limit
+    hit raises ``ImportRefused`` before anything is stored); then every accepted reading is
+    stored in one transaction, so a failure leaves nothing behind.
+    """
+    require_writer(actor, patient_id, session=session, now=now)
     writer = ReadingWriter(actor, patient_id, session=session, now=now, source=source)
-    report = writer.add_all(items)
+    spool = _Spool(BATCH_SIZE)
+    # Repeats within the file (a device writing each reading twice, or a file of one row
+    # copied a million times) are counted here instead of being spooled and looked up.
+    recent: dict[str, None] = {}
+    try:
+        for item in items:
+            values = writer.check(item)
+            if values is None:
+                continue
+            if values["dedup_key"] in recent:
+                writer.report.duplicates += 1
+                continue
+            recent[values["dedup_key"]] = None
+            if len(recent) > RECENT_KEYS:
+                del recent[next(iter(recent))]
+            spool.add(values)
+        for batch in spool.batches():
+            for values in batch:
+                writer.add_checked(values)
+            if budget is not None:
+                budget.check_time()
+        writer.flush()
+    except ImportRefused as refused:
+        session.rollback()
+        audit_refused_import(
+            label, refused.reason, actor=actor, patient_id=patient_id, session=session, now=now
+        )
+        refused.audited = True
+        raise
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.warning("readings import failed and was rolled back: %s", type(error).__name__)
+        reason = "the database could not store it. Please try again."
+        audit_refused_import(
+            label, reason, actor=actor, patient_id=patient_id, session=session, now=now
+        )
+        refused = ImportRefused(reason)
+        refused.audited = True
+        raise refused from None
+    finally:
+        spool.close()
+    report = writer.report
     if skipped:
         report.skipped.update(skipped)
     audit.record(
@@ -254,11 +441,28 @@ def import_readings(
         category=CATEGORY,
         action="import",
         patient_id=patient_id,
-        detail=f"{label}: {report.summary}"[:2000],
+        detail=f"{label}: {report.summary}"[:1000],
         now=now,
     )
     session.commit()
     return report
+
+
+def audit_refused_import(
+    label: str, reason: str, *, actor: User, patient_id: int, session: Session, now: datetime
+) -> None:
+    """Audit a file refused whole (nothing stored), in its own commit."""
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="import",
+        patient_id=patient_id,
+        outcome=audit.Outcome.FAILURE,
+        detail=f"{label}: nothing stored: {reason}"[:1000],
+        now=now,
+    )
+    session.commit()
 
 
 @dataclass(frozen=True)
@@ -281,16 +485,13 @@ def add_reading(
     value2: float | None = None,
 ) -> AddResult:
     """Manual entry of one reading: refused with a plain reason, or stored (once)."""
-    _require_writer(actor, patient_id, session=session, now=now)
-    reading = normalise(
-        patient_id,
+    require_writer(actor, patient_id, session=session, now=now)
+    values = checked_values(
         ReadingInput(measure=measure, value=value, value2=value2, unit=unit, taken_at=taken_at),
-        source=ReadingSource.MANUAL,
         now=now,
-        actor=actor,
     )
-    writer = ReadingWriter(actor, patient_id, session=session, now=now, source="manual")
-    writer._batch[reading.dedup_key] = reading
+    writer = ReadingWriter(actor, patient_id, session=session, now=now, source=ReadingSource.MANUAL)
+    writer.add_checked(values)
     stored = writer.flush()
     audit.record(
         session=session,
@@ -298,7 +499,7 @@ def add_reading(
         category=CATEGORY,
         action="add",
         patient_id=patient_id,
-        detail=f"{units.MEASURES[reading.measure].label}"
+        detail=f"{units.MEASURES[values['measure']].label}"
         + ("" if stored else " (already recorded)"),
         now=now,
     )

@@ -11,6 +11,7 @@ from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
 from portal.services import audit, writeback
 from portal.services.access import is_staff, require_patient_access, require_staff
+from portal.services.audited_reads import LISTED_ON_CALENDAR, log_read
 from portal.services.scheduling import availability, video
 from portal.services.scheduling.errors import (
     AlreadyCancelled,
@@ -338,7 +339,7 @@ def day_calendar(
     actor: User, *, session: Session, now: datetime, practitioner_id: int, day_start, day_end
 ) -> list[VisitRow]:
     """A practitioner's visits between two instants (staff only), cancelled ones included."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="scheduling.booking.day_calendar")
     bookings = list(
         session.exec(
             select(Booking)
@@ -350,14 +351,21 @@ def day_calendar(
             .order_by(Booking.start, Booking.id)
         ).all()
     )
-    _audit(session, actor, "read", None, now, f"calendar practitioner {practitioner_id}")
+    audit.record_listed(
+        session=session,
+        actor=actor,
+        category=LISTED_ON_CALENDAR,
+        patient_ids=[b.patient_id for b in bookings],
+        detail=f"calendar practitioner {practitioner_id}",
+        now=now,
+    )
     session.commit()
     return _rows(session, bookings)
 
 
 def mark(actor: User, booking_id: int, status: str, *, session: Session, now: datetime):
     """Staff mark a booked visit arrived, no-show or completed."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="scheduling.booking.mark")
     if status not in (BookingStatus.ARRIVED, BookingStatus.NO_SHOW, BookingStatus.COMPLETED):
         raise InvalidInput("Unknown visit status.")
     booking = session.get(Booking, booking_id)
@@ -376,9 +384,11 @@ def mark(actor: User, booking_id: int, status: str, *, session: Session, now: da
 
 def no_show_count(actor: User, patient_id: int, *, session: Session) -> int:
     """How many visits this patient missed (shown to staff when booking)."""
-    require_staff(actor)
-    return session.exec(
+    require_staff(actor, session=session, what="scheduling.booking.no_show_count")
+    count = session.exec(
         select(func.count())
         .select_from(Booking)
         .where(Booking.patient_id == patient_id, Booking.status == BookingStatus.NO_SHOW)
     ).one()
+    log_read(actor, patient_id, session=session, category="viewed missed visits")
+    return count

@@ -152,7 +152,7 @@ def for_bookings(
     actor: User, booking_ids: list[int], *, session: Session, now: datetime
 ) -> dict[int, tuple[CheckIn, list[CheckInAnswer]]]:
     """Staff: the check-ins of these visits with their answers, by booking id (one query each)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="scheduling.checkin.for_bookings")
     if not booking_ids:
         return {}
     checkins = list(

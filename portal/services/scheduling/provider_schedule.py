@@ -19,7 +19,7 @@ def practitioners(*, session: Session) -> list[Practitioner]:
 
 
 def templates(actor: User, *, session: Session, practitioner_id: int) -> list[ScheduleTemplate]:
-    require_staff(actor)
+    require_staff(actor, session=session, what="scheduling.provider_schedule.templates")
     return list(
         session.exec(
             select(ScheduleTemplate)
@@ -43,7 +43,7 @@ def add_template(
     in_person: bool,
     video: bool,
 ) -> ScheduleTemplate:
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="scheduling.provider_schedule.add_template")
     if not 0 <= weekday <= 6:
         raise InvalidInput("Please choose a weekday.")
     if end_time <= start_time:
@@ -80,7 +80,9 @@ def add_template(
 
 def remove_template(actor: User, template_id: int, *, session: Session, now: datetime) -> None:
     """Deactivate (not delete) so the history of what was offered stays readable."""
-    require_staff(actor)
+    require_staff(
+        actor, session=session, now=now, what="scheduling.provider_schedule.remove_template"
+    )
     template = session.get(ScheduleTemplate, template_id)
     if template is None:
         raise NotFound()
@@ -101,7 +103,7 @@ def exceptions(
     actor: User, *, session: Session, practitioner_id: int | None, after: datetime
 ) -> list[ScheduleException]:
     """Upcoming exceptions for one practitioner, plus clinic-wide closures."""
-    require_staff(actor)
+    require_staff(actor, session=session, what="scheduling.provider_schedule.exceptions")
     query = select(ScheduleException).where(ScheduleException.end > after)
     if practitioner_id is not None:
         query = query.where(
@@ -122,7 +124,9 @@ def add_exception(
     reason: str,
 ) -> ScheduleException:
     """Block time. Visits already booked then stay booked: staff move them one by one."""
-    require_staff(actor)
+    require_staff(
+        actor, session=session, now=now, what="scheduling.provider_schedule.add_exception"
+    )
     if end <= start:
         raise InvalidInput("The time off must end after it starts.")
     row = ScheduleException(

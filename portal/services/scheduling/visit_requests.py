@@ -131,13 +131,15 @@ def request_visit(
 
 def open_requests(actor: User, patient_id: int, *, session: Session, now: datetime):
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
-    return list(
+    requests = list(
         session.exec(
             select(VisitRequest)
             .where(VisitRequest.patient_id == patient_id)
             .order_by(VisitRequest.created_at.desc())
         ).all()
     )
+    log_read(actor, patient_id, session=session, category="viewed visit requests", now=now)
+    return requests
 
 
 # --- the staff side ---------------------------------------------------------------------------

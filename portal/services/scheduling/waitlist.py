@@ -20,6 +20,7 @@ from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
 from portal.services import audit
 from portal.services.access import require_patient_access
+from portal.services.audited_reads import log_read
 from portal.services.scheduling import availability, booking, notices
 from portal.services.scheduling.errors import OfferExpired
 from portal.services.scheduling.visit_types import VISIT_TYPES, label
@@ -91,6 +92,10 @@ def leave(actor: User, entry_id: int, *, session: Session, now: datetime) -> Non
         offer.status = OfferStatus.DECLINED
         session.add(offer)
         _pass_on(session, offer, now)
+    audit.record(
+        session=session, actor=actor, category=CATEGORY, action="leave waitlist",
+        patient_id=entry.patient_id, detail=f"waitlist entry {entry.id}", now=now,
+    )  # fmt: skip
     session.commit()
 
 
@@ -115,6 +120,7 @@ def view(actor: User, patient_id: int, *, session: Session, now: datetime) -> Wa
         )
         .order_by(WaitlistOffer.start)
     ).all()
+    log_read(actor, patient_id, session=session, category="viewed waitlist", now=now)
     return WaitlistView(list(entries), list(offers))
 
 
@@ -265,6 +271,11 @@ def decline(actor: User, offer_id: int, *, session: Session, now: datetime) -> N
     offer.status = OfferStatus.DECLINED
     session.add(offer)
     _pass_on(session, offer, now)
+    audit.record(
+        session=session, actor=actor, category=CATEGORY, action="decline offer",
+        patient_id=entry.patient_id, detail=f"waitlist offer {offer.id}", now=now,
+    )  # fmt: skip
+    session.commit()
 
 
 def expire_offers(*, session: Session, now: datetime) -> int:
