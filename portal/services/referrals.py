@@ -212,7 +212,7 @@ def request_for_item(
     actor: User, item_id: int, *, session: Session, now: datetime
 ) -> ReferralRequest:
     """The referral request behind an inbox item (staff only; the read is audited)."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="referrals.request_for_item")
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a referral request.")
@@ -241,7 +241,7 @@ def decide_referral(
 ) -> ReferralRequest:
     """Record the clinic's decision on a referral request (a decline needs a reason, which the
     patient reads), close the inbox item and tell the patient, in one transaction."""
-    require_staff(actor)
+    require_staff(actor, session=session, now=now, what="referrals.decide_referral")
     reason = (reason or "").strip()
     if not approve and not reason:
         raise InvalidInput("Please give the reason for declining; the patient will see it.")

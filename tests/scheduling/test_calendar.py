@@ -4,8 +4,11 @@ and EHR appointments merged once, for the patient and for a provider's day."""
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
+from db.models import AuditEvent
 from portal.errors import NotAllowed
+from portal.services.audited_reads import LISTED_ON_CALENDAR
 from portal.services.scheduling import booking, calendar
 from portal.services.scheduling.booking import VisitRow
 from portal.services.scheduling.ehr_visits import EhrVisit
@@ -132,6 +135,11 @@ def test_another_patients_visit_at_the_same_time_is_not_taken_for_a_written_back
         day_end=THU_9AM + timedelta(hours=15),
     )
     assert [e.patient_name for e in day] == ["Alice Ames", "Bob Burns"]
+    # Both patients were listed to staff: each has the read on their access log.
+    listed = session.exec(
+        select(AuditEvent.patient_id).where(AuditEvent.category == LISTED_ON_CALENDAR)
+    ).all()
+    assert set(listed) == {clinic.alice.id, clinic.bob.id}
 
 
 def test_patients_cannot_read_a_provider_day(session, now, clinic):

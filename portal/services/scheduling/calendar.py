@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from db.models import User
+from portal.services import audit
+from portal.services.audited_reads import LISTED_ON_CALENDAR
 from portal.services.scheduling import booking, ehr_visits
 from portal.services.scheduling.booking import VisitRow
 from portal.services.scheduling.ehr_visits import EhrVisit
@@ -68,4 +70,17 @@ def practitioner_day(
     appointments = ehr_visits.for_practitioner(
         session=session, practitioner_id=practitioner_id, start=day_start, end=day_end
     )
+    # The bookings' patients were logged by day_calendar; log those only the EHR lists.
+    listed = {r.booking.patient_id for r in rows}
+    others = [a.patient_id for a in appointments if a.patient_id not in listed]
+    if others:
+        audit.record_listed(
+            session=session,
+            actor=actor,
+            category=LISTED_ON_CALENDAR,
+            patient_ids=others,
+            detail=f"calendar practitioner {practitioner_id} (EHR visits)",
+            now=now,
+        )
+        session.commit()
     return _merged(rows, appointments)

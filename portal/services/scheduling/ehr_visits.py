@@ -42,6 +42,7 @@ class EhrVisit:
     description: str
     practitioner_name: str
     patient_name: str = ""
+    patient_id: int | None = None
 
     @property
     def title(self) -> str:
@@ -63,6 +64,7 @@ def _to_visit(appointment: Appointment, practitioner_name: str | None, patient_n
         description=appointment.description or "",
         practitioner_name=practitioner_name or "",
         patient_name=patient_name,
+        patient_id=appointment.patient_id,
     )
 
 

@@ -159,7 +159,9 @@ class RequestView:
 
 def request_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> RequestView:
     """The request behind an inbox item (staff only; the read is audited)."""
-    require_staff(actor)
+    require_staff(
+        actor, session=session, now=now, what="scheduling.visit_requests.request_for_item"
+    )
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a visit request.")
@@ -207,7 +209,9 @@ def slots_for_request(
 ) -> list[Slot]:
     """Open times for the request's visit type (and provider and mode, if the patient chose),
     on the days and at the times that suit the patient unless ``use_preferences`` is off."""
-    require_staff(actor)
+    require_staff(
+        actor, session=session, now=now, what="scheduling.visit_requests.slots_for_request"
+    )
     slots = availability.open_slots(
         session=session,
         now=now,
@@ -235,7 +239,9 @@ def book_from_request(
 ) -> Booking:
     """Book the requested visit, close the request and its inbox item and tell the patient, in
     one transaction (a taken slot or a changed item leaves everything as it was)."""
-    require_staff(actor)
+    require_staff(
+        actor, session=session, now=now, what="scheduling.visit_requests.book_from_request"
+    )
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a visit request.")
