@@ -1,26 +1,29 @@
-"""The login cookie, written and deleted in the browser by a one-line inline script (st.html).
+"""The login cookie, written and deleted in the browser by a small inline script (st.html).
 
 No component round trip: the old cookie component (and the one streamlit-authenticator draws)
 reported back to the server when it loaded, which reran the app and could swallow what a person
 was typing into the sign-in form. The script runs once, when its element arrives; it marks the
-cookie ``Secure`` whenever the page itself came over HTTPS (behind the proxy)."""
+cookie ``Secure`` whenever the page itself came over HTTPS (behind the proxy). Its text is a
+constant (portal/browser_scripts.py) so the proxy's CSP allows it by hash; the cookie travels in
+an attribute beside it."""
 
-import json
 from datetime import datetime
 from email.utils import format_datetime
+from html import escape
 
 import streamlit as st
+
+from portal.browser_scripts import COOKIE_WRITER
 
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
 def _run(cookie: str) -> None:
-    script = (
-        "<script>document.cookie = "
-        + json.dumps(cookie)
-        + ' + (location.protocol === "https:" ? "; Secure" : "");</script>'
+    st.html(
+        f'<span hidden data-portal-cookie="{escape(cookie, quote=True)}"></span>'
+        f"<script>{COOKIE_WRITER}</script>",
+        unsafe_allow_javascript=True,
     )
-    st.html(script, unsafe_allow_javascript=True)
 
 
 def write(name: str, value: str, *, expires: datetime) -> None:

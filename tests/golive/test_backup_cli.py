@@ -24,7 +24,8 @@ def test_backup_then_restore_on_a_new_server(clinic, tmp_path):
     backup = tmp_path / "nightly.backup"
     made = run_cli("backup", str(backup), env=clinic)
     assert made.returncode == 0, made.stderr
-    assert "secrets: cookie_key." in made.stdout and f"Wrote {backup}" in made.stdout
+    # The audit key travels too: without it the restored trail could not be verified.
+    assert "secrets: audit_key, cookie_key." in made.stdout and f"Wrote {backup}" in made.stdout
 
     new_server = tmp_path / "new-server"
     env = clinic | {
