@@ -9,35 +9,34 @@ from components.summary_sections import MEDICATION_CONFIG, medication_rows
 from db.models import BookingStatus, VisitMode
 from portal.services.records import NEW_RESULTS_DAYS, HomeOverview
 from portal.services.scheduling.booking import VisitRow
-from portal.services.scheduling.ehr_visits import EhrVisit
+from portal.services.scheduling.calendar import Entry
 from portal.services.scheduling.visit_types import label
 from portal.timefmt import naive_local
 
 
-def render_upcoming_visits(bookings: list[VisitRow], ehr_visits: list[EhrVisit]) -> None:
-    """Visits booked in the portal and those the EHR holds (written-back bookings once), soonest
-    first."""
+def _visit_row(entry: Entry) -> dict:
+    if isinstance(entry, VisitRow):
+        b = entry.booking
+        return {
+            "When": naive_local(b.start),
+            "Visit": label(b.visit_type) + (" (video)" if b.mode == VisitMode.VIDEO else ""),
+            "With": entry.practitioner_name,
+            "Status": "Arrived" if b.status == BookingStatus.ARRIVED else "Booked",
+        }
+    return {
+        "When": naive_local(entry.start),
+        "Visit": entry.service_type or "Visit",
+        "With": entry.practitioner_name,
+        "Status": entry.status_words,
+    }
+
+
+def render_upcoming_visits(upcoming: list[Entry]) -> None:
+    """The patient's upcoming visits from the one calendar (portal and EHR), soonest first."""
     st.subheader("Upcoming visits")
-    rows = [
-        {
-            "When": naive_local(r.booking.start),
-            "Visit": label(r.booking.visit_type)
-            + (" (video)" if r.booking.mode == VisitMode.VIDEO else ""),
-            "With": r.practitioner_name,
-            "Status": "Arrived" if r.booking.status == BookingStatus.ARRIVED else "Booked",
-        }
-        for r in bookings
-    ] + [
-        {
-            "When": naive_local(v.start),
-            "Visit": v.service_type or "Visit",
-            "With": v.practitioner_name,
-            "Status": v.status_words,
-        }
-        for v in ehr_visits
-    ]
+    rows = [_visit_row(entry) for entry in upcoming]
     show_table(
-        sorted(rows, key=lambda row: row["When"]),
+        rows,
         columns=["When", "Visit", "With", "Status"],
         empty="No upcoming visits.",
         key="home_visits",

@@ -16,14 +16,16 @@ from components.permission_gate import can
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.reading_alert_panel import render_reading_alert
+from components.request_panels import referral_panel, visit_request_panel
 from components.request_ui import flash, local_time, now
 from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
 from portal.errors import PortalError
 from portal.permissions import Action
-from portal.services import messages, profile_changes, refills, reply_templates, triage
+from portal.services import messages, profile_changes, referrals, refills, reply_templates, triage
 from portal.services.profile_changes import FIELDS
 from portal.services.readings import alerts as reading_alerts
+from portal.services.scheduling import visit_requests
 
 
 def seen_version(item: TriageItem) -> int:
@@ -83,6 +85,10 @@ def render_item(user: User, item_id: int) -> None:
         _profile_panel(user, item, seen)
     elif item.kind == reading_alerts.KIND:
         render_reading_alert(user, item)
+    elif item.kind == visit_requests.KIND:
+        visit_request_panel(user, item, seen, run_action)
+    elif item.kind == referrals.KIND:
+        referral_panel(user, item, seen, run_action)
     with st.expander("History"):
         for row in history:
             change = (

@@ -867,8 +867,13 @@ class VisitRequest(SQLModel, table=True):
     visit_type: str = Field(max_length=64)
     mode: str | None = Field(default=None, max_length=16)
     preferred_times: str = Field(default="", max_length=500)
+    # Weekdays (0 = Monday, comma-separated) and parts of the day ("morning,afternoon") that
+    # suit the patient; empty means any. Staff book from the request with slots filtered by them.
+    preferred_days: str = Field(default="", max_length=20)
+    preferred_parts: str = Field(default="", max_length=40)
     reason: str = Field(default="", max_length=2000)
     status: str = Field(default=VisitRequestStatus.OPEN, max_length=16)
+    booking_id: int | None = Field(default=None, foreign_key="booking.id")
     requested_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -901,6 +906,8 @@ class ServiceRequest(FhirRow, table=True):
 class ReferralRequestStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    APPROVED = "approved"
+    DECLINED = "declined"
 
 
 class ReferralRequest(SQLModel, table=True):
@@ -913,6 +920,9 @@ class ReferralRequest(SQLModel, table=True):
     reason: str = Field(default="", max_length=2000)
     preferred_provider: str = Field(default="", max_length=200)
     status: str = Field(default=ReferralRequestStatus.OPEN, max_length=16)
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    decided_at: datetime | None = None
+    decided_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
     requested_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -11,7 +11,15 @@ from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.visit_card import describe_key, parse_key, slot_key, slot_label, visit_header
+from components.visit_card import (
+    confirm_cancel,
+    describe_key,
+    parse_key,
+    slot_key,
+    slot_label,
+    visit_header,
+)
+from components.visit_request_form import visit_request_form, visit_request_list
 from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
@@ -25,6 +33,7 @@ from portal.services.scheduling import (
     visit_requests,
     waitlist,
 )
+from portal.services.scheduling.calendar import patient_calendar
 from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
@@ -46,7 +55,7 @@ def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
     with st.container(border=True):
         st.text(visit.title)  # EHR text: never markdown
         st.caption(md_literal(f"{when(visit.start)} · {visit.status_words}"))
-        if visit.description:
+        if visit.description and visit.description != visit.title:
             st.text(visit.description)
         if upcoming:
             st.caption("Booked by the clinic. To change this visit, please call the clinic.")
@@ -65,12 +74,11 @@ def render() -> None:
         st.success(md_literal(flash))
 
     with session_scope() as session:
-        upcoming, past = booking.list_for_patient(user, patient_id, session=session, now=now)
+        visits = patient_calendar(user, patient_id, session=session, now=now)
+        upcoming = visits.upcoming_bookings
         names = {p.id: p.name for p in practitioners(session=session)}
         offers = waitlist.view(user, patient_id, session=session, now=now)
-        ehr_upcoming, ehr_past = ehr_visits.list_ehr_visits(
-            user, patient_id, session=session, now=now
-        )
+        requests = visit_requests.open_requests(user, patient_id, session=session, now=now)
         checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
         needs_checkin = [r for r in upcoming if r.booking.id not in checked_in]
         # What the check-in asks the patient to confirm (read only when a form will be shown).
@@ -115,12 +123,15 @@ def render() -> None:
         return submit
 
     with tab_upcoming:
-        if not upcoming and not ehr_upcoming:
+        if not visits.upcoming:
             st.info("You have no upcoming visits.")
-        for row in upcoming:
-            b = row.booking
+        for entry in visits.upcoming:
+            if isinstance(entry, ehr_visits.EhrVisit):
+                ehr_visit_card(entry, upcoming=True)
+                continue
+            b = entry.booking
             with st.container(border=True):
-                visit_header(row)
+                visit_header(entry)
                 if b.id in checked_in:
                     st.caption("Checked in. Thank you.")
                 else:
@@ -128,7 +139,7 @@ def render() -> None:
                         checkin_form(b.id, b.visit_type, record, send_checkin(b.id))
                 st.download_button(
                     "Add to calendar (.ics)",
-                    ics.visit_ics(b, practitioner_name=row.practitioner_name, now=now),
+                    ics.visit_ics(b, practitioner_name=entry.practitioner_name, now=now),
                     file_name=f"visit-{b.id}.ics",
                     mime="text/calendar",
                     key=f"ics_{b.id}",
@@ -139,20 +150,25 @@ def render() -> None:
                         "please call the clinic to cancel or reschedule."
                     )
                     continue
-                if st.button("Cancel visit", key=f"cancel_{b.id}"):
-                    run(
-                        lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
+                confirm_cancel(
+                    entry,
+                    lambda b=b: run(
+                        lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Your visit was cancelled.",
-                    )
+                    ),
+                )
                 slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
                 if slots:
+                    # Starts empty: nothing moves until the patient picks a new time.
                     picked = st.selectbox(
                         "Move to",
                         slots,
+                        index=None,
+                        placeholder="Choose a new time",
                         format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
                         key=f"move_to_{b.id}",
                     )
-                    if st.button("Reschedule", key=f"move_{b.id}"):
+                    if st.button("Reschedule", key=f"move_{b.id}", disabled=picked is None):
                         run(
                             lambda s, b=b, p=picked: booking.reschedule(
                                 user, b.id, session=s, now=now, new_start=p.start
@@ -206,17 +222,15 @@ def render() -> None:
                     "Your visit is booked.",
                 )
 
-        for visit in ehr_upcoming:
-            ehr_visit_card(visit, upcoming=True)
-
     with tab_past:
-        if not past and not ehr_past:
+        if not visits.past:
             st.info("No past or cancelled visits.")
-        for row in past:
+        for entry in visits.past:
+            if isinstance(entry, ehr_visits.EhrVisit):
+                ehr_visit_card(entry, upcoming=False)
+                continue
             with st.container(border=True):
-                visit_header(row)
-        for visit in ehr_past:
-            ehr_visit_card(visit, upcoming=False)
+                visit_header(entry)
 
     with tab_waitlist:
         for offer in offers.offers:
@@ -266,22 +280,13 @@ def render() -> None:
                     ),
                     "You are on the waitlist. We will offer you an earlier time if one frees up.",
                 )
-        with st.form("visit_request_form"):
-            st.subheader("Request a visit")
-            st.caption("No time suits you? Tell us and the front desk will contact you.")
-            rq_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label, key="rq_t")
-            rq_times = st.text_input("Times that suit you", max_chars=500)
-            rq_reason = st.text_area("Reason for the visit (optional)", max_chars=2000)
-            if st.form_submit_button("Send request"):
-                run(
-                    lambda s: visit_requests.request_visit(
-                        user,
-                        session=s,
-                        now=now,
-                        patient_id=patient_id,
-                        visit_type=rq_type,
-                        preferred_times=rq_times,
-                        reason=rq_reason,
-                    ),
-                    "Your request was sent to the clinic.",
-                )
+        visit_request_form(
+            names,
+            lambda **fields: run(
+                lambda s: visit_requests.request_visit(
+                    user, session=s, now=now, patient_id=patient_id, **fields
+                ),
+                "Your request was sent to the clinic. We will let you know when it is booked.",
+            ),
+        )
+        visit_request_list(requests, names)

@@ -17,7 +17,7 @@ from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from portal.services.preventive import CareStatus, preventive_care
 from portal.services.records import home_overview
-from portal.services.scheduling import booking, ehr_visits
+from portal.services.scheduling.calendar import patient_calendar
 from portal.timefmt import to_local
 
 
@@ -37,8 +37,7 @@ def render() -> None:
         st.stop()
     with errors_as_messages(), session_scope() as session:
         overview = home_overview(user, patient_id, session=session, now=now)
-        portal_visits, _ = booking.list_for_patient(user, patient_id, session=session, now=now)
-        ehr_upcoming, _ = ehr_visits.list_ehr_visits(user, patient_id, session=session, now=now)
+        visits = patient_calendar(user, patient_id, session=session, now=now)
         care_due = [
             item
             for item in preventive_care(user, patient_id, session=session, now=now)
@@ -46,7 +45,7 @@ def render() -> None:
         ]
 
     notifications_panel(user, patient_id)
-    render_upcoming_visits(portal_visits, ehr_upcoming)
+    render_upcoming_visits(visits.upcoming)
     render_new_results(overview)
     if care_due:
         st.subheader("Care that is due")

@@ -63,12 +63,13 @@ def render() -> None:
                 "Specialty": a.specialty,
                 "Reason": a.reason,
                 "Preferred provider": a.preferred_provider,
-                "Status": "Waiting for the clinic" if a.status == "open" else "Handled",
+                "Status": a.status_words,
+                "Clinic's answer": a.decision_reason,
                 "Sent": naive_local(a.created_at),
             }
             for a in overview.requests
         ],
-        columns=["Specialty", "Reason", "Preferred provider", "Status", "Sent"],
+        columns=["Specialty", "Reason", "Preferred provider", "Status", "Clinic's answer", "Sent"],
         empty="You have not asked for a referral in the portal.",
         key="referral_requests_table",
         column_config={"Sent": datetime_column("Sent")},

@@ -10,7 +10,7 @@ from components.current_user import current_user
 from components.permission_gate import require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.visit_card import slot_label, visit_header
+from components.visit_card import confirm_cancel, ehr_day_card, slot_label, visit_header
 from db.engine import session_scope
 from db.models import BookingStatus
 from portal.config import get_settings
@@ -19,6 +19,8 @@ from portal.permissions import Action
 from portal.services import no_show
 from portal.services.patients import search_patients
 from portal.services.scheduling import availability, booking, checkin, provider_schedule
+from portal.services.scheduling.booking import VisitRow
+from portal.services.scheduling.calendar import practitioner_day
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -64,7 +66,7 @@ def render() -> None:
 
     with tab_day:
         with session_scope() as session:
-            rows = booking.day_calendar(
+            entries = practitioner_day(
                 user,
                 session=session,
                 now=now,
@@ -72,13 +74,17 @@ def render() -> None:
                 day_start=day_start,
                 day_end=day_start + timedelta(days=1),
             )
+            rows = [e for e in entries if isinstance(e, VisitRow)]
             checkins = checkin.for_bookings(
                 user, [r.booking.id for r in rows], session=session, now=now
             )
             high_risk = no_show.high_risk_bookings([r.booking.id for r in rows], session=session)
-        if not rows:
+        if not entries:
             st.info("No visits booked on this day.")
-        for row in rows:
+        for row in entries:
+            if not isinstance(row, VisitRow):
+                ehr_day_card(row)
+                continue
             b = row.booking
             with st.container(border=True):
                 visit_header(row, show_patient=True)
@@ -94,7 +100,7 @@ def render() -> None:
                     st.caption("Not checked in yet.")
                 if b.status != BookingStatus.BOOKED:
                     continue
-                arrived, no_show_col, cancel = st.columns(3)
+                arrived, no_show_col = st.columns(2)
                 if arrived.button("Arrived", key=f"arrived_{b.id}"):
                     run(
                         lambda s, b=b: booking.mark(user, b.id, "arrived", session=s, now=now),
@@ -105,11 +111,13 @@ def render() -> None:
                         lambda s, b=b: booking.mark(user, b.id, "no_show", session=s, now=now),
                         "Marked no-show.",
                     )
-                if cancel.button("Cancel", key=f"staff_cancel_{b.id}"):
-                    run(
-                        lambda s, b=b: booking.cancel(user, b.id, session=s, now=now),
+                confirm_cancel(
+                    row,
+                    lambda b=b: run(
+                        lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Visit cancelled; the slot was offered to the waitlist.",
-                    )
+                    ),
+                )
 
     with tab_book:
         query = st.text_input("Find patient (name or MRN)", key="schedule_patient_query")

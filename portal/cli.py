@@ -169,7 +169,10 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
             print(
                 f"Portal activity: {activity.templates} weekly hour blocks, "
                 f"{activity.bookings} booked visits, {activity.open_inbox_items} requests "
-                "waiting in the triage inbox."
+                "waiting in the triage inbox; "
+                f"a past year of {activity.past_visits} visits ({activity.past_no_shows} "
+                f"no-shows); the scheduler's first tick flags {activity.at_risk} visits "
+                "of patients who often miss (no-show model)."
             )
             print(login_block(settings, list(seeded), password))
         elif demo_seeded(session=session):

@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         default=24,
         description="Patients may not cancel or reschedule online this close to a visit (hours).",
     )
+    cancel_grace_minutes: int = Field(
+        default=60,
+        description="A visit may still be cancelled or moved online this many minutes after it "
+        "was booked, even inside the cut-off (a visit booked today for tomorrow).",
+    )
     booking_horizon_days: int = Field(
         default=60, description="How far ahead patients may book (days)."
     )

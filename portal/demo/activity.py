@@ -14,6 +14,8 @@ from datetime import datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from db.models import MedicationRequest, Patient, Practitioner, Role, ScheduleTemplate, User
+from portal.config import get_settings
+from portal.demo import visit_history
 from portal.demo.generator import DR_PATEL, SHOWCASE_CHILDREN, SHOWCASE_PATIENT, patient_fhir_id
 from portal.demo.people import CLINICIANS
 from portal.services import messages, profile_changes, refills, triage
@@ -24,6 +26,7 @@ from portal.services.scheduling import (
     provider_schedule,
     visit_requests,
 )
+from portal.services.scheduling.errors import DuplicateVisit
 
 # Two blocks a weekday, clinic local time.
 BLOCKS = ((time(8, 30), time(12, 0)), (time(13, 0), time(17, 0)))
@@ -42,6 +45,9 @@ class Activity:
 
     templates: int = 0
     bookings: int = 0
+    past_visits: int = 0
+    past_no_shows: int = 0
+    at_risk: int = 0
     messages: int = 0
     refills: int = 0
     open_inbox_items: int = 0
@@ -64,12 +70,50 @@ def seed_portal_activity(*, session: Session, seed: int, now: datetime) -> Activ
     activity.templates = _hours(session, front_desk, practitioners, now)
     patel = practitioners[DR_PATEL.fhir_id]
     activity.bookings += _showcase_visits(session, patient_user, patel, now)
+    history = _visit_history(session, practitioners, rng, now)
+    activity.past_visits, activity.past_no_shows = history.visits, history.no_shows
+    activity.at_risk = history.upcoming_at_risk
+    activity.bookings += history.upcoming_at_risk
     activity.bookings += _calendar(session, front_desk, patel, rng, now)
     activity.messages, activity.refills = _requests(
         session, patient_user=patient_user, caregiver=caregiver, nurse=nurse, doctor=doctor, now=now
     )
     activity.open_inbox_items = _open_items(session, nurse, now)
     return activity
+
+
+def _visit_history(session, practitioners, rng, now) -> visit_history.History:
+    """A past year of visits with no-shows, Dr. Patel's first (the staff calendar's default)."""
+    providers = [
+        visit_history.Provider(
+            practitioners[c.fhir_id],
+            PHYSICIAN_TYPES if c.degree in ("MD", "DO") else ADVANCED_PRACTICE_TYPES,
+        )
+        for c in sorted(CLINICIANS, key=lambda c: c.fhir_id != DR_PATEL.fhir_id)
+        if c.fhir_id in practitioners
+    ]
+    history = visit_history.seed_visit_history(
+        session=session,
+        rng=random.Random(f"visit-history-{rng.random()}"),
+        now=now,
+        tz=get_settings().tz,
+        providers=providers,
+        patient_ids=_other_patients(session),
+        blocks=BLOCKS,
+        slot_minutes=SLOT_MINUTES,
+    )
+    session.commit()
+    return history
+
+
+def _other_patients(session: Session) -> list[int]:
+    """Everyone but the showcase family, whose screens the demo walkthrough describes."""
+    showcase = {patient_fhir_id(n) for n in (SHOWCASE_PATIENT, *SHOWCASE_CHILDREN)}
+    return [
+        pid
+        for pid, fhir_id in session.exec(select(Patient.id, Patient.fhir_id).order_by(Patient.id))
+        if fhir_id not in showcase
+    ]
 
 
 def _open_items(session: Session, staff: User, now: datetime) -> int:
@@ -151,7 +195,11 @@ def _showcase_visits(session: Session, user: User, patel: Practitioner, now: dat
 
 
 def _calendar(
-    session: Session, front_desk: User, patel: Practitioner, rng: random.Random, now: datetime
+    session: Session,
+    front_desk: User,
+    patel: Practitioner,
+    rng: random.Random,
+    now: datetime,
 ) -> int:
     """Other patients booked into Dr. Patel's next days, one of them checked in by phone."""
     showcase = {patient_fhir_id(n) for n in (SHOWCASE_PATIENT, *SHOWCASE_CHILDREN)}
@@ -175,17 +223,23 @@ def _calendar(
     chosen = sorted(rng.sample(slots, min(CALENDAR_VISITS, len(slots))), key=lambda s: s.start)
     booked = []
     for slot in chosen:
-        booked.append(
-            booking.book(
-                front_desk,
-                session=session,
-                now=now,
-                patient_id=rng.choice(others).id,
-                practitioner_id=patel.id,
-                start=slot.start,
-                visit_type="follow_up",
-            )
-        )
+        # Anyone free that day: the booking rules refuse a second visit the same morning.
+        for patient in rng.sample(others, len(others)):
+            try:
+                booked.append(
+                    booking.book(
+                        front_desk,
+                        session=session,
+                        now=now,
+                        patient_id=patient.id,
+                        practitioner_id=patel.id,
+                        start=slot.start,
+                        visit_type="follow_up",
+                    )
+                )
+                break
+            except DuplicateVisit:
+                continue
     if booked:
         checkin.submit(
             front_desk,
@@ -272,7 +326,9 @@ def _requests(
             now=now - timedelta(hours=6),
             patient_id=child_ids[1],
             visit_type="annual",
-            preferred_times="Weekday mornings before 10",
+            preferred_days=[0, 2, 4],
+            preferred_parts=["morning"],
+            preferred_times="Before 10 if possible",
             reason="Yearly check-up for school",
         )
 

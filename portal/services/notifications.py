@@ -18,6 +18,8 @@ class Kind:
     REPLY = "reply"
     REFILL_DECIDED = "refill_decided"
     PROFILE_DECIDED = "profile_decided"
+    VISIT_BOOKED = "visit_booked"
+    REFERRAL_DECIDED = "referral_decided"
 
 
 def notify(

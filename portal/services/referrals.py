@@ -11,13 +11,16 @@ from db.models import (
     ReferralRequest,
     ReferralRequestStatus,
     ServiceRequest,
+    TriageItem,
     TriageStatus,
     User,
 )
-from portal.errors import InvalidInput
-from portal.services import triage
+from portal.errors import InvalidInput, NotFound
+from portal.permissions import Action
+from portal.services import audit, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
+from portal.services.permissions import require_permission
 
 KIND = "referral_request"
 CATEGORY = "referrals"
@@ -87,14 +90,27 @@ class ReferralAsk:
     specialty: str
     reason: str
     preferred_provider: str
-    status: str  # open / closed
+    status: str  # open / closed / approved / declined
     created_at: datetime
+    decision_reason: str = ""
+
+    @property
+    def status_words(self) -> str:
+        return REQUEST_STATUS_WORDS.get(self.status, self.status.capitalize())
 
 
 @dataclass(frozen=True)
 class ReferralOverview:
     referrals: list[Referral]  # newest first
     requests: list[ReferralAsk]  # newest first
+
+
+REQUEST_STATUS_WORDS = {
+    ReferralRequestStatus.OPEN: "Waiting for the clinic",
+    ReferralRequestStatus.CLOSED: "Handled",
+    ReferralRequestStatus.APPROVED: "Approved",
+    ReferralRequestStatus.DECLINED: "Declined",
+}
 
 
 def status_label(status: str) -> str:
@@ -141,6 +157,7 @@ def list_referrals(
                 preferred_provider=a.preferred_provider,
                 status=a.status,
                 created_at=a.created_at,
+                decision_reason=a.decision_reason or "",
             )
             for a in asks
         ],
@@ -187,4 +204,94 @@ def request_referral(
         now=now,
     )
     session.commit()
+    return request
+
+
+# --- the staff side ---------------------------------------------------------------------------
+
+
+def request_for_item(
+    actor: User, item_id: int, *, session: Session, now: datetime
+) -> ReferralRequest:
+    """The referral request behind an inbox item (staff only; the read is audited)."""
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
+    item = session.get(TriageItem, item_id)
+    if item is None or item.kind != KIND:
+        raise NotFound("That inbox item is not a referral request.")
+    request = session.get(ReferralRequest, item.ref_id)
+    session.refresh(request)
+    log_read(
+        actor,
+        request.patient_id,
+        session=session,
+        category=CATEGORY,
+        detail=f"referral request {request.id}",
+        now=now,
+    )
+    return request
+
+
+def decide_referral(
+    actor: User,
+    item_id: int,
+    seen_version: int,
+    *,
+    approve: bool,
+    reason: str = "",
+    session: Session,
+    now: datetime,
+) -> ReferralRequest:
+    """Record the clinic's decision on a referral request (a decline needs a reason, which the
+    patient reads), close the inbox item and tell the patient, in one transaction."""
+    require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise InvalidInput("Please give the reason for declining; the patient will see it.")
+    if len(reason) > 2000:
+        raise InvalidInput("Please keep the reason under 2,000 characters.")
+    item = session.get(TriageItem, item_id)
+    if item is None or item.kind != KIND:
+        raise NotFound("That inbox item is not a referral request.")
+    request = session.get(ReferralRequest, item.ref_id)
+    if request.status != ReferralRequestStatus.OPEN:
+        raise InvalidInput("This referral request was already decided.")
+    decision = "approved" if approve else "declined"
+    triage.transition(
+        actor,
+        item_id,
+        seen_version,
+        session=session,
+        now=now,
+        action=decision,
+        values=triage.close_values(now),
+        detail=reason or None,
+    )
+    session.refresh(request)
+    request.status = ReferralRequestStatus.APPROVED if approve else ReferralRequestStatus.DECLINED
+    request.decision_reason = reason or None
+    request.decided_at = now
+    request.decided_by_user_id = actor.id
+    session.add(request)
+    text = f"Your referral request ({request.specialty}) was {decision}."
+    if reason:
+        text += f" {reason}"
+    notifications.notify(
+        session=session,
+        patient_id=request.patient_id,
+        kind=notifications.Kind.REFERRAL_DECIDED,
+        text=text,
+        link_page="referrals",
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="update",
+        patient_id=request.patient_id,
+        detail=f"referral request {request.id} {decision}",
+        now=now,
+    )
+    session.commit()
+    notifications.send_emails([request.patient_id], session=session)
     return request

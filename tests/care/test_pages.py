@@ -211,6 +211,7 @@ def test_dashboard_with_requests_draws_charts(open_page, session):
         now=datetime.now(UTC) - timedelta(days=10),
         patient_id=clinic.alice.id,
         visit_type="annual",
+        reason="Yearly check-up",
     )
     at = open_page(clinic.nurse.username, "pages/dashboard.py")
     assert not at.exception

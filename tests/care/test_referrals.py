@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from db.models import AuditEvent, ReferralRequest, ServiceRequest, TriageItem
-from portal.errors import InvalidInput, NotYourRecord
+from db.models import AuditEvent, Notification, ReferralRequest, ServiceRequest, TriageItem
+from portal.errors import InvalidInput, NotAllowed, NotYourRecord
 from portal.services import referrals, triage
 from tests.factories import create_practitioner
 from tests.requests.helpers import make_clinic
@@ -145,3 +145,85 @@ def test_patient_cannot_request_a_referral_for_someone_else(session, now):
             reason="Chest pain",
         )
     assert session.exec(select(TriageItem)).all() == []
+
+
+# --- the clinic's decision (issue 12) ---------------------------------------------------------
+
+
+def _ask(session, clinic, now):
+    request = referrals.request_referral(
+        clinic.alice_user,
+        session=session,
+        now=now,
+        patient_id=clinic.alice.id,
+        specialty="Dermatology",
+        reason="Mole that changed shape",
+        preferred_provider="Dr. Lee",
+    )
+    item = session.exec(select(TriageItem).where(TriageItem.kind == referrals.KIND)).one()
+    return request, item
+
+
+def test_staff_see_the_referral_request_and_approve_it_and_the_patient_is_told(session, now):
+    clinic = make_clinic(session)
+    request, item = _ask(session, clinic, now)
+    shown = referrals.request_for_item(clinic.nurse, item.id, session=session, now=now)
+    assert (shown.specialty, shown.reason, shown.preferred_provider) == (
+        "Dermatology",
+        "Mole that changed shape",
+        "Dr. Lee",
+    )
+    referrals.decide_referral(
+        clinic.nurse, item.id, item.version, approve=True, session=session, now=now
+    )
+    session.expire_all()
+    row = session.get(ReferralRequest, request.id)
+    assert (row.status, row.decided_by_user_id) == ("approved", clinic.nurse.id)
+    assert session.get(TriageItem, item.id).status == "closed"
+    note = session.exec(select(Notification)).one()
+    assert (note.patient_id, note.text) == (
+        clinic.alice.id,
+        "Your referral request (Dermatology) was approved.",
+    )
+    asks = referrals.list_referrals(clinic.alice_user, clinic.alice.id, session=session, now=now)
+    assert [a.status_words for a in asks.requests] == ["Approved"]
+
+
+def test_declining_a_referral_needs_a_reason_which_the_patient_reads(session, now):
+    clinic = make_clinic(session)
+    request, item = _ask(session, clinic, now)
+    with pytest.raises(InvalidInput, match="Please give the reason for declining"):
+        referrals.decide_referral(
+            clinic.nurse, item.id, item.version, approve=False, reason=" ", session=session, now=now
+        )
+    session.rollback()
+    assert session.get(ReferralRequest, request.id).status == "open"
+    referrals.decide_referral(
+        clinic.nurse,
+        item.id,
+        item.version,
+        approve=False,
+        reason="Dr. Ruiz can remove it here; please book a visit.",
+        session=session,
+        now=now,
+    )
+    asks = referrals.list_referrals(clinic.alice_user, clinic.alice.id, session=session, now=now)
+    assert [(a.status_words, a.decision_reason) for a in asks.requests] == [
+        ("Declined", "Dr. Ruiz can remove it here; please book a visit.")
+    ]
+    note = session.exec(select(Notification)).one()
+    assert note.text.endswith("was declined. Dr. Ruiz can remove it here; please book a visit.")
+    # Decided once: a second decision (an old tab) is refused.
+    with pytest.raises(InvalidInput, match="already decided"):
+        referrals.decide_referral(
+            clinic.nurse, item.id, item.version + 1, approve=True, session=session, now=now
+        )
+
+
+def test_patients_cannot_decide_referrals(session, now):
+    clinic = make_clinic(session)
+    _, item = _ask(session, clinic, now)
+    with pytest.raises(NotAllowed):
+        referrals.decide_referral(
+            clinic.alice_user, item.id, item.version, approve=True, session=session, now=now
+        )

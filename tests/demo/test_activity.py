@@ -11,7 +11,7 @@ from db.models import Booking, CheckIn, Practitioner, ScheduleTemplate, TriageIt
 from portal.demo.activity import seed_portal_activity
 from portal.demo.generator import DR_PATEL
 from portal.demo.seed import seed_demo_clinic
-from portal.services import messages, notifications, triage
+from portal.services import dashboard, messages, no_show, notifications, triage
 from portal.services.scheduling import availability, booking
 from tests.conftest import _empty_all_tables
 
@@ -68,10 +68,16 @@ def test_demo_patient_has_upcoming_visits_booked_in_the_portal(session, now, see
 
 def test_staff_calendar_has_other_patients_and_a_check_in(session, now, seeded):
     others = session.exec(
-        select(Booking).where(Booking.patient_id != _user(session, "patient").patient_id)
+        select(Booking).where(
+            Booking.patient_id != _user(session, "patient").patient_id, Booking.start > now
+        )
     ).all()
-    assert len(others) == 6
-    assert all(b.start > now for b in others)
+    # Booked by the front desk (a patient at most once a day), plus the visits of patients who
+    # often miss (visit history); the demo patient's own two are the rest.
+    assert len(others) == seeded.activity.bookings - 2
+    # (this 6-patient demo has three other patients, each booked at most once a day)
+    assert len(others) >= 4
+    assert all(b.status == "booked" for b in others)
     checkin = session.exec(select(CheckIn)).one()
     assert checkin.booking_id in {b.id for b in others}
 
@@ -124,3 +130,39 @@ def test_same_seed_and_time_give_the_same_portal(engine, session, now):
     _empty_all_tables(engine)
     _seed(session, now)
     assert _snapshot(session) == first
+
+
+# --- a year of visit history (issue 12) -------------------------------------------------------
+
+
+def test_the_demo_carries_a_past_year_of_visits_with_realistic_no_shows(session, now, seeded):
+    past = session.exec(select(Booking).where(Booking.start < now)).all()
+    outcomes = Counter(b.status for b in past)
+    assert {"completed", "no_show", "cancelled"} <= set(outcomes)
+    seen = outcomes["completed"] + outcomes["no_show"]
+    assert seen >= no_show.MIN_VISITS and outcomes["no_show"] >= no_show.MIN_NO_SHOWS
+    assert 0.05 < outcomes["no_show"] / seen < 0.5
+    assert min(b.start for b in past) > now - timedelta(days=366)
+    # A patient is never in two places: no overlapping active visits for one patient.
+    active = sorted(
+        (b for b in session.exec(select(Booking)).all() if b.status != "cancelled"),
+        key=lambda b: (b.patient_id, b.start),
+    )
+    for a, b in zip(active, active[1:], strict=False):
+        assert a.patient_id != b.patient_id or a.end <= b.start
+
+
+def test_the_no_show_model_trains_on_the_demo_and_flags_visits_on_the_staff_calendar(
+    session, now, seeded
+):
+    nurse = _user(session, "nurse")
+    insight = no_show.no_show_insight(nurse, session=session, now=now)
+    assert not insight.message and insight.auc is not None
+    for weeks in (4, 26, 52):
+        data = dashboard.clinic_dashboard(nurse, session=session, now=now, weeks=weeks)
+        assert sum(r.visits for r in data.no_shows) > 0, weeks
+    # The scheduler's first tick flags the visits of patients who often miss.
+    assert seeded.activity.at_risk >= 1
+    assert no_show.send_extra_reminders(session=session, now=now) >= 1
+    upcoming = session.exec(select(Booking.id).where(Booking.start > now)).all()
+    assert no_show.high_risk_bookings(list(upcoming), session=session)

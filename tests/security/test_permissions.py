@@ -28,6 +28,7 @@ from db.models import (
     TriageItem,
     TriageStatus,
     User,
+    VisitRequest,
 )
 from portal import permissions
 from portal.errors import NotAllowed, NotFound, PortalError
@@ -40,6 +41,7 @@ from portal.services import (
     no_show,
     patients,
     profile_changes,
+    referrals,
     refills,
     reply_templates,
     sync_admin,
@@ -47,7 +49,7 @@ from portal.services import (
     user_admin,
 )
 from portal.services.readings import alerts, entry, goals, units
-from portal.services.scheduling import booking, checkin, provider_schedule
+from portal.services.scheduling import booking, checkin, provider_schedule, visit_requests
 from tests.factories import create_patient, create_practitioner, create_user, grant_proxy
 from tests.requests.helpers import create_medication
 
@@ -112,6 +114,9 @@ class World:
     practitioner_id: int
     template_id: int
     booking_id: int
+    visit_request_id: int
+    visit_item: int
+    referral_item: int
 
 
 def _build_world(session: Session) -> World:
@@ -154,6 +159,14 @@ def _build_world(session: Session) -> World:
         me, session=session, now=NOW, patient_id=patient.id, practitioner_id=practitioner.id,
         start=WED_9AM, visit_type="follow_up",
     )  # fmt: skip
+    wanted = visit_requests.request_visit(
+        me, session=session, now=NOW, patient_id=patient.id, visit_type="follow_up",
+        reason="Knee still hurts",
+    )  # fmt: skip
+    referral = referrals.request_referral(
+        me, session=session, now=NOW, patient_id=patient.id, specialty="Cardiology",
+        reason="Palpitations",
+    )  # fmt: skip
     session.commit()
     return World(
         patient_id=patient.id,
@@ -167,6 +180,9 @@ def _build_world(session: Session) -> World:
         practitioner_id=practitioner.id,
         template_id=template.id,
         booking_id=visit.id,
+        visit_request_id=wanted.id,
+        visit_item=triage.item_for(session, visit_requests.KIND, wanted.id).id,
+        referral_item=triage.item_for(session, referrals.KIND, referral.id).id,
     )
 
 
@@ -210,6 +226,14 @@ PROBES: dict[Action, list[Probe]] = {
     ],
     A.WORK_TRIAGE: [
         Probe(S + "triage.list_items", lambda w, u, s: triage.list_items(u, session=s, now=NOW)),
+        Probe(S + "scheduling.visit_requests.request_for_item",
+              lambda w, u, s: visit_requests.request_for_item(
+                  u, w.visit_item, session=s, now=NOW)),
+        Probe(S + "referrals.request_for_item", lambda w, u, s: referrals.request_for_item(
+            u, w.referral_item, session=s, now=NOW)),
+        Probe(S + "referrals.decide_referral", lambda w, u, s: referrals.decide_referral(
+            u, w.referral_item, _version(s, w.referral_item), approve=True, session=s,
+            now=NOW)),
         Probe(S + "triage.queue_counts",
               lambda w, u, s: triage.queue_counts(u, session=s, now=NOW)),
         Probe(S + "triage.get_item",
@@ -260,6 +284,16 @@ PROBES: dict[Action, list[Probe]] = {
               lambda w, u, s: checkin.for_bookings(u, [w.booking_id], session=s, now=NOW)),
         Probe(S + "scheduling.booking.mark", lambda w, u, s: booking.mark(
             u, w.booking_id, "arrived", session=s, now=NOW)),
+        Probe(S + "scheduling.visit_requests.slots_for_request",
+              lambda w, u, s: visit_requests.slots_for_request(
+                  u, s.get(VisitRequest, w.visit_request_id), session=s, now=NOW)),
+        # The world's patient is already booked that morning: an allowed call is refused by
+        # the double-booking rule, after the permission check.
+        Probe(S + "scheduling.visit_requests.book_from_request",
+              lambda w, u, s: visit_requests.book_from_request(
+                  u, w.visit_item, _version(s, w.visit_item), session=s, now=NOW,
+                  practitioner_id=w.practitioner_id, start=WED_9AM + timedelta(minutes=20)),
+              after_check=(PortalError,)),
     ],
     A.MANAGE_SCHEDULES: [
         Probe(S + "scheduling.provider_schedule.templates",
@@ -454,7 +488,7 @@ def test_every_guarded_service_has_a_probe():
 def test_the_table_counts_are_pinned():
     """A new action or role is a policy change: it must come with probes and README rows."""
     assert len(Action) == 16
-    assert sum(len(p) for p in PROBES.values()) == 53
+    assert sum(len(p) for p in PROBES.values()) == 58
     counts = {role: len(permissions.PERMISSIONS[role]) for role in Role}
     assert counts == {
         Role.PATIENT: 2, Role.PROXY: 2, Role.FRONT_DESK: 9, Role.NURSE: 11,

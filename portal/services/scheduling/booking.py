@@ -15,8 +15,15 @@ from portal.services.access import is_staff, require_patient_access
 from portal.services.audited_reads import LISTED_ON_CALENDAR, log_read
 from portal.services.permissions import may, require_permission
 from portal.services.scheduling import availability, video
-from portal.services.scheduling.errors import AlreadyCancelled, SlotTaken, TooLateToChange
+from portal.services.scheduling.errors import (
+    AlreadyCancelled,
+    DuplicateVisit,
+    SlotTaken,
+    TooLateToChange,
+)
+from portal.services.scheduling.notices import when
 from portal.services.scheduling.visit_types import label
+from portal.timefmt import to_local
 
 CATEGORY = "appointments"
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.ARRIVED)
@@ -57,8 +64,10 @@ def book(
     start: datetime,
     visit_type: str,
     mode: str = VisitMode.IN_PERSON,
+    commit: bool = True,
 ) -> Booking:
-    """Book an open slot for a patient; raises SlotTaken if anyone else got there first."""
+    """Book an open slot for a patient; raises SlotTaken if anyone else got there first.
+    ``commit=False`` leaves the transaction open for a caller that changes more with it."""
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     if mode not in (VisitMode.IN_PERSON, VisitMode.VIDEO):
         raise InvalidInput("Please choose in person or video.")
@@ -75,6 +84,15 @@ def book(
         mode=mode,
         patient_id=patient_id,
     )
+    refuse_duplicate(
+        session,
+        patient_id=patient_id,
+        practitioner_id=practitioner_id,
+        start=slot.start,
+        end=slot.end,
+        visit_type=visit_type,
+        actor=actor,
+    )
     booking = Booking(
         patient_id=patient_id,
         practitioner_id=practitioner_id,
@@ -86,10 +104,64 @@ def book(
         booked_by_user_id=actor.id,
         created_at=now,
     )
-    return _insert(session, booking, actor, now, "book")
+    return _insert(session, booking, actor, now, "book", commit=commit)
 
 
-def _insert(session: Session, booking: Booking, actor: User, now: datetime, action: str):
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def refuse_duplicate(
+    session: Session,
+    *,
+    patient_id: int,
+    practitioner_id: int,
+    start: datetime,
+    end: datetime,
+    visit_type: str,
+    actor: User,
+    ignore_booking_id: int | None = None,
+) -> None:
+    """One patient, one place at a time: refuse a visit that overlaps another of theirs, or the
+    same kind of visit with the same provider on the same (clinic-local) day."""
+    day = to_local(start).date()
+    if actor.patient_id == patient_id:
+        subject = "You already have"
+    else:
+        patient = session.get(Patient, patient_id)
+        subject = f"{patient.display_name if patient else 'This patient'} already has"
+    # A local day is at most 25 hours long, so a two-day window around it holds every candidate.
+    candidates = session.exec(
+        select(Booking).where(
+            Booking.patient_id == patient_id,
+            Booking.status.in_(ACTIVE),
+            Booking.start < end + timedelta(days=1),
+            Booking.end > start - timedelta(days=1),
+        )
+    ).all()
+    for other in candidates:
+        if other.id == ignore_booking_id:
+            continue
+        names = _rows(session, [other])[0]
+        if other.start < end and other.end > start:
+            raise DuplicateVisit(
+                f"{subject} a visit at that time ({names.title}, {when(other.start)}). "
+                "Please pick another time, or change that visit instead."
+            )
+        if (
+            other.visit_type == visit_type
+            and other.practitioner_id == practitioner_id
+            and to_local(other.start).date() == day
+        ):
+            raise DuplicateVisit(
+                f"{subject} {_a(label(visit_type))} with {names.practitioner_name} that day "
+                f"({when(other.start)}). Please change that visit instead of booking another."
+            )
+
+
+def _insert(
+    session: Session, booking: Booking, actor: User, now: datetime, action: str, *, commit=True
+):
     # The checks above read a snapshot; another session may commit the same slot between them
     # and our INSERT. The partial unique index uq_booking_active_slot turns that race into an
     # IntegrityError for exactly one of the two.
@@ -98,7 +170,8 @@ def _insert(session: Session, booking: Booking, actor: User, now: datetime, acti
         session.flush()
         writeback.booking_changed(session, booking, now=now)
         _audit(session, actor, action, booking.patient_id, now, f"booking {booking.id}")
-        session.commit()
+        if commit:
+            session.commit()
     except IntegrityError:
         session.rollback()
         raise SlotTaken() from None
@@ -114,9 +187,15 @@ def _get_for(actor: User, booking_id: int, *, session: Session, now: datetime) -
 
 
 def can_change_online(booking: Booking, now: datetime) -> bool:
-    """Patients may cancel or move a visit themselves only until the clinic's cut-off."""
-    cutoff = timedelta(hours=get_settings().cancel_cutoff_hours)
-    return booking.status == BookingStatus.BOOKED and booking.start - now >= cutoff
+    """Patients may cancel or move a visit themselves until the clinic's cut-off; the cut-off
+    binds only visits booked before it: a visit booked inside it (today for tomorrow) stays
+    changeable online for a grace period after booking."""
+    settings = get_settings()
+    if booking.status != BookingStatus.BOOKED or booking.start <= now:
+        return False
+    if booking.start - now >= timedelta(hours=settings.cancel_cutoff_hours):
+        return True
+    return now - booking.created_at <= timedelta(minutes=settings.cancel_grace_minutes)
 
 
 def _check_changeable(actor: User, booking: Booking, now: datetime, *, session: Session) -> None:
@@ -185,6 +264,16 @@ def reschedule(
         visit_type=visit_type,
         mode=mode,
         patient_id=old.patient_id,
+        ignore_booking_id=old.id,
+    )
+    refuse_duplicate(
+        session,
+        patient_id=old.patient_id,
+        practitioner_id=practitioner_id,
+        start=slot.start,
+        end=slot.end,
+        visit_type=visit_type,
+        actor=actor,
         ignore_booking_id=old.id,
     )
     old.status = BookingStatus.CANCELLED

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from db.models import Appointment, Booking, BookingStatus, Practitioner, User
+from db.models import Appointment, Booking, BookingStatus, Patient, Practitioner, User
 from portal.services import audit
 from portal.services.access import require_patient_access
 
@@ -41,6 +41,8 @@ class EhrVisit:
     service_type: str
     description: str
     practitioner_name: str
+    patient_name: str = ""
+    patient_id: int | None = None
 
     @property
     def title(self) -> str:
@@ -52,12 +54,33 @@ class EhrVisit:
         return STATUS_WORDS.get(self.status, self.status.replace("-", " ").capitalize())
 
 
+def _to_visit(appointment: Appointment, practitioner_name: str | None, patient_name: str = ""):
+    return EhrVisit(
+        appointment_id=appointment.id,
+        start=appointment.start,
+        end=appointment.end,
+        status=appointment.status,
+        service_type=appointment.service_type,
+        description=appointment.description or "",
+        practitioner_name=practitioner_name or "",
+        patient_name=patient_name,
+        patient_id=appointment.patient_id,
+    )
+
+
+def is_upcoming(appointment: Appointment | EhrVisit, now: datetime) -> bool:
+    """Still to happen: not over yet (start + 0 when the EHR gave no end) and not closed."""
+    ends = appointment.end or appointment.start
+    return ends is not None and ends > now and appointment.status in UPCOMING_STATUSES
+
+
 def _written_back(appointment: Appointment, bookings: list[Booking]) -> bool:
     for booking in bookings:
         if booking.appointment_id == appointment.id:
             return True
         if (
             booking.status != BookingStatus.CANCELLED
+            and appointment.patient_id == booking.patient_id
             and appointment.practitioner_id == booking.practitioner_id
             and appointment.start is not None
             and appointment.start == booking.start
@@ -89,23 +112,50 @@ def list_ehr_visits(
     )
     session.commit()
     visits = [
-        (
-            appointment,
-            EhrVisit(
-                appointment_id=appointment.id,
-                start=appointment.start,
-                end=appointment.end,
-                status=appointment.status,
-                service_type=appointment.service_type,
-                description=appointment.description or "",
-                practitioner_name=name or "",
-            ),
-        )
+        _to_visit(appointment, name)
         for appointment, name in rows
         if not _written_back(appointment, bookings)
     ]
-    upcoming = [v for a, v in visits if a.start >= now and a.status in UPCOMING_STATUSES]
-    past = [
-        v for a, v in reversed(visits) if not (a.start >= now and a.status in UPCOMING_STATUSES)
-    ]
+    upcoming = [v for v in visits if is_upcoming(v, now)]
+    past = [v for v in reversed(visits) if not is_upcoming(v, now)]
     return upcoming, past
+
+
+def for_practitioner(
+    *, session: Session, practitioner_id: int, start: datetime, end: datetime
+) -> list[EhrVisit]:
+    """EHR appointments with a practitioner starting in [start, end) that are not portal
+    bookings (the caller checks staff access and audits the calendar read)."""
+    rows = session.exec(
+        select(Appointment, Patient.given_name, Patient.family_name)
+        .join(Patient, col(Appointment.patient_id) == Patient.id)
+        .where(
+            Appointment.practitioner_id == practitioner_id,
+            col(Appointment.start) >= start,
+            col(Appointment.start) < end,
+        )
+        .order_by(col(Appointment.start), col(Appointment.id))
+    ).all()
+    if not rows:
+        return []
+    bookings = list(
+        session.exec(
+            select(Booking).where(
+                Booking.practitioner_id == practitioner_id,
+                Booking.start >= start,
+                Booking.start < end,
+            )
+        ).all()
+    )
+    linked = {
+        b.appointment_id
+        for b in session.exec(
+            select(Booking).where(col(Booking.appointment_id).in_([a.id for a, _, _ in rows]))
+        ).all()
+    }
+    name = session.get(Practitioner, practitioner_id)
+    return [
+        _to_visit(appointment, name.name if name else "", f"{given} {family}".strip())
+        for appointment, given, family in rows
+        if appointment.id not in linked and not _written_back(appointment, bookings)
+    ]

@@ -19,6 +19,10 @@ class AlreadyCancelled(InvalidInput):
     user_message = "This visit was already cancelled."
 
 
+class DuplicateVisit(InvalidInput):
+    """The patient already has a visit that overlaps, or the same kind the same day."""
+
+
 class TooLateToChange(PortalError):
     def __init__(self, hours: int):
         super().__init__(
