@@ -30,6 +30,9 @@ REQUESTS_FLASH = "requests_flash"
 MESSAGES_SELECTED_THREAD = "messages_selected_thread"
 # Text boxes of a message form to empty on the next run, once what was in them was sent.
 MESSAGES_CLEAR_FIELDS = "messages_clear_fields"
+# {picker name: sends so far}: part of each attachment uploader's key, so a send empties it
+# (components/attachment_picker.py).
+ATTACHMENT_ROUNDS = "attachment_rounds"
 # Staff reply boxes to empty on the next run, after a reply was sent (components/request_card.py).
 TRIAGE_CLEAR_FIELDS = "triage_clear_fields"
 TRIAGE_SELECTED_ITEM = "triage_selected_item"

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import session_keys as keys
+from components.attachment_picker import attachment_picker, clear_attachments
 from components.current_user import current_user
 from components.message_thread import render_thread
 from components.plain_text import md_literal
@@ -45,10 +46,8 @@ def render() -> None:
         f"(up to {settings.attachment_max_bytes // (1024 * 1024):,} MB each)."
     )
 
-    with (
-        st.expander("Write a new message", expanded=False),
-        st.form("new_message", clear_on_submit=False),
-    ):
+    # No st.form: the list of files that will be attached must show before the patient sends.
+    with st.expander("Write a new message", expanded=False):
         recipient = st.selectbox(
             "To",
             options=list(messages.RECIPIENTS),
@@ -59,9 +58,9 @@ def render() -> None:
         body = st.text_area("Message", help=LIMITS, key="new_message_body")
         # No type filter: the browser would drop other files unseen; the portal checks each
         # file's content and names the ones it does not attach.
-        files = st.file_uploader("Attachments", accept_multiple_files=True, key="new_message_files")
+        files = attachment_picker("new_message_files")
         st.caption("For an emergency call 911. Messages are read during business hours.")
-        if st.form_submit_button("Send message", type="primary"):
+        if st.button("Send message", type="primary"):
             try:
                 uploads, not_attached = _uploads(files)
                 with session_scope() as session:
@@ -84,6 +83,7 @@ def render() -> None:
                     "new_message_subject",
                     "new_message_body",
                 )
+                clear_attachments("new_message_files")
                 _sent("Sent. The clinic will reply here; we will notify you.", not_attached)
                 st.rerun()
 
@@ -126,10 +126,10 @@ def render() -> None:
     st.subheader(md_literal(view.thread.subject))
     render_thread(view, user, now=now())
 
-    with st.form("reply", clear_on_submit=False):
+    with st.container(border=True):
         reply = st.text_area("Reply", help=LIMITS, key="reply_body")
-        reply_files = st.file_uploader("Attachments", accept_multiple_files=True, key="reply_files")
-        if st.form_submit_button("Send reply"):
+        reply_files = attachment_picker("reply_files")
+        if st.button("Send reply"):
             try:
                 uploads, not_attached = _uploads(reply_files)
                 with session_scope() as session:
@@ -145,5 +145,6 @@ def render() -> None:
                 show_error(error)
             else:
                 st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("reply_body",)
+                clear_attachments("reply_files")
                 _sent("Sent.", not_attached)
                 st.rerun()

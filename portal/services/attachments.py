@@ -48,7 +48,7 @@ def clean_filename(name: str) -> str:
     return (base or "attachment")[:255]
 
 
-def _size_text(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
 
 
@@ -60,8 +60,8 @@ def check(upload: Upload, settings: Settings) -> str:
         raise AttachmentRejected(f"'{name}' is empty. Please choose the file again.")
     if size > settings.attachment_max_bytes:
         raise AttachmentRejected(
-            f"'{name}' is {_size_text(size)}; the limit is "
-            f"{_size_text(settings.attachment_max_bytes)}. Please attach a smaller file."
+            f"'{name}' is {size_text(size)}; the limit is "
+            f"{size_text(settings.attachment_max_bytes)}. Please attach a smaller file."
         )
     mime = detect_type(upload.data)
     if mime is not None:
@@ -107,8 +107,8 @@ def sort_uploads(uploads: list[Upload], settings: Settings) -> tuple[list[Upload
             reason = "the file is empty"
         elif size > settings.attachment_max_bytes:
             reason = (
-                f"it is {_size_text(size)} and the limit is "
-                f"{_size_text(settings.attachment_max_bytes)}"
+                f"it is {size_text(size)} and the limit is "
+                f"{size_text(settings.attachment_max_bytes)}"
             )
         elif detect_type(upload.data) is not None:
             accepted.append(upload)

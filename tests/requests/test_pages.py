@@ -28,7 +28,7 @@ def test_patient_requests_and_staff_answers_them_end_to_end(app_env, session):
     at.selectbox(key="new_message_to").set_value("care_team")
     at.text_input(key="new_message_subject").set_value("Knee pain")
     at.text_area(key="new_message_body").set_value("<b>My knee</b> hurts since Monday")
-    at.file_uploader(key="new_message_files").set_value(("scan.pdf", PDF, "application/pdf"))
+    at.file_uploader(key="new_message_files_0").set_value(("scan.pdf", PDF, "application/pdf"))
     click(at, "Send message")
     assert [s.value for s in at.success] == [
         "Sent. The clinic will reply here; we will notify you."
@@ -163,7 +163,7 @@ def test_bad_messages_get_a_clear_message_and_store_nothing(app_env, session, bo
     at = _open(clinic.alice_user.username, "pages/messages.py")
     at.text_area(key="new_message_body").set_value(body)
     if upload:
-        at.file_uploader(key="new_message_files").set_value(upload)
+        at.file_uploader(key="new_message_files_0").set_value(upload)
     click(at, "Send message")
     assert at.error and at.error[0].value.startswith(error)
     assert not at.success
@@ -189,7 +189,7 @@ def test_a_file_the_portal_does_not_take_is_named_with_the_confirmation(
     clinic = make_clinic(session)
     at = _open(clinic.alice_user.username, "pages/messages.py")
     at.text_area(key="new_message_body").set_value("See files")
-    at.file_uploader(key="new_message_files").set_value(
+    at.file_uploader(key="new_message_files_0").set_value(
         [upload, ("scan.pdf", PDF, "application/pdf")]
     )
     click(at, "Send message")

@@ -1,0 +1,36 @@
+"""The file picker of a message form: its files go with the one message they were chosen for.
+
+Streamlit cannot empty a file uploader from code, so each picker's key carries a send counter:
+after a send the counter moves on and the next run draws a fresh, empty uploader.
+"""
+
+import streamlit as st
+
+from components import session_keys as keys
+from portal.services.attachments import clean_filename, size_text
+
+
+def _key(name: str) -> str:
+    rounds = st.session_state.get(keys.ATTACHMENT_ROUNDS, {})
+    return f"{name}_{rounds.get(name, 0)}"
+
+
+def attachment_picker(name: str) -> list:
+    """The uploader for ``name`` and, under it, the files the patient will send with it."""
+    files = st.file_uploader("Attachments", accept_multiple_files=True, key=_key(name)) or []
+    if files:
+        # File names are the patient's text: st.text shows them literally.
+        st.text(
+            "Will be attached: "
+            + ", ".join(f"{clean_filename(f.name)} ({size_text(f.size)})" for f in files)
+        )
+    else:
+        st.caption("No files attached.")
+    return files
+
+
+def clear_attachments(name: str) -> None:
+    """After a send: the next run shows an empty picker for ``name``."""
+    rounds = dict(st.session_state.get(keys.ATTACHMENT_ROUNDS, {}))
+    rounds[name] = rounds.get(name, 0) + 1
+    st.session_state[keys.ATTACHMENT_ROUNDS] = rounds
