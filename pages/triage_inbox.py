@@ -1,5 +1,6 @@
 """Staff triage inbox: every open patient request in one queue, overdue first."""
 
+import pandas as pd
 import streamlit as st
 
 from components import session_keys as keys
@@ -16,9 +17,21 @@ from portal.services import triage
 STATUS_CHOICES = {"open": "All open", **triage.STATUS_LABELS}
 
 
-def _age(row) -> str:
-    hours = (now() - row.item.created_at).total_seconds() / 3600
-    return f"{hours / 24:.0f} d" if hours >= 48 else f"{hours:.0f} h"
+def _overdue_style(value: str) -> str:
+    return "background-color: #b00020; color: white; font-weight: bold" if value else ""
+
+
+INBOX_COLUMNS = {
+    "Priority": st.column_config.TextColumn(width=70, pinned=True),
+    "Status": st.column_config.TextColumn(width=110, pinned=True),
+    "Due": st.column_config.TextColumn(width=140, pinned=True),
+    "Overdue": st.column_config.TextColumn(width=80, pinned=True),
+    "Assignee": st.column_config.TextColumn(width=110, pinned=True),
+    "Patient": st.column_config.TextColumn(width=120),
+    "Type": st.column_config.TextColumn(width=100),
+    "Request": st.column_config.TextColumn(width=260),
+    "#": st.column_config.NumberColumn(width=50),
+}
 
 
 def render() -> None:
@@ -89,22 +102,31 @@ def render() -> None:
         st.info("Nothing here. Every request matching these filters has been handled.")
         st.stop()
 
-    st.dataframe(
+    # The columns that decide the order come first, narrow and pinned, so they stay in view at
+    # 1280 px; the request text takes what is left.
+    table = pd.DataFrame(
         [
             {
-                "#": r.item.id,
-                "Type": r.kind_label,
-                "Patient": r.patient_name,
-                "Request": r.item.summary,
-                "Age": _age(r),
-                "Due": local_time(r.item.due_at) + (" (overdue)" if r.overdue else ""),
-                "Priority": {1: "Urgent", 2: "Normal", 3: "Low"}.get(r.item.priority, ""),
+                "Priority": triage.priority_label(r.item.priority),
                 "Status": triage.status_label(r.item.status),
-                "Assignee": r.assignee_name or "",
+                "Due": local_time(r.item.due_at),
+                "Overdue": "OVERDUE" if r.overdue else "",
+                "Assignee": r.assignee_name or "Unassigned",
+                "Patient": r.patient_name,
+                "Type": r.kind_label,
+                "Request": r.item.summary,
+                "#": r.item.id,
             }
             for r in rows
-        ],
+        ]
+    )
+    late = sum(r.overdue for r in rows)
+    if late:
+        st.error(f"{late:,} overdue: past the time the clinic promised an answer.")
+    st.dataframe(
+        table.style.map(_overdue_style, subset=["Overdue"]),
         hide_index=True,
+        column_config=INBOX_COLUMNS,
     )
 
     ids = [r.item.id for r in rows]

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     triage_sla_default_hours: float = Field(
         default=16, description="Business hours until due for kinds not in triage_sla_hours."
     )
+    triage_urgent_sla_hours: float = Field(
+        default=1,
+        gt=0,
+        description="Business hours until an urgent triage item (any kind) is due.",
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for notification emails; unset means no email."
     )

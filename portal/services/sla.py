@@ -5,10 +5,14 @@ from datetime import UTC, datetime, time, timedelta
 
 from portal.config import Settings
 
+URGENT = 1  # TriageItem.priority of an urgent item (1 urgent, 2 normal, 3 low)
 
-def business_hours_for(kind: str, settings: Settings) -> float:
-    """The SLA for a kind of request, in business hours."""
-    return settings.triage_sla_hours.get(kind, settings.triage_sla_default_hours)
+
+def business_hours_for(kind: str, settings: Settings, priority: int = 2) -> float:
+    """The SLA for a request, in business hours: the clinic's urgent SLA for an urgent item
+    (never later than its kind's), else its kind's."""
+    hours = settings.triage_sla_hours.get(kind, settings.triage_sla_default_hours)
+    return min(hours, settings.triage_urgent_sla_hours) if priority <= URGENT else hours
 
 
 def add_business_hours(start: datetime, hours: float, settings: Settings) -> datetime:
@@ -33,5 +37,5 @@ def add_business_hours(start: datetime, hours: float, settings: Settings) -> dat
     return (start + timedelta(hours=hours)).astimezone(UTC)
 
 
-def due_at(kind: str, created_at: datetime, settings: Settings) -> datetime:
-    return add_business_hours(created_at, business_hours_for(kind, settings), settings)
+def due_at(kind: str, created_at: datetime, settings: Settings, priority: int = 2) -> datetime:
+    return add_business_hours(created_at, business_hours_for(kind, settings, priority), settings)

@@ -93,6 +93,13 @@ STATUS_LABELS = {
 }
 
 
+PRIORITY_LABELS = {1: "Urgent", 2: "Normal", 3: "Low"}
+
+
+def priority_label(priority: int) -> str:
+    return PRIORITY_LABELS.get(priority, "")
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
@@ -178,18 +185,20 @@ def open_item(
             priority=priority,
             created_at=now,
             updated_at=now,
-            due_at=sla.due_at(kind, now, get_settings()),
+            due_at=sla.due_at(kind, now, get_settings(), priority),
         )
         session.add(item)
         session.flush()
         _event(session, item.id, actor, "created", now, to_status=TriageStatus.NEW)
         return item
     if item.status == TriageStatus.CLOSED:
+        priority = min(priority, item.priority)  # reopening never makes an item less urgent
         values = {
             "status": TriageStatus.NEW,
             "closed_at": None,
             "assignee_user_id": None,
-            "due_at": sla.due_at(kind, now, get_settings()),
+            "due_at": sla.due_at(kind, now, get_settings(), priority),
+            "priority": priority,
         }
         action = "reopened"
     else:
@@ -240,7 +249,8 @@ def list_items(
     overdue_only: bool = False,
     limit: int = 200,
 ) -> list[InboxRow]:
-    """Inbox rows, overdue first, then by priority and due time (one query, no N+1)."""
+    """Inbox rows, urgent first; within a priority overdue first, then by due time (one query,
+    no N+1)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     assignee = aliased(User)
     overdue = case((TriageItem.due_at < now, 0), else_=1)
@@ -249,7 +259,7 @@ def list_items(
         .join(Patient, Patient.id == TriageItem.patient_id)
         .outerjoin(assignee, assignee.id == TriageItem.assignee_user_id)
         .where(TriageItem.status.in_(statuses))
-        .order_by(overdue, TriageItem.priority, TriageItem.due_at, TriageItem.id)
+        .order_by(TriageItem.priority, overdue, TriageItem.due_at, TriageItem.id)
         .limit(limit)
     )
     if kind:
