@@ -14,7 +14,7 @@ from db.engine import session_scope
 from db.models import User
 from portal.config import get_settings
 from portal.errors import PortalError
-from portal.services.readings import entry, goals, units
+from portal.services.readings import csv_import, entry, goals, units
 from portal.timefmt import format_datetime, naive_local
 
 ALL = ""
@@ -207,3 +207,42 @@ def render_goal_form(user: User, patient_id: int, *, key: str) -> None:
 def clinic_datetime(day: date, clock: time) -> datetime:
     """A date and time picked in clinic time, as an aware datetime."""
     return datetime.combine(day, clock, tzinfo=get_settings().tz)
+
+
+def render_import_preview(
+    data: bytes, mapping: csv_import.ColumnMapping, source: str | None
+) -> bool:
+    """The first rows as the import will store them, before anything is; False (with the reason
+    shown) when the import would refuse this mapping."""
+    try:
+        rows = csv_import.preview_readings(data, mapping, tz=get_settings().tz, now=now())
+    except PortalError as error:
+        show_error(error)
+        return False
+    st.subheader("What will be imported")
+    st.caption("The first rows of your file as they will be saved. Nothing is saved yet.")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Line": r.where,
+                    "When": format_datetime(r.taken_at) if r.taken_at else "",
+                    "Measure": r.measure,
+                    "Reading": r.reading,
+                    "Not imported because": r.problem,
+                }
+                for r in rows
+            ],
+            columns=["Line", "When", "Measure", "Reading", "Not imported because"],
+        ),
+        hide_index=True,
+        key="import_preview_table",
+    )
+    if source:
+        st.caption(
+            md_literal(
+                f"Rows whose '{source}' says clinic are left out: clinic measurements are in "
+                "your record already and are not home readings."
+            )
+        )
+    return True

@@ -8,7 +8,12 @@ from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.readings_ui import clinic_datetime, render_goals, render_recent
+from components.readings_ui import (
+    clinic_datetime,
+    render_goals,
+    render_import_preview,
+    render_recent,
+)
 from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
@@ -19,7 +24,13 @@ NO_COLUMN = ""
 
 
 def _show_report(report: entry.ImportReport) -> None:
-    st.success(md_literal(f"Import finished: {report.summary}."))
+    # Green only when every record was added: a file that added nothing is a failure.
+    if report.outcome == "error":
+        st.error(md_literal(f"Nothing was imported: {report.summary}."))
+    elif report.outcome == "warning":
+        st.warning(md_literal(f"Import finished: {report.summary}."))
+    else:
+        st.success(md_literal(f"Import finished: {report.summary}."))
     if report.added_by_measure:
         added = ", ".join(
             f"{n} {units.MEASURES[m].label.lower()}" for m, n in report.added_by_measure.items()
@@ -185,6 +196,13 @@ def render() -> None:
                     index=_index(columns, guess.date if guess else None),
                     key="map_date",
                 )
+                time_col = st.selectbox(
+                    "Time column (when the time is apart from the date)",
+                    optional,
+                    index=_index(optional, guess.time if guess else None),
+                    format_func=lambda c: c or "(none: the time is in the date column)",
+                    key="map_time",
+                )
                 value_col = st.selectbox(
                     "Value",
                     columns,
@@ -217,8 +235,12 @@ def render() -> None:
                 )
                 fixed_unit = None
                 if not unit_col and fixed_measure:
+                    entry_units = list(units.MEASURES[fixed_measure].entry_units)
                     fixed_unit = st.selectbox(
-                        "Unit", list(units.MEASURES[fixed_measure].entry_units), key="map_unit"
+                        "Unit",
+                        entry_units,
+                        index=_index(entry_units, guess.unit if guess else None),
+                        key="map_unit",
                     )
                 value2_col = st.selectbox(
                     "Diastolic column (blood pressure in two columns)",
@@ -227,16 +249,18 @@ def render() -> None:
                     format_func=lambda c: c or "(none)",
                     key="map_value2",
                 )
-                if st.button("Import readings", key="import_csv", type="primary"):
-                    mapping = csv_import.ColumnMapping(
-                        date=date_col,
-                        value=value_col,
-                        measure_column=measure_col or None,
-                        measure=fixed_measure,
-                        unit_column=unit_col or None,
-                        unit=fixed_unit,
-                        value2=value2_col or None,
-                    )
+                mapping = csv_import.ColumnMapping(
+                    date=date_col,
+                    value=value_col,
+                    measure_column=measure_col or None,
+                    measure=fixed_measure,
+                    unit_column=unit_col or None,
+                    unit=fixed_unit,
+                    value2=value2_col or None,
+                    time=time_col or None,
+                )
+                ready = render_import_preview(upload.getvalue(), mapping, preview.source_column)
+                if ready and st.button("Import readings", key="import_csv", type="primary"):
                     _run_import(CSV, upload, mapping)
         elif upload is not None and st.button("Import readings", key="import_file", type="primary"):
             with st.spinner("Reading the file..."):

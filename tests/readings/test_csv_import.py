@@ -36,7 +36,10 @@ def test_preview_reads_the_header_and_guesses_the_mapping():
 def test_single_measure_file_named_by_its_column_is_guessed():
     preview = csv_import.preview(b"When;Weight (lb)\n11/20/2026 8:00;165\n")
     assert preview.delimiter == ";"
-    assert preview.guess == ColumnMapping(date="When", value="Weight (lb)", measure=units.WEIGHT)
+    # The unit in brackets is taken too, so pounds are not read as kilograms.
+    assert preview.guess == ColumnMapping(
+        date="When", value="Weight (lb)", measure=units.WEIGHT, unit="lb"
+    )
 
 
 @pytest.mark.parametrize("data", [b"", b"onlyonecolumn\n1\n", b"a,a\n1,2\n"])

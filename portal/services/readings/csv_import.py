@@ -11,12 +11,19 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import IO
 from zoneinfo import ZoneInfo
 
 from portal.errors import InvalidInput
 from portal.services.readings import units
-from portal.services.readings.entry import ImportBudget, ImportRefused, ReadingInput, Refusal
+from portal.services.readings.entry import (
+    ImportBudget,
+    ImportRefused,
+    ReadingInput,
+    Refusal,
+    checked_values,
+)
 
 # Words people and devices use for each measure, lower-case.
 MEASURE_WORDS = {
@@ -28,18 +35,45 @@ MEASURE_WORDS = {
     units.SPO2: ("spo2", "oxygen", "oxygen saturation", "o2 sat", "spo₂"),
 }
 _WORD_TO_MEASURE = {w: m for m, words in MEASURE_WORDS.items() for w in words}
+# Headers of a systolic column (blood-pressure monitors: "SYS", "Systolic (mmHg)").
+SYSTOLIC_WORDS = ("systolic", "sys", "sbp", "systole")
 _HEADER_HINTS = {
-    "date": ("date", "time", "timestamp", "when", "datetime", "taken"),
+    "date": (
+        "date",
+        "datetime",
+        "date/time",
+        "date & time",
+        "timestamp",
+        "time",
+        "when",
+        "taken",
+        "day",
+    ),
+    # A clock time in its own column, beside the date ("Date,Time,SYS,DIA,Pulse").
+    "time": ("time", "clock", "hour"),
     "measure": ("measure", "type", "kind", "metric", "measurement"),
-    "value": ("value", "reading", "result", "amount"),
-    "value2": ("diastolic", "value2", "dia", "low"),
+    "value": (*SYSTOLIC_WORDS, "value", "reading", "result", "amount"),
+    "value2": ("diastolic", "dia", "dbp", "diastole", "value2", "low"),
     "unit": ("unit", "units", "uom"),
 }
+# A column saying where a measurement was taken. The portal's own exports (result trends, which
+# put home readings beside clinic results) mark clinic measurements in it; those are in the
+# record already and are never imported as home readings.
+SOURCE_HEADERS = ("source", "origin", "measured at", "measured by", "recorded by", "where")
+CLINIC_SOURCE = re.compile(r"\b(clinic|office|lab|laboratory|hospital|ehr)\b", re.IGNORECASE)
+CLINIC_ROW = "measured at the clinic: it is already in your record, so it is not a home reading."
 _DATE_FORMATS = (
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
     "%m/%d/%Y",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%y",
+    "%d.%m.%Y %H:%M",  # European monitors write the day first, with dots
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y",
     "%Y-%m-%d %H:%M",
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
@@ -59,6 +93,7 @@ class ColumnMapping:
     unit_column: str | None = None
     unit: str | None = None  # used when there is no unit column (else the canonical unit)
     value2: str | None = None  # diastolic, when it has its own column
+    time: str | None = None  # the clock time, when it has its own column beside the date
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,7 @@ class CsvPreview:
     rows: list[list[str]]
     guess: ColumnMapping | None
     delimiter: str
+    source_column: str | None = None  # where clinic rows are marked (they are left out)
 
 
 def _text(data: bytes) -> str:
@@ -100,31 +136,63 @@ def _guess(columns: list[str]) -> ColumnMapping | None:
                     return column
         return None
 
-    taken: set[str] = set()
+    def header(column: str) -> str:
+        return lower[column].split("(")[0].strip()
+
+    taken: set[str] = set(filter(None, [source_column(columns)]))
     found: dict[str, str | None] = {}
-    for role in ("date", "measure", "unit", "value2", "value"):
+    for role in ("date", "time", "measure", "unit", "value2", "value"):
         found[role] = find(role, taken)
         if found[role]:
             taken.add(found[role])
     measure_from_header = None
-    if found["value"] is None:
+    if found["value"] and header(found["value"]).partition(" ")[0] in SYSTOLIC_WORDS:
+        # Systolic and diastolic columns: every row is a blood pressure.
+        measure_from_header = units.BLOOD_PRESSURE
+    elif found["value"] is None:
         # A column named after the measure ('Weight (lb)') holds the values.
-        for column, name in lower.items():
-            word = name.split("(")[0].strip()
+        for column in lower:
+            word = header(column)
             if column not in taken and word in _WORD_TO_MEASURE:
                 found["value"] = column
                 measure_from_header = _WORD_TO_MEASURE[word]
                 break
     if not found["date"] or not found["value"]:
         return None
+    if measure_from_header != units.BLOOD_PRESSURE and found["value2"]:
+        # "low" or "dia" beside a single measure is not a diastolic.
+        found["value2"] = None if measure_from_header else found["value2"]
     return ColumnMapping(
         date=found["date"],
         value=found["value"],
         measure_column=found["measure"],
         measure=measure_from_header,
         unit_column=found["unit"],
+        unit=_unit_in_header(found["value"], measure_from_header),
         value2=found["value2"],
+        time=found["time"],
     )
+
+
+def _unit_in_header(column: str, measure: str | None) -> str | None:
+    """The unit a header names in brackets ("Weight (lb)"), when the measure takes it."""
+    match = re.search(r"\(([^)]*)\)", column)
+    if measure is None or match is None:
+        return None
+    named = match.group(1).strip().lower()
+    return next((u for u in units.MEASURES[measure].entry_units if u.lower() == named), None)
+
+
+def source_column(columns: list[str]) -> str | None:
+    """The column that says where each measurement was taken, if the file has one."""
+    for column in columns:
+        if column.strip().lower() in SOURCE_HEADERS:
+            return column
+    return None
+
+
+def from_clinic(row: dict[str, str], column: str | None) -> bool:
+    return bool(column) and bool(CLINIC_SOURCE.search(row.get(column) or ""))
 
 
 def preview(data: bytes) -> CsvPreview:
@@ -148,7 +216,7 @@ def preview(data: bytes) -> CsvPreview:
             "The first line must name each column (for example: date, value, unit), "
             "each with a different name."
         )
-    return CsvPreview(columns, rows, _guess(columns), delimiter)
+    return CsvPreview(columns, rows, _guess(columns), delimiter, source_column(columns))
 
 
 def parse_date(text: str, tz: ZoneInfo) -> datetime:
@@ -196,7 +264,10 @@ def _row(row: dict[str, str], mapping: ColumnMapping, tz: ZoneInfo, where: str):
     unit = (row.get(mapping.unit_column) or "") if mapping.unit_column else (mapping.unit or "")
     unit = unit.strip() or units.MEASURES[measure].unit
     try:
-        taken_at = parse_date(row.get(mapping.date) or "", tz)
+        when = row.get(mapping.date) or ""
+        if mapping.time:
+            when = f"{when.strip()} {(row.get(mapping.time) or '').strip()}"
+        taken_at = parse_date(when, tz)
         value2 = None
         match = _BP.match(raw_value)
         if match:
@@ -217,7 +288,7 @@ def _row(row: dict[str, str], mapping: ColumnMapping, tz: ZoneInfo, where: str):
 def check_mapping(columns: list[str], mapping: ColumnMapping) -> None:
     """Refuse a mapping that names a missing column or leaves the measure unknown."""
     named = [mapping.date, mapping.value, mapping.measure_column, mapping.unit_column]
-    named.append(mapping.value2)
+    named += [mapping.value2, mapping.time]
     for column in named:
         if column is not None and column not in columns:
             raise InvalidInput(f"The file has no column '{column}'.")
@@ -260,6 +331,7 @@ def parse_csv(
             check_mapping(reader.fieldnames, mapping)
         except InvalidInput as error:
             raise ImportRefused(error.user_message) from None
+        source = source_column(reader.fieldnames)
         for row in reader:
             if budget is not None:
                 budget.count()
@@ -278,9 +350,50 @@ def parse_csv(
                 )
             if not any(v.strip() for v in values):
                 continue
+            if from_clinic(row, source):
+                yield Refusal(where, CLINIC_ROW)
+                continue
             yield _row(row, mapping, tz, where)
     except csv.Error as error:
         # e.g. a field over the csv module's own limit: the rest of the file cannot be trusted.
         raise ImportRefused(
             f"the file cannot be read as CSV after line {reader.line_num} ({error})."
         ) from None
+
+
+@dataclass(frozen=True)
+class PreviewReading:
+    """One of the first rows as the import would take it, or why it would be left out."""
+
+    where: str
+    measure: str = ""
+    reading: str = ""
+    taken_at: datetime | None = None
+    problem: str = ""
+
+
+def preview_readings(
+    data: bytes, mapping: ColumnMapping, *, tz: ZoneInfo, now: datetime, rows: int = PREVIEW_ROWS
+) -> list[PreviewReading]:
+    """The first ``rows`` rows read with ``mapping`` and checked as the import checks them, so
+    the patient sees what will be stored before anything is. Raises InvalidInput for a mapping
+    or file the import would refuse whole."""
+    out = []
+    for item in islice(parse_csv(data, mapping, tz=tz), rows):
+        if isinstance(item, Refusal):
+            out.append(PreviewReading(item.where, problem=item.reason))
+            continue
+        try:
+            values = checked_values(item, now=now)
+        except InvalidInput as error:
+            out.append(PreviewReading(item.where, problem=error.user_message))
+            continue
+        out.append(
+            PreviewReading(
+                item.where,
+                measure=units.MEASURES[values["measure"]].label,
+                reading=units.display(values["measure"], values["value"], values["value2"]),
+                taken_at=values["taken_at"],
+            )
+        )
+    return out

@@ -132,6 +132,16 @@ class ImportReport:
             self.examples.append(f"{where}: {reason}" if where else reason)
 
     @property
+    def outcome(self) -> str:
+        """How the result is shown: "success" only when everything read was added, "error" when
+        nothing was added and nothing was already there, "warning" in between."""
+        if self.added and not self.refused:
+            return "success"
+        if not self.added and not self.duplicates:
+            return "error"
+        return "warning"
+
+    @property
     def summary(self) -> str:
         text = f"{self.added} added, {self.duplicates} already there, {self.refused} refused"
         if self.alerts_opened:
