@@ -64,8 +64,9 @@ def readings_chart(rows: list[entry.ReadingRow], measure: str) -> alt.Chart:
     )
 
 
-def render_recent(user: User, patient_id: int, *, key: str) -> None:
-    """Recent readings with a measure filter; a chart once one measure is picked."""
+def render_recent(user: User, patient_id: int, *, key: str) -> list[entry.ReadingRow]:
+    """Recent readings with a measure filter; a chart once one measure is picked. Returns the
+    rows shown."""
     measure = st.selectbox(
         "Show", [ALL, *units.MEASURES], format_func=measure_label, key=f"{key}_measure"
     )
@@ -76,13 +77,14 @@ def render_recent(user: User, patient_id: int, *, key: str) -> None:
             )
     except PortalError as error:
         show_error(error)
-        return
+        return []
     if not rows:
         st.info("No readings in the last 90 days yet.")
-        return
+        return []
     if measure and len(rows) > 1:
         st.altair_chart(readings_chart(rows, measure), width="stretch")
     st.dataframe(readings_frame(rows), hide_index=True, key=f"{key}_table")
+    return rows
 
 
 def _goal_series(kind: goals.GoalKind) -> str:

@@ -8,6 +8,7 @@ from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
 from components.portal_errors import show_error
+from components.reading_fixes import render_reading_fixes
 from components.readings_ui import (
     clinic_datetime,
     render_goals,
@@ -267,7 +268,8 @@ def render() -> None:
                 _run_import(kind, upload)
 
     with recent_tab:
-        render_recent(user, patient_id, key="my_readings")
+        rows = render_recent(user, patient_id, key="my_readings")
+        render_reading_fixes(user, patient_id, rows)
 
     with goals_tab:
         render_goals(user, patient_id, key="my_goals", can_edit=True)

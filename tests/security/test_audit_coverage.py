@@ -44,6 +44,8 @@ NOT_AUDITED = {
     "portal.services.notifications.unread_count",
     # Which visits already have a check-in form (ids only), beside the audited visit list.
     "portal.services.scheduling.checkin.checked_in_booking_ids",
+    # Which of the (audited) recent readings the patient may fix (ids only).
+    "portal.services.readings.edits.editable_ids",
     # The banner above a chart page whose opening (open_chart) and read are audited.
     "portal.services.patients.chart_header",
 }
