@@ -39,6 +39,37 @@ def notify(
     return note
 
 
+def tell_patient_of_decision(
+    actor: User,
+    *,
+    session: Session,
+    patient_id: int,
+    kind: str,
+    text: str,
+    link_page: str,
+    category: str,
+    detail: str,
+    now: datetime,
+) -> None:
+    """The end of a staff decision on a patient's request (refill, referral, visit, profile
+    change): the portal notice and the audit entry in the caller's transaction, one commit, then
+    the email, so nothing is sent for a decision that was not stored."""
+    notify(
+        session=session, patient_id=patient_id, kind=kind, text=text, link_page=link_page, now=now
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=category,
+        action="update",
+        patient_id=patient_id,
+        detail=detail,
+        now=now,
+    )
+    session.commit()
+    send_emails([patient_id], session=session)
+
+
 def _email_address(patient_id: int, *, session: Session) -> str | None:
     account = session.exec(
         select(User.email).where(

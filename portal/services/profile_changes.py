@@ -236,25 +236,17 @@ def decide_change(
     change.decided_by_user_id = actor.id
     change.decided_at = now
     session.add(change)
-    notifications.notify(
+    notifications.tell_patient_of_decision(
+        actor,
         session=session,
         patient_id=change.patient_id,
         kind=notifications.Kind.PROFILE_DECIDED,
         text=f"Your change to your {FIELDS[change.field].label.lower()} was {decision}.",
         link_page="profile",
-        now=now,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
         category=CATEGORY,
-        action="update",
-        patient_id=change.patient_id,
         detail=f"profile change {change.id} {decision}",
         now=now,
     )
-    session.commit()
-    notifications.send_emails([change.patient_id], session=session)
     return change
 
 

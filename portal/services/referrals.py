@@ -17,7 +17,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, notifications, triage
+from portal.services import notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
@@ -275,23 +275,15 @@ def decide_referral(
     text = f"Your referral request ({request.specialty}) was {decision}."
     if reason:
         text += f" {reason}"
-    notifications.notify(
+    notifications.tell_patient_of_decision(
+        actor,
         session=session,
         patient_id=request.patient_id,
         kind=notifications.Kind.REFERRAL_DECIDED,
         text=text,
         link_page="referrals",
-        now=now,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
         category=CATEGORY,
-        action="update",
-        patient_id=request.patient_id,
         detail=f"referral request {request.id} {decision}",
         now=now,
     )
-    session.commit()
-    notifications.send_emails([request.patient_id], session=session)
     return request

@@ -252,25 +252,17 @@ def decide_refill(
     if approve:  # to the EHR in this same transaction (the outbox delivers it later)
         writeback.refill_approved(session, refill, actor, now=now)
     med = session.get(MedicationRequest, refill.medication_request_id)
-    notifications.notify(
+    notifications.tell_patient_of_decision(
+        actor,
         session=session,
         patient_id=refill.patient_id,
         kind=notifications.Kind.REFILL_DECIDED,
         text=f"Your refill request for {med.display} was {decision}.",
         link_page="medications",
-        now=now,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
         category=CATEGORY,
-        action="update",
-        patient_id=refill.patient_id,
         detail=f"refill {refill.id} {decision}",
         now=now,
     )
-    session.commit()
-    notifications.send_emails([refill.patient_id], session=session)
     return refill
 
 

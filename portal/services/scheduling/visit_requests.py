@@ -21,7 +21,7 @@ from db.models import (
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, notifications, triage
+from portal.services import notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
@@ -271,23 +271,15 @@ def book_from_request(
     request.status = VisitRequestStatus.SCHEDULED
     request.booking_id = visit.id
     session.add(request)
-    notifications.notify(
+    notifications.tell_patient_of_decision(
+        actor,
         session=session,
         patient_id=request.patient_id,
         kind=notifications.Kind.VISIT_BOOKED,
         text=f"Your visit request was booked: {what} on {when(visit.start)}.",
         link_page="appointments",
-        now=now,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
         category=CATEGORY,
-        action="update",
-        patient_id=request.patient_id,
         detail=f"visit request {request.id} booked as booking {visit.id}",
         now=now,
     )
-    session.commit()
-    notifications.send_emails([request.patient_id], session=session)
     return visit
