@@ -212,7 +212,8 @@ def replica_database_url(database_url: str, port: int) -> str:
 def _start_replica(port: int, env: dict, log_dir: Path | None, index: int) -> subprocess.Popen:
     database_url = env.get("DATABASE_URL") or get_settings().database_url
     env = {**env, "DATABASE_URL": replica_database_url(database_url, port)}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    # The launcher: app.py as the only entry, even for the first deep link (components/launcher).
+    command = [sys.executable, "-m", "components.launcher"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     # A replica serves the code it started with; upgrades restart replicas (docs/DEPLOY.md).
     command += ["--server.fileWatcherType", "none"]
