@@ -84,6 +84,21 @@ def concept_columns(
     return coding.system, coding.code, display
 
 
+def codeable_concept(
+    system: str | None, code: str | None, display: str | None
+) -> CodeableConcept | None:
+    """The inverse of ``concept_columns``: a CodeableConcept (validated on construction) from a
+    row's (code system, code, display). The code goes in a Coding with its system and display; the
+    display is also the text, so a reader without the code system still sees words. None when the
+    row holds neither a code nor words. Shared by the record export and the EHR write-back."""
+    code = code or None
+    display = display or None
+    if code is None and display is None:
+        return None
+    coding = Coding(system=system or None, code=code, display=display) if code else None
+    return CodeableConcept(coding=[coding] if coding else None, text=display)
+
+
 def concept_label(concept: CodeableConcept | None) -> str | None:
     """Words a person can read for a CodeableConcept: its text, else a display, else a code."""
     if concept is None:
