@@ -9,8 +9,20 @@ came from the portal, or a booked visit would come back as a second, synced appo
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from fhir.resources.R4B.annotation import Annotation
+from fhir.resources.R4B.appointment import Appointment, AppointmentParticipant
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.communication import Communication, CommunicationPayload
+from fhir.resources.R4B.dosage import Dosage
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.medicationrequest import MedicationRequest as MedicationRequestResource
+from fhir.resources.R4B.reference import Reference
+from fhir.resources.R4B.resource import Resource
+from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -27,7 +39,9 @@ from db.models import (
     RefillRequest,
     User,
 )
+from ehr_sync.fhir_values import codeable_concept
 from portal.config import get_settings
+from portal.errors import PortalError
 
 PORTAL_SYSTEM = "urn:clinic-portal:write-back"
 # Fixed namespace for ids derived from a booking, so its cancellation PUTs the same Appointment.
@@ -60,9 +74,12 @@ def is_from_portal(resource: dict) -> bool:
     )
 
 
-def enqueue(session: Session, *, kind: str, resource: dict, now: datetime) -> OutboxItem:
+def enqueue(session: Session, *, kind: str, resource: Resource | dict, now: datetime) -> OutboxItem:
     """Add the resource to the outbox (the caller commits). Older unsent items for the same
-    resource are superseded: each item is the resource's whole state, so only the newest counts."""
+    resource are superseded: each item is the resource's whole state, so only the newest counts.
+    The portal's own changes arrive as models, validated when they were built."""
+    if isinstance(resource, Resource):
+        resource = resource.model_dump(mode="json")
     source = get_settings().fhir_source
     session.exec(
         update(OutboxItem)
@@ -130,6 +147,28 @@ def patient_message(
 # --- FHIR R4 resources ------------------------------------------------------------------------
 
 
+class WriteBackInvalid(PortalError):
+    """A resource for the EHR that FHIR would refuse: raised while building it, so nothing is
+    queued (the caller's change rolls back with it) and nothing reaches the EHR."""
+
+    def __init__(self, what: str, error: ValidationError):
+        fields = sorted({".".join(str(part) for part in e["loc"]) for e in error.errors()})
+        super().__init__(
+            f"This could not be sent to the clinic's health record system: the {what} it "
+            f"needs has a value the record system would refuse ({', '.join(fields)}). "
+            "Nothing was changed or sent. Please tell the clinic's support."
+        )
+        self.fields = fields
+
+
+@contextmanager
+def _building(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ValidationError as error:
+        raise WriteBackInvalid(what, error) from error
+
+
 def booking_fhir_id(booking: Booking, patient: Patient) -> str:
     """The same id for every change of one booking, distinct across portals sharing an EHR."""
     created = booking.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -137,49 +176,58 @@ def booking_fhir_id(booking: Booking, patient: Patient) -> str:
     return str(uuid.uuid5(_BOOKING_NAMESPACE, name))
 
 
-def _identifier(kind: str, local_id: int | None) -> list[dict]:
-    return [{"system": PORTAL_SYSTEM, "value": f"{kind}/{local_id}"}]
+def _identifier(kind: str, local_id: int | None) -> list[Identifier]:
+    return [Identifier(system=PORTAL_SYSTEM, value=f"{kind}/{local_id}")]
 
 
 def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _ref(resource_type: str, fhir_id: str | None) -> Reference:
+    return Reference(reference=f"{resource_type}/{fhir_id}")
+
+
 def appointment_resource(
     booking: Booking, patient: Patient, practitioner: Practitioner | None
-) -> dict:
+) -> Appointment:
     from portal.services.scheduling.visit_types import MODE_LABELS, label
 
     cancelled = booking.status == BookingStatus.CANCELLED
+    visit = label(booking.visit_type)
+    with _building("appointment"):
+        return Appointment(
+            id=booking_fhir_id(booking, patient),
+            identifier=_identifier("booking", booking.id),
+            status="cancelled" if cancelled else "booked",
+            serviceType=[CodeableConcept(text=visit)],
+            description=f"{visit} ({MODE_LABELS.get(booking.mode, '')}), "
+            "booked in the patient portal",
+            start=_instant(booking.start),
+            end=_instant(booking.end),
+            created=_instant(booking.created_at),
+            participant=_appointment_participants(patient, practitioner, cancelled=cancelled),
+            cancelationReason=CodeableConcept(text=booking.cancel_reason or "cancelled")
+            if cancelled
+            else None,
+        )
+
+
+def _appointment_participants(
+    patient: Patient, practitioner: Practitioner | None, *, cancelled: bool
+) -> list[AppointmentParticipant]:
     participants = [
-        {
-            "actor": {"reference": f"Patient/{patient.fhir_id}"},
-            "status": "declined" if cancelled else "accepted",
-        }
+        AppointmentParticipant(
+            actor=_ref("Patient", patient.fhir_id), status="declined" if cancelled else "accepted"
+        )
     ]
     if practitioner is not None and practitioner.source == patient.source:
         participants.append(
-            {
-                "actor": {"reference": f"Practitioner/{practitioner.fhir_id}"},
-                "status": "accepted",
-            }
+            AppointmentParticipant(
+                actor=_ref("Practitioner", practitioner.fhir_id), status="accepted"
+            )
         )
-    resource = {
-        "resourceType": "Appointment",
-        "id": booking_fhir_id(booking, patient),
-        "identifier": _identifier("booking", booking.id),
-        "status": "cancelled" if cancelled else "booked",
-        "serviceType": [{"text": label(booking.visit_type)}],
-        "description": f"{label(booking.visit_type)} ({MODE_LABELS.get(booking.mode, '')}), "
-        "booked in the patient portal",
-        "start": _instant(booking.start),
-        "end": _instant(booking.end),
-        "created": _instant(booking.created_at),
-        "participant": participants,
-    }
-    if cancelled:
-        resource["cancelationReason"] = {"text": booking.cancel_reason or "cancelled"}
-    return resource
+    return participants
 
 
 def refill_resource(
@@ -189,45 +237,47 @@ def refill_resource(
     prescriber: Practitioner | None,
     *,
     now: datetime,
-) -> dict:
-    concept: dict = {"text": med.display}
-    if med.code:
-        coding = {"code": med.code, "display": med.display}
-        if med.code_system:
-            coding["system"] = med.code_system
-        concept["coding"] = [coding]
-    resource = {
-        "resourceType": "MedicationRequest",
-        "id": str(uuid.uuid4()),
-        "identifier": _identifier("refill", refill.id),
-        "status": "active",
-        "intent": "proposal",
-        "medicationCodeableConcept": concept,
-        "subject": {"reference": f"Patient/{patient.fhir_id}"},
-        "authoredOn": _instant(now),
-        "note": [{"text": f"Refill approved in the patient portal. Pharmacy: {refill.pharmacy}"}],
-    }
-    if med.source == patient.source:
-        resource["priorPrescription"] = {"reference": f"MedicationRequest/{med.fhir_id}"}
-    if med.dosage_text:
-        resource["dosageInstruction"] = [{"text": med.dosage_text}]
-    if prescriber is not None and prescriber.source == patient.source:
-        resource["requester"] = {"reference": f"Practitioner/{prescriber.fhir_id}"}
-    return resource
+) -> MedicationRequestResource:
+    same_ehr = med.source == patient.source
+    by_prescriber = prescriber is not None and prescriber.source == patient.source
+    # A renewal must name the drug: with neither code nor name the model refuses it.
+    with _building("prescription renewal"):
+        return MedicationRequestResource(
+            id=str(uuid.uuid4()),
+            identifier=_identifier("refill", refill.id),
+            status="active",
+            intent="proposal",
+            medicationCodeableConcept=codeable_concept(med.code_system, med.code, med.display),
+            subject=_ref("Patient", patient.fhir_id),
+            authoredOn=_instant(now),
+            note=[
+                Annotation(
+                    text=f"Refill approved in the patient portal. Pharmacy: {refill.pharmacy}"
+                )
+            ],
+            priorPrescription=_ref("MedicationRequest", med.fhir_id) if same_ehr else None,
+            dosageInstruction=[Dosage(text=med.dosage_text)] if med.dosage_text else None,
+            requester=_ref("Practitioner", prescriber.fhir_id) if by_prescriber else None,
+        )
 
 
 def communication_resource(
     thread: MessageThread, message: Message, patient: Patient, *, now: datetime
-) -> dict:
-    return {
-        "resourceType": "Communication",
-        "id": str(uuid.uuid4()),
-        "identifier": _identifier("message", message.id),
-        "status": "completed",
-        "category": [{"text": f"Patient portal message ({thread.recipient.replace('_', ' ')})"}],
-        "subject": {"reference": f"Patient/{patient.fhir_id}"},
-        "topic": {"text": thread.subject},
-        "sent": _instant(message.created_at or now),
-        "sender": {"reference": f"Patient/{patient.fhir_id}"},
-        "payload": [{"contentString": message.body}],
-    }
+) -> Communication:
+    with _building("message"):
+        sender = _ref("Patient", patient.fhir_id)
+        return Communication(
+            id=str(uuid.uuid4()),
+            identifier=_identifier("message", message.id),
+            status="completed",
+            category=[
+                CodeableConcept(
+                    text=f"Patient portal message ({thread.recipient.replace('_', ' ')})"
+                )
+            ],
+            subject=sender,
+            topic=CodeableConcept(text=thread.subject) if thread.subject else None,
+            sent=_instant(message.created_at or now),
+            sender=sender,
+            payload=[CommunicationPayload(contentString=message.body)],
+        )

@@ -11,17 +11,22 @@ from sqlmodel import select
 from db.models import (
     Appointment,
     Booking,
+    Message,
+    MessageThread,
     OutboxItem,
     OutboxStatus,
+    Patient,
     RefillRequest,
     Role,
     TriageItem,
 )
 from ehr_sync.client import FhirClient
 from ehr_sync.delivery import deliver_pending
+from ehr_sync.fhir_values import RXNORM
 from ehr_sync.parsing import parse_resource
 from ehr_sync.sync import run_sync
 from portal.config import get_settings
+from portal.errors import PortalError
 from portal.services import messages, refills, writeback
 from portal.services.scheduling import booking as booking_service
 from tests.factories import create_patient, create_practitioner, create_user
@@ -389,3 +394,86 @@ def test_sync_skips_what_the_portal_wrote_back_and_still_sees_deletions(
     assert result.stats["Appointment"].created == 0
     assert result.stats["Appointment"].deleted == 1
     assert len(session.exec(select(Appointment)).all()) == len(synced) - 1
+
+
+# --- a resource FHIR would refuse is never queued ---------------------------------------------
+
+
+def test_refill_whose_resource_fhir_refuses_raises_a_plain_error_and_queues_nothing(
+    write_back, session, now
+):
+    # A code with a trailing space, as stored from a careless EHR export: not a valid FHIR code.
+    patient = create_patient(session)
+    prescriber = create_practitioner(session, name="Dr. Prescriber")
+    doctor = create_user(session, Role.CLINICIAN, practitioner_id=prescriber.id)
+    user = create_user(session, Role.PATIENT, patient)
+    med = create_medication(session, patient, code="860975 ", code_system=RXNORM)
+    refills.request_refill(user, patient.id, med.id, pharmacy="Elm St", session=session, now=now)
+    item = session.exec(select(TriageItem)).one()
+
+    with pytest.raises(writeback.WriteBackInvalid) as refused:
+        refills.decide_refill(doctor, item.id, item.version, approve=True, session=session, now=now)
+    session.rollback()
+
+    assert isinstance(refused.value, PortalError)  # the page shows it in words
+    message = refused.value.user_message
+    assert "prescription renewal" in message and "Nothing was changed or sent" in message
+    assert refused.value.fields == ["code"]
+    assert _items(session) == []
+    assert session.exec(select(RefillRequest)).one().status == "requested"
+    with _client(DOWN_URL) as down:
+        assert _deliver(down, session, now).attempted == 0
+
+
+def test_message_resource_without_words_is_refused_before_it_is_queued(now):
+    patient = Patient(id=1, fhir_id="pat-1", source="ehr", family_name="Archer")
+    thread = MessageThread(id=2, patient_id=1, recipient="care_team", subject="Rash")
+    message = Message(id=3, thread_id=2, body="", created_at=now)
+
+    with pytest.raises(writeback.WriteBackInvalid) as refused:
+        writeback.communication_resource(thread, message, patient, now=now)
+
+    assert refused.value.fields == ["contentString"]
+    assert refused.value.user_message.startswith(
+        "This could not be sent to the clinic's health record system: the message"
+    )
+
+
+def test_every_write_back_resource_is_a_validated_model(write_back, session, now):
+    """What the outbox holds was built as an R4B model: it parses back as the same resource."""
+    _, _, doctor, item = _approve_a_refill(session, now)
+    refills.decide_refill(doctor, item.id, item.version, approve=True, session=session, now=now)
+    writer = create_patient(session)
+    messages.start_thread(
+        create_user(session, Role.PATIENT, writer),
+        writer.id,
+        recipient="care_team",
+        subject="Hi",
+        body="Hello",
+        session=session,
+        now=now,
+    )
+    smith, alice, user = _booking_clinic(session)
+    booked = booking_service.book(
+        user,
+        session=session,
+        now=now,
+        patient_id=alice.id,
+        practitioner_id=smith.id,
+        start=WED_9AM,
+        visit_type="follow_up",
+    )
+    booking_service.cancel(user, booked.id, session=session, now=now)
+
+    items = _items(session)
+    assert [i.resource_type for i in items] == [
+        "MedicationRequest",
+        "Communication",
+        "Appointment",
+        "Appointment",
+    ]
+    for outbox in items:
+        resource = json.loads(outbox.payload)
+        parsed = parse_resource(resource)
+        assert parsed.model_dump(mode="json") == resource
+        assert writeback.is_from_portal(resource)
