@@ -9,7 +9,9 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import select
 
 from db.models import AuditEvent, DiagnosticReport, ServiceRequest
-from portal.errors import InvalidInput, NotYourRecord
+from ehr_sync.mappers import map_resource
+from ehr_sync.parsing import parse_resource
+from portal.errors import InvalidInput, NotYourRecord, PortalError
 from portal.services import record_export
 from portal.services.record_export import DateRange
 from tests.factories import create_observation, create_practitioner
@@ -23,6 +25,7 @@ from tests.factories_records import (
     create_immunization,
     create_medication,
 )
+from tests.hostile_text import hostile
 from tests.requests.helpers import make_clinic
 
 
@@ -229,3 +232,80 @@ def test_every_demo_patient_exports_a_valid_bundle_and_summary(session, now):
         )
         assert patient.family_name in page.content.decode()
     assert entries > 10 * len(patients)  # real records, not just Patient entries
+
+
+def test_exported_codes_read_back_through_the_ehr_sync_as_the_same_columns(session, now):
+    """The export and the sync share one concept builder and its reader: a round trip through
+    the sync's own mappers gives back the rows' code system, code and display."""
+    clinic = make_clinic(session)
+    full_record(session, clinic)
+    rows = record_export.read_rows(clinic.alice, DateRange(), session=session)
+    data = bundle_of(
+        record_export.export_fhir_bundle(
+            clinic.alice_user, clinic.alice.id, DateRange(), session=session, now=now
+        )
+    )
+    expected = {
+        "Condition": rows.conditions,
+        "MedicationRequest": rows.medications,
+        "AllergyIntolerance": rows.allergies,
+        "Immunization": rows.immunizations,
+        "Observation": rows.observations,
+    }
+    for resource_type, source_rows in expected.items():
+        resources = [
+            e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == resource_type
+        ]
+        read_back = [
+            (row["code_system"], row["code"], row["display"])
+            for resource in resources
+            for row in map_resource(parse_resource(resource))
+        ]
+        assert read_back == [(r.code_system, r.code, r.display) for r in source_rows], resource_type
+
+
+def test_a_value_fhir_refuses_stops_the_export_in_plain_words_and_is_not_audited(session, now):
+    clinic = make_clinic(session)
+    create_condition(session, clinic.alice, code="44054006 ")  # a code may not end in a space
+
+    with pytest.raises(record_export.RecordNotExportable) as refused:
+        record_export.export_fhir_bundle(
+            clinic.alice_user, clinic.alice.id, DateRange(), session=session, now=now
+        )
+
+    assert isinstance(refused.value, PortalError)
+    assert refused.value.user_message.startswith("Part of this record could not be written")
+    exported = select(AuditEvent).where(AuditEvent.action == "export")
+    assert session.exec(exported).all() == []
+
+
+def test_printable_summary_shows_hostile_text_as_text(session, now):
+    """Every field the EHR or the patient fills reaches the page escaped by the template."""
+    clinic = make_clinic(session)
+    host = "127.0.0.1:9"
+    create_condition(session, clinic.alice, display=hostile("cond", host))
+    create_medication(session, clinic.alice, dosage_text=hostile("dose", host))
+    create_allergy(session, clinic.alice, reaction=hostile("reaction", host))
+    create_encounter(session, clinic.alice, reason=hostile("reason", host))
+    session.add(
+        ServiceRequest(
+            fhir_id="sr-hostile",
+            patient_id=clinic.alice.id,
+            specialty=hostile("specialty", host),
+            performer_name='"><script>alert(2)</script>',
+        )
+    )
+    clinic.alice.family_name = "<b>Archer</b>"
+    session.add(clinic.alice)
+    session.commit()
+
+    page = record_export.export_printable_summary(
+        clinic.alice_user, clinic.alice.id, DateRange(), session=session, now=now
+    ).content.decode()
+
+    assert "<img" not in page and "<script" not in page and "<b>" not in page
+    for tag in ("cond", "dose", "reaction", "reason", "specialty"):
+        escaped = hostile(tag, host).replace("<", "&lt;").replace(">", "&gt;")
+        assert f"<td>{escaped}</td>" in page, tag
+    assert "&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "<title>Health summary: Alice &lt;b&gt;Archer&lt;/b&gt;</title>" in page
