@@ -28,8 +28,8 @@ def render() -> None:
     st.write(
         "Download your health record to keep it, print it, or share it with another doctor or app. "
         "The FHIR file is the standard format other health systems and apps can read; the "
-        "printable "
-        "summary opens in your browser, where you can print it or save it as a PDF."
+        "printable summary opens in your browser, where you can print it; the PDF is the same "
+        "summary, ready to keep or send."
     )
 
     today = today_local(now())
@@ -53,7 +53,7 @@ def render() -> None:
     stem = f"health-record-{today:%Y%m%d}"
     token = session_token()
 
-    left, right = st.columns(2)
+    left, right, pdf = st.columns(3)
     left.download_button(
         "Download FHIR file (.json)",
         data=deferred(record_export.export_fhir_bundle, patient_id, period, token=token),
@@ -72,6 +72,18 @@ def render() -> None:
         key="my_data_html",
         on_click="ignore",
     )
+    if record_export.pdf_available():
+        pdf.download_button(
+            "Download PDF",
+            data=deferred(record_export.export_summary_pdf, patient_id, period, token=token),
+            file_name=f"{stem}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            key="my_data_pdf",
+            on_click="ignore",
+        )
+    else:
+        pdf.caption(record_export.PdfUnavailable.user_message)
     st.caption(
         f"Dates: {md_literal(period.label())}. Each download is recorded in your access log."
     )

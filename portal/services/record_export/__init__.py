@@ -13,7 +13,7 @@ from portal.services.record_export.exports import (
     export_summary_pdf,
 )
 from portal.services.record_export.rows import DateRange, RecordRows, read_rows
-from portal.services.record_export.summary_pdf import PdfUnavailable
+from portal.services.record_export.summary_pdf import PdfUnavailable, pdf_available
 
 __all__ = [
     "EXPORTED_RECORD",
@@ -26,5 +26,6 @@ __all__ = [
     "export_fhir_bundle",
     "export_printable_summary",
     "export_summary_pdf",
+    "pdf_available",
     "read_rows",
 ]

@@ -35,8 +35,18 @@ class PdfUnavailable(PortalError):
     )
 
 
-def _font_files(candidates: tuple[tuple[Path, Path], ...] = FONT_CANDIDATES) -> tuple[Path, Path]:
-    for regular, bold in candidates:
+def pdf_available() -> bool:
+    """Whether this server can make the PDF (a Unicode font is installed): the page asks first
+    rather than offering a button whose file never arrives."""
+    try:
+        _font_files()
+    except PdfUnavailable:
+        return False
+    return True
+
+
+def _font_files() -> tuple[Path, Path]:
+    for regular, bold in FONT_CANDIDATES:
         if regular.is_file() and bold.is_file():
             return regular, bold
     raise PdfUnavailable()
