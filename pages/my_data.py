@@ -83,7 +83,7 @@ def render() -> None:
             on_click="ignore",
         )
     else:
-        pdf.caption(record_export.PdfUnavailable.user_message)
+        pdf.caption(md_literal(record_export.PdfUnavailable.user_message))
     st.caption(
         f"Dates: {md_literal(period.label())}. Each download is recorded in your access log."
     )
