@@ -53,8 +53,8 @@ def render() -> None:
     stem = f"health-record-{today:%Y%m%d}"
     token = session_token()
 
-    left, right, pdf = st.columns(3)
-    left.download_button(
+    row = st.container(horizontal=True)  # buttons as wide as their labels; they wrap when narrow
+    row.download_button(
         "Download FHIR file (.json)",
         data=deferred(record_export.export_fhir_bundle, patient_id, period, token=token),
         file_name=f"{stem}.fhir.json",
@@ -63,7 +63,7 @@ def render() -> None:
         key="my_data_fhir",
         on_click="ignore",
     )
-    right.download_button(
+    row.download_button(
         "Download printable summary (.html)",
         data=deferred(record_export.export_printable_summary, patient_id, period, token=token),
         file_name=f"{stem}.html",
@@ -73,7 +73,7 @@ def render() -> None:
         on_click="ignore",
     )
     if record_export.pdf_available():
-        pdf.download_button(
+        row.download_button(
             "Download PDF",
             data=deferred(record_export.export_summary_pdf, patient_id, period, token=token),
             file_name=f"{stem}.pdf",
@@ -83,7 +83,7 @@ def render() -> None:
             on_click="ignore",
         )
     else:
-        pdf.caption(md_literal(record_export.PdfUnavailable.user_message))
+        row.caption(md_literal(record_export.PdfUnavailable.user_message))
     st.caption(
         f"Dates: {md_literal(period.label())}. Each download is recorded in your access log."
     )
