@@ -5,6 +5,8 @@ change committed. The item carries the whole resource under an id the portal ass
 (``ehr_sync.delivery``) PUTs it there, so sending it twice leaves one resource on the EHR.
 Every resource also carries an identifier in ``PORTAL_SYSTEM``: the sync skips resources that
 came from the portal, or a booked visit would come back as a second, synced appointment.
+Resources are built from ``fhir.resources`` R4B models, validated as they are built: one the EHR
+would refuse raises ``WriteBackInvalid`` (plain words) before it reaches the outbox.
 """
 
 import json
