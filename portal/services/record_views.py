@@ -46,6 +46,7 @@ LOOKED_AT: dict[str, str] = {
     "viewed no-show risk": "visits",
     "checkin": "visit check-in answers",
     "downloaded record": "whole record (downloaded)",
+    "opened a document": "documents",
 }
 # Lists where staff saw the patient's name among others', after "saw your name ...".
 SAW_NAME: dict[str, str] = {
