@@ -37,6 +37,6 @@ def render() -> None:
                 st.caption(f"At {format_time(day.first)}")
             else:
                 st.caption(
-                    f"{day.times} times, between {format_time(day.first)} and "
+                    f"{day.times:d} times, between {format_time(day.first)} and "
                     f"{format_time(day.last)}"
                 )
