@@ -157,6 +157,7 @@ def render() -> None:
                         lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Your visit was cancelled.",
                     ),
+                    label=person.acting("Cancel visit"),
                 )
                 slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
                 if slots:
@@ -251,7 +252,11 @@ def render() -> None:
                     + " — held for you for a limited time"
                 )
                 accept, decline = st.columns(2)
-                if accept.button("Take this time", key=f"accept_{offer.id}", type="primary"):
+                if accept.button(
+                    md_literal(person.acting("Take this time")),
+                    key=f"accept_{offer.id}",
+                    type="primary",
+                ):
                     run(
                         lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
                         "Your visit is booked at the earlier time.",
