@@ -6,7 +6,7 @@ import streamlit as st
 from components.plain_text import md_literal
 from components.record_tables import show_table, words
 from portal.services.care_record import CareGoalRecord, CarePlanRecord, CarePlanView
-from portal.timefmt import format_date
+from portal.timefmt import TABLE_DATE_FORMAT, format_date
 
 
 def _period(plan: CarePlanRecord) -> str:
@@ -71,7 +71,7 @@ def render_care_plan(view: CarePlanView) -> None:
         columns=["Goal", "Target", "Status", "Progress", "Set by", "Since"],
         empty="Your care team has not recorded goals for you yet.",
         key="care_plan_goals",
-        column_config={"Since": st.column_config.DateColumn("Since", format="D MMM YYYY")},
+        column_config={"Since": st.column_config.DateColumn("Since", format=TABLE_DATE_FORMAT)},
     )
     st.subheader("Your own goals")
     show_table(

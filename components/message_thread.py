@@ -4,25 +4,25 @@ in a message are displayed literally and can neither run nor hide content."""
 import streamlit as st
 
 from components.plain_text import md_literal
-from components.request_ui import local_time
 from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError
 from portal.services import messages
 from portal.services.messages import ThreadView
+from portal.timefmt import format_datetime
 
 
 def render_thread(view: ThreadView, viewer: User, *, now) -> None:
     st.caption(
         md_literal(
             f"To: {messages.RECIPIENTS.get(view.thread.recipient, view.thread.recipient)}"
-            f" · started {local_time(view.thread.created_at)}"
+            f" · started {format_datetime(view.thread.created_at)}"
         )
     )
     for message in view.messages:
         author = view.authors.get(message.author_user_id, "Clinic" if message.from_staff else "")
         with st.container(border=True):
-            st.caption(f"{md_literal(author)} · {local_time(message.created_at)}")
+            st.caption(f"{md_literal(author)} · {format_datetime(message.created_at)}")
             st.text(message.body)
             for attachment in view.attachments.get(message.id, []):
                 _attachment_button(attachment, viewer, now=now)

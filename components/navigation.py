@@ -71,24 +71,25 @@ class Section(NamedTuple):
     entries: tuple[Entry, ...]
 
 
-# The menu in order. Which entries a role sees comes from the permission table
-# (portal/permissions.py), so the menu and the services' checks cannot disagree.
+# Every page's group, in menu order, on each side. Which entries a role sees comes from the
+# permission table (portal/permissions.py), so the menu and the services' checks cannot disagree.
 MENU: tuple[Section, ...] = (
     Section(
         "My health",
         Side.PATIENT,
-        tuple(Entry(p) for p in ("home", "health_summary", "results", "prevention", "readings")),
+        tuple(
+            Entry(p)
+            for p in ("home", "health_summary", "results", "prevention", "readings", "referrals")
+        ),
     ),
     Section(
-        "Requests",
+        "Messages and requests",
         Side.PATIENT,
-        tuple(
-            Entry(p) for p in ("messages", "medications", "referrals", "profile", "notifications")
-        ),
+        tuple(Entry(p) for p in ("messages", "medications", "notifications")),
     ),
     Section("Visits", Side.PATIENT, (Entry("appointments"),)),
     Section(
-        "Patients",
+        "Patient chart",
         Side.STAFF,
         (
             Entry("patient_lookup", Action.READ_ANY_CHART),
@@ -111,12 +112,7 @@ MENU: tuple[Section, ...] = (
     Section(
         "My account",
         Side.PATIENT,
-        (Entry("my_data"), Entry("who_viewed"), Entry("account_security")),
-    ),
-    Section(
-        "Access",
-        Side.STAFF,
-        (Entry("activation", Action.ISSUE_ACCOUNT_CODES), Entry("account_security")),
+        (Entry("profile"), Entry("my_data"), Entry("who_viewed"), Entry("account_security")),
     ),
     Section(
         "Administration",
@@ -127,7 +123,42 @@ MENU: tuple[Section, ...] = (
             Entry("sync_admin", Action.MANAGE_EHR_SYNC),
         ),
     ),
+    Section(
+        "Access and account",
+        Side.STAFF,
+        (Entry("activation", Action.ISSUE_ACCOUNT_CODES), Entry("account_security")),
+    ),
 )
+
+
+class Daily(NamedTuple):
+    title: str
+    pages: tuple[str, ...]
+
+
+# What each role opens every day, in one section at the top of its menu; the rest follow in
+# their MENU groups. A daily page is still shown only if the role holds its MENU entry's action.
+_PATIENT_DAY = Daily(
+    "Every day",
+    ("home", "messages", "appointments", "results", "medications", "notifications"),
+)
+DAILY: dict[Role, Daily] = {
+    Role.PATIENT: _PATIENT_DAY,
+    Role.PROXY: _PATIENT_DAY,
+    Role.FRONT_DESK: Daily(
+        "Front desk today", ("schedule", "triage_inbox", "patient_lookup", "activation")
+    ),
+    Role.NURSE: Daily(
+        "Nursing today", ("triage_inbox", "refill_queue", "patient_lookup", "schedule")
+    ),
+    Role.CLINICIAN: Daily(
+        "Clinician today", ("triage_inbox", "refill_queue", "patient_lookup", "schedule")
+    ),
+    # The admin's daily work is the Administration group itself, shown first.
+    Role.ADMIN: Daily("Administration", ("user_admin", "audit_log", "sync_admin")),
+}
+# The page a role lands on after sign-in (when its menu has it).
+LANDING: dict[Side, str] = {Side.PATIENT: "home", Side.STAFF: "patient_lookup"}
 
 
 def page(name: str, *, default: bool = False) -> st.Page:
@@ -137,24 +168,41 @@ def page(name: str, *, default: bool = False) -> st.Page:
     return st.Page(render, title=info.title, icon=info.icon, url_path=name, default=default)
 
 
+def side_of(role: Role) -> Side:
+    return Side.STAFF if role in STAFF_ROLES else Side.PATIENT
+
+
 def menu_for(role: Role) -> dict[str, list[str]]:
-    """The page names of each navigation section for a role, default page first: the sections
-    of the role's side of the portal, each with the pages whose action the role holds."""
-    side = Side.STAFF if role in STAFF_ROLES else Side.PATIENT
+    """The page names of each navigation section for a role: its daily pages first, then the
+    rest in their groups; each page only if the permission table gives the role its action."""
+    side = side_of(role)
+    allowed = {
+        e.page
+        for section in MENU
+        if section.side == side
+        for e in section.entries
+        if e.needs is None or allows(role, e.needs)
+    }
+    daily = DAILY[role]
     sections: dict[str, list[str]] = {}
+    first = [name for name in daily.pages if name in allowed]
+    if first:
+        sections[daily.title] = first
     for section in MENU:
         if section.side != side:
             continue
-        names = [e.page for e in section.entries if e.needs is None or allows(role, e.needs)]
-        if names:
-            sections[section.title] = names
+        rest = [e.page for e in section.entries if e.page in allowed and e.page not in first]
+        if rest:
+            sections.setdefault(section.title, []).extend(rest)
     return sections
 
 
 def pages_for(role: Role) -> dict[str, list[st.Page]]:
     """Navigation sections for a role, as st.navigation takes them."""
     menu = menu_for(role)
-    default = next(iter(menu.values()))[0]
+    names = [name for section in menu.values() for name in section]
+    landing = LANDING[side_of(role)]
+    default = landing if landing in names else names[0]
     return {
         section: [page(name, default=name == default) for name in names]
         for section, names in menu.items()

@@ -4,10 +4,11 @@ on the Notifications page."""
 import streamlit as st
 
 from components.navigation import page
-from components.request_ui import local_time, now
+from components.request_ui import now
 from db.engine import session_scope
 from db.models import User
 from portal.services import messages, notifications
+from portal.timefmt import format_datetime
 
 
 def notifications_panel(user: User, patient_id: int, *, limit: int = 5, link: bool = True) -> None:
@@ -26,6 +27,6 @@ def notifications_panel(user: User, patient_id: int, *, limit: int = 5, link: bo
         st.caption("Nothing new.")
     for note in latest:
         marker = "● " if note.read_at is None else ""
-        st.text(f"{marker}{note.text} ({local_time(note.created_at)})")
+        st.text(f"{marker}{note.text} ({format_datetime(note.created_at)})")
     if link:  # st.page_link only resolves inside the multipage app
         st.page_link(page("notifications"), label="All updates", icon=":material/notifications:")

@@ -7,9 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.plain_text import md_literal
-
-DATE_FORMAT = "D MMM YYYY"
-DATETIME_FORMAT = "D MMM YYYY, h:mm A"
+from portal.timefmt import TABLE_DATE_FORMAT, table_datetime_format
 
 
 def words(code: str) -> str:
@@ -18,11 +16,11 @@ def words(code: str) -> str:
 
 
 def date_column(label: str) -> st.column_config.DateColumn:
-    return st.column_config.DateColumn(label, format=DATE_FORMAT)
+    return st.column_config.DateColumn(label, format=TABLE_DATE_FORMAT)
 
 
 def datetime_column(label: str) -> st.column_config.DatetimeColumn:
-    return st.column_config.DatetimeColumn(label, format=DATETIME_FORMAT)
+    return st.column_config.DatetimeColumn(label, format=table_datetime_format())
 
 
 def show_table(

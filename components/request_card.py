@@ -17,7 +17,7 @@ from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
-from components.request_ui import flash, local_time, now
+from components.request_ui import flash, now
 from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
 from portal.errors import PortalError
@@ -26,6 +26,7 @@ from portal.services import messages, profile_changes, referrals, refills, reply
 from portal.services.profile_changes import FIELDS
 from portal.services.readings import alerts as reading_alerts
 from portal.services.scheduling import visit_requests
+from portal.timefmt import format_datetime
 
 
 def seen_version(item: TriageItem) -> int:
@@ -72,8 +73,8 @@ def render_item(user: User, item_id: int) -> None:
         md_literal(
             f"Status: {triage.status_label(item.status)} · "
             f"Assignee: {names.get(item.assignee_user_id, 'nobody')} · "
-            f"Due {local_time(item.due_at)}{' (overdue)' if overdue else ''} · "
-            f"Received {local_time(item.created_at)}"
+            f"Due {format_datetime(item.due_at)}{' (overdue)' if overdue else ''} · "
+            f"Received {format_datetime(item.created_at)}"
         )
     )
     _generic_actions(user, item, seen, staff)
@@ -95,7 +96,7 @@ def render_item(user: User, item_id: int) -> None:
                 f" -> {triage.status_label(row.event.to_status)}" if row.event.to_status else ""
             )
             detail = f": {row.event.detail}" if row.event.detail else ""
-            when = local_time(row.event.at)
+            when = format_datetime(row.event.at)
             st.text(f"{when} · {row.actor_name} · {row.event.action}{change}{detail}")
     remember_version(item)
 
@@ -184,7 +185,7 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         st.text(f"Patient's note: {refill.note}")
     visit = context.last_visit
     st.text(
-        f"Last visit: {local_time(visit.start)} ({visit.type_display})"
+        f"Last visit: {format_datetime(visit.start)} ({visit.type_display})"
         if visit
         else "Last visit: none"
     )
@@ -196,7 +197,7 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
                     "Test": o.display,
                     "Value": f"{o.value if o.value is not None else o.value_string} {o.unit or ''}",
                     "Flag": o.interpretation or "",
-                    "Date": local_time(o.effective_at),
+                    "Date": format_datetime(o.effective_at),
                 }
                 for o in context.labs
             ]

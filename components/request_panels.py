@@ -5,7 +5,7 @@ with st.text, never as markdown."""
 import streamlit as st
 
 from components.plain_text import md_literal
-from components.request_ui import local_time, now
+from components.request_ui import now
 from components.visit_card import slot_label
 from db.engine import session_scope
 from db.models import TriageItem, User, VisitRequestStatus
@@ -13,6 +13,7 @@ from portal.services import referrals
 from portal.services.scheduling import visit_requests
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, label
+from portal.timefmt import format_datetime
 
 
 def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
@@ -90,10 +91,10 @@ def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
     st.text(f"Reason: {request.reason}")
     if request.preferred_provider:
         st.text(f"Preferred specialist: {request.preferred_provider}")
-    st.caption(f"Asked {local_time(request.created_at)}")
+    st.caption(f"Asked {format_datetime(request.created_at)}")
     if request.status != "open":
         words = referrals.REQUEST_STATUS_WORDS.get(request.status, request.status)
-        decided = f" ({local_time(request.decided_at)})" if request.decided_at else ""
+        decided = f" ({format_datetime(request.decided_at)})" if request.decided_at else ""
         st.caption(md_literal(f"Decision: {words}{decided}"))
         if request.decision_reason:
             st.text(f"Reason given: {request.decision_reason}")

@@ -1,42 +1,18 @@
-"""Small helpers the request pages share: which patient, one-shot confirmations, clinic times."""
+"""Small helpers the request pages share: one-shot confirmations and the clock.
+
+Whose record a page acts for is components/patient_context.py (record_in_view); how a time is
+shown is portal/timefmt.py."""
 
 from datetime import UTC, datetime
 
 import streamlit as st
 
 from components import session_keys as keys
-from components.patient_context import remembered_choice
-from components.plain_text import alert, md_literal
-from db.engine import session_scope
-from db.models import Patient, User
-from portal.config import get_settings
-from portal.services.access import viewable_patients
+from components.plain_text import alert
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def local_time(value: datetime | None) -> str:
-    """A stored UTC time as clinic-local text."""
-    if value is None:
-        return ""
-    return value.astimezone(get_settings().tz).strftime("%d %b %Y, %H:%M")
-
-
-def acting_patient(user: User) -> Patient:
-    """The patient a patient or proxy account is acting for (the one picked elsewhere in the app,
-    else their own record). Services check access again; this only chooses."""
-    with session_scope() as session:
-        patients = viewable_patients(user, session=session)
-    if not patients:
-        st.info("No patient record is linked to this account yet. Please contact the clinic.")
-        st.stop()
-    wanted = remembered_choice(user)
-    chosen = next((p for p in patients if p.id == wanted), patients[0])
-    if len(patients) > 1:
-        st.caption(f"Acting for {md_literal(chosen.display_name)}")
-    return chosen
 
 
 def flash(kind: str, text: str) -> None:

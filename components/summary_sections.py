@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.document_viewer import document_viewer
 from components.record_tables import date_column, datetime_column, show_table, words
 from portal.services.education import medlineplus_url
 from portal.services.records import (
@@ -179,3 +180,4 @@ def render_documents(documents: list[DocumentInfo]) -> None:
         key="summary_documents",
         column_config={"Date": date_column("Date")},
     )
+    document_viewer(documents)

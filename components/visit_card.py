@@ -31,13 +31,16 @@ def visit_header(row: VisitRow, *, show_patient: bool = False) -> None:
         st.link_button("Join video visit", meeting_url(b.video_room), icon=":material/videocam:")
 
 
-def confirm_cancel(row: VisitRow, on_confirm: Callable[[], None]) -> None:
+def confirm_cancel(
+    row: VisitRow, on_confirm: Callable[[], None], *, label: str = "Cancel visit"
+) -> None:
     """ "Cancel visit" asks first; only "Yes, cancel visit" calls ``on_confirm`` (the page's
-    runner, which reruns so the list shows the new state at once)."""
+    runner, which reruns so the list shows the new state at once). ``label``: the button's
+    text, naming whose visit it is when acting for someone (raw text, escaped here)."""
     b = row.booking
     asking = f"confirm_cancel_{b.id}"
     if not st.session_state.get(asking):
-        if st.button("Cancel visit", key=f"cancel_{b.id}"):
+        if st.button(md_literal(label), key=f"cancel_{b.id}"):
             st.session_state[asking] = True
             st.rerun()
         return

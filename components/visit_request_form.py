@@ -18,8 +18,11 @@ from portal.services.scheduling.visit_requests import (
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
 
 
-def visit_request_form(names: dict[int, str], send: Callable[..., None]) -> None:
-    """Draw the form; on submit call ``send(**fields)`` (the page runs the service)."""
+def visit_request_form(
+    names: dict[int, str], send: Callable[..., None], *, submit: str = "Send request"
+) -> None:
+    """Draw the form; on submit call ``send(**fields)`` (the page runs the service).
+    ``submit``: the button's label, naming whom the request is for (Markdown-escaped)."""
     with st.form("visit_request_form"):
         st.subheader("Request a visit")
         st.caption("No time suits you? Tell us and the front desk will book one and let you know.")
@@ -51,7 +54,7 @@ def visit_request_form(names: dict[int, str], send: Callable[..., None]) -> None
             key="rq_parts",
         )
         times = st.text_input("Anything else about times (optional)", max_chars=500, key="rq_times")
-        if st.form_submit_button("Send request"):
+        if st.form_submit_button(md_literal(submit)):
             send(
                 visit_type=visit_type,
                 reason=reason,

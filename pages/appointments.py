@@ -8,7 +8,7 @@ import streamlit as st
 
 from components.checkin_form import checkin_form
 from components.current_user import current_user
-from components.patient_context import active_patient_id
+from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.visit_card import (
@@ -64,9 +64,10 @@ def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
 def render() -> None:
     st.title("Appointments")
     user = current_user()
-    patient_id = active_patient_id(user)
-    if patient_id is None:
+    person = record_in_view(user)
+    if person is None:
         st.stop()
+    patient_id = person.patient_id
     now = datetime.now(UTC)
     settings = get_settings()
 
@@ -156,6 +157,7 @@ def render() -> None:
                         lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Your visit was cancelled.",
                     ),
+                    label=person.acting("Cancel visit"),
                 )
                 slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
                 if slots:
@@ -168,7 +170,11 @@ def render() -> None:
                         format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
                         key=f"move_to_{b.id}",
                     )
-                    if st.button("Reschedule", key=f"move_{b.id}", disabled=picked is None):
+                    if st.button(
+                        md_literal(person.acting("Reschedule")),
+                        key=f"move_{b.id}",
+                        disabled=picked is None,
+                    ):
                         run(
                             lambda s, b=b, p=picked: booking.reschedule(
                                 user, b.id, session=s, now=now, new_start=p.start
@@ -206,7 +212,9 @@ def render() -> None:
                 format_func=lambda k: describe_key(k, names),
                 key="book_slot",
             )
-            if st.button("Book this time", type="primary", key="book_button"):
+            if st.button(
+                md_literal(person.acting("Book this time")), type="primary", key="book_button"
+            ):
                 practitioner_id, start = parse_key(key)
                 run(
                     lambda s: booking.book(
@@ -244,7 +252,11 @@ def render() -> None:
                     + " — held for you for a limited time"
                 )
                 accept, decline = st.columns(2)
-                if accept.button("Take this time", key=f"accept_{offer.id}", type="primary"):
+                if accept.button(
+                    md_literal(person.acting("Take this time")),
+                    key=f"accept_{offer.id}",
+                    type="primary",
+                ):
                     run(
                         lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
                         "Your visit is booked at the earlier time.",
@@ -268,7 +280,7 @@ def render() -> None:
                 ),
             )
             wl_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label)
-            if st.form_submit_button("Join the waitlist"):
+            if st.form_submit_button(md_literal(person.acting("Join the waitlist"))):
                 run(
                     lambda s: waitlist.join(
                         user,
@@ -288,5 +300,6 @@ def render() -> None:
                 ),
                 "Your request was sent to the clinic. We will let you know when it is booked.",
             ),
+            submit=person.acting("Send request"),
         )
         visit_request_list(requests, names)

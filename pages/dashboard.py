@@ -11,7 +11,7 @@ from components.portal_errors import errors_as_messages
 from components.request_ui import now
 from db.engine import session_scope
 from portal.services import dashboard, no_show, triage
-from portal.timefmt import format_date, format_datetime, naive_local
+from portal.timefmt import format_date, format_datetime, naive_local, table_datetime_format
 
 
 def _hours(value: float | None) -> str:
@@ -132,7 +132,7 @@ def render() -> None:
             hide_index=True,
             key="dashboard_no_show_risk",
             column_config={
-                "Visit": st.column_config.DatetimeColumn("Visit", format="D MMM YYYY, h:mm A"),
+                "Visit": st.column_config.DatetimeColumn("Visit", format=table_datetime_format()),
                 "Risk": st.column_config.ProgressColumn(
                     "Risk", format="percent", min_value=0.0, max_value=1.0
                 ),

@@ -12,11 +12,12 @@ from components.permission_gate import can, require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.readings_ui import render_goals, render_recent
-from components.request_ui import flash, local_time, now, show_flash
+from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.permissions import REFUSALS, Action
 from portal.services.readings import alerts, units
+from portal.timefmt import format_datetime
 
 
 def _bound(value: float | None) -> str:
@@ -46,12 +47,12 @@ def render() -> None:
             if episode.closed_at is None:
                 state = "Open"
             elif episode.closed_reason == alerts.BACK_IN_RANGE:
-                state = f"Back in range {local_time(episode.closed_at)}"
+                state = f"Back in range {format_datetime(episode.closed_at)}"
             else:
-                state = f"Resolved by staff {local_time(episode.closed_at)}"
+                state = f"Resolved by staff {format_datetime(episode.closed_at)}"
             st.text(
                 f"{row.label}: {episode.out_count} reading(s) out of range since "
-                f"{local_time(episode.opened_at)}; latest {row.latest_text}. {state}."
+                f"{format_datetime(episode.opened_at)}; latest {row.latest_text}. {state}."
             )
 
     with readings_tab:

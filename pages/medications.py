@@ -3,25 +3,29 @@
 import streamlit as st
 
 from components.current_user import current_user
+from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, flash, local_time, now, show_flash
+from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import profile_changes, refills
+from portal.timefmt import format_datetime
 
 
 def render() -> None:
     user = current_user()
-    patient = acting_patient(user)
     st.title("Medications and refills")
+    patient = record_in_view(user)
+    if patient is None:
+        st.stop()
     show_flash()
 
     with session_scope() as session:
-        meds = refills.active_medications(user, patient.id, session=session, now=now())
-        history = refills.list_refills(user, patient.id, session=session, now=now())
+        meds = refills.active_medications(user, patient.patient_id, session=session, now=now())
+        history = refills.list_refills(user, patient.patient_id, session=session, now=now())
         saved_pharmacy = profile_changes.profile(
-            user, patient.id, session=session, now=now()
+            user, patient.patient_id, session=session, now=now()
         ).values.get("preferred_pharmacy")
 
     st.subheader("Active medications")
@@ -37,19 +41,20 @@ def render() -> None:
                 st.text(med.dosage_text)
             if row.open_refill is not None:
                 label = refills.STATUS_LABELS[row.open_refill.status]
-                st.info(f"Refill {label.lower()} since {local_time(row.open_refill.created_at)}.")
+                since = format_datetime(row.open_refill.created_at)
+                st.info(f"Refill {label.lower()} since {since}.")
                 continue
             with st.form(f"refill_{med.id}"):
                 pharmacy = st.text_input(
                     "Pharmacy", value=saved_pharmacy or "", max_chars=200, key=f"pharmacy_{med.id}"
                 )
                 note = st.text_area("Note for the clinic (optional)", key=f"note_{med.id}")
-                if st.form_submit_button("Request refill"):
+                if st.form_submit_button(md_literal(patient.acting("Request refill"))):
                     try:
                         with session_scope() as session:
                             refills.request_refill(
                                 user,
-                                patient.id,
+                                patient.patient_id,
                                 med.id,
                                 pharmacy=pharmacy,
                                 note=note,
@@ -71,7 +76,8 @@ def render() -> None:
                 f"**{md_literal(row.medication.display)}** · {md_literal(row.status_label)}"
             )
             st.caption(
-                f"Requested {local_time(row.refill.created_at)} · {md_literal(row.refill.pharmacy)}"
+                f"Requested {format_datetime(row.refill.created_at)} · "
+                f"{md_literal(row.refill.pharmacy)}"
             )
             if row.refill.decision_reason:
                 st.text(f"Reason: {row.refill.decision_reason}")

@@ -6,14 +6,16 @@ from components import session_keys as keys
 from components.attachment_picker import attachment_picker, clear_attachments
 from components.current_user import current_user
 from components.message_thread import render_thread
+from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, flash, local_time, now, show_flash
+from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import attachments, messages
 from portal.services.attachments import Upload
+from portal.timefmt import format_datetime
 
 
 def _uploads(files) -> tuple[list[Upload], list[str]]:
@@ -31,9 +33,11 @@ def _sent(text: str, not_attached: list[str]) -> None:
 
 def render() -> None:
     user = current_user()
-    patient = acting_patient(user)
     settings = get_settings()
     st.title("Messages")
+    patient = record_in_view(user)
+    if patient is None:
+        st.stop()
     show_flash()
     # After a send the text is in the thread; its form starts empty, so a second click sends no
     # copy.
@@ -60,13 +64,13 @@ def render() -> None:
         # file's content and names the ones it does not attach.
         files = attachment_picker("new_message_files")
         st.caption("For an emergency call 911. Messages are read during business hours.")
-        if st.button("Send message", type="primary"):
+        if st.button(md_literal(patient.acting("Send message", "about")), type="primary"):
             try:
                 uploads, not_attached = _uploads(files)
                 with session_scope() as session:
                     thread = messages.start_thread(
                         user,
-                        patient.id,
+                        patient.patient_id,
                         recipient=recipient,
                         subject=subject,
                         body=body,
@@ -88,7 +92,7 @@ def render() -> None:
                 st.rerun()
 
     with session_scope() as session:
-        threads = messages.list_threads(user, patient.id, session=session, now=now())
+        threads = messages.list_threads(user, patient.patient_id, session=session, now=now())
 
     if not threads:
         st.info("No messages yet. Use 'Write a new message' to contact the clinic.")
@@ -102,7 +106,8 @@ def render() -> None:
         t.thread.id: md_literal(
             f"{'● ' if t.unread else ''}{t.thread.subject} · "
             f"{messages.RECIPIENTS.get(t.thread.recipient, '')} · "
-            f"{local_time(t.thread.last_message_at)}" + (f" · {t.unread} new" if t.unread else "")
+            f"{format_datetime(t.thread.last_message_at)}"
+            + (f" · {t.unread} new" if t.unread else "")
         )
         for t in threads
     }
@@ -129,7 +134,7 @@ def render() -> None:
     with st.container(border=True):
         reply = st.text_area("Reply", help=LIMITS, key="reply_body")
         reply_files = attachment_picker("reply_files")
-        if st.button("Send reply"):
+        if st.button(md_literal(patient.acting("Send reply", "about"))):
             try:
                 uploads, not_attached = _uploads(reply_files)
                 with session_scope() as session:

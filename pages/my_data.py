@@ -15,7 +15,7 @@ from components.request_ui import now
 from portal.errors import PortalError
 from portal.services import record_export
 from portal.services.record_export import DateRange
-from portal.timefmt import today_local
+from portal.timefmt import file_stamp, today_local
 
 
 def render() -> None:
@@ -50,7 +50,7 @@ def render() -> None:
             "Entries without a date (for example a problem with no start date) are always included."
         )
 
-    stem = f"health-record-{today:%Y%m%d}"
+    stem = f"health-record-{file_stamp(today)}"
     token = session_token()
 
     row = st.container(horizontal=True)  # buttons as wide as their labels; they wrap when narrow

@@ -3,19 +3,24 @@
 import streamlit as st
 
 from components.current_user import current_user
-from components.request_ui import acting_patient, local_time, now
+from components.patient_context import record_in_view
+from components.plain_text import md_literal
+from components.request_ui import now
 from db.engine import session_scope
 from portal.services import notifications
+from portal.timefmt import format_datetime
 
 
 def render() -> None:
     user = current_user()
-    patient = acting_patient(user)
     st.title("Updates")
+    patient = record_in_view(user)
+    if patient is None:
+        st.stop()
 
     with session_scope() as session:
         notes = notifications.list_notifications(
-            user, patient.id, session=session, now=now(), limit=100
+            user, patient.patient_id, session=session, now=now(), limit=100
         )
 
     unread = [n for n in notes if n.read_at is None]
@@ -25,9 +30,11 @@ def render() -> None:
     for note in notes:
         with st.container(border=True):
             st.text(("● " if note.read_at is None else "") + note.text)
-            st.caption(local_time(note.created_at))
+            st.caption(format_datetime(note.created_at))
 
-    if unread and st.button("Mark all as read", key="notifications_mark_read"):
+    if unread and st.button(
+        md_literal(patient.acting("Mark all as read")), key="notifications_mark_read"
+    ):
         with session_scope() as session:
-            notifications.mark_all_read(user, patient.id, session=session, now=now())
+            notifications.mark_all_read(user, patient.patient_id, session=session, now=now())
         st.rerun()

@@ -4,7 +4,7 @@ computed from the record by published schedules, each with why and a one-click v
 import streamlit as st
 
 from components.current_user import current_user
-from components.patient_context import active_patient_id
+from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages, show_error
 from components.request_ui import flash, now, show_flash
@@ -24,9 +24,10 @@ ICONS = {
 def render() -> None:
     user = current_user()
     st.title("Preventive care")
-    patient_id = active_patient_id(user)
-    if patient_id is None:
+    person = record_in_view(user)
+    if person is None:
         st.stop()
+    patient_id = person.patient_id
     show_flash()
 
     with errors_as_messages(), session_scope() as session:
@@ -67,7 +68,10 @@ def render() -> None:
                 return
             if item.requested:
                 st.caption("Visit requested. The clinic will contact you to book.")
-            elif st.button("Request a visit", key=f"prevent_request_{item.rule_code}"):
+            elif st.button(
+                md_literal(person.acting("Request a visit")),
+                key=f"prevent_request_{item.rule_code}",
+            ):
                 request_visit(item)
 
     needs = [i for i in items if i.status != CareStatus.UP_TO_DATE]

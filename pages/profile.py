@@ -3,25 +3,29 @@
 import streamlit as st
 
 from components.current_user import current_user
+from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, flash, local_time, now, show_flash
+from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import profile_changes
 from portal.services.profile_changes import COMMUNICATION_CHOICES, FIELDS
+from portal.timefmt import format_datetime
 
 
 def render() -> None:
     user = current_user()
-    patient = acting_patient(user)
     st.title("Profile")
+    patient = record_in_view(user)
+    if patient is None:
+        st.stop()
     show_flash()
 
     with session_scope() as session:
-        view = profile_changes.profile(user, patient.id, session=session, now=now())
+        view = profile_changes.profile(user, patient.patient_id, session=session, now=now())
 
-    st.subheader("Your details")
+    st.subheader("Details on record")
     for name, spec in FIELDS.items():
         value = view.values.get(name) or "(not given)"
         pending = view.pending.get(name)
@@ -59,12 +63,12 @@ def render() -> None:
             autocomplete="current-password",
             key="profile_proof",
         )
-        if st.form_submit_button("Send changes for review"):
+        if st.form_submit_button(md_literal(patient.acting("Send changes for review", "for"))):
             changes = {k: v for k, v in new_values.items() if k not in view.pending}
             try:
                 with session_scope() as session:
                     created = profile_changes.request_changes(
-                        user, patient.id, changes, session=session, now=now(), proof=proof
+                        user, patient.patient_id, changes, session=session, now=now(), proof=proof
                     )
             except PortalError as error:
                 show_error(error)
@@ -79,6 +83,6 @@ def render() -> None:
         for change in decided[:10]:
             st.text(
                 f"{FIELDS[change.field].label} -> {change.new_value}: {change.status} "
-                f"({local_time(change.decided_at)})"
+                f"({format_datetime(change.decided_at)})"
                 + (f". Reason: {change.decision_reason}" if change.decision_reason else "")
             )

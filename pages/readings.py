@@ -5,7 +5,7 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.current_user import current_user
-from components.patient_context import active_patient_id
+from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.reading_fixes import render_reading_fixes
@@ -54,9 +54,10 @@ def _show_report(report: entry.ImportReport) -> None:
 def render() -> None:
     user = current_user()
     st.title("My readings")
-    patient_id = active_patient_id(user)
-    if patient_id is None:
+    person = record_in_view(user)
+    if person is None:
         st.stop()
+    patient_id = person.patient_id
     show_flash()
 
     add_tab, import_tab, recent_tab, goals_tab = st.tabs(
@@ -91,7 +92,7 @@ def render() -> None:
             clock = time_column.time_input(
                 "Time", value=local_now.time().replace(second=0, microsecond=0), key="reading_time"
             )
-            if st.form_submit_button("Save reading"):
+            if st.form_submit_button(md_literal(person.acting("Save reading"))):
                 if value is None or (spec.pair and value2 is None):
                     st.error("Please enter the number" + ("s." if spec.pair else "."))
                 else:
@@ -168,6 +169,7 @@ def render() -> None:
             "What kind of file?", list(KIND_LABELS), format_func=KIND_LABELS.get, key="import_kind"
         )
         upload = st.file_uploader("File", type=FILE_TYPES[kind], key=f"import_file_{kind}")
+        import_label = md_literal(person.acting("Import readings"))
         st.caption(
             "Importing the same file again is safe: readings already here are not added twice."
         )
@@ -261,9 +263,9 @@ def render() -> None:
                     time=time_col or None,
                 )
                 ready = render_import_preview(upload.getvalue(), mapping, preview.source_column)
-                if ready and st.button("Import readings", key="import_csv", type="primary"):
+                if ready and st.button(import_label, key="import_csv", type="primary"):
                     _run_import(CSV, upload, mapping)
-        elif upload is not None and st.button("Import readings", key="import_file", type="primary"):
+        elif upload is not None and st.button(import_label, key="import_file", type="primary"):
             with st.spinner("Reading the file..."):
                 _run_import(kind, upload)
 

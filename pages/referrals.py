@@ -4,7 +4,8 @@ specialty, status and dates, and a form to ask for one (it goes to the staff tri
 import streamlit as st
 
 from components.current_user import current_user
-from components.patient_context import active_patient_id
+from components.patient_context import record_in_view
+from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages, show_error
 from components.record_tables import datetime_column, show_table
 from components.request_ui import flash, now, show_flash
@@ -17,9 +18,10 @@ from portal.timefmt import naive_local
 def render() -> None:
     user = current_user()
     st.title("Referrals")
-    patient_id = active_patient_id(user)
-    if patient_id is None:
+    person = record_in_view(user)
+    if person is None:
         st.stop()
+    patient_id = person.patient_id
     show_flash()
 
     with errors_as_messages(), session_scope() as session:
@@ -85,7 +87,7 @@ def render() -> None:
         provider = st.text_input(
             "Preferred specialist or clinic (optional)", max_chars=200, key="ref_provider"
         )
-        if st.form_submit_button("Send request"):
+        if st.form_submit_button(md_literal(person.acting("Send request"))):
             try:
                 with session_scope() as session:
                     referrals.request_referral(

@@ -14,10 +14,11 @@ from components.request_card import (
     routing_actions,
     seen_version,
 )
-from components.request_ui import local_time, now, show_flash
+from components.request_ui import now, show_flash
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import refills, triage
+from portal.timefmt import format_datetime
 
 
 def render() -> None:
@@ -46,7 +47,7 @@ def render() -> None:
         # Radio options are Markdown; the name and the summary are patient / EHR text.
         format_func=lambda i: md_literal(
             f"{by_id[i].patient_name} · {by_id[i].item.summary} · due "
-            f"{local_time(by_id[i].item.due_at)}{' (overdue)' if by_id[i].overdue else ''}"
+            f"{format_datetime(by_id[i].item.due_at)}{' (overdue)' if by_id[i].overdue else ''}"
         ),
         key="refill_queue_item",
     )

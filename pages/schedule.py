@@ -22,6 +22,7 @@ from portal.services.scheduling import availability, booking, checkin, provider_
 from portal.services.scheduling.booking import VisitRow
 from portal.services.scheduling.calendar import practitioner_day
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
+from portal.timefmt import format_clock
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -208,7 +209,7 @@ def render() -> None:
             line, remove = st.columns([5, 1])
             how = " + ".join(m for m, ok in (("in person", t.in_person), ("video", t.video)) if ok)
             line.text(
-                f"{WEEKDAYS[t.weekday]} {t.start_time:%H:%M}-{t.end_time:%H:%M} · "
+                f"{WEEKDAYS[t.weekday]} {format_clock(t.start_time)}-{format_clock(t.end_time)} · "
                 f"{t.slot_minutes} min · {t.visit_types} · {how}"
             )
             if remove.button("Remove", key=f"rm_template_{t.id}"):

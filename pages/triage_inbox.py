@@ -8,11 +8,12 @@ from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_card import render_item
-from components.request_ui import local_time, now, show_flash
+from components.request_ui import now, show_flash
 from db.engine import session_scope
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus
 from portal.errors import PortalError
 from portal.services import triage
+from portal.timefmt import format_datetime
 
 STATUS_CHOICES = {"open": "All open", **triage.STATUS_LABELS}
 
@@ -109,7 +110,7 @@ def render() -> None:
             {
                 "Priority": triage.priority_label(r.item.priority),
                 "Status": triage.status_label(r.item.status),
-                "Due": local_time(r.item.due_at),
+                "Due": format_datetime(r.item.due_at),
                 "Overdue": "OVERDUE" if r.overdue else "",
                 "Assignee": r.assignee_name or "Unassigned",
                 "Patient": r.patient_name,

@@ -1,46 +1,42 @@
-"""Who viewed my record: the clinic staff who opened this patient's record, and when."""
+"""Who viewed my record: the clinic staff who looked at this record, one line per person and
+day, in plain words (portal/services/record_views.py)."""
 
 from datetime import UTC, datetime
 
-import pandas as pd
 import streamlit as st
 
 from components.current_user import current_user
-from components.patient_context import active_patient_id
+from components.patient_context import record_in_view
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
-from portal.services.audit_log import who_viewed
-from portal.timefmt import format_datetime
+from portal.services.record_views import views_by_day
+from portal.timefmt import format_time
 
 
 def render() -> None:
     user = current_user()
     st.title("Who viewed my record")
+    person = record_in_view(user)
+    if person is None:
+        st.stop()
     st.caption(
-        "Every time clinic staff open your record, the portal writes it down. This is that list. "
-        "If something looks wrong, please call the clinic."
+        "Every time clinic staff look at this record, the portal writes it down. Here is who "
+        "looked, at what, and on which day. If something looks wrong, please call the clinic."
     )
-    patient_id = active_patient_id(user)
-    if patient_id is None:
-        st.stop()
     with errors_as_messages(), session_scope() as session:
-        views = who_viewed(user, patient_id, session=session, now=datetime.now(UTC))
-    if not views:
-        st.info("No clinic staff have opened this record through the portal.")
+        days = views_by_day(user, person.patient_id, session=session, now=datetime.now(UTC))
+    if not days:
+        st.info("No clinic staff have looked at this record through the portal.")
         st.stop()
-    # Names and categories are shown in a dataframe: text there is never rendered as markdown/HTML.
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "When": format_datetime(v.at),
-                    "Staff member": v.staff_name,
-                    "Role": v.role,
-                    "Viewed": v.what,
-                }
-                for v in views
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    whose = "your" if person.own else f"{person.first_name}'s"
+    for day in days:
+        with st.container(border=True):
+            # Staff names are account text: drawn as plain text, never as Markdown.
+            st.text(day.sentence(whose))
+            if day.times == 1:
+                st.caption(f"At {format_time(day.first)}")
+            else:
+                st.caption(
+                    f"{day.times:d} times, between {format_time(day.first)} and "
+                    f"{format_time(day.last)}"
+                )

@@ -2,12 +2,15 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# 12 or 24; the environment gives text ("24"), which a bare Literal[12, 24] refuses.
+ClockHours = Annotated[Literal[12, 24], BeforeValidator(int)]
 
 
 class Settings(BaseSettings):
@@ -26,6 +29,10 @@ class Settings(BaseSettings):
     clinic_name: str = Field(default="Riverside Family Clinic", description="Shown in the header.")
     clinic_timezone: str = Field(
         default="America/New_York", description="IANA zone used to show times; storage is UTC."
+    )
+    clock_hours: ClockHours = Field(
+        default=12,
+        description="How times are shown to people everywhere: 12 (3:05 PM) or 24 (15:05).",
     )
     demo_patients: int = Field(default=50, description="Patients the demo clinic seeds.")
     demo_seed: int = Field(default=20261124, description="Seed of the demo generator.")

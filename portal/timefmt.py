@@ -1,6 +1,11 @@
-"""Show stored UTC times as the clinic's local time, in one date style ("24 Nov 2026")."""
+"""The one way to show a time to people: stored UTC times as the clinic's local time, in one
+clinic-wide style ("Tue 24 Nov 2026, 3:05 PM"; 24-hour "15:05" with CLOCK_HOURS=24).
 
-from datetime import date, datetime
+Pages and components format every date and time through this module (a test scans them for
+strftime and date format specs elsewhere); tables use the matching column formats below.
+"""
+
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from portal.config import get_settings
@@ -23,27 +28,62 @@ def local_date(moment: datetime, tz: ZoneInfo | None = None) -> date:
     return to_local(moment, tz).date()
 
 
+def _day(value: date | datetime, tz: ZoneInfo | None) -> date:
+    return local_date(value, tz) if isinstance(value, datetime) else value
+
+
 def format_date(value: date | datetime | None, tz: ZoneInfo | None = None) -> str:
-    """'24 Nov 2026'; a datetime is first moved to clinic time; None gives ''."""
+    """'24 Nov 2026' (birth dates, due dates); a datetime is first moved to clinic time;
+    None gives ''."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = local_date(value, tz)
+    day = _day(value, tz)
     # %-d is not portable (Windows), so the day is formatted by hand.
-    return f"{value.day} {value:%b %Y}"
+    return f"{day.day} {day:%b %Y}"
 
 
-def format_time(moment: datetime, tz: ZoneInfo | None = None) -> str:
-    """'3:05 PM' in clinic time."""
-    local = to_local(moment, tz)
-    return f"{local.hour % 12 or 12}:{local:%M %p}"
+def format_day(value: date | datetime | None, tz: ZoneInfo | None = None) -> str:
+    """'Tue 24 Nov 2026': the day something happened or will happen; None gives ''."""
+    if value is None:
+        return ""
+    day = _day(value, tz)
+    return f"{day:%a} {format_date(day)}"
 
 
-def format_datetime(moment: datetime | None, tz: ZoneInfo | None = None) -> str:
-    """'24 Nov 2026, 3:05 PM' in clinic time; None gives ''."""
+def format_clock(value: time, *, clock: int | None = None) -> str:
+    """A wall-clock time in the clinic's style: '3:05 PM' (or '15:05' with a 24-hour clock)."""
+    if (clock or get_settings().clock_hours) == 24:
+        return f"{value:%H:%M}"
+    return f"{value.hour % 12 or 12}:{value:%M %p}"
+
+
+def format_time(moment: datetime, tz: ZoneInfo | None = None, *, clock: int | None = None) -> str:
+    """'3:05 PM' (or '15:05') in clinic time."""
+    return format_clock(to_local(moment, tz).time(), clock=clock)
+
+
+def format_datetime(
+    moment: datetime | None, tz: ZoneInfo | None = None, *, clock: int | None = None
+) -> str:
+    """'Tue 24 Nov 2026, 3:05 PM' in clinic time; None gives ''."""
     if moment is None:
         return ""
-    return f"{format_date(moment, tz)}, {format_time(moment, tz)}"
+    return f"{format_day(moment, tz)}, {format_time(moment, tz, clock=clock)}"
+
+
+def file_stamp(day: date) -> str:
+    """'20261124': a date inside a download's file name (sorts by date; not for reading)."""
+    return f"{day:%Y%m%d}"
+
+
+# The same style for st.column_config Date/DatetimeColumn (moment.js tokens).
+TABLE_DATE_FORMAT = "D MMM YYYY"
+
+
+def table_datetime_format(*, clock: int | None = None) -> str:
+    """'Tue 24 Nov 2026, 3:05 PM' as a table column format."""
+    hours = "HH:mm" if (clock or get_settings().clock_hours) == 24 else "h:mm A"
+    return f"ddd D MMM YYYY, {hours}"
 
 
 def today_local(now: datetime, tz: ZoneInfo | None = None) -> date:

@@ -29,10 +29,12 @@ UI_FILES += sorted((ROOT / "components").glob("*.py"))
 ESCAPER = "md_literal"
 # Date/time and number formatting: they return digits, month names and fixed words only.
 FORMATTERS = {
-    "local_time": "components/request_ui.py: strftime of a datetime",
     "format_date": "portal/timefmt.py: strftime of a date",
+    "format_day": "portal/timefmt.py: strftime of a date",
+    "format_time": "portal/timefmt.py: strftime of a time",
+    "format_clock": "portal/timefmt.py: strftime of a time",
     "format_datetime": "portal/timefmt.py: strftime of a datetime",
-    "when": "portal/services/scheduling/notices.py: strftime of a visit's start",
+    "when": "portal/services/scheduling/notices.py: timefmt.format_datetime of a visit's start",
     "len": "a count",
     "sum": "a count (of numbers)",
     "round": "a number",

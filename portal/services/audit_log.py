@@ -107,6 +107,7 @@ class RecordView:
     staff_name: str
     role: str
     what: str
+    staff_id: int | None = None  # two staff members may share a name
 
 
 def who_viewed(user: User, patient_id: int, *, session: Session, now: datetime) -> list[RecordView]:
@@ -142,6 +143,7 @@ def who_viewed(user: User, patient_id: int, *, session: Session, now: datetime) 
             staff_name=staff.display_name or staff.username,
             role=str(event.role).replace("_", " "),
             what=event.category,
+            staff_id=staff.id,
         )
         for event, staff in rows
     ]

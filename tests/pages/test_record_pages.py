@@ -170,11 +170,15 @@ def test_patient_with_no_results_sees_an_empty_state(open_page, session, records
 # --- proxy -----------------------------------------------------------------------------------
 
 
+def _switcher_heading(at) -> list[str]:
+    return [s.value for s in at.subheader if "record" in s.value.lower()]
+
+
 def test_proxy_switches_between_the_patients_they_were_granted(open_page, records):
     at = open_page("parent", SUMMARY)
-    picker = at.sidebar.selectbox(key=keys.VIEWING_PATIENT_ID)
+    picker = at.selectbox(key=keys.VIEWING_PATIENT_ID)
     assert picker.options == ["Alice Archer", "Carol Archer"]
-    assert "You are viewing the record of" in texts(at)
+    assert _switcher_heading(at) == [":material/person: Record of Alice Archer"]
     assert "Type 2 diabetes mellitus" in _all_words(at)
 
     picker.set_value(records.carol.id)
@@ -186,15 +190,16 @@ def test_proxy_switches_between_the_patients_they_were_granted(open_page, record
     # The choice holds across pages: results now show Carol's tests.
     goto(at, RESULTS)
     assert at.selectbox(key=f"{keys.RESULTS_SELECTED_CODE}:laboratory:{records.carol.id}")
-    assert "Carol Archer" in texts(at)
+    assert _switcher_heading(at) == [":material/person: Record of Carol Archer"]
     goto(at, HOME)
     assert "Hydrocortisone cream" in _all_words(at)
     assert "Metformin 500 mg tablet" not in _all_words(at)
-    # Pages without the picker (requests) act for the same record.
+    # Request pages use the same switcher and act for the same record.
     goto(at, "pages/medications.py")
-    assert "Acting for Carol Archer" in texts(at)
+    assert _switcher_heading(at) == [":material/person: Record of Carol Archer"]
+    assert at.selectbox(key=keys.VIEWING_PATIENT_ID).value == records.carol.id
     goto(at, SUMMARY)
-    assert at.sidebar.selectbox(key=keys.VIEWING_PATIENT_ID).value == records.carol.id
+    assert at.selectbox(key=keys.VIEWING_PATIENT_ID).value == records.carol.id
     assert "Eczema" in _all_words(at)
 
 
@@ -210,7 +215,7 @@ def test_proxy_never_sees_a_record_they_were_not_granted(open_page, records):
     # The forged choice is refused plainly, and a record the account may see is shown.
     assert [w.value for w in at.warning] == [REFUSAL]
     assert "Asthma" not in shown and "MRN-BOB" not in shown
-    assert at.sidebar.selectbox(key=keys.VIEWING_PATIENT_ID).value == records.alice.id
+    assert at.selectbox(key=keys.VIEWING_PATIENT_ID).value == records.alice.id
 
 
 # --- another patient's data ------------------------------------------------------------------

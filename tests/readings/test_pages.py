@@ -147,7 +147,8 @@ def test_caregiver_enters_a_reading_for_the_record_they_look_after(app_env, sess
     at = _open("carer", "pages/readings.py")
     at.selectbox(key="reading_measure").set_value(units.HEART_RATE).run()
     at.number_input(key="reading_value").set_value(72.0)
-    click(at, "Save reading")
+    # The button names whose record the reading goes on.
+    click(at, f"Save reading for {people.alice.given_name}")
     assert at.success
     assert [r.patient_id for r in _readings(session)] == [people.alice.id]
 

@@ -15,6 +15,7 @@ from db.models import AuditEvent, Role
 from portal import audit_verify
 from portal.errors import NotAllowed, NotYourRecord
 from portal.services import audit, audit_chain, audit_log
+from portal.timefmt import format_day
 from tests.factories import create_patient, create_user
 from tests.harness import force_page
 
@@ -180,6 +181,7 @@ def test_who_viewed_page_renders_names_inert(app_settings, session, now):
     session.commit()
     at = _page("who_viewed.py", "pat")
     assert not at.exception
-    frame = at.dataframe[0].value
-    assert frame["Staff member"].tolist() == ["<script>alert(1)</script>"]
+    assert [t.value for t in at.text] == [
+        f"<script>alert(1)</script> (nurse) looked at your chart on {format_day(now)}."
+    ]
     assert all("<script>" not in m.value for m in at.markdown)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from db.models import Notification
+from portal.timefmt import format_datetime
 
 LINK_PAGE = "pages/appointments.py"
 
@@ -23,8 +24,5 @@ def notify(*, session: Session, patient_id: int, kind: str, text: str, now: date
 
 
 def when(moment: datetime) -> str:
-    """'Tue 24 Nov 2026, 3:05 PM' in clinic time, for notices and emails."""
-    from portal.config import get_settings
-
-    local = moment.astimezone(get_settings().tz)
-    return f"{local:%a} {local.day} {local:%b %Y}, {local.hour % 12 or 12}:{local:%M %p}"
+    """A visit's time for notices and emails, in the clinic's one style (portal/timefmt.py)."""
+    return format_datetime(moment)
