@@ -77,6 +77,13 @@ def format_result(value: float, ref_low: float | None = None, ref_high: float | 
     """A result as the lab reported it, or rounded to its reference range's decimals if noisy."""
     if looks_reported(value):
         return _plain(_denoised(value))
+    return format_computed(value, ref_low, ref_high)
+
+
+def format_computed(
+    value: float, ref_low: float | None = None, ref_high: float | None = None
+) -> str:
+    """A number the portal computed (a unit conversion): the range's decimals, as a lab would."""
     ends = [end for end in (ref_low, ref_high) if end is not None and looks_reported(end)]
     if not ends:
         return format_number(value)

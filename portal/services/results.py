@@ -13,7 +13,7 @@ from portal.lab_names import analyte_codes, analyte_name, analyte_of, familiar_t
 from portal.services import access
 from portal.services.audited_reads import VIEWED_RESULTS, VIEWED_TREND, VIEWED_VITALS, log_read
 from portal.services.result_flags import comparator_of, range_text, result_flag, value_text
-from portal.services.result_numbers import format_result
+from portal.services.result_numbers import format_computed
 from portal.services.results_units import converter, same_unit
 
 # A blood pressure is stored as two rows (see Observation); the portal shows them together.
@@ -242,7 +242,7 @@ def list_results(
 def _converted_point(obs: Any, row: ResultRow, unit: str, anchor: Any, convert) -> TrendPoint:
     """A point in the chart's unit, remembering what the lab reported."""
     value = convert(obs.value)
-    text = comparator_of(obs.value_string) + format_result(value, anchor.ref_low, anchor.ref_high)
+    text = comparator_of(obs.value_string) + format_computed(value, anchor.ref_low, anchor.ref_high)
     reported = f"{row.value_text} {obs.unit or ''}".strip()
     return TrendPoint(obs.effective_at, value, text, row.flag, reported=reported)
 
