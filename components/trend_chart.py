@@ -225,6 +225,17 @@ def chart_spec(trend: Trend, since: datetime | None = None) -> dict:
     return spec
 
 
+def drawn_trend(trend: Trend) -> Trend:
+    """What the chart draws: series thinned, no table. Small, so it is also a cheap cache key."""
+
+    def thinned(series: list[TrendSeries]) -> list[TrendSeries]:
+        return [replace(s, points=thin_points(s.points)) for s in series]
+
+    return replace(
+        trend, series=thinned(trend.series), readings=thinned(trend.readings), history=[]
+    )
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def _cached_chart_spec(trend: Trend, since: datetime | None) -> dict:
     # Keyed by the data drawn (the trend without its table) and the period: two people looking
@@ -261,7 +272,7 @@ def render_trend_chart(trend: Trend) -> None:
         # Whole days: a cut that moved every second would never find its cached spec.
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         since = today - timedelta(days=days) if days else None
-    spec = _cached_chart_spec(replace(trend, history=[]), since)
+    spec = _cached_chart_spec(drawn_trend(trend), since)
     st.vega_lite_chart(spec, width="stretch")
     if caption := range_caption(trend):
         st.caption(md_literal(caption))

@@ -12,6 +12,7 @@ from components.trend_chart import (
     CLINIC_COLORS,
     build_trend_chart,
     chart_spec,
+    drawn_trend,
     points_frame,
     range_caption,
 )
@@ -104,6 +105,9 @@ def test_long_series_are_thinned_for_drawing_but_keep_every_abnormal_bump():
     assert 400 in set(frame["value"])
     assert frame["when"].is_monotonic_increasing
     assert len(trend.series[0].points) == 5000  # the data itself is untouched
+    # The cache key is the thinned trend, so hashing it stays cheap for long series too.
+    drawn = drawn_trend(trend)
+    assert len(drawn.series[0].points) <= MAX_DRAWN_POINTS and drawn.history == []
 
 
 def test_thin_points_keeps_short_series_and_both_ends():
