@@ -1,4 +1,4 @@
-"""One tab of the results page: latest value per test, then a chosen test's trend and history."""
+"""One view of the results page: latest value per test, then a chosen test's trend and history."""
 
 import streamlit as st
 
@@ -24,9 +24,12 @@ def render_results_tab(user: User, patient_id: int, category: str, *, empty: str
 
     st.subheader("Over time")
     names = {t.code: t.name for t in table.tests}
+    options = list(names)
     code = st.selectbox(
         "Test",
-        options=list(names),
+        options=options,
+        # The most recent test that has numbers: a first view with a chart, not "no chart".
+        index=options.index(table.default_code) if table.default_code in names else 0,
         format_func=names.__getitem__,
         # Per patient: a proxy switching records must not carry one child's choice to another.
         key=f"{keys.RESULTS_SELECTED_CODE}:{category}:{patient_id}",

@@ -9,6 +9,9 @@ from db.models import ObservationCategory
 
 LABORATORY = ObservationCategory.LABORATORY.value
 VITAL_SIGNS = ObservationCategory.VITAL_SIGNS.value
+VIEWS = {LABORATORY: "Lab results", VITAL_SIGNS: "Vitals"}
+EMPTY = {LABORATORY: "No lab results yet.", VITAL_SIGNS: "No vital signs recorded yet."}
+VIEW_KEY = "results_view"
 
 
 def render() -> None:
@@ -18,13 +21,15 @@ def render() -> None:
     if patient_id is None:
         st.stop()
 
-    labs_tab, vitals_tab = st.tabs(["Lab results", "Vitals"])
-    with labs_tab:
-        render_results_tab(user, patient_id, LABORATORY, empty="No lab results yet.")
-    with vitals_tab:
-        render_results_tab(
-            user,
-            patient_id,
-            ObservationCategory.VITAL_SIGNS.value,
-            empty="No vital signs recorded yet.",
-        )
+    # One view at a time: st.tabs would run (read, audit, chart) both views on every click.
+    category = st.segmented_control(
+        "Show",
+        list(VIEWS),
+        default=LABORATORY,
+        required=True,
+        format_func=VIEWS.__getitem__,
+        key=VIEW_KEY,
+        label_visibility="collapsed",
+    )
+    category = category or LABORATORY
+    render_results_tab(user, patient_id, category, empty=EMPTY[category])

@@ -1,5 +1,7 @@
 """How a result is judged and written: the abnormal flag, the value text and the range text."""
 
+from portal.services.result_numbers import format_number, format_result
+
 # FHIR ObservationInterpretation codes that mean "outside normal", with the word a patient reads.
 # Codes not listed here (N, normal; susceptibility codes S/R/I; POS/NEG) never flag on their own.
 INTERPRETATION_FLAGS = {
@@ -18,16 +20,20 @@ INTERPRETATION_FLAGS = {
 _COMPARATORS = ("<=", ">=", "<", ">")
 
 
-def format_number(value: float) -> str:
-    """7.2 -> '7.2', 120.0 -> '120'; enough digits for any lab value without float noise."""
-    return f"{value:.10g}"
+def value_text(
+    value: float | None,
+    value_string: str | None,
+    ref_low: float | None = None,
+    ref_high: float | None = None,
+) -> str:
+    """What the lab reported: the text form wins, because it keeps comparators such as '<5'.
 
-
-def value_text(value: float | None, value_string: str | None) -> str:
-    """What the lab reported: the text form wins, because it keeps comparators such as '<5'."""
+    A bare number is shown with the digits the lab reported (see result_numbers), using the
+    reference range's decimals when the stored number carries float noise.
+    """
     if value_string:
         return value_string
-    return format_number(value) if value is not None else ""
+    return format_result(value, ref_low, ref_high) if value is not None else ""
 
 
 def range_text(ref_low: float | None, ref_high: float | None) -> str:
@@ -40,7 +46,8 @@ def range_text(ref_low: float | None, ref_high: float | None) -> str:
     return ""
 
 
-def _comparator(value_string: str | None) -> str:
+def comparator_of(value_string: str | None) -> str:
+    """The comparator a lab put before a number ('<5' -> '<'), else ''."""
     text = (value_string or "").strip()
     return next((c for c in _COMPARATORS if text.startswith(c)), "")
 
@@ -78,4 +85,4 @@ def result_flag(
     code = (interpretation or "").strip().upper()
     if code in INTERPRETATION_FLAGS:
         return INTERPRETATION_FLAGS[code]
-    return _range_flag(value, _comparator(value_string), ref_low, ref_high)
+    return _range_flag(value, comparator_of(value_string), ref_low, ref_high)

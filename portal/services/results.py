@@ -1,16 +1,20 @@
 """Test results and vital signs: the latest value of each test, the full history, and trends."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
 from db.models import Observation, ObservationCategory, User
 from portal.errors import InvalidInput
-from portal.lab_names import familiar_test_name
+from portal.lab_names import analyte_codes, analyte_name, analyte_of, familiar_test_name
 from portal.services import access
 from portal.services.audited_reads import VIEWED_RESULTS, VIEWED_TREND, VIEWED_VITALS, log_read
-from portal.services.result_flags import range_text, result_flag, value_text
+from portal.services.result_flags import comparator_of, range_text, result_flag, value_text
+from portal.services.result_numbers import format_computed
+from portal.services.results_units import converter, same_unit
 
 # A blood pressure is stored as two rows (see Observation); the portal shows them together.
 SYSTOLIC_BP = "8480-6"
@@ -21,6 +25,23 @@ _BP_SERIES_NAMES = {SYSTOLIC_BP: "Systolic", DIASTOLIC_BP: "Diastolic"}
 
 # Results the lab withdrew are not results; patients must not see them.
 HIDDEN_STATUSES = ("entered-in-error", "cancelled")
+
+# The columns a results page shows: read as plain rows, not ORM objects (nothing is changed, and
+# building hundreds of tracked objects was a fifth of the page's time).
+_COLUMNS = (
+    Observation.id,
+    Observation.code,
+    Observation.display,
+    Observation.category,
+    Observation.status,
+    Observation.value,
+    Observation.value_string,
+    Observation.unit,
+    Observation.ref_low,
+    Observation.ref_high,
+    Observation.interpretation,
+    Observation.effective_at,
+)
 
 _AUDIT_CATEGORY = {
     ObservationCategory.LABORATORY.value: VIEWED_RESULTS,
@@ -51,10 +72,12 @@ class ResultRow:
 
 @dataclass(frozen=True)
 class TestChoice:
-    """An entry of the 'pick a test' list; blood pressure is one entry for both numbers."""
+    """An entry of the 'pick a test' list; blood pressure is one entry for both numbers, and the
+    codes of one analyte (serum and blood glucose) are one entry named after the analyte."""
 
     code: str
     name: str
+    numeric: bool = True  # has numbers to chart
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,13 @@ class ResultsTable:
     rows: list[ResultRow]  # every result, newest first
     tests: list[TestChoice]
 
+    @property
+    def default_code(self) -> str | None:
+        """The test shown first: the most recent one that has a chart."""
+        numeric = next((t for t in self.tests if t.numeric), None)
+        chosen = numeric or (self.tests[0] if self.tests else None)
+        return chosen.code if chosen else None
+
 
 @dataclass(frozen=True)
 class TrendPoint:
@@ -71,6 +101,8 @@ class TrendPoint:
     value: float
     value_text: str
     flag: str
+    # What the lab reported ("5.5 mmol/L") when the point was converted into the chart's unit.
+    reported: str = ""
 
     @property
     def abnormal(self) -> bool:
@@ -85,6 +117,9 @@ class TrendSeries:
     ref_low: float | None  # the range of the latest point: ranges change when a lab changes
     ref_high: float | None
     points: list[TrendPoint]  # oldest first
+    # Results in a unit the portal cannot convert into ``unit``: unit -> how many. They stay in
+    # the table and are named under the chart, never drawn on an axis of another unit.
+    unconverted: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,15 +135,23 @@ class Trend:
     def has_points(self) -> bool:
         return any(s.points for s in (*self.series, *self.readings))
 
+    @property
+    def unconverted(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for series in self.series:
+            counts.update(series.unconverted)
+        return dict(counts)
 
-def to_result_row(obs: Observation) -> ResultRow:
+
+def to_result_row(obs: Any) -> ResultRow:
+    """A result from an Observation or a row of its _COLUMNS."""
     return ResultRow(
         observation_id=obs.id,
         code=obs.code,
         name=familiar_test_name(obs.code, obs.display),
         category=obs.category,
         value=obs.value,
-        value_text=value_text(obs.value, obs.value_string),
+        value_text=value_text(obs.value, obs.value_string, obs.ref_low, obs.ref_high),
         unit=obs.unit or "",
         reference_range=range_text(obs.ref_low, obs.ref_high),
         flag=result_flag(
@@ -133,15 +176,37 @@ def _newest_first():
     return (Observation.effective_at.desc().nulls_last(), Observation.id.desc())
 
 
-def _test_choices(latest: list[ResultRow]) -> list[TestChoice]:
-    choices: list[TestChoice] = []
+def _test_key(code: str) -> str:
+    """What makes results one test: blood pressure's two codes, an analyte's codes, or a code."""
+    if code in _BP_CODES:
+        return BLOOD_PRESSURE
+    analyte = analyte_of(code)
+    return f"analyte:{analyte.key}" if analyte else code
+
+
+def _charted(row: Any) -> bool:
+    return row.value is not None and row.effective_at is not None
+
+
+def _latest_per_test(rows: list[ResultRow]) -> list[ResultRow]:
+    """The newest result of each test (each code of blood pressure; one per analyte)."""
+    latest: dict[str, ResultRow] = {}
+    for row in rows:
+        latest.setdefault(row.code if row.code in _BP_CODES else _test_key(row.code), row)
+    return list(latest.values())
+
+
+def _test_choices(latest: list[ResultRow], rows: list[ResultRow]) -> list[TestChoice]:
+    numeric = {_test_key(row.code) for row in rows if _charted(row)}
+    choices: dict[str, TestChoice] = {}
     for row in latest:
-        if row.code in _BP_CODES:
-            if all(c.code != BLOOD_PRESSURE for c in choices):
-                choices.append(TestChoice(BLOOD_PRESSURE, "Blood pressure"))
-        else:
-            choices.append(TestChoice(row.code, row.name))
-    return choices
+        key = _test_key(row.code)
+        if key in choices:
+            continue
+        name = "Blood pressure" if key == BLOOD_PRESSURE else analyte_name(row.code, row.name)
+        code = BLOOD_PRESSURE if key == BLOOD_PRESSURE else row.code
+        choices[key] = TestChoice(code, name, numeric=key in numeric)
+    return list(choices.values())
 
 
 def list_results(
@@ -162,58 +227,82 @@ def list_results(
     )
     # One query, served by the (patient_id, category, effective_at) index.
     observations = session.exec(
-        select(Observation)
+        select(*_COLUMNS)
         .where(Observation.patient_id == patient_id, Observation.category == category, _visible())
         .order_by(*_newest_first())
     ).all()
     rows = [to_result_row(o) for o in observations]
-    latest_by_code: dict[str, ResultRow] = {}
-    for row in rows:
-        latest_by_code.setdefault(row.code, row)
-    latest = list(latest_by_code.values())
+    latest = _latest_per_test(rows)
     log_read(user, patient_id, session=session, category=audit_category, now=now)
-    return ResultsTable(category=category, latest=latest, rows=rows, tests=_test_choices(latest))
+    return ResultsTable(
+        category=category, latest=latest, rows=rows, tests=_test_choices(latest, rows)
+    )
 
 
-def _series(code: str, name: str, observations: list[Observation]) -> TrendSeries:
-    charted = [o for o in observations if o.value is not None and o.effective_at is not None]
-    latest = observations[-1] if observations else None
-    points = []
+def _converted_point(obs: Any, row: ResultRow, unit: str, anchor: Any, convert) -> TrendPoint:
+    """A point in the chart's unit, remembering what the lab reported."""
+    value = convert(obs.value)
+    text = comparator_of(obs.value_string) + format_computed(value, anchor.ref_low, anchor.ref_high)
+    reported = f"{row.value_text} {obs.unit or ''}".strip()
+    return TrendPoint(obs.effective_at, value, text, row.flag, reported=reported)
+
+
+def _series(code: str, name: str, observations: list[Any], analyte: str | None) -> TrendSeries:
+    """One line in the unit of its latest charted result; other units converted when the portal
+    knows the factor, else counted in ``unconverted`` and left off the axis."""
+    charted = [o for o in observations if _charted(o)]
+    anchor = charted[-1] if charted else (observations[-1] if observations else None)
+    unit = (anchor.unit or "") if anchor else ""
+    points: list[TrendPoint] = []
+    unconverted: Counter[str] = Counter()
     for obs in charted:
         row = to_result_row(obs)
-        points.append(TrendPoint(obs.effective_at, obs.value, row.value_text, row.flag))
+        if same_unit(obs.unit, unit):
+            points.append(TrendPoint(obs.effective_at, obs.value, row.value_text, row.flag))
+        elif convert := converter(analyte, obs.unit, unit):
+            points.append(_converted_point(obs, row, unit, anchor, convert))
+        else:
+            unconverted[obs.unit or "no unit"] += 1
     return TrendSeries(
         code=code,
         name=name,
-        unit=(latest.unit or "") if latest else "",
-        ref_low=latest.ref_low if latest else None,
-        ref_high=latest.ref_high if latest else None,
+        unit=unit,
+        ref_low=anchor.ref_low if anchor else None,
+        ref_high=anchor.ref_high if anchor else None,
         points=points,
+        unconverted=dict(unconverted),
     )
 
 
 def result_trend(
     user: User, patient_id: int, code: str, *, session: Session, now: datetime | None = None
 ) -> Trend:
-    """One test over time (oldest first) with the latest reference range; BP as two series."""
+    """One test over time (oldest first) with the latest reference range; BP as two series.
+
+    Every code of the test's analyte is one series (serum and blood glucose), in one unit.
+    """
     access.require_patient_access(user, patient_id, session=session, category=VIEWED_TREND, now=now)
-    codes = _BP_CODES if code in (*_BP_CODES, BLOOD_PRESSURE) else (code,)
+    blood_pressure = code in (*_BP_CODES, BLOOD_PRESSURE)
+    codes = _BP_CODES if blood_pressure else analyte_codes(code)
     # One query, served by the (patient_id, code, effective_at) index.
     observations = session.exec(
-        select(Observation)
+        select(*_COLUMNS)
         .where(Observation.patient_id == patient_id, Observation.code.in_(codes), _visible())
         .order_by(Observation.effective_at.asc().nulls_first(), Observation.id.asc())
     ).all()
-    by_code = {c: [o for o in observations if o.code == c] for c in codes}
-    if len(codes) > 1:
+    analyte = analyte_of(code)
+    if blood_pressure:
         name = "Blood pressure"
-        series = [_series(c, _BP_SERIES_NAMES[c], by_code[c]) for c in codes]
+        series = [
+            _series(c, _BP_SERIES_NAMES[c], [o for o in observations if o.code == c], None)
+            for c in codes
+        ]
     else:
         display = next((o.display for o in reversed(observations) if o.display), None)
-        name = familiar_test_name(code, display)
-        series = [_series(code, name, by_code[code])]
+        name = analyte_name(code, display)
+        series = [_series(code, name, list(observations), analyte.key if analyte else None)]
     history = [to_result_row(o) for o in reversed(observations)]
-    code = BLOOD_PRESSURE if len(codes) > 1 else code
+    code = BLOOD_PRESSURE if blood_pressure else code
     # Imported here: the readings package builds its series from this module's dataclasses.
     from portal.services.readings.trend import home_reading_series
 

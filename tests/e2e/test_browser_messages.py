@@ -85,7 +85,7 @@ def test_patient_follows_a_trend_and_messages_the_care_team(
     shot(page, "home")
 
     open_page(page, "Test results")
-    # Two tabs (labs, vitals) each have a "Test" box; the lab tab is open.
+    # One view at a time (labs first), with one "Test" box.
     box = page.get_by_role("combobox", name="Test", exact=True).first
     expect(box).to_be_visible()
     settled(page)

@@ -146,22 +146,24 @@ def test_patient_health_summary_shows_every_section_of_their_record(open_page, r
 
 def test_patient_results_show_latest_values_and_the_trend_of_a_test(open_page, records):
     at = open_page("alice", RESULTS)
-    assert [t.label for t in at.tabs] == ["Lab results", "Vitals"]
+    assert at.button_group(key="results_view").options == ["Lab results", "Vitals"]
     assert "Hemoglobin A1c" in table_values(at)
     test_picker = at.selectbox(key=f"{keys.RESULTS_SELECTED_CODE}:laboratory:{records.alice.id}")
     assert test_picker.value == "4548-4"
     # Three A1c values over time in the history table, newest first.
     latest, history = at.dataframe[0].value, at.dataframe[1].value
     assert len(latest) == 1 and len(history) == 3
-    # The trend chart (one per tab: labs and vitals).
-    assert len(at.get("vega_lite_chart")) == 2
+    # The trend chart of the view shown (only the chosen view is built).
+    assert len(at.get("vega_lite_chart")) == 1
 
 
 def test_patient_with_no_results_sees_an_empty_state(open_page, session, records):
     dave = create_patient(session, given_name="Dave", family_name="Dunn")
     create_user(session, Role.PATIENT, dave, username="dave")
     at = open_page("dave", RESULTS)
-    assert [i.value for i in at.info] == ["No lab results yet.", "No vital signs recorded yet."]
+    assert [i.value for i in at.info] == ["No lab results yet."]
+    at.button_group(key="results_view").set_value("vital-signs")
+    assert [i.value for i in run_ok(at).info] == ["No vital signs recorded yet."]
     home = open_page("dave", HOME)
     assert "No upcoming visits." in [i.value for i in home.info]
     assert "No active medications." in [i.value for i in home.info]

@@ -237,6 +237,9 @@ def test_results_page_shows_home_readings_beside_clinic_weights(app_env, session
         taken_at=now - timedelta(days=2),
     )
     at = _open("alice", "pages/results.py")
+    # Weight is a vital sign: the page shows one view at a time.
+    at.button_group(key="results_view").set_value("vital-signs")
+    run_ok(at)
     assert any("readings taken at home" in c for c in texts(at))
     assert at.get("segmented_control")
     assert len(at.get("vega_lite_chart")) == 1
