@@ -110,12 +110,16 @@ def describe(page_name: str, finding: Finding) -> str:
     return f"{page_name}: {finding.rule} ({finding.impact}) {finding.target} -- {finding.html}"
 
 
-def save_report(path: Path, role: str, pages: dict[str, list[Finding]]) -> None:
-    """The findings of one role's pages as JSON, for docs/ACCESSIBILITY.md's tables."""
+def save_report(
+    path: Path, role: str, pages: dict[str, list[Finding]], views: dict[str, int]
+) -> None:
+    """The findings of one role's pages (and how many views of each were scanned: tabs) as
+    JSON, for docs/ACCESSIBILITY.md's tables."""
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "axe": axe_version(),
         "role": role,
+        "views": views,
         "pages": {
             name: [
                 {**asdict(f), "streamlit": (r.reason if (r := streamlit_reason(f)) else None)}

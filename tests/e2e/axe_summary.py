@@ -31,15 +31,18 @@ def counts(report: dict) -> dict[str, tuple[int, int]]:
 
 def before_after_table(after: dict[str, dict], before: dict[str, dict]) -> str:
     lines = [
-        "| Role | Page | Ours before | Ours after | Streamlit's before | Streamlit's after |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| Role | Page | Views | Ours before | Ours after | Streamlit's before "
+        "| Streamlit's after |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for role, report in after.items():
         then = counts(before[role]) if role in before else {}
+        views = report.get("views", {})
         for page, (ours, theirs) in counts(report).items():
             old = then.get(page)
             old_ours, old_theirs = (str(old[0]), str(old[1])) if old else ("-", "-")
-            lines.append(f"| {role} | {page} | {old_ours} | {ours} | {old_theirs} | {theirs} |")
+            row = [role, page, views.get(page, 1), old_ours, ours, old_theirs, theirs]
+            lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
     return "\n".join(lines)
 
 
