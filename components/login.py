@@ -376,6 +376,11 @@ def _on_redeem_code() -> None:
 # --- drawing -----------------------------------------------------------------------------------
 
 
+# What a screen reader says for the QR code: it tells what the picture is for and where the
+# same key is written out (the code box under it).
+QR_ALT = "QR code to scan with your authenticator app; the same key is written out below."
+
+
 def qr_png(data: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(data, error="m").save(buffer, kind="png", scale=5, border=2)
@@ -422,7 +427,7 @@ def _enrol_form(pending: dict) -> None:
         "Clinic staff must use an authenticator app. Scan this code with it (for example "
         "Google Authenticator, Microsoft Authenticator or 1Password), then enter the code it shows."
     )
-    st.image(qr_png(mfa.provisioning_uri(user, pending["secret"])), width=220)
+    st.image(qr_png(mfa.provisioning_uri(user, pending["secret"])), width=220, alt=QR_ALT)
     st.caption("Cannot scan? Enter this key by hand:")
     st.code(pending["secret"], language=None)
     with st.form("enrol_form"):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components.current_user import current_user
-from components.login import change_password, qr_png, show_recovery_codes
+from components.login import QR_ALT, change_password, qr_png, show_recovery_codes
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from db.models import STAFF_ROLES, User
@@ -39,7 +39,7 @@ def render() -> None:
             "password, so a stolen password alone cannot open your record."
         )
         secret = st.session_state.setdefault(_NEW_SECRET, mfa.new_secret())
-        st.image(qr_png(mfa.provisioning_uri(user, secret)), width=220)
+        st.image(qr_png(mfa.provisioning_uri(user, secret)), width=220, alt=QR_ALT)
         st.caption("Cannot scan? Enter this key by hand:")
         st.code(secret, language=None)
         with st.form("enable_mfa"):
