@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from components.actions import flash
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import flash, now
+from components.request_ui import now
 from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError

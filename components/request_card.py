@@ -7,17 +7,18 @@ and shows the item as it is now.
 """
 
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import flash, run_action
 from components.message_thread import render_thread
 from components.permission_gate import can
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
-from components.request_ui import flash, local_time, now
+from components.request_ui import local_time, now
 from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
 from portal.errors import PortalError
@@ -38,25 +39,28 @@ def remember_version(item: TriageItem) -> None:
     st.session_state.setdefault(keys.TRIAGE_SEEN_VERSIONS, {})[item.id] = item.version
 
 
-def run_action(action: Callable[..., object], success: str, *, clear: tuple[str, ...] = ()) -> None:
-    """Run a staff action in its own session; turn domain errors into messages.
+def _redraw_if_stale(error: PortalError) -> bool:
+    """Someone changed the item meanwhile: say so, forget the version seen, show it as it is."""
+    if not isinstance(error, triage.StaleItem):
+        return False
+    flash("warning", error.user_message)
+    st.session_state.get(keys.TRIAGE_SEEN_VERSIONS, {}).pop(error.current.id, None)
+    return True
+
+
+def _clear_on_next_run(fields: tuple[str, ...], _result: object) -> None:
+    st.session_state[keys.TRIAGE_CLEAR_FIELDS] = fields
+
+
+def run_staff_action(
+    action: Callable[..., object], success: str, *, clear: tuple[str, ...] = ()
+) -> None:
+    """A staff action on the item (components.actions.run_action), redrawn if it was stale.
 
     ``clear`` names text boxes to empty after success (on the next run: a drawn widget's value
     cannot be changed), so a sent reply does not sit there inviting a second send."""
-    try:
-        with session_scope() as session:
-            action(session)
-    except triage.StaleItem as error:
-        flash("warning", error.user_message)
-        st.session_state.get(keys.TRIAGE_SEEN_VERSIONS, {}).pop(error.current.id, None)
-        st.rerun()
-    except PortalError as error:
-        show_error(error)
-        return
-    flash("success", success)
-    if clear:
-        st.session_state[keys.TRIAGE_CLEAR_FIELDS] = clear
-    st.rerun()
+    after = partial(_clear_on_next_run, clear) if clear else None
+    run_action(action, success, refused=_redraw_if_stale, after=after)
 
 
 def render_item(user: User, item_id: int) -> None:
@@ -86,9 +90,9 @@ def render_item(user: User, item_id: int) -> None:
     elif item.kind == reading_alerts.KIND:
         render_reading_alert(user, item)
     elif item.kind == visit_requests.KIND:
-        visit_request_panel(user, item, seen, run_action)
+        visit_request_panel(user, item, seen, run_staff_action)
     elif item.kind == referrals.KIND:
-        referral_panel(user, item, seen, run_action)
+        referral_panel(user, item, seen, run_staff_action)
     with st.expander("History"):
         for row in history:
             change = (
@@ -110,7 +114,7 @@ def routing_actions(user: User, item: TriageItem, seen: int) -> None:
 def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User]) -> None:
     cols = st.columns(2)
     if item.assignee_user_id != user.id and cols[0].button("Claim", key=f"claim_{item.id}"):
-        run_action(
+        run_staff_action(
             lambda s: triage.claim(user, item.id, seen, session=s, now=now()),
             "You claimed this item.",
         )
@@ -122,7 +126,7 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
                 "Assign to", ids, format_func=names.get, key=f"assignee_{item.id}"
             )
             if st.form_submit_button("Assign"):
-                run_action(
+                run_staff_action(
                     lambda s: triage.assign(user, item.id, seen, assignee, session=s, now=now()),
                     f"Assigned to {names.get(assignee)}.",
                 )
@@ -133,7 +137,7 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
             )
             reason = st.text_input("Reason", key=f"status_reason_{item.id}")
             if st.form_submit_button("Change status"):
-                run_action(
+                run_staff_action(
                     lambda s: triage.change_status(
                         user, item.id, seen, status, reason, session=s, now=now()
                     ),
@@ -162,7 +166,7 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
         body = st.text_area("Reply to the patient", key=body_key)
         keep_open = st.checkbox("Keep open (waiting on patient)", key=f"keep_open_{item.id}")
         if st.form_submit_button("Send reply", type="primary"):
-            run_action(
+            run_staff_action(
                 lambda s: messages.staff_reply(
                     user, item.id, seen, body=body, close=not keep_open, session=s, now=now()
                 ),
@@ -222,14 +226,14 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         )
         approve_col, deny_col = st.columns(2)
         if approve_col.form_submit_button("Approve", type="primary"):
-            run_action(
+            run_staff_action(
                 lambda s: refills.decide_refill(
                     user, item.id, seen, approve=True, reason=reason, session=s, now=now()
                 ),
                 "Refill approved; the patient has been notified.",
             )
         if deny_col.form_submit_button("Deny"):
-            run_action(
+            run_staff_action(
                 lambda s: refills.decide_refill(
                     user, item.id, seen, approve=False, reason=reason, session=s, now=now()
                 ),
@@ -249,14 +253,14 @@ def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
         reason = st.text_input("Reason (required to reject)", key=f"pr_{item.id}")
         accept_col, reject_col = st.columns(2)
         if accept_col.form_submit_button("Accept", type="primary"):
-            run_action(
+            run_staff_action(
                 lambda s: profile_changes.decide_change(
                     user, item.id, seen, accept=True, reason=reason, session=s, now=now()
                 ),
                 f"{label} updated; the patient has been notified.",
             )
         if reject_col.form_submit_button("Reject"):
-            run_action(
+            run_staff_action(
                 lambda s: profile_changes.decide_change(
                     user, item.id, seen, accept=False, reason=reason, session=s, now=now()
                 ),

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from components import session_keys as keys
 from components.patient_context import remembered_choice
-from components.plain_text import alert, md_literal
+from components.plain_text import md_literal
 from db.engine import session_scope
 from db.models import Patient, User
 from portal.config import get_settings
@@ -37,15 +36,3 @@ def acting_patient(user: User) -> Patient:
     if len(patients) > 1:
         st.caption(f"Acting for {md_literal(chosen.display_name)}")
     return chosen
-
-
-def flash(kind: str, text: str) -> None:
-    """Keep a message for the next run (shown after st.rerun, i.e. after the commit)."""
-    st.session_state[keys.REQUESTS_FLASH] = (kind, text)
-
-
-def show_flash() -> None:
-    kind, text = st.session_state.pop(keys.REQUESTS_FLASH, (None, None))
-    if kind is not None:
-        # Confirmations name medications, files and people: shown literally.
-        alert(kind, text)

@@ -24,9 +24,10 @@ LOGIN_PENDING = "login_pending"  # {"user_id", "step", "since", "secret"?, "code
 LOGIN_ERROR = "login_error"
 LOGIN_NOTICE = "login_notice"
 
+# A one-shot confirmation an action keeps for the next run: (kind, text) (components/actions.py).
+FLASH = "flash"
+
 # Patient requests and the triage inbox (messages, refills, profile, notifications).
-# A one-shot confirmation shown after a rerun: ("success" | "warning", text).
-REQUESTS_FLASH = "requests_flash"
 MESSAGES_SELECTED_THREAD = "messages_selected_thread"
 # Text boxes of a message form to empty on the next run, once what was in them was sent.
 MESSAGES_CLEAR_FIELDS = "messages_clear_fields"

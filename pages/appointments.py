@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from components.actions import run_action, show_flash
 from components.checkin_form import checkin_form
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from components.visit_card import (
     confirm_cancel,
     describe_key,
@@ -22,7 +22,6 @@ from components.visit_card import (
 from components.visit_request_form import visit_request_form, visit_request_list
 from db.engine import session_scope
 from portal.config import get_settings
-from portal.errors import PortalError
 from portal.services.records import health_summary
 from portal.services.scheduling import (
     availability,
@@ -37,18 +36,6 @@ from portal.services.scheduling.calendar import patient_calendar
 from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
-
-
-def run(action, success: str) -> None:
-    """Call a service; show its plain-language error, or the success message and refresh."""
-    try:
-        with session_scope() as session:
-            action(session)
-    except PortalError as error:
-        show_error(error)
-        return
-    st.session_state["appointments_flash"] = success
-    st.rerun()
 
 
 def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
@@ -70,8 +57,7 @@ def render() -> None:
     now = datetime.now(UTC)
     settings = get_settings()
 
-    if flash := st.session_state.pop("appointments_flash", None):
-        st.success(md_literal(flash))
+    show_flash()
 
     with session_scope() as session:
         visits = patient_calendar(user, patient_id, session=session, now=now)
@@ -106,7 +92,7 @@ def render() -> None:
 
     def send_checkin(booking_id: int):
         def submit(answers, contact, medications, allergies):
-            run(
+            run_action(
                 lambda s: checkin.submit(
                     user,
                     booking_id,
@@ -152,7 +138,7 @@ def render() -> None:
                     continue
                 confirm_cancel(
                     entry,
-                    lambda b=b: run(
+                    lambda b=b: run_action(
                         lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Your visit was cancelled.",
                     ),
@@ -169,7 +155,7 @@ def render() -> None:
                         key=f"move_to_{b.id}",
                     )
                     if st.button("Reschedule", key=f"move_{b.id}", disabled=picked is None):
-                        run(
+                        run_action(
                             lambda s, b=b, p=picked: booking.reschedule(
                                 user, b.id, session=s, now=now, new_start=p.start
                             ),
@@ -208,7 +194,7 @@ def render() -> None:
             )
             if st.button("Book this time", type="primary", key="book_button"):
                 practitioner_id, start = parse_key(key)
-                run(
+                run_action(
                     lambda s: booking.book(
                         user,
                         session=s,
@@ -245,12 +231,12 @@ def render() -> None:
                 )
                 accept, decline = st.columns(2)
                 if accept.button("Take this time", key=f"accept_{offer.id}", type="primary"):
-                    run(
+                    run_action(
                         lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
                         "Your visit is booked at the earlier time.",
                     )
                 if decline.button("No thanks", key=f"decline_{offer.id}"):
-                    run(
+                    run_action(
                         lambda s, o=offer: waitlist.decline(user, o.id, session=s, now=now),
                         "Offer declined. You stay on the waitlist.",
                     )
@@ -269,7 +255,7 @@ def render() -> None:
             )
             wl_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label)
             if st.form_submit_button("Join the waitlist"):
-                run(
+                run_action(
                     lambda s: waitlist.join(
                         user,
                         session=s,
@@ -282,7 +268,7 @@ def render() -> None:
                 )
         visit_request_form(
             names,
-            lambda **fields: run(
+            lambda **fields: run_action(
                 lambda s: visit_requests.request_visit(
                     user, session=s, now=now, patient_id=patient_id, **fields
                 ),

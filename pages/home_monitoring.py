@@ -6,13 +6,14 @@ Nurses and clinicians set goals with the patient; only clinicians change alert t
 
 import streamlit as st
 
+from components.actions import flash, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.permission_gate import can, require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.readings_ui import render_goals, render_recent
-from components.request_ui import flash, local_time, now, show_flash
+from components.request_ui import local_time, now
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.permissions import REFUSALS, Action

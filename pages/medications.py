@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from components.actions import flash, show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, flash, local_time, now, show_flash
+from components.request_ui import acting_patient, local_time, now
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import profile_changes, refills

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import flash, show_flash
 from components.attachment_picker import attachment_picker, clear_attachments
 from components.current_user import current_user
 from components.message_thread import render_thread
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, flash, local_time, now, show_flash
+from components.request_ui import acting_patient, local_time, now
 from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError

@@ -3,11 +3,12 @@ computed from the record by published schedules, each with why and a one-click v
 
 import streamlit as st
 
+from components.actions import flash, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages, show_error
-from components.request_ui import flash, now, show_flash
+from components.request_ui import now
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import preventive

@@ -4,6 +4,7 @@ readings, and follow goals. Patients and caregivers (for the record they may see
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import flash, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
@@ -15,7 +16,7 @@ from components.readings_ui import (
     render_import_preview,
     render_recent,
 )
-from components.request_ui import flash, now, show_flash
+from components.request_ui import now
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, file_import, units

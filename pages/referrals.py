@@ -3,11 +3,12 @@ specialty, status and dates, and a form to ask for one (it goes to the staff tri
 
 import streamlit as st
 
+from components.actions import flash, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages, show_error
 from components.record_tables import datetime_column, show_table
-from components.request_ui import flash, now, show_flash
+from components.request_ui import now
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import referrals

@@ -5,6 +5,7 @@ Staff review and route them here; approve / deny is drawn only for roles that ma
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
@@ -14,7 +15,7 @@ from components.request_card import (
     routing_actions,
     seen_version,
 )
-from components.request_ui import local_time, now, show_flash
+from components.request_ui import local_time, now
 from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import refills, triage

@@ -4,11 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_card import render_item
-from components.request_ui import local_time, now, show_flash
+from components.request_ui import local_time, now
 from db.engine import session_scope
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus
 from portal.errors import PortalError
