@@ -22,7 +22,7 @@ import io
 import secrets
 import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import segno
@@ -36,15 +36,13 @@ from components.current_user import end_browser_session, forget_everything, user
 from components.navigation import hide_navigation
 from db.engine import session_scope
 from db.models import User
+from portal import signin_flow
+from portal.clock import utcnow
 from portal.config import get_settings
-from portal.errors import PortalError
-from portal.services import account_codes, mfa, sessions
 from portal.services import login as login_service
 from portal.services import login_throttle as throttle
+from portal.services import mfa, sessions
 from portal.services import users as users_service
-
-# A half-finished sign-in (password accepted, code not yet entered) is forgotten after this.
-PENDING_LIFETIME = timedelta(minutes=5)
 
 # Browser tests find the form by these labels; the key keeps it apart from the activation form.
 SIGN_IN_FIELDS = {
@@ -56,10 +54,6 @@ SIGN_IN_FIELDS = {
 SIGN_IN_FORM_KEY = "portal_sign_in"
 # Session-state keys streamlit-authenticator writes besides authentication_status and username.
 _PACKAGE_KEYS = ("name", "email", "roles")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def cookie_key() -> str:
@@ -126,12 +120,20 @@ def _keep_session(token: str, now: datetime) -> None:
     st.session_state[keys.COOKIE_TO_SET] = sessions.encode_cookie(token, key=cookie_key(), now=now)
 
 
-def _finish(user: User, *, db, now: datetime, method: str) -> None:
-    token = sessions.start(user, session=db, now=now, method=method)
-    # Whatever the tab held before (the last person's screens, a half-done sign-in) is gone.
-    forget_everything()
-    st.session_state.pop(keys.LOGIN_NOTICE, None)
-    _keep_session(token, now)
+def _apply(step: signin_flow.Step, now: datetime) -> None:
+    """Keep what a sign-in step decided: a new session, the step that waits, what to say."""
+    if step.token is not None:
+        # Whatever the tab held before (the last person's screens, a half-done sign-in) is gone.
+        forget_everything()
+        st.session_state.pop(keys.LOGIN_NOTICE, None)
+        _keep_session(step.token, now)
+        return
+    if step.pending is None:
+        st.session_state.pop(keys.LOGIN_PENDING, None)
+    else:
+        st.session_state[keys.LOGIN_PENDING] = step.pending
+    if step.error is not None:
+        st.session_state[keys.LOGIN_ERROR] = step.error
 
 
 class _AccountOnDemand(Mapping):
@@ -251,24 +253,15 @@ def _after_password(
 ) -> None:
     st.session_state.pop(keys.LOGIN_NOTICE, None)
     with session_scope() as db:
-        try:
-            if accounts.device_waits:
-                login_service.check_device(client, session=db, now=now)
-            if accepted is None:
-                login_service.password_failed(
-                    accounts.tried, None, session=db, now=now, client_key=client
-                )
-            result = login_service.password_passed(accepted, session=db, now=now)
-        except login_service.LoginFailed as failed:
-            st.session_state[keys.LOGIN_ERROR] = failed.user_message
-            return
-        if result.next_step == "done":
-            _finish(result.user, db=db, now=now, method="password")
-            return
-        pending = {"user_id": result.user.id, "step": result.next_step, "since": now}
-        if result.next_step == "enrol":
-            pending["secret"] = mfa.new_secret()
-        st.session_state[keys.LOGIN_PENDING] = pending
+        step = signin_flow.after_password(
+            accepted,
+            accounts.tried,
+            device_waits=accounts.device_waits,
+            client=client,
+            session=db,
+            now=now,
+        )
+    _apply(step, now)
 
 
 def change_password(user: User, *, current: str, new: str, confirm: str) -> None:
@@ -276,7 +269,7 @@ def change_password(user: User, *, current: str, new: str, confirm: str) -> None
 
     Raises a PortalError with a plain message (wrong current password, policy, paused account).
     """
-    now = _now()
+    now = utcnow()
     with session_scope() as db:
         account = db.get(User, user.id)
         users_service.change_password(
@@ -289,60 +282,29 @@ def change_password(user: User, *, current: str, new: str, confirm: str) -> None
 # --- callbacks: run before the script, so the page drawn next already reflects the result ------
 
 
-def _pending_user(db, now: datetime) -> User | None:
-    pending = st.session_state.get(keys.LOGIN_PENDING)
-    user = db.get(User, pending["user_id"]) if pending else None
-    if user is None or not user.active or login_service.is_locked_until_reset(user, now):
-        st.session_state.pop(keys.LOGIN_PENDING, None)
-        st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
-        return None
-    return user
+def _pending() -> signin_flow.Pending | None:
+    return st.session_state.get(keys.LOGIN_PENDING)
 
 
 def _on_mfa_code() -> None:
     code = st.session_state.get("login_mfa_code", "")
     st.session_state["login_mfa_code"] = ""
-    now = _now()
+    now = utcnow()
     with session_scope() as db:
-        user = _pending_user(db, now)
-        if user is None:
-            return
-        if login_service.is_locked(user, now):
-            wait = (user.locked_until - now).total_seconds()
-            st.session_state[keys.LOGIN_ERROR] = (
-                f"Too many wrong codes. Please wait {max(wait, 1):.0f} seconds and try again."
-            )
-        elif mfa.check_code(user, code, session=db, now=now):
-            _finish(user, db=db, now=now, method="password + MFA")
-        elif login_service.is_locked_until_reset(user, now):
-            st.session_state.pop(keys.LOGIN_PENDING, None)
-            st.session_state[keys.LOGIN_ERROR] = login_service.LoginFailed.user_message
-        else:
-            st.session_state[keys.LOGIN_ERROR] = "That code is not right. Please try again."
+        _apply(signin_flow.submit_code(_pending(), code, session=db, now=now), now)
 
 
 def _on_enrol() -> None:
     code = st.session_state.get("login_enrol_code", "")
-    now = _now()
-    pending = st.session_state.get(keys.LOGIN_PENDING) or {}
+    now = utcnow()
     with session_scope() as db:
-        user = _pending_user(db, now)
-        if user is None:
-            return
-        try:
-            codes = mfa.enable(user, pending["secret"], code, session=db, now=now)
-        except PortalError as error:
-            st.session_state[keys.LOGIN_ERROR] = error.user_message
-            return
-    pending.update(step="codes", codes=codes)
+        _apply(signin_flow.submit_enrolment(_pending(), code, session=db, now=now), now)
 
 
 def _on_codes_saved() -> None:
-    now = _now()
+    now = utcnow()
     with session_scope() as db:
-        user = _pending_user(db, now)
-        if user is not None:
-            _finish(user, db=db, now=now, method="password + MFA enrolment")
+        _apply(signin_flow.codes_saved(_pending(), session=db, now=now), now)
 
 
 def _on_cancel() -> None:
@@ -351,26 +313,22 @@ def _on_cancel() -> None:
 
 def _on_redeem_code() -> None:
     state = st.session_state
-    now = _now()
     with session_scope() as db:
-        try:
-            account = account_codes.redeem(
-                state.get("activate_code", ""),
-                username=state.get("activate_username", ""),
-                password=state.get("activate_password", ""),
-                confirm=state.get("activate_confirm", ""),
-                session=db,
-                now=now,
-            )
-        except PortalError as error:
-            state.pop(keys.LOGIN_NOTICE, None)
-            state[keys.LOGIN_ERROR] = error.user_message
-            return
+        step = signin_flow.redeem_code(
+            state.get("activate_code", ""),
+            username=state.get("activate_username", ""),
+            password=state.get("activate_password", ""),
+            confirm=state.get("activate_confirm", ""),
+            session=db,
+            now=utcnow(),
+        )
+    if step.error is not None:
+        state.pop(keys.LOGIN_NOTICE, None)
+        state[keys.LOGIN_ERROR] = step.error
+        return
     for key in ("activate_code", "activate_password", "activate_confirm"):
         state[key] = ""
-    state[keys.LOGIN_NOTICE] = (
-        f"Your account is ready. Sign in as {account.username} with your new password."
-    )
+    state[keys.LOGIN_NOTICE] = step.notice
 
 
 # --- drawing -----------------------------------------------------------------------------------
@@ -445,10 +403,9 @@ def _login_screen(now: datetime) -> None:
         error = st.session_state.pop(keys.LOGIN_ERROR, None)
         if error:
             st.error(error)
-    pending = st.session_state.get(keys.LOGIN_PENDING)
-    if pending and now - pending["since"] > PENDING_LIFETIME:
+    pending = signin_flow.still_pending(st.session_state.get(keys.LOGIN_PENDING), now)
+    if pending is None:
         st.session_state.pop(keys.LOGIN_PENDING, None)
-        pending = None
     if pending and pending["step"] == "mfa":
         _mfa_form()
     elif pending and pending["step"] == "enrol":
@@ -471,14 +428,14 @@ def _idle_watch() -> None:
     if token is None:
         return
     with session_scope() as db:
-        left = sessions.seconds_left(token, session=db, now=_now())
+        left = sessions.seconds_left(token, session=db, now=utcnow())
     if left <= 0:
         st.rerun(scope="app")
 
 
 def require_login() -> User:
     """Return the signed-in user, or draw the sign-in screen and stop the script run."""
-    now = _now()
+    now = utcnow()
     user = _session_user(now)
     _sync_cookie()
     if user is not None:
@@ -490,7 +447,7 @@ def require_login() -> User:
 
 def _on_sign_out() -> None:
     with session_scope() as db:
-        sessions.sign_out(st.session_state.get(keys.AUTH_TOKEN), session=db, now=_now())
+        sessions.sign_out(st.session_state.get(keys.AUTH_TOKEN), session=db, now=utcnow())
     forget_everything(notice=sessions.END_MESSAGES["signed_out"])
     st.session_state[keys.COOKIE_TO_DELETE] = True
 
