@@ -4,19 +4,20 @@ on the Notifications page."""
 import streamlit as st
 
 from components.navigation import page
-from components.request_ui import local_time, now
+from components.request_ui import local_time
 from db.engine import session_scope
 from db.models import User
+from portal.clock import utcnow
 from portal.services import messages, notifications
 
 
 def notifications_panel(user: User, patient_id: int, *, limit: int = 5, link: bool = True) -> None:
     """Unread counts and the latest notifications, with links to the pages that hold them."""
     with session_scope() as session:
-        unread_notes = notifications.unread_count(user, patient_id, session=session, now=now())
-        unread_messages = messages.unread_count(user, patient_id, session=session, now=now())
+        unread_notes = notifications.unread_count(user, patient_id, session=session, now=utcnow())
+        unread_messages = messages.unread_count(user, patient_id, session=session, now=utcnow())
         latest = notifications.list_notifications(
-            user, patient_id, session=session, now=now(), limit=limit
+            user, patient_id, session=session, now=utcnow(), limit=limit
         )
     st.subheader("Updates")
     cols = st.columns(2)

@@ -5,9 +5,9 @@ import streamlit as st
 from components.actions import flash
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import now
 from db.engine import session_scope
 from db.models import User
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.readings import edits, entry, units
 from portal.timefmt import format_datetime
@@ -18,7 +18,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
         return
     with session_scope() as session:
         allowed = edits.editable_ids(
-            user, patient_id, [r.id for r in rows], session=session, now=now()
+            user, patient_id, [r.id for r in rows], session=session, now=utcnow()
         )
     fixable = [r for r in rows if r.id in allowed]
     st.subheader("Fix a reading")
@@ -63,7 +63,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
                         unit=unit,
                         taken_at=row.taken_at,
                         session=session,
-                        now=now(),
+                        now=utcnow(),
                     ),
                     lambda result: (
                         f"Corrected: {spec.label.lower()} is now {result.text}."
@@ -80,7 +80,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
         if st.button("Delete reading", key="fix_delete", disabled=not sure):
             _apply(
                 lambda session: edits.delete_reading(
-                    user, patient_id, reading_id, session=session, now=now()
+                    user, patient_id, reading_id, session=session, now=utcnow()
                 ),
                 lambda _result: (
                     f"Deleted: {row.label.lower()} {row.text} of {format_datetime(row.taken_at)}."

@@ -18,9 +18,10 @@ from components.permission_gate import can
 from components.plain_text import md_literal
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
-from components.request_ui import local_time, now
+from components.request_ui import local_time
 from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.permissions import Action
 from portal.services import messages, profile_changes, referrals, refills, reply_templates, triage
@@ -65,13 +66,13 @@ def run_staff_action(
 
 def render_item(user: User, item_id: int) -> None:
     with session_scope() as session:
-        item = triage.get_item(user, item_id, session=session, now=now())
+        item = triage.get_item(user, item_id, session=session, now=utcnow())
         staff = triage.staff_members(user, session=session)
         history = triage.history(user, item_id, session=session)
     seen = seen_version(item)
     names = {u.id: u.display_name or u.username for u in staff}
     st.subheader(md_literal(f"{triage.kind_label(item.kind)}: {item.summary}"))
-    overdue = item.due_at < now() and item.status != TriageStatus.CLOSED
+    overdue = item.due_at < utcnow() and item.status != TriageStatus.CLOSED
     st.caption(
         md_literal(
             f"Status: {triage.status_label(item.status)} · "
@@ -115,7 +116,7 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
     cols = st.columns(2)
     if item.assignee_user_id != user.id and cols[0].button("Claim", key=f"claim_{item.id}"):
         run_staff_action(
-            lambda s: triage.claim(user, item.id, seen, session=s, now=now()),
+            lambda s: triage.claim(user, item.id, seen, session=s, now=utcnow()),
             "You claimed this item.",
         )
     with cols[1].popover("Assign / status"):
@@ -127,7 +128,7 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
             )
             if st.form_submit_button("Assign"):
                 run_staff_action(
-                    lambda s: triage.assign(user, item.id, seen, assignee, session=s, now=now()),
+                    lambda s: triage.assign(user, item.id, seen, assignee, session=s, now=utcnow()),
                     f"Assigned to {names.get(assignee)}.",
                 )
         with st.form(f"status_{item.id}"):
@@ -139,7 +140,7 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
             if st.form_submit_button("Change status"):
                 run_staff_action(
                     lambda s: triage.change_status(
-                        user, item.id, seen, status, reason, session=s, now=now()
+                        user, item.id, seen, status, reason, session=s, now=utcnow()
                     ),
                     f"Status changed to {triage.status_label(status)}.",
                 )
@@ -147,9 +148,9 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
 
 def _message_panel(user: User, item: TriageItem, seen: int) -> None:
     with session_scope() as session:
-        view = messages.thread_for_item(user, item.id, session=session, now=now())
+        view = messages.thread_for_item(user, item.id, session=session, now=utcnow())
         templates = reply_templates.active_templates(user, session=session)
-    render_thread(view, user, now=now())
+    render_thread(view, user, now=utcnow())
     by_title = {t.title: t.body for t in templates}
     body_key = f"reply_body_{item.id}"
     if body_key in st.session_state.get(keys.TRIAGE_CLEAR_FIELDS, ()):
@@ -168,7 +169,7 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
         if st.form_submit_button("Send reply", type="primary"):
             run_staff_action(
                 lambda s: messages.staff_reply(
-                    user, item.id, seen, body=body, close=not keep_open, session=s, now=now()
+                    user, item.id, seen, body=body, close=not keep_open, session=s, now=utcnow()
                 ),
                 "Reply sent.",
                 clear=(body_key,),
@@ -178,7 +179,7 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
 def refill_panel(user: User, item: TriageItem, seen: int) -> None:
     """Medication, last visit, related labs and the approve / deny form (also the refill queue)."""
     with session_scope() as session:
-        context = refills.refill_context(user, item.id, session=session, now=now())
+        context = refills.refill_context(user, item.id, session=session, now=utcnow())
     med, refill = context.medication, context.refill
     st.markdown(f"**{md_literal(med.display)}**")
     if med.dosage_text:
@@ -228,14 +229,14 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         if approve_col.form_submit_button("Approve", type="primary"):
             run_staff_action(
                 lambda s: refills.decide_refill(
-                    user, item.id, seen, approve=True, reason=reason, session=s, now=now()
+                    user, item.id, seen, approve=True, reason=reason, session=s, now=utcnow()
                 ),
                 "Refill approved; the patient has been notified.",
             )
         if deny_col.form_submit_button("Deny"):
             run_staff_action(
                 lambda s: refills.decide_refill(
-                    user, item.id, seen, approve=False, reason=reason, session=s, now=now()
+                    user, item.id, seen, approve=False, reason=reason, session=s, now=utcnow()
                 ),
                 "Refill denied; the patient has been notified.",
             )
@@ -255,14 +256,14 @@ def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
         if accept_col.form_submit_button("Accept", type="primary"):
             run_staff_action(
                 lambda s: profile_changes.decide_change(
-                    user, item.id, seen, accept=True, reason=reason, session=s, now=now()
+                    user, item.id, seen, accept=True, reason=reason, session=s, now=utcnow()
                 ),
                 f"{label} updated; the patient has been notified.",
             )
         if reject_col.form_submit_button("Reject"):
             run_staff_action(
                 lambda s: profile_changes.decide_change(
-                    user, item.id, seen, accept=False, reason=reason, session=s, now=now()
+                    user, item.id, seen, accept=False, reason=reason, session=s, now=utcnow()
                 ),
                 "Change rejected; the patient has been notified.",
             )

@@ -5,10 +5,11 @@ with st.text, never as markdown."""
 import streamlit as st
 
 from components.plain_text import md_literal
-from components.request_ui import local_time, now
+from components.request_ui import local_time
 from components.visit_card import slot_label
 from db.engine import session_scope
 from db.models import TriageItem, User, VisitRequestStatus
+from portal.clock import utcnow
 from portal.services import referrals
 from portal.services.scheduling import visit_requests
 from portal.services.scheduling.provider_schedule import practitioners
@@ -17,7 +18,7 @@ from portal.services.scheduling.visit_types import MODE_LABELS, label
 
 def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
     with session_scope() as session:
-        view = visit_requests.request_for_item(user, item.id, session=session, now=now())
+        view = visit_requests.request_for_item(user, item.id, session=session, now=utcnow())
         names = {p.id: p.name for p in practitioners(session=session)}
     request = view.request
     st.text(f"Patient: {view.patient_name}")
@@ -45,7 +46,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
     everything = st.checkbox("Show all times (any provider, any day)", key=f"vr_all_{item.id}")
     with session_scope() as session:
         slots = visit_requests.slots_for_request(
-            user, request, session=session, now=now(), use_preferences=not everything
+            user, request, session=session, now=utcnow(), use_preferences=not everything
         )
     if not slots:
         st.info(
@@ -75,7 +76,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
                 item.id,
                 seen,
                 session=s,
-                now=now(),
+                now=utcnow(),
                 practitioner_id=slot.practitioner_id,
                 start=slot.start,
             ),
@@ -85,7 +86,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
 
 def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
     with session_scope() as session:
-        request = referrals.request_for_item(user, item.id, session=session, now=now())
+        request = referrals.request_for_item(user, item.id, session=session, now=utcnow())
     st.text(f"Specialty: {request.specialty}")
     st.text(f"Reason: {request.reason}")
     if request.preferred_provider:
@@ -106,14 +107,14 @@ def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
         if approve_col.form_submit_button("Approve referral", type="primary"):
             run_action(
                 lambda s: referrals.decide_referral(
-                    user, item.id, seen, approve=True, reason=reason, session=s, now=now()
+                    user, item.id, seen, approve=True, reason=reason, session=s, now=utcnow()
                 ),
                 "Referral approved; the patient has been notified.",
             )
         if decline_col.form_submit_button("Decline referral"):
             run_action(
                 lambda s: referrals.decide_referral(
-                    user, item.id, seen, approve=False, reason=reason, session=s, now=now()
+                    user, item.id, seen, approve=False, reason=reason, session=s, now=utcnow()
                 ),
                 "Referral declined; the patient has been notified.",
             )

@@ -1,6 +1,6 @@
 """Small helpers the request pages share: which patient, one-shot confirmations, clinic times."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 
@@ -10,10 +10,6 @@ from db.engine import session_scope
 from db.models import Patient, User
 from portal.config import get_settings
 from portal.services.access import viewable_patients
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def local_time(value: datetime | None) -> str:

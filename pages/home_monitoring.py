@@ -13,8 +13,9 @@ from components.permission_gate import can, require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.readings_ui import render_goals, render_recent
-from components.request_ui import local_time, now
+from components.request_ui import local_time
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.permissions import REFUSALS, Action
 from portal.services.readings import alerts, units
@@ -39,7 +40,7 @@ def render() -> None:
 
     with alerts_tab:
         with session_scope() as session:
-            alert_rows = alerts.patient_alerts(user, patient_id, session=session, now=now())
+            alert_rows = alerts.patient_alerts(user, patient_id, session=session, now=utcnow())
         if not alert_rows:
             st.info("No reading alerts for this patient.")
         for row in alert_rows:
@@ -68,7 +69,7 @@ def render() -> None:
 
     with thresholds_tab:
         with session_scope() as session:
-            rows = alerts.list_thresholds(user, patient_id, session=session, now=now())
+            rows = alerts.list_thresholds(user, patient_id, session=session, now=utcnow())
         st.dataframe(
             [
                 {
@@ -133,7 +134,7 @@ def render() -> None:
                             patient_id,
                             measure,
                             session=session,
-                            now=now(),
+                            now=utcnow(),
                             low=low,
                             high=high,
                             low2=low2,
@@ -141,7 +142,7 @@ def render() -> None:
                         )
                     else:
                         alerts.reset_threshold(
-                            user, patient_id, measure, session=session, now=now()
+                            user, patient_id, measure, session=session, now=utcnow()
                         )
             except PortalError as error:
                 show_error(error)

@@ -6,8 +6,9 @@ from components.actions import flash, show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, local_time, now
+from components.request_ui import acting_patient, local_time
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import profile_changes, refills
 
@@ -19,10 +20,10 @@ def render() -> None:
     show_flash()
 
     with session_scope() as session:
-        meds = refills.active_medications(user, patient.id, session=session, now=now())
-        history = refills.list_refills(user, patient.id, session=session, now=now())
+        meds = refills.active_medications(user, patient.id, session=session, now=utcnow())
+        history = refills.list_refills(user, patient.id, session=session, now=utcnow())
         saved_pharmacy = profile_changes.profile(
-            user, patient.id, session=session, now=now()
+            user, patient.id, session=session, now=utcnow()
         ).values.get("preferred_pharmacy")
 
     st.subheader("Active medications")
@@ -55,7 +56,7 @@ def render() -> None:
                                 pharmacy=pharmacy,
                                 note=note,
                                 session=session,
-                                now=now(),
+                                now=utcnow(),
                             )
                     except PortalError as error:
                         show_error(error)

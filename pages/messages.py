@@ -9,8 +9,9 @@ from components.current_user import current_user
 from components.message_thread import render_thread
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, local_time, now
+from components.request_ui import acting_patient, local_time
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import attachments, messages
@@ -73,7 +74,7 @@ def render() -> None:
                         body=body,
                         uploads=uploads,
                         session=session,
-                        now=now(),
+                        now=utcnow(),
                     )
             except PortalError as error:
                 show_error(error)
@@ -89,7 +90,7 @@ def render() -> None:
                 st.rerun()
 
     with session_scope() as session:
-        threads = messages.list_threads(user, patient.id, session=session, now=now())
+        threads = messages.list_threads(user, patient.id, session=session, now=utcnow())
 
     if not threads:
         st.info("No messages yet. Use 'Write a new message' to contact the clinic.")
@@ -119,13 +120,13 @@ def render() -> None:
 
     try:
         with session_scope() as session:
-            view = messages.read_thread(user, thread_id, session=session, now=now())
+            view = messages.read_thread(user, thread_id, session=session, now=utcnow())
     except PortalError as error:
         show_error(error)
         st.stop()
 
     st.subheader(md_literal(view.thread.subject))
-    render_thread(view, user, now=now())
+    render_thread(view, user, now=utcnow())
 
     with st.container(border=True):
         reply = st.text_area("Reply", help=LIMITS, key="reply_body")
@@ -140,7 +141,7 @@ def render() -> None:
                         body=reply,
                         uploads=uploads,
                         session=session,
-                        now=now(),
+                        now=utcnow(),
                     )
             except PortalError as error:
                 show_error(error)

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from components.current_user import current_user
-from components.request_ui import acting_patient, local_time, now
+from components.request_ui import acting_patient, local_time
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.services import notifications
 
 
@@ -15,7 +16,7 @@ def render() -> None:
 
     with session_scope() as session:
         notes = notifications.list_notifications(
-            user, patient.id, session=session, now=now(), limit=100
+            user, patient.id, session=session, now=utcnow(), limit=100
         )
 
     unread = [n for n in notes if n.read_at is None]
@@ -29,5 +30,5 @@ def render() -> None:
 
     if unread and st.button("Mark all as read", key="notifications_mark_read"):
         with session_scope() as session:
-            notifications.mark_all_read(user, patient.id, session=session, now=now())
+            notifications.mark_all_read(user, patient.id, session=session, now=utcnow())
         st.rerun()

@@ -8,8 +8,8 @@ from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages, show_error
-from components.request_ui import now
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import preventive
 from portal.services.preventive import CareItem, CareStatus
@@ -31,13 +31,13 @@ def render() -> None:
     show_flash()
 
     with errors_as_messages(), session_scope() as session:
-        items = preventive.preventive_care(user, patient_id, session=session, now=now())
+        items = preventive.preventive_care(user, patient_id, session=session, now=utcnow())
 
     def request_visit(item: CareItem) -> None:
         try:
             with session_scope() as session:
                 preventive.request_preventive_visit(
-                    user, patient_id, item.rule_code, session=session, now=now()
+                    user, patient_id, item.rule_code, session=session, now=utcnow()
                 )
         except PortalError as error:
             show_error(error)

@@ -6,8 +6,9 @@ from components.actions import flash, show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import acting_patient, local_time, now
+from components.request_ui import acting_patient, local_time
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import profile_changes
 from portal.services.profile_changes import COMMUNICATION_CHOICES, FIELDS
@@ -20,7 +21,7 @@ def render() -> None:
     show_flash()
 
     with session_scope() as session:
-        view = profile_changes.profile(user, patient.id, session=session, now=now())
+        view = profile_changes.profile(user, patient.id, session=session, now=utcnow())
 
     st.subheader("Your details")
     for name, spec in FIELDS.items():
@@ -65,7 +66,7 @@ def render() -> None:
             try:
                 with session_scope() as session:
                     created = profile_changes.request_changes(
-                        user, patient.id, changes, session=session, now=now(), proof=proof
+                        user, patient.id, changes, session=session, now=utcnow(), proof=proof
                     )
             except PortalError as error:
                 show_error(error)

@@ -16,8 +16,8 @@ from components.readings_ui import (
     render_import_preview,
     render_recent,
 )
-from components.request_ui import now
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, file_import, units
 from portal.timefmt import format_datetime, to_local
@@ -73,7 +73,7 @@ def render() -> None:
             key="reading_measure",
         )
         spec = units.MEASURES[measure]
-        local_now = to_local(now())
+        local_now = to_local(utcnow())
         with st.form("reading_entry", clear_on_submit=True):
             value2 = None
             if spec.pair:
@@ -102,7 +102,7 @@ def render() -> None:
                                 user,
                                 patient_id,
                                 session=session,
-                                now=now(),
+                                now=utcnow(),
                                 measure=measure,
                                 value=value,
                                 value2=value2,
@@ -153,7 +153,7 @@ def render() -> None:
                     filename=upload.name,
                     mapping=mapping,
                     session=session,
-                    now=now(),
+                    now=utcnow(),
                 )
         except PortalError as error:
             show_error(error)

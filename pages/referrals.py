@@ -8,8 +8,8 @@ from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages, show_error
 from components.record_tables import datetime_column, show_table
-from components.request_ui import now
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import referrals
 from portal.timefmt import naive_local
@@ -24,7 +24,7 @@ def render() -> None:
     show_flash()
 
     with errors_as_messages(), session_scope() as session:
-        overview = referrals.list_referrals(user, patient_id, session=session, now=now())
+        overview = referrals.list_referrals(user, patient_id, session=session, now=utcnow())
 
     st.subheader("Your referrals")
     show_table(
@@ -92,7 +92,7 @@ def render() -> None:
                     referrals.request_referral(
                         user,
                         session=session,
-                        now=now(),
+                        now=utcnow(),
                         patient_id=patient_id,
                         specialty=specialty or "",
                         reason=reason,

@@ -15,8 +15,9 @@ from components.request_card import (
     routing_actions,
     seen_version,
 )
-from components.request_ui import local_time, now
+from components.request_ui import local_time
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import refills, triage
 
@@ -28,7 +29,7 @@ def render() -> None:
 
     try:
         with session_scope() as session:
-            rows = triage.list_items(user, session=session, now=now(), kind=refills.KIND)
+            rows = triage.list_items(user, session=session, now=utcnow(), kind=refills.KIND)
     except PortalError as error:
         show_error(error)
         st.stop()

@@ -1,12 +1,12 @@
 """What several tables share: the UTC clock default, FHIR row identity, and a coded value."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from portal.clock import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["CodedValue", "FhirRow", "utcnow"]
 
 
 class FhirRow(SQLModel):

@@ -5,7 +5,8 @@ from enum import StrEnum
 
 from sqlmodel import Field, Index, SQLModel, UniqueConstraint
 
-from db.models.base import FhirRow, utcnow
+from db.models.base import FhirRow
+from portal.clock import utcnow
 
 
 class Role(StrEnum):

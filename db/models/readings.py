@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlmodel import Field, Index, SQLModel, UniqueConstraint
 
-from db.models.base import utcnow
+from portal.clock import utcnow
 
 
 class ReadingSource(StrEnum):

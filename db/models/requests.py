@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Index, SQLModel, UniqueConstraint
 
-from db.models.base import utcnow
+from portal.clock import utcnow
 
 # Each request type keeps its own table (MessageThread, RefillRequest, ProfileChangeRequest, ...);
 # TriageItem points at one of them by (kind, ref_id), so new request types join the same inbox

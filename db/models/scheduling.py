@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlmodel import Field, Index, SQLModel, UniqueConstraint
 
-from db.models.base import utcnow
+from portal.clock import utcnow
 
 # Templates say when a practitioner works (in clinic local time); exceptions cut time out of
 # them; Booking is a portal-owned visit. Synced FHIR Appointment rows stay as they are: a booking

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, Index, SQLModel
 
-from db.models.base import utcnow
+from portal.clock import utcnow
 
 
 class AuditEvent(SQLModel, table=True):
