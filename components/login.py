@@ -287,15 +287,15 @@ def _pending() -> signin_flow.Pending | None:
 
 
 def _on_mfa_code() -> None:
-    code = st.session_state.get("login_mfa_code", "")
-    st.session_state["login_mfa_code"] = ""
+    code = st.session_state.get(keys.LOGIN_MFA_CODE, "")
+    st.session_state[keys.LOGIN_MFA_CODE] = ""
     now = utcnow()
     with session_scope() as db:
         _apply(signin_flow.submit_code(_pending(), code, session=db, now=now), now)
 
 
 def _on_enrol() -> None:
-    code = st.session_state.get("login_enrol_code", "")
+    code = st.session_state.get(keys.LOGIN_ENROL_CODE, "")
     now = utcnow()
     with session_scope() as db:
         _apply(signin_flow.submit_enrolment(_pending(), code, session=db, now=now), now)
@@ -315,10 +315,10 @@ def _on_redeem_code() -> None:
     state = st.session_state
     with session_scope() as db:
         step = signin_flow.redeem_code(
-            state.get("activate_code", ""),
-            username=state.get("activate_username", ""),
-            password=state.get("activate_password", ""),
-            confirm=state.get("activate_confirm", ""),
+            state.get(keys.ACTIVATE_CODE, ""),
+            username=state.get(keys.ACTIVATE_USERNAME, ""),
+            password=state.get(keys.ACTIVATE_PASSWORD, ""),
+            confirm=state.get(keys.ACTIVATE_CONFIRM, ""),
             session=db,
             now=utcnow(),
         )
@@ -326,7 +326,7 @@ def _on_redeem_code() -> None:
         state.pop(keys.LOGIN_NOTICE, None)
         state[keys.LOGIN_ERROR] = step.error
         return
-    for key in ("activate_code", "activate_password", "activate_confirm"):
+    for key in (keys.ACTIVATE_CODE, keys.ACTIVATE_PASSWORD, keys.ACTIVATE_CONFIRM):
         state[key] = ""
     state[keys.LOGIN_NOTICE] = step.notice
 
@@ -356,10 +356,12 @@ def _code_form() -> None:
             f"forgotten password. Passwords need at least {get_settings().password_min_length} "
             "characters; a short sentence is easy to remember."
         )
-        st.text_input("Code from the clinic", key="activate_code", placeholder="ABCD-EFGH-JKLM")
-        st.text_input("Choose a username", key="activate_username", help="Only for a new account.")
-        st.text_input("New password", type="password", key="activate_password")
-        st.text_input("New password again", type="password", key="activate_confirm")
+        st.text_input("Code from the clinic", key=keys.ACTIVATE_CODE, placeholder="ABCD-EFGH-JKLM")
+        st.text_input(
+            "Choose a username", key=keys.ACTIVATE_USERNAME, help="Only for a new account."
+        )
+        st.text_input("New password", type="password", key=keys.ACTIVATE_PASSWORD)
+        st.text_input("New password again", type="password", key=keys.ACTIVATE_CONFIRM)
         st.form_submit_button("Activate or reset", on_click=_on_redeem_code)
 
 
@@ -367,7 +369,7 @@ def _mfa_form() -> None:
     with st.form("mfa_form"):
         st.subheader("Two-step sign-in")
         st.caption("Enter the 6-digit code from your authenticator app, or a recovery code.")
-        st.text_input("Code", key="login_mfa_code", autocomplete="one-time-code")
+        st.text_input("Code", key=keys.LOGIN_MFA_CODE, autocomplete="one-time-code")
         st.form_submit_button("Verify", on_click=_on_mfa_code, type="primary")
     st.button("Cancel", on_click=_on_cancel)
 
@@ -384,7 +386,7 @@ def _enrol_form(pending: dict) -> None:
     st.caption("Cannot scan? Enter this key by hand:")
     st.code(pending["secret"], language=None)
     with st.form("enrol_form"):
-        st.text_input("Code from the app", key="login_enrol_code")
+        st.text_input("Code from the app", key=keys.LOGIN_ENROL_CODE)
         st.form_submit_button("Turn on two-step sign-in", on_click=_on_enrol, type="primary")
     st.button("Cancel", on_click=_on_cancel)
 

@@ -152,17 +152,19 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
         templates = reply_templates.active_templates(user, session=session)
     render_thread(view, user, now=utcnow())
     by_title = {t.title: t.body for t in templates}
-    body_key = f"reply_body_{item.id}"
+    body_key = keys.reply_body(item.id)
     if body_key in st.session_state.get(keys.TRIAGE_CLEAR_FIELDS, ()):
         st.session_state.pop(keys.TRIAGE_CLEAR_FIELDS)
         st.session_state[body_key] = ""
-        st.session_state[f"template_{item.id}"] = ""
-        st.session_state.pop(f"template_used_{item.id}", None)
-    choice = st.selectbox("Start from a saved reply", ["", *by_title], key=f"template_{item.id}")
+        st.session_state[keys.reply_template(item.id)] = ""
+        st.session_state.pop(keys.reply_template_used(item.id), None)
+    choice = st.selectbox(
+        "Start from a saved reply", ["", *by_title], key=keys.reply_template(item.id)
+    )
     # The template fills the text box once, when picked; staff then edit it freely.
-    if choice and st.session_state.get(f"template_used_{item.id}") != choice:
+    if choice and st.session_state.get(keys.reply_template_used(item.id)) != choice:
         st.session_state[body_key] = by_title[choice]
-        st.session_state[f"template_used_{item.id}"] = choice
+        st.session_state[keys.reply_template_used(item.id)] = choice
     with st.form(f"staff_reply_{item.id}"):
         body = st.text_area("Reply to the patient", key=body_key)
         keep_open = st.checkbox("Keep open (waiting on patient)", key=f"keep_open_{item.id}")

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from components import session_keys as keys
 from components.plain_text import md_literal
 from db.models import VisitMode
 from portal.services.scheduling.booking import VisitRow
@@ -35,7 +36,7 @@ def confirm_cancel(row: VisitRow, on_confirm: Callable[[], None]) -> None:
     """ "Cancel visit" asks first; only "Yes, cancel visit" calls ``on_confirm`` (the page's
     runner, which reruns so the list shows the new state at once)."""
     b = row.booking
-    asking = f"confirm_cancel_{b.id}"
+    asking = keys.confirming_cancel(b.id)
     if not st.session_state.get(asking):
         if st.button("Cancel visit", key=f"cancel_{b.id}"):
             st.session_state[asking] = True

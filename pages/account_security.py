@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from components import session_keys as keys
 from components.current_user import current_user
 from components.login import change_password, qr_png, show_recovery_codes
 from components.portal_errors import errors_as_messages
@@ -12,10 +13,6 @@ from db.models import STAFF_ROLES, User
 from portal.config import get_settings
 from portal.services import mfa
 
-_NEW_SECRET = "account_security_pending_key"  # noqa: S105 - a session-state key name
-_NEW_CODES = "account_security_new_codes"
-_PASSWORD_CHANGED = "account_security_password_changed"  # noqa: S105 - a session-state key name
-_MFA_OFF = "account_security_mfa_off"
 PROOF_LABEL = "Current password (or a code from your app)"
 
 
@@ -23,13 +20,13 @@ def render() -> None:
     user = current_user()
     st.title("Account security")
 
-    if st.session_state.pop(_PASSWORD_CHANGED, False):
+    if st.session_state.pop(keys.ACCOUNT_PASSWORD_CHANGED, False):
         st.success("Your password is changed. Every other browser or device was signed out.")
 
-    if st.session_state.pop(_MFA_OFF, False):
+    if st.session_state.pop(keys.ACCOUNT_MFA_OFF, False):
         st.success("Two-step sign-in is off.")
 
-    codes = st.session_state.pop(_NEW_CODES, None)
+    codes = st.session_state.pop(keys.ACCOUNT_NEW_CODES, None)
     if codes:
         show_recovery_codes(codes)
 
@@ -38,7 +35,7 @@ def render() -> None:
             "Two-step sign-in asks for a code from an authenticator app on your phone after your "
             "password, so a stolen password alone cannot open your record."
         )
-        secret = st.session_state.setdefault(_NEW_SECRET, mfa.new_secret())
+        secret = st.session_state.setdefault(keys.ACCOUNT_NEW_SECRET, mfa.new_secret())
         st.image(qr_png(mfa.provisioning_uri(user, secret)), width=220)
         st.caption("Cannot scan? Enter this key by hand:")
         st.code(secret, language=None)
@@ -50,8 +47,8 @@ def render() -> None:
                     new_codes = mfa.enable(
                         fresh, secret, code, session=session, now=datetime.now(UTC)
                     )
-                st.session_state.pop(_NEW_SECRET, None)
-                st.session_state[_NEW_CODES] = new_codes
+                st.session_state.pop(keys.ACCOUNT_NEW_SECRET, None)
+                st.session_state[keys.ACCOUNT_NEW_CODES] = new_codes
                 st.rerun()
     else:
         st.success("Two-step sign-in is on.")
@@ -69,7 +66,7 @@ def render() -> None:
                         session=session,
                         now=datetime.now(UTC),
                     )
-                st.session_state[_NEW_CODES] = new_codes
+                st.session_state[keys.ACCOUNT_NEW_CODES] = new_codes
                 st.rerun()
         if user.role not in STAFF_ROLES:
             with (
@@ -88,7 +85,7 @@ def render() -> None:
                             session=session,
                             now=datetime.now(UTC),
                         )
-                    st.session_state[_MFA_OFF] = True
+                    st.session_state[keys.ACCOUNT_MFA_OFF] = True
                     st.rerun()
 
     st.subheader("Change password")
@@ -106,5 +103,5 @@ def render() -> None:
         if st.form_submit_button("Change password"):
             with errors_as_messages():
                 change_password(user, current=current, new=new, confirm=confirm)
-            st.session_state[_PASSWORD_CHANGED] = True
+            st.session_state[keys.ACCOUNT_PASSWORD_CHANGED] = True
             st.rerun()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from components import session_keys as keys
 from components.actions import run_action, show_flash
 from components.checkin_form import checkin_form
 from components.current_user import current_user
@@ -178,7 +179,7 @@ def render() -> None:
         slots = {
             slot_key(s.practitioner_id, s.start): s for s in open_slots(provider, visit_type, mode)
         }
-        chosen = st.session_state.get("book_slot")
+        chosen = st.session_state.get(keys.BOOK_SLOT)
         if chosen and chosen not in slots:
             # Keep a time that was taken since the page loaded selectable, so pressing Book says
             # so plainly instead of silently booking whatever is now first in the list.
@@ -190,7 +191,7 @@ def render() -> None:
                 "Open times",
                 list(slots),
                 format_func=lambda k: describe_key(k, names),
-                key="book_slot",
+                key=keys.BOOK_SLOT,
             )
             if st.button("Book this time", type="primary", key="book_button"):
                 practitioner_id, start = parse_key(key)

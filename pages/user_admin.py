@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from components import session_keys as keys
 from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
@@ -16,9 +17,6 @@ from portal.config import get_settings
 from portal.services import user_admin
 from portal.timefmt import format_datetime
 
-CODE = "user_admin_code"  # (username, code), shown once after issuing
-SELECTED = "user_admin_selected"
-
 
 def _untick_confirmations(_result: object) -> None:
     """Each confirmation covers one action: untick them all."""
@@ -28,7 +26,7 @@ def _untick_confirmations(_result: object) -> None:
 
 def _keep_code(username: str, code: str) -> None:
     """The one-time code is shown once, on the next run."""
-    st.session_state[CODE] = (username, code)
+    st.session_state[keys.USER_ADMIN_CODE] = (username, code)
 
 
 def render() -> None:
@@ -38,8 +36,8 @@ def render() -> None:
         user_admin.require_admin(user, session=session, now=datetime.now(UTC))
 
     show_flash()  # names accounts: usernames and names are typed text
-    if CODE in st.session_state:
-        who, code = st.session_state.pop(CODE)
+    if keys.USER_ADMIN_CODE in st.session_state:
+        who, code = st.session_state.pop(keys.USER_ADMIN_CODE)
         hours = get_settings().account_code_hours
         st.success(
             f"Give this one-time code to {md_literal(who)} in person or by phone. It works once, "
@@ -94,7 +92,7 @@ def render() -> None:
                 f"{by_id[i].username} · {by_id[i].display_name} "
                 f"({user_admin.role_label(by_id[i].role)})"
             ),
-            key=SELECTED,
+            key=keys.USER_ADMIN_SELECTED,
         )
         chosen = by_id.get(chosen_id)
         if chosen is not None:
