@@ -3,10 +3,10 @@ on the Notifications page."""
 
 import streamlit as st
 
-from components.navigation import page
+from components.navigation import PAGES, menu_for, page
 from components.request_ui import local_time
 from db.engine import session_scope
-from db.models import User
+from db.models import Notification, User
 from portal.clock import utcnow
 from portal.services import messages, notifications
 
@@ -30,3 +30,10 @@ def notifications_panel(user: User, patient_id: int, *, limit: int = 5, link: bo
         st.text(f"{marker}{note.text} ({local_time(note.created_at)})")
     if link:  # st.page_link only resolves inside the multipage app
         st.page_link(page("notifications"), label="All updates", icon=":material/notifications:")
+
+
+def open_link(user: User, note: Notification) -> None:
+    """A link to the page the notification is about, if this account's menu has that page."""
+    name = notifications.page_of(note)
+    if name in PAGES and any(name in names for names in menu_for(user.role).values()):
+        st.page_link(page(name), label=f"Open {PAGES[name].title}")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.current_user import current_user
+from components.notifications_panel import open_link
 from components.request_ui import acting_patient, local_time
 from db.engine import session_scope
 from portal.clock import utcnow
@@ -27,6 +28,7 @@ def render() -> None:
         with st.container(border=True):
             st.text(("● " if note.read_at is None else "") + note.text)
             st.caption(local_time(note.created_at))
+            open_link(user, note)
 
     if unread and st.button("Mark all as read", key="notifications_mark_read"):
         with session_scope() as session:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from db.models import Booking, BookingStatus, Patient, ReminderSent, User
 from portal.permissions import Action
-from portal.services import audit
+from portal.services import audit, notifications
 from portal.services.permissions import require_permission
 from portal.services.scheduling import notices
 from portal.services.scheduling.visit_types import label as visit_type_label
@@ -345,7 +345,7 @@ def send_extra_reminders(*, session: Session, now: datetime) -> int:
         except IntegrityError:  # another replica sent it first
             session.rollback()
             continue
-        notices.notify(
+        notifications.notify(
             session=session,
             patient_id=visit.patient_id,
             kind="visit_reminder",
@@ -353,6 +353,7 @@ def send_extra_reminders(*, session: Session, now: datetime) -> int:
             f"{notices.when(visit.start)}. If you cannot come, please cancel or reschedule so "
             "someone else can have the time.",
             now=now,
+            link_page="appointments",
         )
         session.commit()
         sent += 1

@@ -2,6 +2,7 @@
 content-free email that points the patient back to the portal."""
 
 from datetime import datetime
+from pathlib import PurePosixPath
 
 from sqlalchemy import func, update
 from sqlmodel import Session, select
@@ -31,12 +32,19 @@ def notify(
     now: datetime,
     link_page: str | None = None,
 ) -> Notification:
-    """Add a notification to the session; the caller commits (then calls ``send_emails``)."""
+    """Add a notification to the session; the caller commits (then calls ``send_emails``).
+    ``link_page`` names the page that holds what it is about (components/navigation.PAGES)."""
     note = Notification(
         patient_id=patient_id, kind=kind, text=text[:500], link_page=link_page, created_at=now
     )
     session.add(note)
     return note
+
+
+def page_of(note: Notification) -> str | None:
+    """The page a notification points to, by name ("messages"); older scheduling notices stored
+    the file ("pages/appointments.py")."""
+    return PurePosixPath(note.link_page).stem if note.link_page else None
 
 
 def tell_patient_of_decision(
