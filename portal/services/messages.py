@@ -17,7 +17,7 @@ from db.models import (
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import attachments, audit, notifications, triage, writeback
+from portal.services import attachments, audit, audited_reads, notifications, triage, writeback
 from portal.services.access import is_staff, require_patient_access
 from portal.services.attachments import Upload
 from portal.services.permissions import require_permission
@@ -309,16 +309,14 @@ def read_thread(
             .where(column.is_(None))
             .values({column.key: now})
         )
-    audit.record(
+    audited_reads.log_read(
+        actor,
+        thread.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=thread.patient_id,
         detail=f"thread {thread.id}",
         now=now,
     )
-    session.commit()
     return ThreadView(thread, messages, files, authors)
 
 
@@ -332,16 +330,14 @@ def get_attachment(
     message = session.get(Message, attachment.message_id)
     thread = _thread_for(actor, message.thread_id, session=session, now=now)
     blob = session.get(AttachmentBlob, attachment.sha256)
-    audit.record(
+    audited_reads.log_read(
+        actor,
+        thread.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=thread.patient_id,
         detail=f"attachment {attachment.id}",
         now=now,
     )
-    session.commit()
     return attachment, blob.data
 
 

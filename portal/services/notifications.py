@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from db.models import Notification, Patient, Role, User
 from portal.config import get_settings
-from portal.services import audit, email
+from portal.services import audit, audited_reads, email
 from portal.services.access import require_patient_access
 
 CATEGORY = "notifications"
@@ -114,15 +114,7 @@ def list_notifications(
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     ).all()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="read",
-        patient_id=patient_id,
-        now=now,
-    )
-    session.commit()
+    audited_reads.log_read(actor, patient_id, session=session, category=CATEGORY, now=now)
     return list(rows)
 
 

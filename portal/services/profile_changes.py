@@ -16,7 +16,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, mfa, notifications, triage
+from portal.services import audit, audited_reads, mfa, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 from portal.text_hygiene import clean_line, clean_text
@@ -102,15 +102,7 @@ def profile(actor: User, patient_id: int, *, session: Session, now: datetime) ->
         .limit(50)
     ).all()
     pending = {c.field: c for c in changes if c.status == ProfileChangeStatus.PENDING}
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="read",
-        patient_id=patient_id,
-        now=now,
-    )
-    session.commit()
+    audited_reads.log_read(actor, patient_id, session=session, category=CATEGORY, now=now)
     return ProfileView(_current_values(patient_id, session=session), pending, list(changes))
 
 

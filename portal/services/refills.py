@@ -23,7 +23,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, notifications, triage, writeback
+from portal.services import audit, audited_reads, notifications, triage, writeback
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 
@@ -102,16 +102,9 @@ def active_medications(
             )
         ).all()
     }
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="read",
-        patient_id=patient_id,
-        detail="active medications",
-        now=now,
+    audited_reads.log_read(
+        actor, patient_id, session=session, category=CATEGORY, detail="active medications", now=now
     )
-    session.commit()
     return [MedicationRow(m, open_refills.get(m.id)) for m in meds]
 
 
@@ -310,16 +303,14 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
         ).first()
         if latest:
             labs.append(latest)
-    audit.record(
+    audited_reads.log_read(
+        actor,
+        patient.id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=patient.id,
         detail=f"refill {refill.id} context",
         now=now,
     )
-    session.commit()
     return RefillContext(item, refill, med, patient, last_visit, labs)
 
 

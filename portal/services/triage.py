@@ -27,7 +27,7 @@ from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
 from portal.permissions import Action
 from portal.services import audit, sla
-from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE
+from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE, log_read
 from portal.services.permissions import require_permission
 
 CATEGORY = "triage"
@@ -311,16 +311,14 @@ def get_item(actor: User, item_id: int, *, session: Session, now: datetime) -> T
     if item is None:
         raise NotFound("That inbox item no longer exists.")
     session.refresh(item)
-    audit.record(
+    log_read(
+        actor,
+        item.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=item.patient_id,
         detail=f"triage item {item.id} ({item.kind})",
         now=now,
     )
-    session.commit()
     return item
 
 
