@@ -16,7 +16,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, audited_reads, mfa, notifications, triage
+from portal.services import audit, audited_reads, decisions, mfa, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 from portal.text_hygiene import clean_line, clean_text
@@ -210,24 +210,19 @@ def decide_change(
     if change.status != ProfileChangeStatus.PENDING:
         raise InvalidInput("This change was already decided.")
     decision = "accepted" if accept else "rejected"
-    triage.transition(
+    decisions.record_decision(
         actor,
         item_id,
         seen_version,
+        change,
+        decision=decision,
+        status=ProfileChangeStatus.ACCEPTED if accept else ProfileChangeStatus.REJECTED,
+        reason=reason,
         session=session,
         now=now,
-        action=decision,
-        values=triage.close_values(now),
-        detail=reason or None,
     )
-    session.refresh(change)
     if accept:
         _apply(change, session=session, now=now)
-    change.status = ProfileChangeStatus.ACCEPTED if accept else ProfileChangeStatus.REJECTED
-    change.decision_reason = reason or None
-    change.decided_by_user_id = actor.id
-    change.decided_at = now
-    session.add(change)
     notifications.tell_patient_of_decision(
         actor,
         session=session,

@@ -23,7 +23,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, audited_reads, notifications, triage, writeback
+from portal.services import audit, audited_reads, decisions, notifications, triage, writeback
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 
@@ -214,11 +214,11 @@ def decide_refill(
 ) -> RefillRequest:
     """Approve or deny (a denial needs a reason, which the patient sees)."""
     require_permission(actor, Action.DECIDE_REFILLS, session=session, now=now)
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise InvalidInput("Please give the reason for the denial; the patient will see it.")
-    if len(reason) > 2000:
-        raise InvalidInput("Please keep the reason under 2,000 characters.")
+    reason = decisions.checked_reason(
+        reason,
+        required=not approve,
+        missing="Please give the reason for the denial; the patient will see it.",
+    )
     item = session.get(TriageItem, item_id)
     if item is None or item.kind != KIND:
         raise NotFound("That inbox item is not a refill request.")
@@ -226,22 +226,17 @@ def decide_refill(
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
     decision = "approved" if approve else "denied"
-    triage.transition(
+    decisions.record_decision(
         actor,
         item_id,
         seen_version,
+        refill,
+        decision=decision,
+        status=RefillStatus.APPROVED if approve else RefillStatus.DENIED,
+        reason=reason,
         session=session,
         now=now,
-        action=decision,
-        values=triage.close_values(now),
-        detail=reason or None,
     )
-    session.refresh(refill)
-    refill.status = RefillStatus.APPROVED if approve else RefillStatus.DENIED
-    refill.decision_reason = reason or None
-    refill.decided_by_user_id = actor.id
-    refill.decided_at = now
-    session.add(refill)
     if approve:  # to the EHR in this same transaction (the outbox delivers it later)
         writeback.refill_approved(session, refill, actor, now=now)
     med = session.get(MedicationRequest, refill.medication_request_id)
