@@ -9,9 +9,10 @@ from components.current_user import current_user
 from components.login import change_password, qr_png, show_recovery_codes
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
-from db.models import STAFF_ROLES, User
+from db.models import User
 from portal.config import get_settings
 from portal.services import mfa
+from portal.services.access import is_staff
 
 PROOF_LABEL = "Current password (or a code from your app)"
 
@@ -68,7 +69,7 @@ def render() -> None:
                     )
                 st.session_state[keys.ACCOUNT_NEW_CODES] = new_codes
                 st.rerun()
-        if user.role not in STAFF_ROLES:
+        if not is_staff(user):
             with (
                 st.expander("Turn off two-step sign-in"),
                 st.form("mfa_off", clear_on_submit=True),

@@ -9,12 +9,15 @@ import streamlit as st
 from components import session_keys as keys
 from components.actions import run_action, show_flash
 from components.current_user import current_user
+from components.permission_gate import require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from db.models import STAFF_ROLES, Role
 from portal.config import get_settings
-from portal.services import user_admin
+from portal.permissions import Action
+from portal.services import security_events, user_admin
+from portal.services.access import is_staff
 from portal.timefmt import format_datetime
 
 
@@ -32,8 +35,7 @@ def _keep_code(username: str, code: str) -> None:
 def render() -> None:
     user = current_user()
     st.title("Users and roles")
-    with errors_as_messages(), session_scope() as session:
-        user_admin.require_admin(user, session=session, now=datetime.now(UTC))
+    require_page_permission(user, Action.MANAGE_USERS, category=security_events.USER_ADMIN)
 
     show_flash()  # names accounts: usernames and names are typed text
     if keys.USER_ADMIN_CODE in st.session_state:
@@ -186,7 +188,7 @@ def render() -> None:
                     )
 
             # Staff sign-in help
-            if chosen.role in STAFF_ROLES:
+            if is_staff(chosen):
                 with st.container(border=True):
                     st.markdown("**Sign-in help**")
                     if chosen.mfa_enrolled:
