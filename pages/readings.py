@@ -1,10 +1,12 @@
 """My readings: enter a home measurement, import a file from a device or app, see recent
 readings, and follow goals. Patients and caregivers (for the record they may see)."""
 
+from functools import partial
+
 import streamlit as st
 
 from components import session_keys as keys
-from components.actions import flash, show_flash
+from components.actions import flash, run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
@@ -17,6 +19,7 @@ from components.readings_ui import (
     render_recent,
 )
 from db.engine import session_scope
+from db.models import User
 from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, file_import, units
@@ -50,6 +53,44 @@ def _show_report(report: entry.ImportReport) -> None:
             f"{sum(report.skipped.values())} record(s) of kinds the portal does not track "
             "(such as workouts or energy) were left out."
         )
+
+
+APPLE, CSV, FHIR = "apple_health", "csv", "fhir"
+KIND_LABELS = {
+    APPLE: "Apple Health export (export.zip or export.xml)",
+    CSV: "CSV file (spreadsheet or device)",
+    FHIR: "FHIR bundle (JSON)",
+}
+FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
+
+
+def _index(options, value) -> int:
+    return options.index(value) if value in options else 0
+
+
+def _keep_report(report) -> None:
+    """The import's report is shown once, after the rerun."""
+    st.session_state[keys.READINGS_IMPORT_REPORT] = report
+
+
+def _import_file(user: User, patient_id: int, kind: str, upload, mapping, session) -> object:
+    upload.seek(0)
+    return file_import.import_file(
+        user,
+        patient_id,
+        kind=kind,
+        upload=upload,
+        filename=upload.name,
+        mapping=mapping,
+        session=session,
+        now=utcnow(),
+    )
+
+
+def _run_import(user: User, patient_id: int, kind: str, upload, mapping=None) -> None:
+    run_action(
+        partial(_import_file, user, patient_id, kind, upload, mapping), None, after=_keep_report
+    )
 
 
 def render() -> None:
@@ -133,34 +174,6 @@ def render() -> None:
                         st.rerun()
 
     # --- import a file --------------------------------------------------------------------------
-    APPLE, CSV, FHIR = "apple_health", "csv", "fhir"
-    KIND_LABELS = {
-        APPLE: "Apple Health export (export.zip or export.xml)",
-        CSV: "CSV file (spreadsheet or device)",
-        FHIR: "FHIR bundle (JSON)",
-    }
-    FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
-
-    def _run_import(kind: str, upload, mapping=None) -> None:
-        try:
-            with session_scope() as session:
-                upload.seek(0)
-                report = file_import.import_file(
-                    user,
-                    patient_id,
-                    kind=kind,
-                    upload=upload,
-                    filename=upload.name,
-                    mapping=mapping,
-                    session=session,
-                    now=utcnow(),
-                )
-        except PortalError as error:
-            show_error(error)
-            return
-        st.session_state[keys.READINGS_IMPORT_REPORT] = report
-        st.rerun()
-
     with import_tab:
         report = st.session_state.pop(keys.READINGS_IMPORT_REPORT, None)
         if report is not None:
@@ -188,9 +201,6 @@ def render() -> None:
                 guess = preview.guess
                 columns = preview.columns
                 optional = [NO_COLUMN, *columns]
-
-                def _index(options, value):
-                    return options.index(value) if value in options else 0
 
                 date_col = st.selectbox(
                     "Date and time",
@@ -263,10 +273,10 @@ def render() -> None:
                 )
                 ready = render_import_preview(upload.getvalue(), mapping, preview.source_column)
                 if ready and st.button("Import readings", key="import_csv", type="primary"):
-                    _run_import(CSV, upload, mapping)
+                    _run_import(user, patient_id, CSV, upload, mapping)
         elif upload is not None and st.button("Import readings", key="import_file", type="primary"):
             with st.spinner("Reading the file..."):
-                _run_import(kind, upload)
+                _run_import(user, patient_id, kind, upload)
 
     with recent_tab:
         rows = render_recent(user, patient_id, key="my_readings")
