@@ -264,18 +264,17 @@ def _after_password(
     _apply(step, now)
 
 
-def change_password(user: User, *, current: str, new: str, confirm: str) -> None:
+def change_password(user: User, *, current: str, new: str, confirm: str, session) -> None:
     """Change the signed-in user's password: this browser gets a fresh session, all others end.
 
     Raises a PortalError with a plain message (wrong current password, policy, paused account).
     """
     now = utcnow()
-    with session_scope() as db:
-        account = db.get(User, user.id)
-        users_service.change_password(
-            account, current=current, new=new, confirm=confirm, session=db, now=now
-        )
-        token = sessions.renew(st.session_state.get(keys.AUTH_TOKEN), account, session=db, now=now)
+    account = session.get(User, user.id)
+    users_service.change_password(
+        account, current=current, new=new, confirm=confirm, session=session, now=now
+    )
+    token = sessions.renew(st.session_state.get(keys.AUTH_TOKEN), account, session=session, now=now)
     _keep_session(token, now)
 
 

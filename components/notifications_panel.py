@@ -4,6 +4,7 @@ on the Notifications page."""
 import streamlit as st
 
 from components.navigation import PAGES, menu_for, page
+from components.plain_text import md_literal
 from components.request_ui import local_time
 from db.engine import session_scope
 from db.models import Notification, User
@@ -36,4 +37,4 @@ def open_link(user: User, note: Notification) -> None:
     """A link to the page the notification is about, if this account's menu has that page."""
     name = notifications.page_of(note)
     if name in PAGES and any(name in names for names in menu_for(user.role).values()):
-        st.page_link(page(name), label=f"Open {PAGES[name].title}")
+        st.page_link(page(name), label=md_literal(f"Open {PAGES[name].title}"))

@@ -2,13 +2,11 @@
 
 import streamlit as st
 
-from components.actions import flash
+from components.actions import run_action
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from db.engine import session_scope
 from db.models import User
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services.readings import edits, entry, units
 from portal.timefmt import format_datetime
 
@@ -53,7 +51,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
             if value is None or (spec.pair and value2 is None):
                 st.error("Please enter the corrected number" + ("s." if spec.pair else "."))
             else:
-                _apply(
+                run_action(
                     lambda session: edits.correct_reading(
                         user,
                         patient_id,
@@ -78,7 +76,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
         st.markdown("**Delete it**")
         sure = st.checkbox("Yes, delete this reading", key="fix_confirm_delete")
         if st.button("Delete reading", key="fix_delete", disabled=not sure):
-            _apply(
+            run_action(
                 lambda session: edits.delete_reading(
                     user, patient_id, reading_id, session=session, now=utcnow()
                 ),
@@ -86,14 +84,3 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
                     f"Deleted: {row.label.lower()} {row.text} of {format_datetime(row.taken_at)}."
                 ),
             )
-
-
-def _apply(change, message) -> None:
-    try:
-        with session_scope() as session:
-            result = change(session)
-    except PortalError as error:
-        show_error(error)
-        return
-    flash("success", message(result))
-    st.rerun()

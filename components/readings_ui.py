@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components.actions import flash
+from components.actions import run_action
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from db.engine import session_scope
@@ -151,14 +151,12 @@ def render_goals(user: User, patient_id: int, *, key: str, can_edit: bool) -> No
                 st.altair_chart(goal_chart(progress), width="stretch")
                 st.caption("The dashed green line is the target.")
             if can_edit and st.button("Stop this goal", key=f"{key}_stop_{progress.goal.id}"):
-                try:
-                    with session_scope() as session:
-                        goals.stop_goal(user, progress.goal.id, session=session, now=utcnow())
-                except PortalError as error:
-                    show_error(error)
-                else:
-                    flash("success", "Goal stopped.")
-                    st.rerun()
+                run_action(
+                    lambda s, goal_id=progress.goal.id: goals.stop_goal(
+                        user, goal_id, session=s, now=utcnow()
+                    ),
+                    "Goal stopped.",
+                )
     if can_edit:
         render_goal_form(user, patient_id, key=key)
 
@@ -189,24 +187,20 @@ def render_goal_form(user: User, patient_id: int, *, key: str) -> None:
             if target is None:
                 st.error("Please enter a target.")
                 return
-            try:
-                with session_scope() as session:
-                    goals.set_goal(
-                        user,
-                        patient_id,
-                        session=session,
-                        now=utcnow(),
-                        kind=kind,
-                        target=target,
-                        target2=target2,
-                        unit=unit,
-                        note=note,
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                flash("success", f"Goal saved: {spec.label}.")
-                st.rerun()
+            run_action(
+                lambda s: goals.set_goal(
+                    user,
+                    patient_id,
+                    session=s,
+                    now=utcnow(),
+                    kind=kind,
+                    target=target,
+                    target2=target2,
+                    unit=unit,
+                    note=note,
+                ),
+                f"Goal saved: {spec.label}.",
+            )
 
 
 def clinic_datetime(day: date, clock: time) -> datetime:

@@ -31,12 +31,10 @@ ACTIVATE_USERNAME = "activate_username"
 ACTIVATE_PASSWORD = "activate_password"  # noqa: S105 (a session-state key name)
 ACTIVATE_CONFIRM = "activate_confirm"
 
-# Account security (pages/account_security.py): a secret being enrolled, recovery codes to show
-# once, and what to confirm after the rerun.
+# Account security (pages/account_security.py): a secret being enrolled, and recovery codes to
+# show once.
 ACCOUNT_NEW_SECRET = "account_security_pending_key"  # noqa: S105 (a session-state key name)
 ACCOUNT_NEW_CODES = "account_security_new_codes"
-ACCOUNT_PASSWORD_CHANGED = "account_security_password_changed"  # noqa: S105 (a key name)
-ACCOUNT_MFA_OFF = "account_security_mfa_off"
 
 # Users and roles (pages/user_admin.py): (username, code) shown once after issuing; the account
 # picked in the search results.

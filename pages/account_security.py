@@ -5,10 +5,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.login import change_password, qr_png, show_recovery_codes
-from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from db.models import User
 from portal.config import get_settings
 from portal.services import mfa
@@ -17,15 +16,17 @@ from portal.services.access import is_staff
 PROOF_LABEL = "Current password (or a code from your app)"
 
 
+def _show_codes_once(codes: list[str]) -> None:
+    """New recovery codes are shown once, after the rerun; an enrolment is then finished."""
+    st.session_state.pop(keys.ACCOUNT_NEW_SECRET, None)
+    st.session_state[keys.ACCOUNT_NEW_CODES] = codes
+
+
 def render() -> None:
     user = current_user()
     st.title("Account security")
 
-    if st.session_state.pop(keys.ACCOUNT_PASSWORD_CHANGED, False):
-        st.success("Your password is changed. Every other browser or device was signed out.")
-
-    if st.session_state.pop(keys.ACCOUNT_MFA_OFF, False):
-        st.success("Two-step sign-in is off.")
+    show_flash()
 
     codes = st.session_state.pop(keys.ACCOUNT_NEW_CODES, None)
     if codes:
@@ -43,14 +44,13 @@ def render() -> None:
         with st.form("enable_mfa"):
             code = st.text_input("Code from the app")
             if st.form_submit_button("Turn on two-step sign-in", type="primary"):
-                with errors_as_messages(), session_scope() as session:
-                    fresh = session.get(User, user.id)
-                    new_codes = mfa.enable(
-                        fresh, secret, code, session=session, now=datetime.now(UTC)
-                    )
-                st.session_state.pop(keys.ACCOUNT_NEW_SECRET, None)
-                st.session_state[keys.ACCOUNT_NEW_CODES] = new_codes
-                st.rerun()
+                run_action(
+                    lambda s: mfa.enable(
+                        s.get(User, user.id), secret, code, session=s, now=datetime.now(UTC)
+                    ),
+                    None,
+                    after=_show_codes_once,
+                )
     else:
         st.success("Two-step sign-in is on.")
         with (
@@ -60,15 +60,13 @@ def render() -> None:
             st.caption("The old codes stop working. To confirm it is you:")
             proof = st.text_input(PROOF_LABEL, type="password", autocomplete="current-password")
             if st.form_submit_button("Make new recovery codes"):
-                with errors_as_messages(), session_scope() as session:
-                    new_codes = mfa.regenerate_recovery_codes(
-                        session.get(User, user.id),
-                        proof=proof,
-                        session=session,
-                        now=datetime.now(UTC),
-                    )
-                st.session_state[keys.ACCOUNT_NEW_CODES] = new_codes
-                st.rerun()
+                run_action(
+                    lambda s: mfa.regenerate_recovery_codes(
+                        s.get(User, user.id), proof=proof, session=s, now=datetime.now(UTC)
+                    ),
+                    None,
+                    after=_show_codes_once,
+                )
         if not is_staff(user):
             with (
                 st.expander("Turn off two-step sign-in"),
@@ -79,15 +77,12 @@ def render() -> None:
                 )
                 proof = st.text_input(PROOF_LABEL, type="password", autocomplete="current-password")
                 if st.form_submit_button("Turn off two-step sign-in"):
-                    with errors_as_messages(), session_scope() as session:
-                        mfa.disable(
-                            session.get(User, user.id),
-                            proof=proof,
-                            session=session,
-                            now=datetime.now(UTC),
-                        )
-                    st.session_state[keys.ACCOUNT_MFA_OFF] = True
-                    st.rerun()
+                    run_action(
+                        lambda s: mfa.disable(
+                            s.get(User, user.id), proof=proof, session=s, now=datetime.now(UTC)
+                        ),
+                        "Two-step sign-in is off.",
+                    )
 
     st.subheader("Change password")
     st.caption(
@@ -102,7 +97,9 @@ def render() -> None:
         new = st.text_input("New password", type="password", autocomplete="new-password")
         confirm = st.text_input("New password again", type="password", autocomplete="new-password")
         if st.form_submit_button("Change password"):
-            with errors_as_messages():
-                change_password(user, current=current, new=new, confirm=confirm)
-            st.session_state[keys.ACCOUNT_PASSWORD_CHANGED] = True
-            st.rerun()
+            run_action(
+                lambda s: change_password(
+                    user, current=current, new=new, confirm=confirm, session=s
+                ),
+                "Your password is changed. Every other browser or device was signed out.",
+            )

@@ -2,14 +2,12 @@
 
 import streamlit as st
 
-from components.actions import flash, show_flash
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from components.request_ui import acting_patient, local_time
 from db.engine import session_scope
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import profile_changes, refills
 
 
@@ -47,22 +45,18 @@ def render() -> None:
                 )
                 note = st.text_area("Note for the clinic (optional)", key=f"note_{med.id}")
                 if st.form_submit_button("Request refill"):
-                    try:
-                        with session_scope() as session:
-                            refills.request_refill(
-                                user,
-                                patient.id,
-                                med.id,
-                                pharmacy=pharmacy,
-                                note=note,
-                                session=session,
-                                now=utcnow(),
-                            )
-                    except PortalError as error:
-                        show_error(error)
-                    else:
-                        flash("success", f"Refill requested for {med.display}.")
-                        st.rerun()
+                    run_action(
+                        lambda s, med=med, pharmacy=pharmacy, note=note: refills.request_refill(
+                            user,
+                            patient.id,
+                            med.id,
+                            pharmacy=pharmacy,
+                            note=note,
+                            session=s,
+                            now=utcnow(),
+                        ),
+                        f"Refill requested for {med.display}.",
+                    )
 
     st.subheader("Refill requests")
     if not history:

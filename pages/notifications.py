@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.actions import run_action
 from components.current_user import current_user
 from components.notifications_panel import open_link
 from components.request_ui import acting_patient, local_time
@@ -31,6 +32,7 @@ def render() -> None:
             open_link(user, note)
 
     if unread and st.button("Mark all as read", key="notifications_mark_read"):
-        with session_scope() as session:
-            notifications.mark_all_read(user, patient.id, session=session, now=utcnow())
-        st.rerun()
+        run_action(
+            lambda s: notifications.mark_all_read(user, patient.id, session=s, now=utcnow()),
+            None,
+        )

@@ -2,14 +2,12 @@
 
 import streamlit as st
 
-from components.actions import flash, show_flash
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from components.request_ui import acting_patient, local_time
 from db.engine import session_scope
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import profile_changes
 from portal.services.profile_changes import COMMUNICATION_CHOICES, FIELDS
 
@@ -63,17 +61,16 @@ def render() -> None:
         )
         if st.form_submit_button("Send changes for review"):
             changes = {k: v for k, v in new_values.items() if k not in view.pending}
-            try:
-                with session_scope() as session:
-                    created = profile_changes.request_changes(
-                        user, patient.id, changes, session=session, now=utcnow(), proof=proof
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                labels = ", ".join(FIELDS[c.field].label.lower() for c in created)
-                flash("success", f"Sent for review: {labels}.")
-                st.rerun()
+            run_action(
+                lambda s: profile_changes.request_changes(
+                    user, patient.id, changes, session=s, now=utcnow(), proof=proof
+                ),
+                lambda created: (
+                    "Sent for review: "
+                    + ", ".join(FIELDS[c.field].label.lower() for c in created)
+                    + "."
+                ),
+            )
 
     decided = [c for c in view.recent if c.status != "pending"]
     if decided:

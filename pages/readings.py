@@ -6,7 +6,7 @@ from functools import partial
 import streamlit as st
 
 from components import session_keys as keys
-from components.actions import flash, run_action, show_flash
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
@@ -18,7 +18,6 @@ from components.readings_ui import (
     render_import_preview,
     render_recent,
 )
-from db.engine import session_scope
 from db.models import User
 from portal.clock import utcnow
 from portal.errors import PortalError
@@ -87,6 +86,22 @@ def _import_file(user: User, patient_id: int, kind: str, upload, mapping, sessio
     )
 
 
+def _reading_saved(label: str, measure: str, result) -> tuple[str, str]:
+    if result.duplicate:
+        return ("warning", "This reading was already recorded; nothing was added.")
+    reading = result.reading
+    text = (
+        f"Saved: {label.lower()} {units.display(measure, reading.value, reading.value2)} "
+        f"on {format_datetime(reading.taken_at)}."
+    )
+    if result.alert_opened:
+        text += (
+            " This reading is outside the range your care team set, so they have been told. "
+            "If you feel unwell, call the clinic or 911."
+        )
+    return ("success", text)
+
+
 def _run_import(user: User, patient_id: int, kind: str, upload, mapping=None) -> None:
     run_action(
         partial(_import_file, user, patient_id, kind, upload, mapping), None, after=_keep_report
@@ -137,41 +152,20 @@ def render() -> None:
                 if value is None or (spec.pair and value2 is None):
                     st.error("Please enter the number" + ("s." if spec.pair else "."))
                 else:
-                    try:
-                        with session_scope() as session:
-                            result = entry.add_reading(
-                                user,
-                                patient_id,
-                                session=session,
-                                now=utcnow(),
-                                measure=measure,
-                                value=value,
-                                value2=value2,
-                                unit=unit,
-                                taken_at=clinic_datetime(day, clock),
-                            )
-                    except PortalError as error:
-                        show_error(error)
-                    else:
-                        if result.duplicate:
-                            flash(
-                                "warning", "This reading was already recorded; nothing was added."
-                            )
-                        else:
-                            reading = result.reading
-                            text = (
-                                f"Saved: {spec.label.lower()} "
-                                f"{units.display(measure, reading.value, reading.value2)} "
-                                f"on {format_datetime(reading.taken_at)}."
-                            )
-                            if result.alert_opened:
-                                text += (
-                                    " This reading is outside the range your care team set, so "
-                                    "they have been told. If you feel unwell, call the clinic or "
-                                    "911."
-                                )
-                            flash("success", text)
-                        st.rerun()
+                    run_action(
+                        lambda s: entry.add_reading(
+                            user,
+                            patient_id,
+                            session=s,
+                            now=utcnow(),
+                            measure=measure,
+                            value=value,
+                            value2=value2,
+                            unit=unit,
+                            taken_at=clinic_datetime(day, clock),
+                        ),
+                        partial(_reading_saved, spec.label, measure),
+                    )
 
     # --- import a file --------------------------------------------------------------------------
     with import_tab:

@@ -3,14 +3,13 @@ specialty, status and dates, and a form to ask for one (it goes to the staff tri
 
 import streamlit as st
 
-from components.actions import flash, show_flash
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
-from components.portal_errors import errors_as_messages, show_error
+from components.portal_errors import errors_as_messages
 from components.record_tables import datetime_column, show_table
 from db.engine import session_scope
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import referrals
 from portal.timefmt import naive_local
 
@@ -87,19 +86,15 @@ def render() -> None:
             "Preferred specialist or clinic (optional)", max_chars=200, key="ref_provider"
         )
         if st.form_submit_button("Send request"):
-            try:
-                with session_scope() as session:
-                    referrals.request_referral(
-                        user,
-                        session=session,
-                        now=utcnow(),
-                        patient_id=patient_id,
-                        specialty=specialty or "",
-                        reason=reason,
-                        preferred_provider=provider,
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                flash("success", "Your referral request was sent to the clinic.")
-                st.rerun()
+            run_action(
+                lambda s: referrals.request_referral(
+                    user,
+                    session=s,
+                    now=utcnow(),
+                    patient_id=patient_id,
+                    specialty=specialty or "",
+                    reason=reason,
+                    preferred_provider=provider,
+                ),
+                "Your referral request was sent to the clinic.",
+            )
