@@ -13,6 +13,7 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.actions import flash, run_action
+from components.decision_form import DecisionWords, decision_form
 from components.message_thread import render_thread
 from components.permission_gate import can
 from components.plain_text import md_literal
@@ -223,25 +224,34 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
             "clinician, or change its status with a note (Assign / status above)."
         )
         return
-    with st.form(f"refill_decision_{item.id}"):
-        reason = st.text_area(
-            "Reason (required to deny; shown to the patient)", key=f"rr_{item.id}"
-        )
-        approve_col, deny_col = st.columns(2)
-        if approve_col.form_submit_button("Approve", type="primary"):
-            run_staff_action(
-                lambda s: refills.decide_refill(
-                    user, item.id, seen, approve=True, reason=reason, session=s, now=utcnow()
-                ),
-                "Refill approved; the patient has been notified.",
-            )
-        if deny_col.form_submit_button("Deny"):
-            run_staff_action(
-                lambda s: refills.decide_refill(
-                    user, item.id, seen, approve=False, reason=reason, session=s, now=utcnow()
-                ),
-                "Refill denied; the patient has been notified.",
-            )
+    decision_form(
+        f"refill_decision_{item.id}",
+        f"rr_{item.id}",
+        REFILL_WORDS,
+        partial(_decide_refill, user, item.id, seen),
+        run_staff_action,
+    )
+
+
+REFILL_WORDS = DecisionWords(
+    yes="Approve",
+    no="Deny",
+    reason_label="Reason (required to deny; shown to the patient)",
+    said_yes="Refill approved; the patient has been notified.",
+    said_no="Refill denied; the patient has been notified.",
+)
+
+
+def _decide_refill(user: User, item_id: int, seen: int, approve: bool, reason: str, session):
+    return refills.decide_refill(
+        user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
+    )
+
+
+def _decide_change(user: User, item_id: int, seen: int, accept: bool, reason: str, session):
+    return profile_changes.decide_change(
+        user, item_id, seen, accept=accept, reason=reason, session=session, now=utcnow()
+    )
 
 
 def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
@@ -252,20 +262,18 @@ def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
     st.caption(md_literal(f"Change status: {change.status}"))
     if change.status != "pending":
         return
-    with st.form(f"profile_decision_{item.id}"):
-        reason = st.text_input("Reason (required to reject)", key=f"pr_{item.id}")
-        accept_col, reject_col = st.columns(2)
-        if accept_col.form_submit_button("Accept", type="primary"):
-            run_staff_action(
-                lambda s: profile_changes.decide_change(
-                    user, item.id, seen, accept=True, reason=reason, session=s, now=utcnow()
-                ),
-                f"{label} updated; the patient has been notified.",
-            )
-        if reject_col.form_submit_button("Reject"):
-            run_staff_action(
-                lambda s: profile_changes.decide_change(
-                    user, item.id, seen, accept=False, reason=reason, session=s, now=utcnow()
-                ),
-                "Change rejected; the patient has been notified.",
-            )
+    words = DecisionWords(
+        yes="Accept",
+        no="Reject",
+        reason_label="Reason (required to reject)",
+        said_yes=f"{label} updated; the patient has been notified.",
+        said_no="Change rejected; the patient has been notified.",
+    )
+    decision_form(
+        f"profile_decision_{item.id}",
+        f"pr_{item.id}",
+        words,
+        partial(_decide_change, user, item.id, seen),
+        run_staff_action,
+        long_reason=False,
+    )

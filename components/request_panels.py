@@ -2,8 +2,11 @@
 settles it (book a visit from the request; approve or decline a referral). Patient text is shown
 with st.text, never as markdown."""
 
+from functools import partial
+
 import streamlit as st
 
+from components.decision_form import DecisionWords, decision_form
 from components.plain_text import md_literal
 from components.request_ui import local_time
 from components.visit_card import slot_label
@@ -99,22 +102,25 @@ def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
         if request.decision_reason:
             st.text(f"Reason given: {request.decision_reason}")
         return
-    with st.form(f"referral_decision_{item.id}"):
-        reason = st.text_area(
-            "Reason (required to decline; shown to the patient)", key=f"ref_reason_{item.id}"
-        )
-        approve_col, decline_col = st.columns(2)
-        if approve_col.form_submit_button("Approve referral", type="primary"):
-            run_action(
-                lambda s: referrals.decide_referral(
-                    user, item.id, seen, approve=True, reason=reason, session=s, now=utcnow()
-                ),
-                "Referral approved; the patient has been notified.",
-            )
-        if decline_col.form_submit_button("Decline referral"):
-            run_action(
-                lambda s: referrals.decide_referral(
-                    user, item.id, seen, approve=False, reason=reason, session=s, now=utcnow()
-                ),
-                "Referral declined; the patient has been notified.",
-            )
+    decision_form(
+        f"referral_decision_{item.id}",
+        f"ref_reason_{item.id}",
+        REFERRAL_WORDS,
+        partial(_decide_referral, user, item.id, seen),
+        run_action,
+    )
+
+
+REFERRAL_WORDS = DecisionWords(
+    yes="Approve referral",
+    no="Decline referral",
+    reason_label="Reason (required to decline; shown to the patient)",
+    said_yes="Referral approved; the patient has been notified.",
+    said_no="Referral declined; the patient has been notified.",
+)
+
+
+def _decide_referral(user: User, item_id: int, seen: int, approve: bool, reason: str, session):
+    return referrals.decide_referral(
+        user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
+    )
