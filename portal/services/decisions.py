@@ -47,15 +47,14 @@ def record_decision(
     now: datetime,
 ) -> None:
     """Close the inbox item as ``decision`` and stamp the request (in the caller's transaction)."""
-    triage.transition(
+    triage.close(
         actor,
         item_id,
         seen_version,
+        action=decision,
+        detail=reason or None,
         session=session,
         now=now,
-        action=decision,
-        values=triage.close_values(now),
-        detail=reason or None,
     )
     session.refresh(request)
     request.status = status

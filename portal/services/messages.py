@@ -191,9 +191,7 @@ def staff_reply(
     """Reply to the patient from the inbox; the item closes (or waits on the patient)."""
     require_permission(actor, Action.REPLY_TO_MESSAGES, session=session, now=now)
     body = clean_body(body)
-    item = session.get(triage.TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a message.")
+    item = triage.item_of_kind(session, item_id, KIND, "a message")
     status = TriageStatus.CLOSED if close else TriageStatus.WAITING_ON_PATIENT
     values = triage.close_values(now) if close else {"status": status}
     item = triage.transition(
@@ -344,7 +342,5 @@ def get_attachment(
 def thread_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> ThreadView:
     """The conversation behind a message item in the inbox (staff)."""
     require_permission(actor, Action.REPLY_TO_MESSAGES, session=session, now=now)
-    item = session.get(triage.TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a message.")
+    item = triage.item_of_kind(session, item_id, KIND, "a message")
     return read_thread(actor, item.ref_id, session=session, now=now)

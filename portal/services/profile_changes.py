@@ -14,7 +14,7 @@ from db.models import (
     TriageItem,
     User,
 )
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit, audited_reads, decisions, mfa, notifications, triage
 from portal.services.access import require_patient_access
@@ -184,9 +184,7 @@ def change_for_item(
     actor: User, item_id: int, *, session: Session
 ) -> tuple[TriageItem, ProfileChangeRequest]:
     require_permission(actor, Action.DECIDE_PROFILE_CHANGES, session=session, now=None)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a profile change.")
+    item = triage.item_of_kind(session, item_id, KIND, "a profile change")
     change = session.get(ProfileChangeRequest, item.ref_id)
     session.refresh(change)
     return item, change

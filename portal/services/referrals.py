@@ -11,11 +11,10 @@ from db.models import (
     ReferralRequest,
     ReferralRequestStatus,
     ServiceRequest,
-    TriageItem,
     TriageStatus,
     User,
 )
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import decisions, notifications, triage
 from portal.services.access import require_patient_access
@@ -215,9 +214,7 @@ def request_for_item(
 ) -> ReferralRequest:
     """The referral request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a referral request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a referral request")
     request = session.get(ReferralRequest, item.ref_id)
     session.refresh(request)
     log_read(
@@ -249,9 +246,7 @@ def decide_referral(
         required=not approve,
         missing="Please give the reason for declining; the patient will see it.",
     )
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a referral request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a referral request")
     request = session.get(ReferralRequest, item.ref_id)
     if request.status != ReferralRequestStatus.OPEN:
         raise InvalidInput("This referral request was already decided.")

@@ -219,9 +219,7 @@ def decide_refill(
         required=not approve,
         missing="Please give the reason for the denial; the patient will see it.",
     )
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a refill request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     refill = session.get(RefillRequest, item.ref_id)
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
@@ -274,9 +272,7 @@ def related_lab_codes(medication_name: str) -> tuple[str, ...]:
 def refill_context(actor: User, item_id: int, *, session: Session, now: datetime) -> RefillContext:
     """The refill behind an inbox item, with the last visit and the latest related labs."""
     require_permission(actor, Action.REVIEW_REFILLS, session=session, now=now)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a refill request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     session.refresh(item)
     refill = session.get(RefillRequest, item.ref_id)
     session.refresh(refill)

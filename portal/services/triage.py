@@ -517,3 +517,35 @@ def item_for(session: Session, kind: str, ref_id: int) -> TriageItem | None:
     return session.exec(
         select(TriageItem).where(TriageItem.kind == kind, TriageItem.ref_id == ref_id)
     ).first()
+
+
+def item_of_kind(session: Session, item_id: int, kind: str, what: str) -> TriageItem:
+    """The inbox item ``item_id`` when it is of ``kind`` (its ``ref_id`` names the request row);
+    otherwise NotFound, naming ``what`` it should have been ("a refill request")."""
+    item = session.get(TriageItem, item_id)
+    if item is None or item.kind != kind:
+        raise NotFound(f"That inbox item is not {what}.")
+    return item
+
+
+def close(
+    actor: User,
+    item_id: int,
+    seen_version: int,
+    *,
+    action: str,
+    detail: str | None,
+    session: Session,
+    now: datetime,
+) -> TriageItem:
+    """Close the item because its request was settled (``action``: "approved", "booked", ...)."""
+    return transition(
+        actor,
+        item_id,
+        seen_version,
+        session=session,
+        now=now,
+        action=action,
+        values=close_values(now),
+        detail=detail,
+    )
