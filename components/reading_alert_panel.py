@@ -7,9 +7,9 @@ from components import session_keys as keys
 from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import now
 from db.engine import session_scope
 from db.models import TriageItem, User
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.readings import alerts, units
 from portal.timefmt import format_datetime
@@ -29,7 +29,7 @@ def _limits(threshold: alerts.Threshold, pair: bool) -> str:
 def render_reading_alert(user: User, item: TriageItem) -> None:
     try:
         with session_scope() as session:
-            detail = alerts.alert_detail(user, item.ref_id, session=session, now=now())
+            detail = alerts.alert_detail(user, item.ref_id, session=session, now=utcnow())
     except PortalError as error:
         show_error(error)
         return

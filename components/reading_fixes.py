@@ -2,12 +2,11 @@
 
 import streamlit as st
 
+from components.actions import run_action
 from components.plain_text import md_literal
-from components.portal_errors import show_error
-from components.request_ui import flash, now
 from db.engine import session_scope
 from db.models import User
-from portal.errors import PortalError
+from portal.clock import utcnow
 from portal.services.readings import edits, entry, units
 from portal.timefmt import format_datetime
 
@@ -17,7 +16,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
         return
     with session_scope() as session:
         allowed = edits.editable_ids(
-            user, patient_id, [r.id for r in rows], session=session, now=now()
+            user, patient_id, [r.id for r in rows], session=session, now=utcnow()
         )
     fixable = [r for r in rows if r.id in allowed]
     st.subheader("Fix a reading")
@@ -52,7 +51,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
             if value is None or (spec.pair and value2 is None):
                 st.error("Please enter the corrected number" + ("s." if spec.pair else "."))
             else:
-                _apply(
+                run_action(
                     lambda session: edits.correct_reading(
                         user,
                         patient_id,
@@ -62,7 +61,7 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
                         unit=unit,
                         taken_at=row.taken_at,
                         session=session,
-                        now=now(),
+                        now=utcnow(),
                     ),
                     lambda result: (
                         f"Corrected: {spec.label.lower()} is now {result.text}."
@@ -77,22 +76,11 @@ def render_reading_fixes(user: User, patient_id: int, rows: list[entry.ReadingRo
         st.markdown("**Delete it**")
         sure = st.checkbox("Yes, delete this reading", key="fix_confirm_delete")
         if st.button("Delete reading", key="fix_delete", disabled=not sure):
-            _apply(
+            run_action(
                 lambda session: edits.delete_reading(
-                    user, patient_id, reading_id, session=session, now=now()
+                    user, patient_id, reading_id, session=session, now=utcnow()
                 ),
                 lambda _result: (
                     f"Deleted: {row.label.lower()} {row.text} of {format_datetime(row.taken_at)}."
                 ),
             )
-
-
-def _apply(change, message) -> None:
-    try:
-        with session_scope() as session:
-            result = change(session)
-    except PortalError as error:
-        show_error(error)
-        return
-    flash("success", message(result))
-    st.rerun()

@@ -7,11 +7,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from components.actions import run_action
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import flash, now
 from db.engine import session_scope
 from db.models import User
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, goals, units
@@ -73,7 +74,7 @@ def render_recent(user: User, patient_id: int, *, key: str) -> list[entry.Readin
     try:
         with session_scope() as session:
             rows = entry.recent_readings(
-                user, patient_id, session=session, now=now(), measure=measure or None
+                user, patient_id, session=session, now=utcnow(), measure=measure or None
             )
     except PortalError as error:
         show_error(error)
@@ -128,7 +129,9 @@ def goal_chart(progress: goals.GoalProgress) -> alt.LayerChart:
 def render_goals(user: User, patient_id: int, *, key: str, can_edit: bool) -> None:
     try:
         with session_scope() as session:
-            progress_list = goals.goals_with_progress(user, patient_id, session=session, now=now())
+            progress_list = goals.goals_with_progress(
+                user, patient_id, session=session, now=utcnow()
+            )
     except PortalError as error:
         show_error(error)
         return
@@ -148,14 +151,12 @@ def render_goals(user: User, patient_id: int, *, key: str, can_edit: bool) -> No
                 st.altair_chart(goal_chart(progress), width="stretch")
                 st.caption("The dashed green line is the target.")
             if can_edit and st.button("Stop this goal", key=f"{key}_stop_{progress.goal.id}"):
-                try:
-                    with session_scope() as session:
-                        goals.stop_goal(user, progress.goal.id, session=session, now=now())
-                except PortalError as error:
-                    show_error(error)
-                else:
-                    flash("success", "Goal stopped.")
-                    st.rerun()
+                run_action(
+                    lambda s, goal_id=progress.goal.id: goals.stop_goal(
+                        user, goal_id, session=s, now=utcnow()
+                    ),
+                    "Goal stopped.",
+                )
     if can_edit:
         render_goal_form(user, patient_id, key=key)
 
@@ -186,24 +187,20 @@ def render_goal_form(user: User, patient_id: int, *, key: str) -> None:
             if target is None:
                 st.error("Please enter a target.")
                 return
-            try:
-                with session_scope() as session:
-                    goals.set_goal(
-                        user,
-                        patient_id,
-                        session=session,
-                        now=now(),
-                        kind=kind,
-                        target=target,
-                        target2=target2,
-                        unit=unit,
-                        note=note,
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                flash("success", f"Goal saved: {spec.label}.")
-                st.rerun()
+            run_action(
+                lambda s: goals.set_goal(
+                    user,
+                    patient_id,
+                    session=s,
+                    now=utcnow(),
+                    kind=kind,
+                    target=target,
+                    target2=target2,
+                    unit=unit,
+                    note=note,
+                ),
+                f"Goal saved: {spec.label}.",
+            )
 
 
 def clinic_datetime(day: date, clock: time) -> datetime:
@@ -217,7 +214,7 @@ def render_import_preview(
     """The first rows as the import will store them, before anything is; False (with the reason
     shown) when the import would refuse this mapping."""
     try:
-        rows = csv_import.preview_readings(data, mapping, tz=get_settings().tz, now=now())
+        rows = csv_import.preview_readings(data, mapping, tz=get_settings().tz, now=utcnow())
     except PortalError as error:
         show_error(error)
         return False

@@ -7,19 +7,21 @@ and shows the item as it is now.
 """
 
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import flash, run_action
+from components.decision_form import DecisionWords, decision_form
 from components.message_thread import render_thread
 from components.permission_gate import can
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
-from components.request_ui import flash, now
 from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.permissions import Action
 from portal.services import messages, profile_changes, referrals, refills, reply_templates, triage
@@ -39,36 +41,39 @@ def remember_version(item: TriageItem) -> None:
     st.session_state.setdefault(keys.TRIAGE_SEEN_VERSIONS, {})[item.id] = item.version
 
 
-def run_action(action: Callable[..., object], success: str, *, clear: tuple[str, ...] = ()) -> None:
-    """Run a staff action in its own session; turn domain errors into messages.
+def _redraw_if_stale(error: PortalError) -> bool:
+    """Someone changed the item meanwhile: say so, forget the version seen, show it as it is."""
+    if not isinstance(error, triage.StaleItem):
+        return False
+    flash("warning", error.user_message)
+    st.session_state.get(keys.TRIAGE_SEEN_VERSIONS, {}).pop(error.current.id, None)
+    return True
+
+
+def _clear_on_next_run(fields: tuple[str, ...], _result: object) -> None:
+    st.session_state[keys.TRIAGE_CLEAR_FIELDS] = fields
+
+
+def run_staff_action(
+    action: Callable[..., object], success: str, *, clear: tuple[str, ...] = ()
+) -> None:
+    """A staff action on the item (components.actions.run_action), redrawn if it was stale.
 
     ``clear`` names text boxes to empty after success (on the next run: a drawn widget's value
     cannot be changed), so a sent reply does not sit there inviting a second send."""
-    try:
-        with session_scope() as session:
-            action(session)
-    except triage.StaleItem as error:
-        flash("warning", error.user_message)
-        st.session_state.get(keys.TRIAGE_SEEN_VERSIONS, {}).pop(error.current.id, None)
-        st.rerun()
-    except PortalError as error:
-        show_error(error)
-        return
-    flash("success", success)
-    if clear:
-        st.session_state[keys.TRIAGE_CLEAR_FIELDS] = clear
-    st.rerun()
+    after = partial(_clear_on_next_run, clear) if clear else None
+    run_action(action, success, refused=_redraw_if_stale, after=after)
 
 
 def render_item(user: User, item_id: int) -> None:
     with session_scope() as session:
-        item = triage.get_item(user, item_id, session=session, now=now())
+        item = triage.get_item(user, item_id, session=session, now=utcnow())
         staff = triage.staff_members(user, session=session)
         history = triage.history(user, item_id, session=session)
     seen = seen_version(item)
     names = {u.id: u.display_name or u.username for u in staff}
     st.subheader(md_literal(f"{triage.kind_label(item.kind)}: {item.summary}"))
-    overdue = item.due_at < now() and item.status != TriageStatus.CLOSED
+    overdue = item.due_at < utcnow() and item.status != TriageStatus.CLOSED
     st.caption(
         md_literal(
             f"Status: {triage.status_label(item.status)} · "
@@ -87,9 +92,9 @@ def render_item(user: User, item_id: int) -> None:
     elif item.kind == reading_alerts.KIND:
         render_reading_alert(user, item)
     elif item.kind == visit_requests.KIND:
-        visit_request_panel(user, item, seen, run_action)
+        visit_request_panel(user, item, seen, run_staff_action)
     elif item.kind == referrals.KIND:
-        referral_panel(user, item, seen, run_action)
+        referral_panel(user, item, seen, run_staff_action)
     with st.expander("History"):
         for row in history:
             change = (
@@ -111,8 +116,8 @@ def routing_actions(user: User, item: TriageItem, seen: int) -> None:
 def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User]) -> None:
     cols = st.columns(2)
     if item.assignee_user_id != user.id and cols[0].button("Claim", key=f"claim_{item.id}"):
-        run_action(
-            lambda s: triage.claim(user, item.id, seen, session=s, now=now()),
+        run_staff_action(
+            lambda s: triage.claim(user, item.id, seen, session=s, now=utcnow()),
             "You claimed this item.",
         )
     with cols[1].popover("Assign / status"):
@@ -123,8 +128,8 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
                 "Assign to", ids, format_func=names.get, key=f"assignee_{item.id}"
             )
             if st.form_submit_button("Assign"):
-                run_action(
-                    lambda s: triage.assign(user, item.id, seen, assignee, session=s, now=now()),
+                run_staff_action(
+                    lambda s: triage.assign(user, item.id, seen, assignee, session=s, now=utcnow()),
                     f"Assigned to {names.get(assignee)}.",
                 )
         with st.form(f"status_{item.id}"):
@@ -134,9 +139,9 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
             )
             reason = st.text_input("Reason", key=f"status_reason_{item.id}")
             if st.form_submit_button("Change status"):
-                run_action(
+                run_staff_action(
                     lambda s: triage.change_status(
-                        user, item.id, seen, status, reason, session=s, now=now()
+                        user, item.id, seen, status, reason, session=s, now=utcnow()
                     ),
                     f"Status changed to {triage.status_label(status)}.",
                 )
@@ -144,28 +149,30 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
 
 def _message_panel(user: User, item: TriageItem, seen: int) -> None:
     with session_scope() as session:
-        view = messages.thread_for_item(user, item.id, session=session, now=now())
+        view = messages.thread_for_item(user, item.id, session=session, now=utcnow())
         templates = reply_templates.active_templates(user, session=session)
-    render_thread(view, user, now=now())
+    render_thread(view, user, now=utcnow())
     by_title = {t.title: t.body for t in templates}
-    body_key = f"reply_body_{item.id}"
+    body_key = keys.reply_body(item.id)
     if body_key in st.session_state.get(keys.TRIAGE_CLEAR_FIELDS, ()):
         st.session_state.pop(keys.TRIAGE_CLEAR_FIELDS)
         st.session_state[body_key] = ""
-        st.session_state[f"template_{item.id}"] = ""
-        st.session_state.pop(f"template_used_{item.id}", None)
-    choice = st.selectbox("Start from a saved reply", ["", *by_title], key=f"template_{item.id}")
+        st.session_state[keys.reply_template(item.id)] = ""
+        st.session_state.pop(keys.reply_template_used(item.id), None)
+    choice = st.selectbox(
+        "Start from a saved reply", ["", *by_title], key=keys.reply_template(item.id)
+    )
     # The template fills the text box once, when picked; staff then edit it freely.
-    if choice and st.session_state.get(f"template_used_{item.id}") != choice:
+    if choice and st.session_state.get(keys.reply_template_used(item.id)) != choice:
         st.session_state[body_key] = by_title[choice]
-        st.session_state[f"template_used_{item.id}"] = choice
+        st.session_state[keys.reply_template_used(item.id)] = choice
     with st.form(f"staff_reply_{item.id}"):
         body = st.text_area("Reply to the patient", key=body_key)
         keep_open = st.checkbox("Keep open (waiting on patient)", key=f"keep_open_{item.id}")
         if st.form_submit_button("Send reply", type="primary"):
-            run_action(
+            run_staff_action(
                 lambda s: messages.staff_reply(
-                    user, item.id, seen, body=body, close=not keep_open, session=s, now=now()
+                    user, item.id, seen, body=body, close=not keep_open, session=s, now=utcnow()
                 ),
                 "Reply sent.",
                 clear=(body_key,),
@@ -175,7 +182,7 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
 def refill_panel(user: User, item: TriageItem, seen: int) -> None:
     """Medication, last visit, related labs and the approve / deny form (also the refill queue)."""
     with session_scope() as session:
-        context = refills.refill_context(user, item.id, session=session, now=now())
+        context = refills.refill_context(user, item.id, session=session, now=utcnow())
     med, refill = context.medication, context.refill
     st.markdown(f"**{md_literal(med.display)}**")
     if med.dosage_text:
@@ -217,25 +224,34 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
             "clinician, or change its status with a note (Assign / status above)."
         )
         return
-    with st.form(f"refill_decision_{item.id}"):
-        reason = st.text_area(
-            "Reason (required to deny; shown to the patient)", key=f"rr_{item.id}"
-        )
-        approve_col, deny_col = st.columns(2)
-        if approve_col.form_submit_button("Approve", type="primary"):
-            run_action(
-                lambda s: refills.decide_refill(
-                    user, item.id, seen, approve=True, reason=reason, session=s, now=now()
-                ),
-                "Refill approved; the patient has been notified.",
-            )
-        if deny_col.form_submit_button("Deny"):
-            run_action(
-                lambda s: refills.decide_refill(
-                    user, item.id, seen, approve=False, reason=reason, session=s, now=now()
-                ),
-                "Refill denied; the patient has been notified.",
-            )
+    decision_form(
+        f"refill_decision_{item.id}",
+        f"rr_{item.id}",
+        REFILL_WORDS,
+        partial(_decide_refill, user, item.id, seen),
+        run_staff_action,
+    )
+
+
+REFILL_WORDS = DecisionWords(
+    yes="Approve",
+    no="Deny",
+    reason_label="Reason (required to deny; shown to the patient)",
+    said_yes="Refill approved; the patient has been notified.",
+    said_no="Refill denied; the patient has been notified.",
+)
+
+
+def _decide_refill(user: User, item_id: int, seen: int, approve: bool, reason: str, session):
+    return refills.decide_refill(
+        user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
+    )
+
+
+def _decide_change(user: User, item_id: int, seen: int, accept: bool, reason: str, session):
+    return profile_changes.decide_change(
+        user, item_id, seen, accept=accept, reason=reason, session=session, now=utcnow()
+    )
 
 
 def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
@@ -246,20 +262,18 @@ def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
     st.caption(md_literal(f"Change status: {change.status}"))
     if change.status != "pending":
         return
-    with st.form(f"profile_decision_{item.id}"):
-        reason = st.text_input("Reason (required to reject)", key=f"pr_{item.id}")
-        accept_col, reject_col = st.columns(2)
-        if accept_col.form_submit_button("Accept", type="primary"):
-            run_action(
-                lambda s: profile_changes.decide_change(
-                    user, item.id, seen, accept=True, reason=reason, session=s, now=now()
-                ),
-                f"{label} updated; the patient has been notified.",
-            )
-        if reject_col.form_submit_button("Reject"):
-            run_action(
-                lambda s: profile_changes.decide_change(
-                    user, item.id, seen, accept=False, reason=reason, session=s, now=now()
-                ),
-                "Change rejected; the patient has been notified.",
-            )
+    words = DecisionWords(
+        yes="Accept",
+        no="Reject",
+        reason_label="Reason (required to reject)",
+        said_yes=f"{label} updated; the patient has been notified.",
+        said_no="Change rejected; the patient has been notified.",
+    )
+    decision_form(
+        f"profile_decision_{item.id}",
+        f"pr_{item.id}",
+        words,
+        partial(_decide_change, user, item.id, seen),
+        run_staff_action,
+        long_reason=False,
+    )

@@ -2,13 +2,16 @@
 settles it (book a visit from the request; approve or decline a referral). Patient text is shown
 with st.text, never as markdown."""
 
+from functools import partial
+
 import streamlit as st
 
+from components.decision_form import DecisionWords, decision_form
 from components.plain_text import md_literal
-from components.request_ui import now
 from components.visit_card import slot_label
 from db.engine import session_scope
 from db.models import TriageItem, User, VisitRequestStatus
+from portal.clock import utcnow
 from portal.services import referrals
 from portal.services.scheduling import visit_requests
 from portal.services.scheduling.provider_schedule import practitioners
@@ -18,7 +21,7 @@ from portal.timefmt import format_datetime
 
 def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
     with session_scope() as session:
-        view = visit_requests.request_for_item(user, item.id, session=session, now=now())
+        view = visit_requests.request_for_item(user, item.id, session=session, now=utcnow())
         names = {p.id: p.name for p in practitioners(session=session)}
     request = view.request
     st.text(f"Patient: {view.patient_name}")
@@ -46,7 +49,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
     everything = st.checkbox("Show all times (any provider, any day)", key=f"vr_all_{item.id}")
     with session_scope() as session:
         slots = visit_requests.slots_for_request(
-            user, request, session=session, now=now(), use_preferences=not everything
+            user, request, session=session, now=utcnow(), use_preferences=not everything
         )
     if not slots:
         st.info(
@@ -76,7 +79,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
                 item.id,
                 seen,
                 session=s,
-                now=now(),
+                now=utcnow(),
                 practitioner_id=slot.practitioner_id,
                 start=slot.start,
             ),
@@ -86,7 +89,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
 
 def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
     with session_scope() as session:
-        request = referrals.request_for_item(user, item.id, session=session, now=now())
+        request = referrals.request_for_item(user, item.id, session=session, now=utcnow())
     st.text(f"Specialty: {request.specialty}")
     st.text(f"Reason: {request.reason}")
     if request.preferred_provider:
@@ -99,22 +102,25 @@ def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
         if request.decision_reason:
             st.text(f"Reason given: {request.decision_reason}")
         return
-    with st.form(f"referral_decision_{item.id}"):
-        reason = st.text_area(
-            "Reason (required to decline; shown to the patient)", key=f"ref_reason_{item.id}"
-        )
-        approve_col, decline_col = st.columns(2)
-        if approve_col.form_submit_button("Approve referral", type="primary"):
-            run_action(
-                lambda s: referrals.decide_referral(
-                    user, item.id, seen, approve=True, reason=reason, session=s, now=now()
-                ),
-                "Referral approved; the patient has been notified.",
-            )
-        if decline_col.form_submit_button("Decline referral"):
-            run_action(
-                lambda s: referrals.decide_referral(
-                    user, item.id, seen, approve=False, reason=reason, session=s, now=now()
-                ),
-                "Referral declined; the patient has been notified.",
-            )
+    decision_form(
+        f"referral_decision_{item.id}",
+        f"ref_reason_{item.id}",
+        REFERRAL_WORDS,
+        partial(_decide_referral, user, item.id, seen),
+        run_action,
+    )
+
+
+REFERRAL_WORDS = DecisionWords(
+    yes="Approve referral",
+    no="Decline referral",
+    reason_label="Reason (required to decline; shown to the patient)",
+    said_yes="Referral approved; the patient has been notified.",
+    said_no="Referral declined; the patient has been notified.",
+)
+
+
+def _decide_referral(user: User, item_id: int, seen: int, approve: bool, reason: str, session):
+    return referrals.decide_referral(
+        user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
+    )

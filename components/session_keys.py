@@ -23,10 +23,31 @@ COOKIE_TO_DELETE = "auth_cookie_to_delete"
 LOGIN_PENDING = "login_pending"  # {"user_id", "step", "since", "secret"?, "codes"?} between steps
 LOGIN_ERROR = "login_error"
 LOGIN_NOTICE = "login_notice"
+# The sign-in screen's own inputs (read in its callbacks, emptied after use).
+LOGIN_MFA_CODE = "login_mfa_code"
+LOGIN_ENROL_CODE = "login_enrol_code"
+ACTIVATE_CODE = "activate_code"
+ACTIVATE_USERNAME = "activate_username"
+ACTIVATE_PASSWORD = "activate_password"  # noqa: S105 (a session-state key name)
+ACTIVATE_CONFIRM = "activate_confirm"
+
+# Account security (pages/account_security.py): a secret being enrolled, and recovery codes to
+# show once.
+ACCOUNT_NEW_SECRET = "account_security_pending_key"  # noqa: S105 (a session-state key name)
+ACCOUNT_NEW_CODES = "account_security_new_codes"
+
+# Users and roles (pages/user_admin.py): (username, code) shown once after issuing; the account
+# picked in the search results.
+USER_ADMIN_CODE = "user_admin_code"
+USER_ADMIN_SELECTED = "user_admin_selected"
+
+# Appointments: the slot picked in the booking form.
+BOOK_SLOT = "book_slot"
+
+# A one-shot confirmation an action keeps for the next run: (kind, text) (components/actions.py).
+FLASH = "flash"
 
 # Patient requests and the triage inbox (messages, refills, profile, notifications).
-# A one-shot confirmation shown after a rerun: ("success" | "warning", text).
-REQUESTS_FLASH = "requests_flash"
 MESSAGES_SELECTED_THREAD = "messages_selected_thread"
 # Text boxes of a message form to empty on the next run, once what was in them was sent.
 MESSAGES_CLEAR_FIELDS = "messages_clear_fields"
@@ -42,6 +63,27 @@ TRIAGE_SEEN_VERSIONS = "triage_seen_versions"
 
 # Readings (issue 7): the report of the last import, shown once after the rerun.
 READINGS_IMPORT_REPORT = "readings_import_report"
+
+
+# Keys that belong to one item on the page.
+def confirming_cancel(booking_id: int) -> str:
+    """A visit whose "Cancel visit" was clicked and now asks "Yes, cancel visit"."""
+    return f"confirm_cancel_{booking_id}"
+
+
+def reply_body(item_id: int) -> str:
+    """A staff reply box in the triage card."""
+    return f"reply_body_{item_id}"
+
+
+def reply_template(item_id: int) -> str:
+    """The saved reply picked for an item."""
+    return f"template_{item_id}"
+
+
+def reply_template_used(item_id: int) -> str:
+    """The saved reply already copied into the box (so a pick fills it once)."""
+    return f"template_used_{item_id}"
 
 
 # What survives sign-in, sign-out, time-out and a user switch (components/current_user.py

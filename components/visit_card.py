@@ -5,6 +5,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from components import session_keys as keys
 from components.plain_text import md_literal
 from db.models import VisitMode
 from portal.services.scheduling.booking import VisitRow
@@ -38,7 +39,7 @@ def confirm_cancel(
     runner, which reruns so the list shows the new state at once). ``label``: the button's
     text, naming whose visit it is when acting for someone (raw text, escaped here)."""
     b = row.booking
-    asking = f"confirm_cancel_{b.id}"
+    asking = keys.confirming_cancel(b.id)
     if not st.session_state.get(asking):
         if st.button(md_literal(label), key=f"cancel_{b.id}"):
             st.session_state[asking] = True

@@ -3,14 +3,17 @@ the visits the EHR holds), booking, changes within the clinic's policy, pre-visi
 waitlist, visit requests, calendar files and video links."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import NamedTuple
 
 import streamlit as st
 
+from components import session_keys as keys
+from components.actions import run_action, show_flash
 from components.checkin_form import checkin_form
 from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import RecordInView, record_in_view
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from components.visit_card import (
     confirm_cancel,
     describe_key,
@@ -21,8 +24,8 @@ from components.visit_card import (
 )
 from components.visit_request_form import visit_request_form, visit_request_list
 from db.engine import session_scope
+from db.models import User
 from portal.config import get_settings
-from portal.errors import PortalError
 from portal.services.records import health_summary
 from portal.services.scheduling import (
     availability,
@@ -39,18 +42,6 @@ from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
 
 
-def run(action, success: str) -> None:
-    """Call a service; show its plain-language error, or the success message and refresh."""
-    try:
-        with session_scope() as session:
-            action(session)
-    except PortalError as error:
-        show_error(error)
-        return
-    st.session_state["appointments_flash"] = success
-    st.rerun()
-
-
 def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
     with st.container(border=True):
         st.text(visit.title)  # EHR text: never markdown
@@ -61,6 +52,47 @@ def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:
             st.caption("Booked by the clinic. To change this visit, please call the clinic.")
 
 
+class _Visitor(NamedTuple):
+    """Who is looking at whose appointments, and when: what every tab below needs."""
+
+    user: User
+    patient_id: int
+    now: datetime
+    names: dict[int, str]  # practitioner id -> name
+    person: RecordInView  # whose record: buttons name them when acting for someone
+
+
+def _open_slots(v: _Visitor, practitioner_id, visit_type, mode, days=None):
+    with session_scope() as session:
+        return availability.open_slots(
+            session=session,
+            now=v.now,
+            start=v.now,
+            end=v.now + timedelta(days=days or get_settings().booking_horizon_days),
+            practitioner_id=practitioner_id,
+            visit_type=visit_type,
+            mode=mode,
+            patient_id=v.patient_id,
+            limit=60,
+        )
+
+
+def _submit_checkin(v: _Visitor, booking_id: int, answers, contact, medications, allergies):
+    run_action(
+        lambda s: checkin.submit(
+            v.user,
+            booking_id,
+            session=s,
+            now=v.now,
+            answers={code: answer or "" for code, answer in answers.items()},
+            contact_confirmed=contact,
+            medications_confirmed=medications,
+            allergies_confirmed=allergies,
+        ),
+        "Thank you, you are checked in. Your care team will see your answers.",
+    )
+
+
 def render() -> None:
     st.title("Appointments")
     user = current_user()
@@ -69,237 +101,216 @@ def render() -> None:
         st.stop()
     patient_id = person.patient_id
     now = datetime.now(UTC)
-    settings = get_settings()
 
-    if flash := st.session_state.pop("appointments_flash", None):
-        st.success(md_literal(flash))
+    show_flash()
 
     with session_scope() as session:
         visits = patient_calendar(user, patient_id, session=session, now=now)
-        upcoming = visits.upcoming_bookings
         names = {p.id: p.name for p in practitioners(session=session)}
         offers = waitlist.view(user, patient_id, session=session, now=now)
         requests = visit_requests.open_requests(user, patient_id, session=session, now=now)
         checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
-        needs_checkin = [r for r in upcoming if r.booking.id not in checked_in]
+        needs_checkin = [r for r in visits.upcoming_bookings if r.booking.id not in checked_in]
         # What the check-in asks the patient to confirm (read only when a form will be shown).
         record = (
             health_summary(user, patient_id, session=session, now=now) if needs_checkin else None
         )
+    v = _Visitor(user, patient_id, now, names, person)
 
     tab_upcoming, tab_book, tab_past, tab_waitlist = st.tabs(
         ["Upcoming", "Book a visit", "Past", "Waitlist and requests"]
     )
+    with tab_upcoming:
+        _upcoming(v, visits, checked_in, record)
+    with tab_book:
+        _book(v)
+    with tab_past:
+        _past(visits)
+    with tab_waitlist:
+        _waitlist(v, offers, visits.upcoming_bookings, requests)
 
-    def open_slots(practitioner_id, visit_type, mode, days=None):
-        with session_scope() as session:
-            return availability.open_slots(
-                session=session,
-                now=now,
-                start=now,
-                end=now + timedelta(days=days or settings.booking_horizon_days),
+
+def _upcoming(v: _Visitor, visits, checked_in, record) -> None:
+    user, now, names = v.user, v.now, v.names
+    settings = get_settings()
+    if not visits.upcoming:
+        st.info("You have no upcoming visits.")
+    for entry in visits.upcoming:
+        if isinstance(entry, ehr_visits.EhrVisit):
+            ehr_visit_card(entry, upcoming=True)
+            continue
+        b = entry.booking
+        with st.container(border=True):
+            visit_header(entry)
+            if b.id in checked_in:
+                st.caption("Checked in. Thank you.")
+            else:
+                with st.expander("Pre-visit check-in", icon=":material/assignment:"):
+                    checkin_form(b.id, b.visit_type, record, partial(_submit_checkin, v, b.id))
+            st.download_button(
+                "Add to calendar (.ics)",
+                ics.visit_ics(b, practitioner_name=entry.practitioner_name, now=now),
+                file_name=f"visit-{b.id}.ics",
+                mime="text/calendar",
+                key=f"ics_{b.id}",
+            )
+            if not booking.can_change_online(b, now):
+                st.caption(
+                    f"This visit is less than {settings.cancel_cutoff_hours} hours away: "
+                    "please call the clinic to cancel or reschedule."
+                )
+                continue
+            confirm_cancel(
+                entry,
+                lambda b=b: run_action(
+                    lambda s: booking.cancel(user, b.id, session=s, now=now),
+                    "Your visit was cancelled.",
+                ),
+                label=v.person.acting("Cancel visit"),
+            )
+            slots = _open_slots(v, b.practitioner_id, b.visit_type, b.mode)
+            if slots:
+                # Starts empty: nothing moves until the patient picks a new time.
+                picked = st.selectbox(
+                    "Move to",
+                    slots,
+                    index=None,
+                    placeholder="Choose a new time",
+                    format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
+                    key=f"move_to_{b.id}",
+                )
+                if st.button(
+                    md_literal(v.person.acting("Reschedule")),
+                    key=f"move_{b.id}",
+                    disabled=picked is None,
+                ):
+                    run_action(
+                        lambda s, b=b, p=picked: booking.reschedule(
+                            user, b.id, session=s, now=now, new_start=p.start
+                        ),
+                        "Your visit was moved.",
+                    )
+
+
+def _book(v: _Visitor) -> None:
+    names = v.names
+    visit_type = st.selectbox(
+        "Visit type", list(VISIT_TYPES), format_func=label, key="book_visit_type"
+    )
+    mode = st.radio(
+        "How", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="book_mode"
+    )
+    provider = st.selectbox(
+        "Provider",
+        [None, *names],
+        format_func=lambda pid: "Any provider" if pid is None else names[pid],
+        key="book_provider",
+    )
+    slots = {
+        slot_key(s.practitioner_id, s.start): s for s in _open_slots(v, provider, visit_type, mode)
+    }
+    chosen = st.session_state.get(keys.BOOK_SLOT)
+    if chosen and chosen not in slots:
+        # Keep a time that was taken since the page loaded selectable, so pressing Book says
+        # so plainly instead of silently booking whatever is now first in the list.
+        slots = {chosen: None, **slots}
+    if not slots:
+        st.info("No open times match. Join the waitlist or request a visit in the next tab.")
+        return
+    key = st.selectbox(
+        "Open times",
+        list(slots),
+        format_func=lambda k: describe_key(k, names),
+        key=keys.BOOK_SLOT,
+    )
+    if st.button(md_literal(v.person.acting("Book this time")), type="primary", key="book_button"):
+        practitioner_id, start = parse_key(key)
+        run_action(
+            lambda s: booking.book(
+                v.user,
+                session=s,
+                now=v.now,
+                patient_id=v.patient_id,
                 practitioner_id=practitioner_id,
+                start=start,
                 visit_type=visit_type,
                 mode=mode,
-                patient_id=patient_id,
-                limit=60,
-            )
+            ),
+            "Your visit is booked.",
+        )
 
-    def send_checkin(booking_id: int):
-        def submit(answers, contact, medications, allergies):
-            run(
-                lambda s: checkin.submit(
+
+def _past(visits) -> None:
+    if not visits.past:
+        st.info("No past or cancelled visits.")
+    for entry in visits.past:
+        if isinstance(entry, ehr_visits.EhrVisit):
+            ehr_visit_card(entry, upcoming=False)
+            continue
+        with st.container(border=True):
+            visit_header(entry)
+
+
+def _waitlist(v: _Visitor, offers, upcoming, requests) -> None:
+    user, now, names, patient_id = v.user, v.now, v.names, v.patient_id
+    for offer in offers.offers:
+        with st.container(border=True):
+            st.text(
+                f"Earlier time offered: {label(offer.visit_type)} with "
+                f"{names.get(offer.practitioner_id, '')}"
+            )
+            st.caption(
+                md_literal(slot_label(offer.start, "", "")) + " — held for you for a limited time"
+            )
+            accept, decline = st.columns(2)
+            if accept.button(
+                md_literal(v.person.acting("Take this time")),
+                key=f"accept_{offer.id}",
+                type="primary",
+            ):
+                run_action(
+                    lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
+                    "Your visit is booked at the earlier time.",
+                )
+            if decline.button("No thanks", key=f"decline_{offer.id}"):
+                run_action(
+                    lambda s, o=offer: waitlist.decline(user, o.id, session=s, now=now),
+                    "Offer declined. You stay on the waitlist.",
+                )
+    if offers.entries:
+        st.caption(f"You are on the waitlist for {len(offers.entries)} visit(s).")
+    with st.form("waitlist_form"):
+        st.subheader("Ask for an earlier time")
+        wl_booking = st.selectbox(
+            "For my visit",
+            [None, *[r.booking.id for r in upcoming]],
+            format_func=lambda bid: (
+                "A new visit"
+                if bid is None
+                else next(r.title for r in upcoming if r.booking.id == bid)
+            ),
+        )
+        wl_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label)
+        if st.form_submit_button(md_literal(v.person.acting("Join the waitlist"))):
+            run_action(
+                lambda s: waitlist.join(
                     user,
-                    booking_id,
                     session=s,
                     now=now,
-                    answers={code: answer or "" for code, answer in answers.items()},
-                    contact_confirmed=contact,
-                    medications_confirmed=medications,
-                    allergies_confirmed=allergies,
+                    patient_id=patient_id,
+                    visit_type=wl_type,
+                    booking_id=wl_booking,
                 ),
-                "Thank you, you are checked in. Your care team will see your answers.",
+                "You are on the waitlist. We will offer you an earlier time if one frees up.",
             )
-
-        return submit
-
-    with tab_upcoming:
-        if not visits.upcoming:
-            st.info("You have no upcoming visits.")
-        for entry in visits.upcoming:
-            if isinstance(entry, ehr_visits.EhrVisit):
-                ehr_visit_card(entry, upcoming=True)
-                continue
-            b = entry.booking
-            with st.container(border=True):
-                visit_header(entry)
-                if b.id in checked_in:
-                    st.caption("Checked in. Thank you.")
-                else:
-                    with st.expander("Pre-visit check-in", icon=":material/assignment:"):
-                        checkin_form(b.id, b.visit_type, record, send_checkin(b.id))
-                st.download_button(
-                    "Add to calendar (.ics)",
-                    ics.visit_ics(b, practitioner_name=entry.practitioner_name, now=now),
-                    file_name=f"visit-{b.id}.ics",
-                    mime="text/calendar",
-                    key=f"ics_{b.id}",
-                )
-                if not booking.can_change_online(b, now):
-                    st.caption(
-                        f"This visit is less than {settings.cancel_cutoff_hours} hours away: "
-                        "please call the clinic to cancel or reschedule."
-                    )
-                    continue
-                confirm_cancel(
-                    entry,
-                    lambda b=b: run(
-                        lambda s: booking.cancel(user, b.id, session=s, now=now),
-                        "Your visit was cancelled.",
-                    ),
-                    label=person.acting("Cancel visit"),
-                )
-                slots = open_slots(b.practitioner_id, b.visit_type, b.mode)
-                if slots:
-                    # Starts empty: nothing moves until the patient picks a new time.
-                    picked = st.selectbox(
-                        "Move to",
-                        slots,
-                        index=None,
-                        placeholder="Choose a new time",
-                        format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
-                        key=f"move_to_{b.id}",
-                    )
-                    if st.button(
-                        md_literal(person.acting("Reschedule")),
-                        key=f"move_{b.id}",
-                        disabled=picked is None,
-                    ):
-                        run(
-                            lambda s, b=b, p=picked: booking.reschedule(
-                                user, b.id, session=s, now=now, new_start=p.start
-                            ),
-                            "Your visit was moved.",
-                        )
-
-    with tab_book:
-        visit_type = st.selectbox(
-            "Visit type", list(VISIT_TYPES), format_func=label, key="book_visit_type"
-        )
-        mode = st.radio(
-            "How", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="book_mode"
-        )
-        provider = st.selectbox(
-            "Provider",
-            [None, *names],
-            format_func=lambda pid: "Any provider" if pid is None else names[pid],
-            key="book_provider",
-        )
-        slots = {
-            slot_key(s.practitioner_id, s.start): s for s in open_slots(provider, visit_type, mode)
-        }
-        chosen = st.session_state.get("book_slot")
-        if chosen and chosen not in slots:
-            # Keep a time that was taken since the page loaded selectable, so pressing Book says
-            # so plainly instead of silently booking whatever is now first in the list.
-            slots = {chosen: None, **slots}
-        if not slots:
-            st.info("No open times match. Join the waitlist or request a visit in the next tab.")
-        else:
-            key = st.selectbox(
-                "Open times",
-                list(slots),
-                format_func=lambda k: describe_key(k, names),
-                key="book_slot",
-            )
-            if st.button(
-                md_literal(person.acting("Book this time")), type="primary", key="book_button"
-            ):
-                practitioner_id, start = parse_key(key)
-                run(
-                    lambda s: booking.book(
-                        user,
-                        session=s,
-                        now=now,
-                        patient_id=patient_id,
-                        practitioner_id=practitioner_id,
-                        start=start,
-                        visit_type=visit_type,
-                        mode=mode,
-                    ),
-                    "Your visit is booked.",
-                )
-
-    with tab_past:
-        if not visits.past:
-            st.info("No past or cancelled visits.")
-        for entry in visits.past:
-            if isinstance(entry, ehr_visits.EhrVisit):
-                ehr_visit_card(entry, upcoming=False)
-                continue
-            with st.container(border=True):
-                visit_header(entry)
-
-    with tab_waitlist:
-        for offer in offers.offers:
-            with st.container(border=True):
-                st.text(
-                    f"Earlier time offered: {label(offer.visit_type)} with "
-                    f"{names.get(offer.practitioner_id, '')}"
-                )
-                st.caption(
-                    md_literal(slot_label(offer.start, "", ""))
-                    + " — held for you for a limited time"
-                )
-                accept, decline = st.columns(2)
-                if accept.button(
-                    md_literal(person.acting("Take this time")),
-                    key=f"accept_{offer.id}",
-                    type="primary",
-                ):
-                    run(
-                        lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
-                        "Your visit is booked at the earlier time.",
-                    )
-                if decline.button("No thanks", key=f"decline_{offer.id}"):
-                    run(
-                        lambda s, o=offer: waitlist.decline(user, o.id, session=s, now=now),
-                        "Offer declined. You stay on the waitlist.",
-                    )
-        if offers.entries:
-            st.caption(f"You are on the waitlist for {len(offers.entries)} visit(s).")
-        with st.form("waitlist_form"):
-            st.subheader("Ask for an earlier time")
-            wl_booking = st.selectbox(
-                "For my visit",
-                [None, *[r.booking.id for r in upcoming]],
-                format_func=lambda bid: (
-                    "A new visit"
-                    if bid is None
-                    else next(r.title for r in upcoming if r.booking.id == bid)
-                ),
-            )
-            wl_type = st.selectbox("Visit type", list(VISIT_TYPES), format_func=label)
-            if st.form_submit_button(md_literal(person.acting("Join the waitlist"))):
-                run(
-                    lambda s: waitlist.join(
-                        user,
-                        session=s,
-                        now=now,
-                        patient_id=patient_id,
-                        visit_type=wl_type,
-                        booking_id=wl_booking,
-                    ),
-                    "You are on the waitlist. We will offer you an earlier time if one frees up.",
-                )
-        visit_request_form(
-            names,
-            lambda **fields: run(
-                lambda s: visit_requests.request_visit(
-                    user, session=s, now=now, patient_id=patient_id, **fields
-                ),
-                "Your request was sent to the clinic. We will let you know when it is booked.",
+    visit_request_form(
+        names,
+        lambda **fields: run_action(
+            lambda s: visit_requests.request_visit(
+                user, session=s, now=now, patient_id=patient_id, **fields
             ),
-            submit=person.acting("Send request"),
-        )
-        visit_request_list(requests, names)
+            "Your request was sent to the clinic. We will let you know when it is booked.",
+        ),
+        submit=v.person.acting("Send request"),
+    )
+    visit_request_list(requests, names)

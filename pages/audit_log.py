@@ -1,6 +1,7 @@
 """Audit log (admin): search by user, patient, category and time; sort; export CSV (audited)."""
 
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -9,10 +10,16 @@ from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.engine import session_scope
+from db.models import User
 from portal.config import get_settings
 from portal.services import audit_log
 from portal.services.audit_chain import verify
 from portal.timefmt import today_local
+
+
+def _export_csv(user: User, flt, /) -> str:
+    with session_scope() as session:
+        return audit_log.export_csv(user, flt, session=session, now=datetime.now(UTC))
 
 
 def render() -> None:
@@ -69,14 +76,10 @@ def render() -> None:
         width="stretch",
     )
 
-    def _export() -> str:
-        with session_scope() as session:
-            return audit_log.export_csv(user, flt, session=session, now=datetime.now(UTC))
-
     # A callable: the CSV is built (and the export audited) only when the button is pressed.
     st.download_button(
         "Export CSV",
-        data=_export,
+        data=partial(_export_csv, user, flt),
         file_name=f"audit-{today.isoformat()}.csv",
         mime="text/csv",
         icon=":material/download:",

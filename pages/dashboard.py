@@ -8,8 +8,8 @@ from components.dashboard_charts import no_show_chart, requests_chart
 from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
-from components.request_ui import now
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.services import dashboard, no_show, triage
 from portal.timefmt import format_date, format_datetime, naive_local, table_datetime_format
 
@@ -39,7 +39,7 @@ def render() -> None:
         "Period", options=[4, 8, 12, 26, 52], value=12, format_func=lambda w: f"Last {w:,} weeks"
     )
     with errors_as_messages(), session_scope() as session:
-        data = dashboard.clinic_dashboard(user, session=session, now=now(), weeks=weeks)
+        data = dashboard.clinic_dashboard(user, session=session, now=utcnow(), weeks=weeks)
 
     first, sla, adoption, alerts = st.columns(4)
     first.metric(
@@ -96,7 +96,7 @@ def render() -> None:
 
     st.subheader("No-show risk, next two weeks")
     with errors_as_messages(), session_scope() as session:
-        insight = no_show.no_show_insight(user, session=session, now=now())
+        insight = no_show.no_show_insight(user, session=session, now=utcnow())
 
     model_col, with_col, without_col = st.columns(3)
     model_col.metric(

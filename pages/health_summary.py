@@ -10,8 +10,8 @@ from components.care_plan_view import render_care_plan
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
-from components.request_ui import now
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.services.care_record import care_plan, health_history
 from portal.services.records import health_summary
 
@@ -25,7 +25,7 @@ def render() -> None:
     with errors_as_messages(), session_scope() as session:
         summary = health_summary(user, patient_id, session=session)
         history = health_history(user, patient_id, session=session)
-        plan = care_plan(user, patient_id, session=session, now=now())
+        plan = care_plan(user, patient_id, session=session, now=utcnow())
 
     tabs = st.tabs(
         [

@@ -6,15 +6,14 @@ Nurses and clinicians set goals with the patient; only clinicians change alert t
 
 import streamlit as st
 
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.permission_gate import can, require_page_permission
 from components.plain_text import md_literal
-from components.portal_errors import show_error
 from components.readings_ui import render_goals, render_recent
-from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
-from portal.errors import PortalError
+from portal.clock import utcnow
 from portal.permissions import REFUSALS, Action
 from portal.services.readings import alerts, units
 from portal.timefmt import format_datetime
@@ -39,7 +38,7 @@ def render() -> None:
 
     with alerts_tab:
         with session_scope() as session:
-            alert_rows = alerts.patient_alerts(user, patient_id, session=session, now=now())
+            alert_rows = alerts.patient_alerts(user, patient_id, session=session, now=utcnow())
         if not alert_rows:
             st.info("No reading alerts for this patient.")
         for row in alert_rows:
@@ -68,7 +67,7 @@ def render() -> None:
 
     with thresholds_tab:
         with session_scope() as session:
-            rows = alerts.list_thresholds(user, patient_id, session=session, now=now())
+            rows = alerts.list_thresholds(user, patient_id, session=session, now=utcnow())
         st.dataframe(
             [
                 {
@@ -125,26 +124,21 @@ def render() -> None:
                 "Back to clinic defaults", disabled=not current.overridden
             )
         if save or reset:
-            try:
-                with session_scope() as session:
-                    if save:
-                        alerts.set_threshold(
-                            user,
-                            patient_id,
-                            measure,
-                            session=session,
-                            now=now(),
-                            low=low,
-                            high=high,
-                            low2=low2,
-                            high2=high2,
-                        )
-                    else:
-                        alerts.reset_threshold(
-                            user, patient_id, measure, session=session, now=now()
-                        )
-            except PortalError as error:
-                show_error(error)
-            else:
-                flash("success", f"Alert thresholds saved for {current.label.lower()}.")
-                st.rerun()
+            run_action(
+                lambda s: (
+                    alerts.set_threshold(
+                        user,
+                        patient_id,
+                        measure,
+                        session=s,
+                        now=utcnow(),
+                        low=low,
+                        high=high,
+                        low2=low2,
+                        high2=high2,
+                    )
+                    if save
+                    else alerts.reset_threshold(user, patient_id, measure, session=s, now=utcnow())
+                ),
+                f"Alert thresholds saved for {current.label.lower()}.",
+            )

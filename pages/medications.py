@@ -2,13 +2,12 @@
 
 import streamlit as st
 
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
-from components.portal_errors import show_error
-from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
-from portal.errors import PortalError
+from portal.clock import utcnow
 from portal.services import profile_changes, refills
 from portal.timefmt import format_datetime
 
@@ -22,10 +21,10 @@ def render() -> None:
     show_flash()
 
     with session_scope() as session:
-        meds = refills.active_medications(user, patient.patient_id, session=session, now=now())
-        history = refills.list_refills(user, patient.patient_id, session=session, now=now())
+        meds = refills.active_medications(user, patient.patient_id, session=session, now=utcnow())
+        history = refills.list_refills(user, patient.patient_id, session=session, now=utcnow())
         saved_pharmacy = profile_changes.profile(
-            user, patient.patient_id, session=session, now=now()
+            user, patient.patient_id, session=session, now=utcnow()
         ).values.get("preferred_pharmacy")
 
     st.subheader("Active medications")
@@ -50,22 +49,18 @@ def render() -> None:
                 )
                 note = st.text_area("Note for the clinic (optional)", key=f"note_{med.id}")
                 if st.form_submit_button(md_literal(patient.acting("Request refill"))):
-                    try:
-                        with session_scope() as session:
-                            refills.request_refill(
-                                user,
-                                patient.patient_id,
-                                med.id,
-                                pharmacy=pharmacy,
-                                note=note,
-                                session=session,
-                                now=now(),
-                            )
-                    except PortalError as error:
-                        show_error(error)
-                    else:
-                        flash("success", f"Refill requested for {med.display}.")
-                        st.rerun()
+                    run_action(
+                        lambda s, med=med, pharmacy=pharmacy, note=note: refills.request_refill(
+                            user,
+                            patient.patient_id,
+                            med.id,
+                            pharmacy=pharmacy,
+                            note=note,
+                            session=s,
+                            now=utcnow(),
+                        ),
+                        f"Refill requested for {med.display}.",
+                    )
 
     st.subheader("Refill requests")
     if not history:

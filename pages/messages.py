@@ -1,16 +1,19 @@
 """Patient messages: conversations with the care team, front desk or billing."""
 
+from functools import partial
+
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import run_action, show_flash
 from components.attachment_picker import attachment_picker, clear_attachments
 from components.current_user import current_user
 from components.message_thread import render_thread
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import attachments, messages
@@ -24,11 +27,47 @@ def _uploads(files) -> tuple[list[Upload], list[str]]:
     return attachments.sort_uploads(given, get_settings())
 
 
-def _sent(text: str, not_attached: list[str]) -> None:
+def _sent(text: str, not_attached: list[str]) -> tuple[str, str]:
     if not_attached:  # file names are the patient's text: shown literally, never as markdown
-        flash("warning", " ".join(md_literal(t) for t in [text, *not_attached]))
-    else:
-        flash("success", text)
+        return ("warning", " ".join(md_literal(t) for t in [text, *not_attached]))
+    return ("success", text)
+
+
+def _start_thread(user, patient_id: int, recipient, subject, body, files, session):
+    """Send a new message; returns it with the sentences on the files it did not attach."""
+    uploads, not_attached = _uploads(files)
+    thread = messages.start_thread(
+        user,
+        patient_id,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        uploads=uploads,
+        session=session,
+        now=utcnow(),
+    )
+    return thread, not_attached
+
+
+def _after_new_thread(sent) -> None:
+    """Only now is the message committed: open its thread and empty the form."""
+    thread, _ = sent
+    st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread.id
+    st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("new_message_subject", "new_message_body")
+    clear_attachments("new_message_files")
+
+
+def _reply(user, thread_id: int, body, files, session) -> list[str]:
+    uploads, not_attached = _uploads(files)
+    messages.patient_reply(
+        user, thread_id, body=body, uploads=uploads, session=session, now=utcnow()
+    )
+    return not_attached
+
+
+def _after_reply(_not_attached) -> None:
+    st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("reply_body",)
+    clear_attachments("reply_files")
 
 
 def render() -> None:
@@ -65,34 +104,16 @@ def render() -> None:
         files = attachment_picker("new_message_files")
         st.caption("For an emergency call 911. Messages are read during business hours.")
         if st.button(md_literal(patient.acting("Send message", "about")), type="primary"):
-            try:
-                uploads, not_attached = _uploads(files)
-                with session_scope() as session:
-                    thread = messages.start_thread(
-                        user,
-                        patient.patient_id,
-                        recipient=recipient,
-                        subject=subject,
-                        body=body,
-                        uploads=uploads,
-                        session=session,
-                        now=now(),
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                # Only now is the message committed, so only now do we say "Sent".
-                st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread.id
-                st.session_state[keys.MESSAGES_CLEAR_FIELDS] = (
-                    "new_message_subject",
-                    "new_message_body",
-                )
-                clear_attachments("new_message_files")
-                _sent("Sent. The clinic will reply here; we will notify you.", not_attached)
-                st.rerun()
+            run_action(
+                partial(_start_thread, user, patient.patient_id, recipient, subject, body, files),
+                lambda sent: _sent(
+                    "Sent. The clinic will reply here; we will notify you.", sent[1]
+                ),
+                after=_after_new_thread,
+            )
 
     with session_scope() as session:
-        threads = messages.list_threads(user, patient.patient_id, session=session, now=now())
+        threads = messages.list_threads(user, patient.patient_id, session=session, now=utcnow())
 
     if not threads:
         st.info("No messages yet. Use 'Write a new message' to contact the clinic.")
@@ -123,33 +144,20 @@ def render() -> None:
 
     try:
         with session_scope() as session:
-            view = messages.read_thread(user, thread_id, session=session, now=now())
+            view = messages.read_thread(user, thread_id, session=session, now=utcnow())
     except PortalError as error:
         show_error(error)
         st.stop()
 
     st.subheader(md_literal(view.thread.subject))
-    render_thread(view, user, now=now())
+    render_thread(view, user, now=utcnow())
 
     with st.container(border=True):
         reply = st.text_area("Reply", help=LIMITS, key="reply_body")
         reply_files = attachment_picker("reply_files")
         if st.button(md_literal(patient.acting("Send reply", "about"))):
-            try:
-                uploads, not_attached = _uploads(reply_files)
-                with session_scope() as session:
-                    messages.patient_reply(
-                        user,
-                        thread_id,
-                        body=reply,
-                        uploads=uploads,
-                        session=session,
-                        now=now(),
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("reply_body",)
-                clear_attachments("reply_files")
-                _sent("Sent.", not_attached)
-                st.rerun()
+            run_action(
+                partial(_reply, user, thread_id, reply, reply_files),
+                partial(_sent, "Sent."),
+                after=_after_reply,
+            )

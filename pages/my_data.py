@@ -11,7 +11,7 @@ from components.patient_context import active_patient_id
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.record_download import deferred
-from components.request_ui import now
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import record_export
 from portal.services.record_export import DateRange
@@ -32,7 +32,7 @@ def render() -> None:
         "summary, ready to keep or send."
     )
 
-    today = today_local(now())
+    today = today_local(utcnow())
     limit = st.toggle("Only a date range", key="my_data_limit")
     period = DateRange()
     if limit:

@@ -2,11 +2,13 @@
 
 import streamlit as st
 
+from components.actions import run_action
 from components.current_user import current_user
+from components.notifications_panel import open_link
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
-from components.request_ui import now
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.services import notifications
 from portal.timefmt import format_datetime
 
@@ -20,7 +22,7 @@ def render() -> None:
 
     with session_scope() as session:
         notes = notifications.list_notifications(
-            user, patient.patient_id, session=session, now=now(), limit=100
+            user, patient.patient_id, session=session, now=utcnow(), limit=100
         )
 
     unread = [n for n in notes if n.read_at is None]
@@ -31,10 +33,14 @@ def render() -> None:
         with st.container(border=True):
             st.text(("● " if note.read_at is None else "") + note.text)
             st.caption(format_datetime(note.created_at))
+            open_link(user, note)
 
     if unread and st.button(
         md_literal(patient.acting("Mark all as read")), key="notifications_mark_read"
     ):
-        with session_scope() as session:
-            notifications.mark_all_read(user, patient.patient_id, session=session, now=now())
-        st.rerun()
+        run_action(
+            lambda s: notifications.mark_all_read(
+                user, patient.patient_id, session=s, now=utcnow()
+            ),
+            None,
+        )

@@ -12,6 +12,7 @@ from components.permission_gate import require_page_permission
 from components.portal_errors import errors_as_messages
 from components.record_tables import date_column, words
 from db.engine import session_scope
+from db.models import User
 from portal.permissions import Action
 from portal.services.patients import PatientMatch, open_chart, search_patients
 from portal.timefmt import format_date, today_local
@@ -25,13 +26,14 @@ def match_label(match: PatientMatch) -> str:
     return f"{match.name} · {born} · MRN {match.mrn or 'none'}"
 
 
-def render() -> None:
-    def open_patient_chart(patient_id: int) -> None:
-        with errors_as_messages(), session_scope() as session:
-            header = open_chart(user, patient_id, session=session)
-        st.session_state[keys.STAFF_OPEN_PATIENT_ID] = header.patient_id
-        st.switch_page(page("health_summary"))
+def open_patient_chart(user: User, patient_id: int) -> None:
+    with errors_as_messages(), session_scope() as session:
+        header = open_chart(user, patient_id, session=session)
+    st.session_state[keys.STAFF_OPEN_PATIENT_ID] = header.patient_id
+    st.switch_page(page("health_summary"))
 
+
+def render() -> None:
     user = current_user()
     st.title("Patient lookup")
     # The navigation never offers this page to patients; the check here (and in the services) makes
@@ -90,7 +92,7 @@ def render() -> None:
         )
     selected_rows = table.selection.rows
     if selected_rows:
-        open_patient_chart(result.matches[selected_rows[0]].patient_id)
+        open_patient_chart(user, result.matches[selected_rows[0]].patient_id)
 
     by_id = {m.patient_id: m for m in result.matches}
     with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -98,4 +100,4 @@ def render() -> None:
             "Patient", options=list(by_id), format_func=lambda pid: match_label(by_id[pid])
         )
         if st.button("Open chart", type="primary", icon=":material/folder_open:"):
-            open_patient_chart(chosen)
+            open_patient_chart(user, chosen)

@@ -3,13 +3,14 @@ computed from the record by published schedules, each with why and a one-click v
 
 import streamlit as st
 
+from components.actions import run_action, show_flash
 from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import RecordInView, record_in_view
 from components.plain_text import md_literal
-from components.portal_errors import errors_as_messages, show_error
-from components.request_ui import flash, now, show_flash
+from components.portal_errors import errors_as_messages
 from db.engine import session_scope
-from portal.errors import PortalError
+from db.models import User
+from portal.clock import utcnow
 from portal.services import preventive
 from portal.services.preventive import CareItem, CareStatus
 from portal.timefmt import format_date
@@ -19,6 +20,42 @@ ICONS = {
     CareStatus.DUE: ":material/schedule:",
     CareStatus.UP_TO_DATE: ":material/check_circle:",
 }
+
+
+def _request_visit(user: User, patient_id: int, item: CareItem) -> None:
+    run_action(
+        lambda s: preventive.request_preventive_visit(
+            user, patient_id, item.rule_code, session=s, now=utcnow()
+        ),
+        f"Visit request sent for {item.name}. The clinic will contact you to book.",
+    )
+
+
+def _care_card(user: User, person: RecordInView, item: CareItem) -> None:
+    with st.container(border=True):
+        name, status = md_literal(item.name), md_literal(item.status_label)
+        st.markdown(f"{ICONS[item.status]} **{name}** · {status}")
+        st.text(item.why)
+        done = format_date(item.last_done) if item.last_done else "No record of it yet"
+        if item.next_due is None:
+            due = "Not needed again"
+        elif item.status == CareStatus.UP_TO_DATE:
+            due = f"Next due {format_date(item.next_due)}"
+        elif item.last_done is None:
+            due = "Due now"
+        else:
+            due = f"Due since {format_date(item.next_due)}"
+        st.caption(md_literal(f"Last done: {done} · {due} · Source: {item.authority}"))
+        if item.evidence:  # the record that counts, in the EHR's words: plain text
+            st.text(f"Counted from your record: {item.evidence}")
+        if item.status == CareStatus.UP_TO_DATE:
+            return
+        if item.requested:
+            st.caption("Visit requested. The clinic will contact you to book.")
+        elif st.button(
+            md_literal(person.acting("Request a visit")), key=f"prevent_request_{item.rule_code}"
+        ):
+            _request_visit(user, person.patient_id, item)
 
 
 def render() -> None:
@@ -31,48 +68,7 @@ def render() -> None:
     show_flash()
 
     with errors_as_messages(), session_scope() as session:
-        items = preventive.preventive_care(user, patient_id, session=session, now=now())
-
-    def request_visit(item: CareItem) -> None:
-        try:
-            with session_scope() as session:
-                preventive.request_preventive_visit(
-                    user, patient_id, item.rule_code, session=session, now=now()
-                )
-        except PortalError as error:
-            show_error(error)
-            return
-        flash(
-            "success", f"Visit request sent for {item.name}. The clinic will contact you to book."
-        )
-        st.rerun()
-
-    def render(item: CareItem) -> None:
-        with st.container(border=True):
-            name, status = md_literal(item.name), md_literal(item.status_label)
-            st.markdown(f"{ICONS[item.status]} **{name}** · {status}")
-            st.text(item.why)
-            done = format_date(item.last_done) if item.last_done else "No record of it yet"
-            if item.next_due is None:
-                due = "Not needed again"
-            elif item.status == CareStatus.UP_TO_DATE:
-                due = f"Next due {format_date(item.next_due)}"
-            elif item.last_done is None:
-                due = "Due now"
-            else:
-                due = f"Due since {format_date(item.next_due)}"
-            st.caption(md_literal(f"Last done: {done} · {due} · Source: {item.authority}"))
-            if item.evidence:  # the record that counts, in the EHR's words: plain text
-                st.text(f"Counted from your record: {item.evidence}")
-            if item.status == CareStatus.UP_TO_DATE:
-                return
-            if item.requested:
-                st.caption("Visit requested. The clinic will contact you to book.")
-            elif st.button(
-                md_literal(person.acting("Request a visit")),
-                key=f"prevent_request_{item.rule_code}",
-            ):
-                request_visit(item)
+        items = preventive.preventive_care(user, patient_id, session=session, now=utcnow())
 
     needs = [i for i in items if i.status != CareStatus.UP_TO_DATE]
     done_items = [i for i in items if i.status == CareStatus.UP_TO_DATE]
@@ -81,11 +77,11 @@ def render() -> None:
     elif not needs:
         st.success("You are up to date with the screenings and vaccines we track.")
     for care in needs:
-        render(care)
+        _care_card(user, person, care)
     if done_items:
         with st.expander(f"Up to date ({len(done_items)})"):
             for care in done_items:
-                render(care)
+                _care_card(user, person, care)
     st.caption(
         "Based on your age, sex, conditions and what your record shows was done, using USPSTF, "
         "American Diabetes Association and CDC schedules. Care done elsewhere may not be in your "

@@ -2,13 +2,12 @@
 
 import streamlit as st
 
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
-from components.portal_errors import show_error
-from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
-from portal.errors import PortalError
+from portal.clock import utcnow
 from portal.services import profile_changes
 from portal.services.profile_changes import COMMUNICATION_CHOICES, FIELDS
 from portal.timefmt import format_datetime
@@ -23,7 +22,7 @@ def render() -> None:
     show_flash()
 
     with session_scope() as session:
-        view = profile_changes.profile(user, patient.patient_id, session=session, now=now())
+        view = profile_changes.profile(user, patient.patient_id, session=session, now=utcnow())
 
     st.subheader("Details on record")
     for name, spec in FIELDS.items():
@@ -65,17 +64,16 @@ def render() -> None:
         )
         if st.form_submit_button(md_literal(patient.acting("Send changes for review", "for"))):
             changes = {k: v for k, v in new_values.items() if k not in view.pending}
-            try:
-                with session_scope() as session:
-                    created = profile_changes.request_changes(
-                        user, patient.patient_id, changes, session=session, now=now(), proof=proof
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                labels = ", ".join(FIELDS[c.field].label.lower() for c in created)
-                flash("success", f"Sent for review: {labels}.")
-                st.rerun()
+            run_action(
+                lambda s: profile_changes.request_changes(
+                    user, patient.patient_id, changes, session=s, now=utcnow(), proof=proof
+                ),
+                lambda created: (
+                    "Sent for review: "
+                    + ", ".join(FIELDS[c.field].label.lower() for c in created)
+                    + "."
+                ),
+            )
 
     decided = [c for c in view.recent if c.status != "pending"]
     if decided:

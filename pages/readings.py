@@ -1,9 +1,12 @@
 """My readings: enter a home measurement, import a file from a device or app, see recent
 readings, and follow goals. Patients and caregivers (for the record they may see)."""
 
+from functools import partial
+
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
@@ -15,8 +18,8 @@ from components.readings_ui import (
     render_import_preview,
     render_recent,
 )
-from components.request_ui import flash, now, show_flash
-from db.engine import session_scope
+from db.models import User
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, file_import, units
 from portal.timefmt import format_datetime, to_local
@@ -51,6 +54,60 @@ def _show_report(report: entry.ImportReport) -> None:
         )
 
 
+APPLE, CSV, FHIR = "apple_health", "csv", "fhir"
+KIND_LABELS = {
+    APPLE: "Apple Health export (export.zip or export.xml)",
+    CSV: "CSV file (spreadsheet or device)",
+    FHIR: "FHIR bundle (JSON)",
+}
+FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
+
+
+def _index(options, value) -> int:
+    return options.index(value) if value in options else 0
+
+
+def _keep_report(report) -> None:
+    """The import's report is shown once, after the rerun."""
+    st.session_state[keys.READINGS_IMPORT_REPORT] = report
+
+
+def _import_file(user: User, patient_id: int, kind: str, upload, mapping, session) -> object:
+    upload.seek(0)
+    return file_import.import_file(
+        user,
+        patient_id,
+        kind=kind,
+        upload=upload,
+        filename=upload.name,
+        mapping=mapping,
+        session=session,
+        now=utcnow(),
+    )
+
+
+def _reading_saved(label: str, measure: str, result) -> tuple[str, str]:
+    if result.duplicate:
+        return ("warning", "This reading was already recorded; nothing was added.")
+    reading = result.reading
+    text = (
+        f"Saved: {label.lower()} {units.display(measure, reading.value, reading.value2)} "
+        f"on {format_datetime(reading.taken_at)}."
+    )
+    if result.alert_opened:
+        text += (
+            " This reading is outside the range your care team set, so they have been told. "
+            "If you feel unwell, call the clinic or 911."
+        )
+    return ("success", text)
+
+
+def _run_import(user: User, patient_id: int, kind: str, upload, mapping=None) -> None:
+    run_action(
+        partial(_import_file, user, patient_id, kind, upload, mapping), None, after=_keep_report
+    )
+
+
 def render() -> None:
     user = current_user()
     st.title("My readings")
@@ -73,7 +130,7 @@ def render() -> None:
             key="reading_measure",
         )
         spec = units.MEASURES[measure]
-        local_now = to_local(now())
+        local_now = to_local(utcnow())
         with st.form("reading_entry", clear_on_submit=True):
             value2 = None
             if spec.pair:
@@ -96,71 +153,22 @@ def render() -> None:
                 if value is None or (spec.pair and value2 is None):
                     st.error("Please enter the number" + ("s." if spec.pair else "."))
                 else:
-                    try:
-                        with session_scope() as session:
-                            result = entry.add_reading(
-                                user,
-                                patient_id,
-                                session=session,
-                                now=now(),
-                                measure=measure,
-                                value=value,
-                                value2=value2,
-                                unit=unit,
-                                taken_at=clinic_datetime(day, clock),
-                            )
-                    except PortalError as error:
-                        show_error(error)
-                    else:
-                        if result.duplicate:
-                            flash(
-                                "warning", "This reading was already recorded; nothing was added."
-                            )
-                        else:
-                            reading = result.reading
-                            text = (
-                                f"Saved: {spec.label.lower()} "
-                                f"{units.display(measure, reading.value, reading.value2)} "
-                                f"on {format_datetime(reading.taken_at)}."
-                            )
-                            if result.alert_opened:
-                                text += (
-                                    " This reading is outside the range your care team set, so "
-                                    "they have been told. If you feel unwell, call the clinic or "
-                                    "911."
-                                )
-                            flash("success", text)
-                        st.rerun()
+                    run_action(
+                        lambda s: entry.add_reading(
+                            user,
+                            patient_id,
+                            session=s,
+                            now=utcnow(),
+                            measure=measure,
+                            value=value,
+                            value2=value2,
+                            unit=unit,
+                            taken_at=clinic_datetime(day, clock),
+                        ),
+                        partial(_reading_saved, spec.label, measure),
+                    )
 
     # --- import a file --------------------------------------------------------------------------
-    APPLE, CSV, FHIR = "apple_health", "csv", "fhir"
-    KIND_LABELS = {
-        APPLE: "Apple Health export (export.zip or export.xml)",
-        CSV: "CSV file (spreadsheet or device)",
-        FHIR: "FHIR bundle (JSON)",
-    }
-    FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
-
-    def _run_import(kind: str, upload, mapping=None) -> None:
-        try:
-            with session_scope() as session:
-                upload.seek(0)
-                report = file_import.import_file(
-                    user,
-                    patient_id,
-                    kind=kind,
-                    upload=upload,
-                    filename=upload.name,
-                    mapping=mapping,
-                    session=session,
-                    now=now(),
-                )
-        except PortalError as error:
-            show_error(error)
-            return
-        st.session_state[keys.READINGS_IMPORT_REPORT] = report
-        st.rerun()
-
     with import_tab:
         report = st.session_state.pop(keys.READINGS_IMPORT_REPORT, None)
         if report is not None:
@@ -189,9 +197,6 @@ def render() -> None:
                 guess = preview.guess
                 columns = preview.columns
                 optional = [NO_COLUMN, *columns]
-
-                def _index(options, value):
-                    return options.index(value) if value in options else 0
 
                 date_col = st.selectbox(
                     "Date and time",
@@ -264,10 +269,10 @@ def render() -> None:
                 )
                 ready = render_import_preview(upload.getvalue(), mapping, preview.source_column)
                 if ready and st.button(import_label, key="import_csv", type="primary"):
-                    _run_import(CSV, upload, mapping)
+                    _run_import(user, patient_id, CSV, upload, mapping)
         elif upload is not None and st.button(import_label, key="import_file", type="primary"):
             with st.spinner("Reading the file..."):
-                _run_import(kind, upload)
+                _run_import(user, patient_id, kind, upload)
 
     with recent_tab:
         rows = render_recent(user, patient_id, key="my_readings")

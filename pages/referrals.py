@@ -3,14 +3,14 @@ specialty, status and dates, and a form to ask for one (it goes to the staff tri
 
 import streamlit as st
 
+from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
-from components.portal_errors import errors_as_messages, show_error
+from components.portal_errors import errors_as_messages
 from components.record_tables import datetime_column, show_table
-from components.request_ui import flash, now, show_flash
 from db.engine import session_scope
-from portal.errors import PortalError
+from portal.clock import utcnow
 from portal.services import referrals
 from portal.timefmt import naive_local
 
@@ -25,7 +25,7 @@ def render() -> None:
     show_flash()
 
     with errors_as_messages(), session_scope() as session:
-        overview = referrals.list_referrals(user, patient_id, session=session, now=now())
+        overview = referrals.list_referrals(user, patient_id, session=session, now=utcnow())
 
     st.subheader("Your referrals")
     show_table(
@@ -88,19 +88,15 @@ def render() -> None:
             "Preferred specialist or clinic (optional)", max_chars=200, key="ref_provider"
         )
         if st.form_submit_button(md_literal(person.acting("Send request"))):
-            try:
-                with session_scope() as session:
-                    referrals.request_referral(
-                        user,
-                        session=session,
-                        now=now(),
-                        patient_id=patient_id,
-                        specialty=specialty or "",
-                        reason=reason,
-                        preferred_provider=provider,
-                    )
-            except PortalError as error:
-                show_error(error)
-            else:
-                flash("success", "Your referral request was sent to the clinic.")
-                st.rerun()
+            run_action(
+                lambda s: referrals.request_referral(
+                    user,
+                    session=s,
+                    now=utcnow(),
+                    patient_id=patient_id,
+                    specialty=specialty or "",
+                    reason=reason,
+                    preferred_provider=provider,
+                ),
+                "Your referral request was sent to the clinic.",
+            )

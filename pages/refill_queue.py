@@ -5,6 +5,7 @@ Staff review and route them here; approve / deny is drawn only for roles that ma
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
@@ -14,8 +15,8 @@ from components.request_card import (
     routing_actions,
     seen_version,
 )
-from components.request_ui import now, show_flash
 from db.engine import session_scope
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import refills, triage
 from portal.timefmt import format_datetime
@@ -28,7 +29,7 @@ def render() -> None:
 
     try:
         with session_scope() as session:
-            rows = triage.list_items(user, session=session, now=now(), kind=refills.KIND)
+            rows = triage.list_items(user, session=session, now=utcnow(), kind=refills.KIND)
     except PortalError as error:
         show_error(error)
         st.stop()

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
+from components.actions import run_action, show_flash
 from components.checkin_form import checkin_answers
 from components.current_user import current_user
 from components.permission_gate import require_page_permission
-from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.visit_card import confirm_cancel, ehr_day_card, slot_label, visit_header
 from db.engine import session_scope
@@ -27,17 +27,6 @@ from portal.timefmt import format_clock
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-def run(action, success: str) -> None:
-    try:
-        with session_scope() as session:
-            action(session)
-    except PortalError as error:
-        show_error(error)
-        return
-    st.session_state["schedule_flash"] = success
-    st.rerun()
-
-
 def render() -> None:
     st.title("Schedule")
     user = current_user()
@@ -45,8 +34,7 @@ def render() -> None:
     now = datetime.now(UTC)
     tz = get_settings().tz
 
-    if flash := st.session_state.pop("schedule_flash", None):
-        st.success(md_literal(flash))
+    show_flash()
 
     with session_scope() as session:
         names = {p.id: p.name for p in provider_schedule.practitioners(session=session)}
@@ -103,18 +91,18 @@ def render() -> None:
                     continue
                 arrived, no_show_col = st.columns(2)
                 if arrived.button("Arrived", key=f"arrived_{b.id}"):
-                    run(
+                    run_action(
                         lambda s, b=b: booking.mark(user, b.id, "arrived", session=s, now=now),
                         "Marked arrived.",
                     )
                 if no_show_col.button("No-show", key=f"noshow_{b.id}"):
-                    run(
+                    run_action(
                         lambda s, b=b: booking.mark(user, b.id, "no_show", session=s, now=now),
                         "Marked no-show.",
                     )
                 confirm_cancel(
                     row,
-                    lambda b=b: run(
+                    lambda b=b: run_action(
                         lambda s: booking.cancel(user, b.id, session=s, now=now),
                         "Visit cancelled; the slot was offered to the waitlist.",
                     ),
@@ -183,7 +171,7 @@ def render() -> None:
                     format_func=lambda s: slot_label(s.start, names[provider_id]),
                 )
                 if st.button("Book", type="primary", key="staff_book"):
-                    run(
+                    run_action(
                         lambda s: booking.book(
                             user,
                             session=s,
@@ -213,7 +201,7 @@ def render() -> None:
                 f"{t.slot_minutes} min · {t.visit_types} · {how}"
             )
             if remove.button("Remove", key=f"rm_template_{t.id}"):
-                run(
+                run_action(
                     lambda s, t=t: provider_schedule.remove_template(
                         user, t.id, session=s, now=now
                     ),
@@ -231,7 +219,7 @@ def render() -> None:
             in_person = st.checkbox("In person", value=True)
             video = st.checkbox("Video")
             if st.form_submit_button("Add hours"):
-                run(
+                run_action(
                     lambda s: provider_schedule.add_template(
                         user,
                         session=s,
@@ -257,7 +245,7 @@ def render() -> None:
             whole_clinic = st.checkbox("Whole clinic (holiday)")
             reason = st.text_input("Reason", max_chars=200)
             if st.form_submit_button("Add time off"):
-                run(
+                run_action(
                     lambda s: provider_schedule.add_exception(
                         user,
                         session=s,

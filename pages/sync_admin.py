@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from components.actions import flash, run_action, show_flash
 from components.current_user import current_user
 from components.plain_text import alert, md_literal
 from components.portal_errors import errors_as_messages
@@ -12,8 +13,6 @@ from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import sync_admin
 from portal.timefmt import format_datetime
-
-FLASH = "sync_admin_flash"
 
 
 def _age(delta) -> str:
@@ -26,16 +25,28 @@ def _age(delta) -> str:
     return f"{hours:,} hours" if hours < 48 else f"{hours // 24:,} days"
 
 
-def _flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
+def _sync_summary(outcome) -> tuple[str, str]:
+    result = outcome.result
+    summary = (
+        f"Sync finished ({result.status}): {result.total('created')} new, "
+        f"{result.total('updated')} updated, {result.total('deleted')} removed, "
+        f"{result.total('quarantined')} quarantined."
+    )
+    if outcome.delivery is not None:
+        summary += f" Outbox: {outcome.delivery.sent} sent."
+    return ("success" if result.status == "succeeded" else "warning", summary)
+
+
+def _refused_sync(error: PortalError) -> bool:
+    """A failed sync is said after the redraw, like its success, so the runs table is fresh."""
+    flash("error", error.user_message)
+    return True
 
 
 def render() -> None:
     user = current_user()
     st.title("EHR sync")
-    if FLASH in st.session_state:
-        kind, text = st.session_state.pop(FLASH)
-        alert(kind, text)  # may quote a server's error or a resource id
+    show_flash()  # may quote a server's error or a resource id
 
     now = datetime.now(UTC)
     with errors_as_messages(), session_scope() as session:
@@ -74,22 +85,12 @@ def render() -> None:
         right.caption(format_datetime(health.last_run.started_at))
 
     if st.button("Sync now", type="primary", icon=":material/sync:"):
-        with st.spinner("Syncing with the EHR ..."), session_scope() as session:
-            try:
-                outcome = sync_admin.sync_now(user, session=session, now=datetime.now(UTC))
-            except PortalError as error:
-                _flash("error", error.user_message)
-            else:
-                result = outcome.result
-                summary = (
-                    f"Sync finished ({result.status}): {result.total('created')} new, "
-                    f"{result.total('updated')} updated, {result.total('deleted')} removed, "
-                    f"{result.total('quarantined')} quarantined."
-                )
-                if outcome.delivery is not None:
-                    summary += f" Outbox: {outcome.delivery.sent} sent."
-                _flash("success" if result.status == "succeeded" else "warning", summary)
-        st.rerun()
+        with st.spinner("Syncing with the EHR ..."):
+            run_action(
+                lambda s: sync_admin.sync_now(user, session=s, now=datetime.now(UTC)),
+                _sync_summary,
+                refused=_refused_sync,
+            )
 
     # --- runs -----------------------------------------------------------------------------------
     st.subheader("Last runs")
@@ -145,15 +146,16 @@ def render() -> None:
                 with st.expander("Raw JSON"):
                     st.code(row.raw_json[:20_000], language="json")
                 if st.button("Retry import", key=f"quarantine_retry_{row.id}"):
-                    with session_scope() as session, errors_as_messages():
-                        retry = sync_admin.retry_quarantined(
-                            user, row.id, session=session, now=datetime.now(UTC)
-                        )
-                    if retry.imported:
-                        _flash("success", f"{row.resource_type}/{row.fhir_id} was imported.")
-                    else:
-                        _flash("warning", f"Still cannot import it: {retry.reason}")
-                    st.rerun()
+                    run_action(
+                        lambda s, row=row: sync_admin.retry_quarantined(
+                            user, row.id, session=s, now=datetime.now(UTC)
+                        ),
+                        lambda retry, row=row: (
+                            ("success", f"{row.resource_type}/{row.fhir_id} was imported.")
+                            if retry.imported
+                            else ("warning", f"Still cannot import it: {retry.reason}")
+                        ),
+                    )
 
     # --- outbox ---------------------------------------------------------------------------------
     st.subheader("Write-back outbox")
@@ -179,9 +181,9 @@ def render() -> None:
             if item.last_error:
                 st.text(f"Last error: {item.last_error}")
             if st.button("Retry delivery", key=f"outbox_retry_{item.id}"):
-                with session_scope() as session, errors_as_messages():
-                    sync_admin.retry_outbox_item(
-                        user, item.id, session=session, now=datetime.now(UTC)
-                    )
-                _flash("success", "Queued again: it goes out with the next sync.")
-                st.rerun()
+                run_action(
+                    lambda s, item=item: sync_admin.retry_outbox_item(
+                        user, item.id, session=s, now=datetime.now(UTC)
+                    ),
+                    "Queued again: it goes out with the next sync.",
+                )

@@ -4,13 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from components import session_keys as keys
+from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_card import render_item
-from components.request_ui import now, show_flash
 from db.engine import session_scope
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import triage
 from portal.timefmt import format_datetime
@@ -42,7 +43,7 @@ def render() -> None:
 
     try:
         with session_scope() as session:
-            counts = triage.queue_counts(user, session=session, now=now())
+            counts = triage.queue_counts(user, session=session, now=utcnow())
             staff = triage.staff_members(user, session=session)
     except PortalError as error:
         show_error(error)
@@ -89,7 +90,7 @@ def render() -> None:
         rows = triage.list_items(
             user,
             session=session,
-            now=now(),
+            now=utcnow(),
             kind=kind or None,
             statuses=statuses,
             assignee_id=user.id

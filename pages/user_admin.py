@@ -1,53 +1,45 @@
 """Users and roles (admin): find an account, change its role, deactivate, unlock, sign out,
 reset two-step sign-in, issue a one-time code; create staff accounts. Every action is audited."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
 
+from components import session_keys as keys
+from components.actions import run_action, show_flash
 from components.current_user import current_user
-from components.plain_text import alert, md_literal
-from components.portal_errors import errors_as_messages, show_error
+from components.permission_gate import require_page_permission
+from components.plain_text import md_literal
+from components.portal_errors import errors_as_messages
 from db.engine import session_scope
 from db.models import STAFF_ROLES, Role
 from portal.config import get_settings
-from portal.errors import PortalError
-from portal.services import user_admin
+from portal.permissions import Action
+from portal.services import security_events, user_admin
+from portal.services.access import is_staff
 from portal.timefmt import format_datetime
 
-FLASH = "user_admin_flash"
-CODE = "user_admin_code"  # (username, code), shown once after issuing
-SELECTED = "user_admin_selected"
 
-
-def _run(action: Callable, success: str | Callable[[object], str]) -> None:
-    """Call a service action (it commits); say so after the commit, or show why it was refused."""
-    try:
-        with session_scope() as session:
-            result = action(session, datetime.now(UTC))
-    except PortalError as error:
-        show_error(error)
-        return
-    st.session_state[FLASH] = ("success", success(result) if callable(success) else success)
-    # Each confirmation covers one action: untick them all.
+def _untick_confirmations(_result: object) -> None:
+    """Each confirmation covers one action: untick them all."""
     for key in [k for k in st.session_state if str(k).startswith("ua_") and "_ok_" in str(k)]:
         del st.session_state[key]
-    st.rerun()
+
+
+def _keep_code(username: str, code: str) -> None:
+    """The one-time code is shown once, on the next run."""
+    st.session_state[keys.USER_ADMIN_CODE] = (username, code)
 
 
 def render() -> None:
     user = current_user()
     st.title("Users and roles")
-    with errors_as_messages(), session_scope() as session:
-        user_admin.require_admin(user, session=session, now=datetime.now(UTC))
+    require_page_permission(user, Action.MANAGE_USERS, category=security_events.USER_ADMIN)
 
-    if FLASH in st.session_state:
-        kind, text = st.session_state.pop(FLASH)
-        alert(kind, text)  # names accounts: usernames and names are typed text
-    if CODE in st.session_state:
-        who, code = st.session_state.pop(CODE)
+    show_flash()  # names accounts: usernames and names are typed text
+    if keys.USER_ADMIN_CODE in st.session_state:
+        who, code = st.session_state.pop(keys.USER_ADMIN_CODE)
         hours = get_settings().account_code_hours
         st.success(
             f"Give this one-time code to {md_literal(who)} in person or by phone. It works once, "
@@ -102,7 +94,7 @@ def render() -> None:
                 f"{by_id[i].username} · {by_id[i].display_name} "
                 f"({user_admin.role_label(by_id[i].role)})"
             ),
-            key=SELECTED,
+            key=keys.USER_ADMIN_SELECTED,
         )
         chosen = by_id.get(chosen_id)
         if chosen is not None:
@@ -135,13 +127,14 @@ def render() -> None:
                         key=f"ua_role_ok_{chosen.id}",
                     )
                     if st.button("Change role", disabled=not ok, key=f"ua_role_btn_{chosen.id}"):
-                        _run(
-                            lambda s, t: user_admin.change_role(
-                                user, chosen.id, new_role, session=s, now=t
+                        run_action(
+                            lambda s: user_admin.change_role(
+                                user, chosen.id, new_role, session=s, now=datetime.now(UTC)
                             ),
                             f"{chosen.username} is now {user_admin.role_label(new_role)}; they "
                             "were "
                             "signed out everywhere.",
+                            after=_untick_confirmations,
                         )
 
             # Access
@@ -153,23 +146,30 @@ def render() -> None:
                         key=f"ua_deact_ok_{chosen.id}",
                     )
                     if st.button("Deactivate", disabled=not ok, key=f"ua_deact_btn_{chosen.id}"):
-                        _run(
-                            lambda s, t: user_admin.set_active(
-                                user, chosen.id, False, session=s, now=t
+                        run_action(
+                            lambda s: user_admin.set_active(
+                                user, chosen.id, False, session=s, now=datetime.now(UTC)
                             ),
                             f"{chosen.username} is deactivated and was signed out everywhere.",
+                            after=_untick_confirmations,
                         )
                 elif st.button("Reactivate", key=f"ua_react_btn_{chosen.id}"):
-                    _run(
-                        lambda s, t: user_admin.set_active(user, chosen.id, True, session=s, now=t),
+                    run_action(
+                        lambda s: user_admin.set_active(
+                            user, chosen.id, True, session=s, now=datetime.now(UTC)
+                        ),
                         f"{chosen.username} can sign in again.",
+                        after=_untick_confirmations,
                     )
                 if chosen.locked_until is not None:
                     st.text(f"Locked until {format_datetime(chosen.locked_until)}.")
                     if st.button("Unlock", key=f"ua_unlock_btn_{chosen.id}"):
-                        _run(
-                            lambda s, t: user_admin.unlock(user, chosen.id, session=s, now=t),
+                        run_action(
+                            lambda s: user_admin.unlock(
+                                user, chosen.id, session=s, now=datetime.now(UTC)
+                            ),
                             f"{chosen.username} is unlocked and can sign in again.",
+                            after=_untick_confirmations,
                         )
                 ok = st.checkbox(
                     "Sign this person out on every device", key=f"ua_signout_ok_{chosen.id}"
@@ -177,15 +177,18 @@ def render() -> None:
                 if st.button(
                     "End all sessions", disabled=not ok, key=f"ua_signout_btn_{chosen.id}"
                 ):
-                    _run(
-                        lambda s, t: user_admin.end_sessions(user, chosen.id, session=s, now=t),
+                    run_action(
+                        lambda s: user_admin.end_sessions(
+                            user, chosen.id, session=s, now=datetime.now(UTC)
+                        ),
                         lambda n: (
                             f"{chosen.username} was signed out everywhere ({n} open sessions)."
                         ),
+                        after=_untick_confirmations,
                     )
 
             # Staff sign-in help
-            if chosen.role in STAFF_ROLES:
+            if is_staff(chosen):
                 with st.container(border=True):
                     st.markdown("**Sign-in help**")
                     if chosen.mfa_enrolled:
@@ -196,26 +199,24 @@ def render() -> None:
                         if st.button(
                             "Reset two-step sign-in", disabled=not ok, key=f"ua_mfa_btn_{chosen.id}"
                         ):
-                            _run(
-                                lambda s, t: user_admin.reset_mfa(
-                                    user, chosen.id, session=s, now=t
+                            run_action(
+                                lambda s: user_admin.reset_mfa(
+                                    user, chosen.id, session=s, now=datetime.now(UTC)
                                 ),
                                 f"Two-step sign-in for {chosen.username} is reset; they set it up "
                                 "again at their next sign-in.",
+                                after=_untick_confirmations,
                             )
                     else:
                         st.caption("Two-step sign-in is not set up yet.")
                     if st.button("Issue a password-reset code", key=f"ua_code_btn_{chosen.id}"):
-                        try:
-                            with session_scope() as session:
-                                code = user_admin.issue_staff_code(
-                                    user, chosen.id, session=session, now=datetime.now(UTC)
-                                )
-                        except PortalError as error:
-                            show_error(error)
-                        else:
-                            st.session_state[CODE] = (chosen.username, code)
-                            st.rerun()
+                        run_action(
+                            lambda s: user_admin.issue_staff_code(
+                                user, chosen.id, session=s, now=datetime.now(UTC)
+                            ),
+                            None,
+                            after=lambda code: _keep_code(chosen.username, code),
+                        )
             elif chosen.patient_id is not None:
                 st.caption(
                     "Patients get activation and password-reset codes on the Portal activation "
@@ -239,20 +240,16 @@ def render() -> None:
         email = right.text_input("E-mail (optional)", max_chars=200)
         submitted = st.form_submit_button("Create account", type="primary")
     if submitted:
-        try:
-            with session_scope() as session:
-                created, code = user_admin.create_staff_account(
-                    user,
-                    username=username,
-                    display_name=display_name,
-                    role=role,
-                    email=email,
-                    session=session,
-                    now=datetime.now(UTC),
-                )
-        except PortalError as error:
-            show_error(error)
-        else:
-            st.session_state[FLASH] = ("success", f"Account {created.username} created.")
-            st.session_state[CODE] = (created.username, code)
-            st.rerun()
+        run_action(
+            lambda s: user_admin.create_staff_account(
+                user,
+                username=username,
+                display_name=display_name,
+                role=role,
+                email=email,
+                session=s,
+                now=datetime.now(UTC),
+            ),
+            lambda made: f"Account {made[0].username} created.",
+            after=lambda made: _keep_code(made[0].username, made[1]),
+        )

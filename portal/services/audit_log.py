@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from db.models import STAFF_ROLES, AuditEvent, User
 from portal.permissions import Action
-from portal.services import access, audit
+from portal.services import access, audit, audited_reads
 from portal.services import security_events as events
 from portal.services.permissions import require_permission
 
@@ -128,15 +128,7 @@ def who_viewed(user: User, patient_id: int, *, session: Session, now: datetime) 
         .order_by(col(AuditEvent.at).desc())
         .limit(1000)
     ).all()
-    audit.record(
-        session=session,
-        actor=user,
-        category=events.ACCESS_LOG,
-        action="read",
-        patient_id=patient_id,
-        now=now,
-    )
-    session.commit()
+    audited_reads.log_read(user, patient_id, session=session, category=events.ACCESS_LOG, now=now)
     return [
         RecordView(
             at=event.at,

@@ -17,7 +17,7 @@ from db.models import (
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import attachments, audit, notifications, triage, writeback
+from portal.services import attachments, audit, audited_reads, notifications, triage, writeback
 from portal.services.access import is_staff, require_patient_access
 from portal.services.attachments import Upload
 from portal.services.permissions import require_permission
@@ -191,9 +191,7 @@ def staff_reply(
     """Reply to the patient from the inbox; the item closes (or waits on the patient)."""
     require_permission(actor, Action.REPLY_TO_MESSAGES, session=session, now=now)
     body = clean_body(body)
-    item = session.get(triage.TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a message.")
+    item = triage.item_of_kind(session, item_id, KIND, "a message")
     status = TriageStatus.CLOSED if close else TriageStatus.WAITING_ON_PATIENT
     values = triage.close_values(now) if close else {"status": status}
     item = triage.transition(
@@ -309,16 +307,14 @@ def read_thread(
             .where(column.is_(None))
             .values({column.key: now})
         )
-    audit.record(
+    audited_reads.log_read(
+        actor,
+        thread.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=thread.patient_id,
         detail=f"thread {thread.id}",
         now=now,
     )
-    session.commit()
     return ThreadView(thread, messages, files, authors)
 
 
@@ -332,23 +328,19 @@ def get_attachment(
     message = session.get(Message, attachment.message_id)
     thread = _thread_for(actor, message.thread_id, session=session, now=now)
     blob = session.get(AttachmentBlob, attachment.sha256)
-    audit.record(
+    audited_reads.log_read(
+        actor,
+        thread.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=thread.patient_id,
         detail=f"attachment {attachment.id}",
         now=now,
     )
-    session.commit()
     return attachment, blob.data
 
 
 def thread_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> ThreadView:
     """The conversation behind a message item in the inbox (staff)."""
     require_permission(actor, Action.REPLY_TO_MESSAGES, session=session, now=now)
-    item = session.get(triage.TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a message.")
+    item = triage.item_of_kind(session, item_id, KIND, "a message")
     return read_thread(actor, item.ref_id, session=session, now=now)

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from db.models import Booking, BookingStatus, Patient, ReminderSent, User
 from portal.permissions import Action
-from portal.services import audit
+from portal.services import audited_reads, notifications
 from portal.services.permissions import require_permission
 from portal.services.scheduling import notices
 from portal.services.scheduling.visit_types import label as visit_type_label
@@ -287,15 +287,14 @@ def no_show_insight(user: User, *, session: Session, now: datetime) -> NoShowIns
     rows.sort(key=lambda r: -r.risk)
     if rows:
         # The list names patients: staff reading it is logged like any other patient list.
-        audit.record(
+        audited_reads.log_read(
+            user,
+            None,
             session=session,
-            actor=user,
             category=VIEWED_RISK,
-            action="read",
             detail=f"{len(rows)} upcoming visits",
             now=now,
         )
-        session.commit()
     return NoShowInsight(**base, auc=held_out_auc(history), upcoming=rows)
 
 
@@ -345,7 +344,7 @@ def send_extra_reminders(*, session: Session, now: datetime) -> int:
         except IntegrityError:  # another replica sent it first
             session.rollback()
             continue
-        notices.notify(
+        notifications.notify(
             session=session,
             patient_id=visit.patient_id,
             kind="visit_reminder",
@@ -353,6 +352,7 @@ def send_extra_reminders(*, session: Session, now: datetime) -> int:
             f"{notices.when(visit.start)}. If you cannot come, please cancel or reschedule so "
             "someone else can have the time.",
             now=now,
+            link_page="appointments",
         )
         session.commit()
         sent += 1

@@ -2,13 +2,14 @@
 content-free email that points the patient back to the portal."""
 
 from datetime import datetime
+from pathlib import PurePosixPath
 
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from db.models import Notification, Patient, Role, User
 from portal.config import get_settings
-from portal.services import audit, email
+from portal.services import audit, audited_reads, email
 from portal.services.access import require_patient_access
 
 CATEGORY = "notifications"
@@ -31,12 +32,19 @@ def notify(
     now: datetime,
     link_page: str | None = None,
 ) -> Notification:
-    """Add a notification to the session; the caller commits (then calls ``send_emails``)."""
+    """Add a notification to the session; the caller commits (then calls ``send_emails``).
+    ``link_page`` names the page that holds what it is about (components/navigation.PAGES)."""
     note = Notification(
         patient_id=patient_id, kind=kind, text=text[:500], link_page=link_page, created_at=now
     )
     session.add(note)
     return note
+
+
+def page_of(note: Notification) -> str | None:
+    """The page a notification points to, by name ("messages"); older scheduling notices stored
+    the file ("pages/appointments.py")."""
+    return PurePosixPath(note.link_page).stem if note.link_page else None
 
 
 def tell_patient_of_decision(
@@ -106,15 +114,7 @@ def list_notifications(
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     ).all()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="read",
-        patient_id=patient_id,
-        now=now,
-    )
-    session.commit()
+    audited_reads.log_read(actor, patient_id, session=session, category=CATEGORY, now=now)
     return list(rows)
 
 

@@ -14,9 +14,9 @@ from db.models import (
     TriageItem,
     User,
 )
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
-from portal.services import audit, mfa, notifications, triage
+from portal.services import audit, audited_reads, decisions, mfa, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 from portal.text_hygiene import clean_line, clean_text
@@ -102,15 +102,7 @@ def profile(actor: User, patient_id: int, *, session: Session, now: datetime) ->
         .limit(50)
     ).all()
     pending = {c.field: c for c in changes if c.status == ProfileChangeStatus.PENDING}
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="read",
-        patient_id=patient_id,
-        now=now,
-    )
-    session.commit()
+    audited_reads.log_read(actor, patient_id, session=session, category=CATEGORY, now=now)
     return ProfileView(_current_values(patient_id, session=session), pending, list(changes))
 
 
@@ -192,9 +184,7 @@ def change_for_item(
     actor: User, item_id: int, *, session: Session
 ) -> tuple[TriageItem, ProfileChangeRequest]:
     require_permission(actor, Action.DECIDE_PROFILE_CHANGES, session=session, now=None)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a profile change.")
+    item = triage.item_of_kind(session, item_id, KIND, "a profile change")
     change = session.get(ProfileChangeRequest, item.ref_id)
     session.refresh(change)
     return item, change
@@ -218,24 +208,19 @@ def decide_change(
     if change.status != ProfileChangeStatus.PENDING:
         raise InvalidInput("This change was already decided.")
     decision = "accepted" if accept else "rejected"
-    triage.transition(
+    decisions.record_decision(
         actor,
         item_id,
         seen_version,
+        change,
+        decision=decision,
+        status=ProfileChangeStatus.ACCEPTED if accept else ProfileChangeStatus.REJECTED,
+        reason=reason,
         session=session,
         now=now,
-        action=decision,
-        values=triage.close_values(now),
-        detail=reason or None,
     )
-    session.refresh(change)
     if accept:
         _apply(change, session=session, now=now)
-    change.status = ProfileChangeStatus.ACCEPTED if accept else ProfileChangeStatus.REJECTED
-    change.decision_reason = reason or None
-    change.decided_by_user_id = actor.id
-    change.decided_at = now
-    session.add(change)
     notifications.tell_patient_of_decision(
         actor,
         session=session,

@@ -11,13 +11,12 @@ from db.models import (
     ReferralRequest,
     ReferralRequestStatus,
     ServiceRequest,
-    TriageItem,
     TriageStatus,
     User,
 )
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
-from portal.services import notifications, triage
+from portal.services import decisions, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
@@ -215,9 +214,7 @@ def request_for_item(
 ) -> ReferralRequest:
     """The referral request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a referral request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a referral request")
     request = session.get(ReferralRequest, item.ref_id)
     session.refresh(request)
     log_read(
@@ -244,34 +241,27 @@ def decide_referral(
     """Record the clinic's decision on a referral request (a decline needs a reason, which the
     patient reads), close the inbox item and tell the patient, in one transaction."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise InvalidInput("Please give the reason for declining; the patient will see it.")
-    if len(reason) > 2000:
-        raise InvalidInput("Please keep the reason under 2,000 characters.")
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a referral request.")
+    reason = decisions.checked_reason(
+        reason,
+        required=not approve,
+        missing="Please give the reason for declining; the patient will see it.",
+    )
+    item = triage.item_of_kind(session, item_id, KIND, "a referral request")
     request = session.get(ReferralRequest, item.ref_id)
     if request.status != ReferralRequestStatus.OPEN:
         raise InvalidInput("This referral request was already decided.")
     decision = "approved" if approve else "declined"
-    triage.transition(
+    decisions.record_decision(
         actor,
         item_id,
         seen_version,
+        request,
+        decision=decision,
+        status=ReferralRequestStatus.APPROVED if approve else ReferralRequestStatus.DECLINED,
+        reason=reason,
         session=session,
         now=now,
-        action=decision,
-        values=triage.close_values(now),
-        detail=reason or None,
     )
-    session.refresh(request)
-    request.status = ReferralRequestStatus.APPROVED if approve else ReferralRequestStatus.DECLINED
-    request.decision_reason = reason or None
-    request.decided_at = now
-    request.decided_by_user_id = actor.id
-    session.add(request)
     text = f"Your referral request ({request.specialty}) was {decision}."
     if reason:
         text += f" {reason}"

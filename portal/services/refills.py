@@ -23,7 +23,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, notifications, triage, writeback
+from portal.services import audit, audited_reads, decisions, notifications, triage, writeback
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 
@@ -102,16 +102,9 @@ def active_medications(
             )
         ).all()
     }
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="read",
-        patient_id=patient_id,
-        detail="active medications",
-        now=now,
+    audited_reads.log_read(
+        actor, patient_id, session=session, category=CATEGORY, detail="active medications", now=now
     )
-    session.commit()
     return [MedicationRow(m, open_refills.get(m.id)) for m in meds]
 
 
@@ -221,34 +214,27 @@ def decide_refill(
 ) -> RefillRequest:
     """Approve or deny (a denial needs a reason, which the patient sees)."""
     require_permission(actor, Action.DECIDE_REFILLS, session=session, now=now)
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise InvalidInput("Please give the reason for the denial; the patient will see it.")
-    if len(reason) > 2000:
-        raise InvalidInput("Please keep the reason under 2,000 characters.")
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a refill request.")
+    reason = decisions.checked_reason(
+        reason,
+        required=not approve,
+        missing="Please give the reason for the denial; the patient will see it.",
+    )
+    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     refill = session.get(RefillRequest, item.ref_id)
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
     decision = "approved" if approve else "denied"
-    triage.transition(
+    decisions.record_decision(
         actor,
         item_id,
         seen_version,
+        refill,
+        decision=decision,
+        status=RefillStatus.APPROVED if approve else RefillStatus.DENIED,
+        reason=reason,
         session=session,
         now=now,
-        action=decision,
-        values=triage.close_values(now),
-        detail=reason or None,
     )
-    session.refresh(refill)
-    refill.status = RefillStatus.APPROVED if approve else RefillStatus.DENIED
-    refill.decision_reason = reason or None
-    refill.decided_by_user_id = actor.id
-    refill.decided_at = now
-    session.add(refill)
     if approve:  # to the EHR in this same transaction (the outbox delivers it later)
         writeback.refill_approved(session, refill, actor, now=now)
     med = session.get(MedicationRequest, refill.medication_request_id)
@@ -286,9 +272,7 @@ def related_lab_codes(medication_name: str) -> tuple[str, ...]:
 def refill_context(actor: User, item_id: int, *, session: Session, now: datetime) -> RefillContext:
     """The refill behind an inbox item, with the last visit and the latest related labs."""
     require_permission(actor, Action.REVIEW_REFILLS, session=session, now=now)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a refill request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     session.refresh(item)
     refill = session.get(RefillRequest, item.ref_id)
     session.refresh(refill)
@@ -310,16 +294,14 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
         ).first()
         if latest:
             labs.append(latest)
-    audit.record(
+    audited_reads.log_read(
+        actor,
+        patient.id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=patient.id,
         detail=f"refill {refill.id} context",
         now=now,
     )
-    session.commit()
     return RefillContext(item, refill, med, patient, last_visit, labs)
 
 

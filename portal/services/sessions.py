@@ -189,7 +189,3 @@ def revoke_all(user: User, *, session: Session, now: datetime, reason: str) -> N
         detail=reason,
         now=now,
     )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

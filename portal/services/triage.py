@@ -27,7 +27,7 @@ from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
 from portal.permissions import Action
 from portal.services import audit, sla
-from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE
+from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE, log_read
 from portal.services.permissions import require_permission
 
 CATEGORY = "triage"
@@ -311,16 +311,14 @@ def get_item(actor: User, item_id: int, *, session: Session, now: datetime) -> T
     if item is None:
         raise NotFound("That inbox item no longer exists.")
     session.refresh(item)
-    audit.record(
+    log_read(
+        actor,
+        item.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=item.patient_id,
         detail=f"triage item {item.id} ({item.kind})",
         now=now,
     )
-    session.commit()
     return item
 
 
@@ -519,3 +517,35 @@ def item_for(session: Session, kind: str, ref_id: int) -> TriageItem | None:
     return session.exec(
         select(TriageItem).where(TriageItem.kind == kind, TriageItem.ref_id == ref_id)
     ).first()
+
+
+def item_of_kind(session: Session, item_id: int, kind: str, what: str) -> TriageItem:
+    """The inbox item ``item_id`` when it is of ``kind`` (its ``ref_id`` names the request row);
+    otherwise NotFound, naming ``what`` it should have been ("a refill request")."""
+    item = session.get(TriageItem, item_id)
+    if item is None or item.kind != kind:
+        raise NotFound(f"That inbox item is not {what}.")
+    return item
+
+
+def close(
+    actor: User,
+    item_id: int,
+    seen_version: int,
+    *,
+    action: str,
+    detail: str | None,
+    session: Session,
+    now: datetime,
+) -> TriageItem:
+    """Close the item because its request was settled (``action``: "approved", "booked", ...)."""
+    return transition(
+        actor,
+        item_id,
+        seen_version,
+        session=session,
+        now=now,
+        action=action,
+        values=close_values(now),
+        detail=detail,
+    )

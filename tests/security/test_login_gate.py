@@ -8,7 +8,7 @@ import pyotp
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from components import browser_cookie, login
+from components import browser_cookie, login, password_form
 from components import session_keys as keys
 from db.models import AuditEvent, AuthSession, Role, User
 from portal.services import account_codes, mfa, sessions
@@ -172,7 +172,7 @@ def test_sign_in_form_is_streamlit_authenticators_and_reads_only_the_typed_accou
     monkeypatch.setattr(login_service, "credentials_entry", spy)
     at = _app()
     # The form is the package's (its form key), with our labels; drawing it reads no account.
-    assert login.SIGN_IN_FORM_KEY in [f.proto.form.form_id for f in at.get("form")]
+    assert password_form.SIGN_IN_FORM_KEY in [f.proto.form.form_id for f in at.get("form")]
     assert looked_up == []
     at = _sign_in(at, " Pat ")  # the package trims and lowercases the name
     assert "Signed in as pat" in _text(at)

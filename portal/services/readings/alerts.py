@@ -365,16 +365,14 @@ def alert_detail(actor: User, episode_id: int, *, session: Session, now: datetim
     threshold = effective_thresholds(episode.patient_id, session=session).get(
         episode.measure, Threshold()
     )
-    audit.record(
+    log_read(
+        actor,
+        episode.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=episode.patient_id,
         detail=f"alert {episode.id}",
         now=now,
     )
-    session.commit()
     return AlertDetail(episode, units.MEASURES[episode.measure].label, threshold, readings)
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit
+from portal.services import audit, audited_reads
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 from portal.services.scheduling.visit_types import VISIT_TYPES
@@ -129,16 +129,14 @@ def answers_for(actor: User, booking_id: int, *, session: Session, now: datetime
         .where(CheckInAnswer.checkin_id == checkin.id)
         .order_by(CheckInAnswer.id)
     ).all()
-    audit.record(
+    audited_reads.log_read(
+        actor,
+        booking.patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
-        action="read",
-        patient_id=booking.patient_id,
-        now=now,
         detail=f"booking {booking.id}",
+        now=now,
     )
-    session.commit()
     return checkin, list(answers)
 
 
@@ -170,14 +168,13 @@ def for_bookings(
     ):
         answers[answer.checkin_id].append(answer)
     for patient_id in sorted({c.patient_id for c in checkins}):
-        audit.record(
+        audited_reads.log_read(
+            actor,
+            patient_id,
             session=session,
-            actor=actor,
             category=CATEGORY,
-            action="read",
-            patient_id=patient_id,
-            now=now,
             detail="check-in answers",
+            now=now,
         )
     session.commit()
     return {c.booking_id: (c, answers[c.id]) for c in checkins}

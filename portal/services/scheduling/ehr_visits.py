@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from db.models import Appointment, Booking, BookingStatus, Patient, Practitioner, User
-from portal.services import audit
+from portal.services import audited_reads
 from portal.services.access import require_patient_access
 
 CATEGORY = "appointments"
@@ -101,16 +101,9 @@ def list_ehr_visits(
         .order_by(col(Appointment.start), col(Appointment.id))
     ).all()
     bookings = list(session.exec(select(Booking).where(Booking.patient_id == patient_id)).all())
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="read",
-        patient_id=patient_id,
-        detail="EHR visit list",
-        now=now,
+    audited_reads.log_read(
+        actor, patient_id, session=session, category=CATEGORY, detail="EHR visit list", now=now
     )
-    session.commit()
     visits = [
         _to_visit(appointment, name)
         for appointment, name in rows

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from db.models import Booking, BookingStatus, ReminderSent
 from portal.config import Settings, get_settings
-from portal.services import email
+from portal.services import email, notifications
 from portal.services.notifications import _email_address
 from portal.services.scheduling import notices
 from portal.services.scheduling.visit_types import label
@@ -100,13 +100,14 @@ def send_due_reminders(*, session: Session, now: datetime) -> int:
         new = [h for h in due if h not in already]
         if not new or not _claim(session, booking, new, now):
             continue
-        notices.notify(
+        notifications.notify(
             session=session,
             patient_id=booking.patient_id,
             kind="visit_reminder",
             text=f"Reminder: {label(booking.visit_type)} on {notices.when(booking.start)}. "
             "You can check in online before your visit.",
             now=now,
+            link_page="appointments",
         )
         session.commit()
         sent += 1

@@ -19,7 +19,7 @@ from db.models import (
     VisitRequestStatus,
 )
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import notifications, triage
 from portal.services.access import require_patient_access
@@ -162,9 +162,7 @@ class RequestView:
 def request_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> RequestView:
     """The request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a visit request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a visit request")
     request = session.get(VisitRequest, item.ref_id)
     session.refresh(request)
     patient = session.get(Patient, request.patient_id)
@@ -238,9 +236,7 @@ def book_from_request(
     """Book the requested visit, close the request and its inbox item and tell the patient, in
     one transaction (a taken slot or a changed item leaves everything as it was)."""
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
-    item = session.get(TriageItem, item_id)
-    if item is None or item.kind != KIND:
-        raise NotFound("That inbox item is not a visit request.")
+    item = triage.item_of_kind(session, item_id, KIND, "a visit request")
     request = session.get(VisitRequest, item.ref_id)
     if request.status != VisitRequestStatus.OPEN:
         raise InvalidInput("This visit request was already handled.")
@@ -257,15 +253,14 @@ def book_from_request(
     )
     provider = session.get(Practitioner, practitioner_id)
     what = f"{label(request.visit_type)} with {provider.name if provider else 'the clinic'}"
-    triage.transition(
+    triage.close(
         actor,
         item_id,
         seen_version,
+        action="booked",
+        detail=f"{what}, {when(visit.start)}",
         session=session,
         now=now,
-        action="booked",
-        values=triage.close_values(now),
-        detail=f"{what}, {when(visit.start)}",
     )
     session.refresh(request)
     request.status = VisitRequestStatus.SCHEDULED

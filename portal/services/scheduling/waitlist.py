@@ -18,7 +18,7 @@ from db.models import (
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
-from portal.services import audit
+from portal.services import audit, notifications
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.scheduling import availability, booking, notices
@@ -193,13 +193,14 @@ def offer_freed_slot(
             expires_at=now + timedelta(minutes=get_settings().waitlist_offer_minutes),
         )
         session.add(offer)
-        notices.notify(
+        notifications.notify(
             session=session,
             patient_id=entry.patient_id,
             kind="waitlist_offer",
             text=f"An earlier {label(entry.visit_type)} time is free: {notices.when(slot.start)}. "
             "Open Appointments to take it before the offer expires.",
             now=now,
+            link_page="appointments",
         )
         try:
             session.commit()
