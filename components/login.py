@@ -34,7 +34,6 @@ from components import browser_cookie
 from components import session_keys as keys
 from components.current_user import end_browser_session, forget_everything, user_for_token
 from components.navigation import hide_navigation
-from db.engine import session_scope
 from db.models import User
 from portal.config import get_settings
 from portal.errors import PortalError
@@ -42,6 +41,7 @@ from portal.services import account_codes, mfa, sessions
 from portal.services import login as login_service
 from portal.services import login_throttle as throttle
 from portal.services import users as users_service
+from portal.services.unit_of_work import session_scope
 
 # A half-finished sign-in (password accepted, code not yet entered) is forgotten after this.
 PENDING_LIFETIME = timedelta(minutes=5)

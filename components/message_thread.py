@@ -5,11 +5,11 @@ import streamlit as st
 
 from components.plain_text import md_literal
 from components.request_ui import local_time
-from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError
 from portal.services import messages
 from portal.services.messages import ThreadView
+from portal.services.unit_of_work import session_scope
 
 
 def render_thread(view: ThreadView, viewer: User, *, now) -> None:

@@ -5,9 +5,9 @@ import streamlit as st
 
 from components.navigation import page
 from components.request_ui import local_time, now
-from db.engine import session_scope
 from db.models import User
 from portal.services import messages, notifications
+from portal.services.unit_of_work import session_scope
 
 
 def notifications_panel(user: User, patient_id: int, *, limit: int = 5, link: bool = True) -> None:

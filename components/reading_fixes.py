@@ -5,10 +5,10 @@ import streamlit as st
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_ui import flash, now
-from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError
 from portal.services.readings import edits, entry, units
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

@@ -18,7 +18,6 @@ from components.portal_errors import show_error
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
 from components.request_ui import flash, local_time, now
-from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
 from portal.errors import PortalError
 from portal.permissions import Action
@@ -26,6 +25,7 @@ from portal.services import messages, profile_changes, referrals, refills, reply
 from portal.services.profile_changes import FIELDS
 from portal.services.readings import alerts as reading_alerts
 from portal.services.scheduling import visit_requests
+from portal.services.unit_of_work import session_scope
 
 
 def seen_version(item: TriageItem) -> int:

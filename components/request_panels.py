@@ -7,12 +7,12 @@ import streamlit as st
 from components.plain_text import md_literal
 from components.request_ui import local_time, now
 from components.visit_card import slot_label
-from db.engine import session_scope
 from db.models import TriageItem, User, VisitRequestStatus
 from portal.services import referrals
 from portal.services.scheduling import visit_requests
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, label
+from portal.services.unit_of_work import session_scope
 
 
 def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> None:

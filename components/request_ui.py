@@ -7,10 +7,10 @@ import streamlit as st
 from components import session_keys as keys
 from components.patient_context import remembered_choice
 from components.plain_text import alert, md_literal
-from db.engine import session_scope
 from db.models import Patient, User
 from portal.config import get_settings
 from portal.services.access import viewable_patients
+from portal.services.unit_of_work import session_scope
 
 
 def now() -> datetime:

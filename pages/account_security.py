@@ -7,10 +7,10 @@ import streamlit as st
 from components.current_user import current_user
 from components.login import change_password, qr_png, show_recovery_codes
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from db.models import STAFF_ROLES, User
 from portal.config import get_settings
 from portal.services import mfa
+from portal.services.unit_of_work import session_scope
 
 _NEW_SECRET = "account_security_pending_key"  # noqa: S105 - a session-state key name
 _NEW_CODES = "account_security_new_codes"

@@ -20,7 +20,6 @@ from components.visit_card import (
     visit_header,
 )
 from components.visit_request_form import visit_request_form, visit_request_list
-from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services.records import health_summary
@@ -37,6 +36,7 @@ from portal.services.scheduling.calendar import patient_calendar
 from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
+from portal.services.unit_of_work import session_scope
 
 
 def run(action, success: str) -> None:

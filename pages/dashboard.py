@@ -9,8 +9,8 @@ from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from components.request_ui import now
-from db.engine import session_scope
 from portal.services import dashboard, no_show, triage
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date, format_datetime, naive_local
 
 

@@ -13,10 +13,10 @@ from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.readings_ui import render_goals, render_recent
 from components.request_ui import flash, local_time, now, show_flash
-from db.engine import session_scope
 from portal.errors import PortalError
 from portal.permissions import REFUSALS, Action
 from portal.services.readings import alerts, units
+from portal.services.unit_of_work import session_scope
 
 
 def _bound(value: float | None) -> str:

@@ -6,9 +6,9 @@ from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_ui import acting_patient, flash, local_time, now, show_flash
-from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import profile_changes, refills
+from portal.services.unit_of_work import session_scope
 
 
 def render() -> None:

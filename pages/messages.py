@@ -9,11 +9,11 @@ from components.message_thread import render_thread
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_ui import acting_patient, flash, local_time, now, show_flash
-from db.engine import session_scope
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import attachments, messages
 from portal.services.attachments import Upload
+from portal.services.unit_of_work import session_scope
 
 
 def _uploads(files) -> tuple[list[Upload], list[str]]:

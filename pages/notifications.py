@@ -4,8 +4,8 @@ import streamlit as st
 
 from components.current_user import current_user
 from components.request_ui import acting_patient, local_time, now
-from db.engine import session_scope
 from portal.services import notifications
+from portal.services.unit_of_work import session_scope
 
 
 def render() -> None:

@@ -8,10 +8,10 @@ from components.patient_context import active_patient_id
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages, show_error
 from components.request_ui import flash, now, show_flash
-from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import preventive
 from portal.services.preventive import CareItem, CareStatus
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date
 
 ICONS = {

@@ -16,9 +16,9 @@ from components.readings_ui import (
     render_recent,
 )
 from components.request_ui import flash, now, show_flash
-from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, file_import, units
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime, to_local
 
 NO_COLUMN = ""

@@ -8,9 +8,9 @@ from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages, show_error
 from components.record_tables import datetime_column, show_table
 from components.request_ui import flash, now, show_flash
-from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import referrals
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import naive_local
 
 

@@ -15,9 +15,9 @@ from components.request_card import (
     seen_version,
 )
 from components.request_ui import local_time, now, show_flash
-from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import refills, triage
+from portal.services.unit_of_work import session_scope
 
 
 def render() -> None:

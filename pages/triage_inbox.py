@@ -9,10 +9,10 @@ from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_card import render_item
 from components.request_ui import local_time, now, show_flash
-from db.engine import session_scope
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus
 from portal.errors import PortalError
 from portal.services import triage
+from portal.services.unit_of_work import session_scope
 
 STATUS_CHOICES = {"open": "All open", **triage.STATUS_LABELS}
 

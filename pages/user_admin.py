@@ -10,11 +10,11 @@ import streamlit as st
 from components.current_user import current_user
 from components.plain_text import alert, md_literal
 from components.portal_errors import errors_as_messages, show_error
-from db.engine import session_scope
 from db.models import STAFF_ROLES, Role
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import user_admin
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 FLASH = "user_admin_flash"

@@ -8,8 +8,8 @@ import streamlit as st
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from portal.services.audit_log import who_viewed
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

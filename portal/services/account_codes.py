@@ -43,10 +43,20 @@ def _new_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
-def patient_account(patient_id: int, *, session: Session) -> User | None:
+def _patient_account(patient_id: int, *, session: Session) -> User | None:
+    """The patient's own portal account, unchecked: callers have checked the actor."""
     return session.exec(
         select(User).where(User.patient_id == patient_id, User.role == Role.PATIENT)
     ).first()
+
+
+def next_code_purpose(staff: User, patient_id: int, *, session: Session, now: datetime) -> str:
+    """Which code issue_code would give this patient now: RESET when they have an account,
+    else ACTIVATION (for the button's label). Only for those who may issue codes."""
+    require_permission(
+        staff, Action.ISSUE_ACCOUNT_CODES, session=session, now=now, patient_id=patient_id
+    )
+    return RESET if _patient_account(patient_id, session=session) is not None else ACTIVATION
 
 
 def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, session, now) -> str:
@@ -92,7 +102,7 @@ def issue_code(staff: User, patient_id: int, *, session: Session, now: datetime)
     )
     if session.get(Patient, patient_id) is None:
         raise NotFound("No such patient.")
-    account = patient_account(patient_id, session=session)
+    account = _patient_account(patient_id, session=session)
     purpose = RESET if account is not None else ACTIVATION
     return purpose, _issue(staff, patient_id, purpose, account, session=session, now=now)
 

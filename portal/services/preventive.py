@@ -269,7 +269,7 @@ def _latest_by_code(
     return latest
 
 
-def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
+def _gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
     """The patient's facts in six queries (the rules' codes only), whatever the record's size."""
     pid = patient.id
     conditions = session.exec(
@@ -386,7 +386,7 @@ def preventive_care(
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("We could not find this patient's record.")
-    items = evaluate(gather_facts(patient, session=session), today_local(now))
+    items = evaluate(_gather_facts(patient, session=session), today_local(now))
     requested = _requested_rules(patient_id, session=session)
     items = [
         CareItem(**{**item.__dict__, "requested": item.rule_code in requested}) for item in items
