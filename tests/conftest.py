@@ -39,6 +39,18 @@ class _RouterOnlyPages(PagesManager):
 streamlit.testing.v1.app_test.PagesManager = _RouterOnlyPages
 
 
+def _own_fixture_functions(item) -> list:
+    """The functions of the project's own fixtures a test uses (not pytest's or plugins')."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info else ()
+    return [
+        fixture.func
+        for defs in definitions
+        for fixture in defs
+        if getattr(fixture.func, "__module__", "").startswith("tests.")
+    ]
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark each test by what it uses (tests/markers.py), for the fast loop's -m filter."""
     for item in items:
@@ -53,6 +65,7 @@ def pytest_collection_modifyitems(config, items):
             params=callspec.params if callspec else {},
             function=getattr(item, "function", None),
             module=getattr(item, "module", None),
+            fixture_functions=_own_fixture_functions(item),
         )
         for name in sorted(found - {mark.name for mark in item.iter_markers()}):
             item.add_marker(name)

@@ -5,11 +5,14 @@ root conftest's pytest_collection_modifyitems), so nobody has to remember them.
 - ``fhir_server``: needs the local FHIR test server (a Node process).
 - ``postgres``: the PostgreSQL case of a test that runs on both backends.
 - ``browser``: the Chromium tests under tests/e2e.
+- ``slow``: starts another Python process (the portal's command line, a second scheduler) or
+  seeds the whole demo clinic: seconds of CPU each, measured.
 
-The fast loop leaves all four out:
-``scripts/test -m "not page and not fhir_server and not browser and not postgres"``.
+The fast loop leaves all five out:
+``scripts/test -m "not page and not fhir_server and not browser and not postgres and not slow"``.
 """
 
+import sys
 from collections.abc import Callable, Iterable
 from types import CodeType, ModuleType
 
@@ -19,6 +22,10 @@ PAGE_FIXTURES = frozenset({"app_env", "app_settings", "open_page"})
 PAGE_NAMES = frozenset({"AppTest", "open_app", "open_page", "force_page", "sign_in"})
 FHIR_FIXTURES = frozenset({"fhir_process", "fhir_server", "fhir_client"})
 FHIR_NAMES = frozenset({"running_server", "FhirTestServer"})
+# A Python process of its own (``sys.executable``, ``run_cli``) or the whole demo clinic.
+SLOW_NAMES = frozenset(
+    {"run_cli", "Popen", "executable", "seed_demo_clinic", "seed_portal_activity"}
+)
 
 
 def _names(code: CodeType) -> set[str]:
@@ -30,7 +37,7 @@ def _names(code: CodeType) -> set[str]:
     return names
 
 
-def uses_names(function: Callable, module: ModuleType | None, wanted: Iterable[str]) -> bool:
+def uses_names(function: Callable | None, module: ModuleType | None, wanted: Iterable[str]) -> bool:
     """Whether ``function`` or a function of its own module that it calls (two levels down)
     uses one of ``wanted``: a test calling ``_open(...)`` that calls ``open_app`` counts."""
     wanted = frozenset(wanted)
@@ -52,6 +59,11 @@ def uses_names(function: Callable, module: ModuleType | None, wanted: Iterable[s
     return False
 
 
+def _module_of(function: Callable | None, default: ModuleType | None) -> ModuleType | None:
+    name = getattr(function, "__module__", None)
+    return sys.modules.get(name, default) if name else default
+
+
 def markers_for(
     *,
     path: str,
@@ -59,12 +71,17 @@ def markers_for(
     params: dict[str, object],
     function: Callable | None = None,
     module: ModuleType | None = None,
+    fixture_functions: Iterable[Callable] = (),
 ) -> set[str]:
     """The markers a test gets: ``path`` relative to the project root with "/" separators,
     ``fixtures`` every fixture it uses (directly or through others), ``params`` its
-    parametrization (``item.callspec.params``)."""
+    parametrization (``item.callspec.params``), ``fixture_functions`` the functions of the
+    project's own fixtures it uses (what they do counts as what the test does)."""
     fixtures = set(fixtures)
     found: set[str] = set()
+    bodies = [function, *fixture_functions]
+    if any(uses_names(body, _module_of(body, module), SLOW_NAMES) for body in bodies):
+        found.add("slow")
     if path.startswith("tests/e2e/"):
         found.add("browser")
     if fixtures & PAGE_FIXTURES or (function and uses_names(function, module, PAGE_NAMES)):

@@ -4,7 +4,9 @@ import sys
 import tomllib
 
 from portal.config import PROJECT_ROOT
+from portal.demo.seed import seed_demo_clinic
 from tests import markers
+from tests.cli import run_cli
 from tests.harness import open_app
 
 
@@ -20,13 +22,22 @@ def _plain_test():
     return 1 + 1
 
 
-def _marks(function=None, path="tests/x/test_y.py", fixtures=(), params=None):
+def _cli_test():
+    return run_cli("prepare", env={})
+
+
+def _seeding_fixture():
+    return seed_demo_clinic
+
+
+def _marks(function=None, path="tests/x/test_y.py", fixtures=(), params=None, uses=()):
     return markers.markers_for(
         path=path,
         fixtures=fixtures,
         params=params or {},
         function=function,
         module=sys.modules[__name__],
+        fixture_functions=uses,
     )
 
 
@@ -48,10 +59,15 @@ def test_fhir_server_postgres_and_browser():
     assert _marks(_plain_test, path="tests/e2e/test_browser_login.py") == {"browser"}
 
 
-def test_every_marker_given_is_registered(request):
+def test_tests_that_start_the_command_line_or_seed_the_demo_clinic_are_slow():
+    assert _marks(_cli_test) == {"slow"}
+    assert _marks(_plain_test, uses=[_seeding_fixture]) == {"slow"}
+
+
+def test_every_marker_given_is_registered():
     config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     registered = {m.split(":")[0] for m in config["tool"]["pytest"]["ini_options"]["markers"]}
-    assert {"page", "fhir_server", "postgres", "browser"} <= registered
+    assert {"page", "fhir_server", "postgres", "browser", "slow"} <= registered
 
 
 def test_the_collected_suite_is_marked(request):
