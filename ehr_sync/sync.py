@@ -237,7 +237,9 @@ class _Sync:
             marks.append(row.server_time - self.commit_window)
         return max(marks, default=None)
 
-    def _drop_unchanged(self, model: type[FhirRow], rtype: str, resources: list[dict]) -> list:
+    def _drop_unchanged(
+        self, model: type[FhirRow], rtype: str, resources: list[dict[str, Any]]
+    ) -> list[Any]:
         """Resources whose version is not stored yet (nor already quarantined as it is)."""
         versions = {r.get("id"): _version(r) for r in resources if isinstance(r, dict)}
         ids = [i for i in versions if isinstance(i, str)]
@@ -279,7 +281,7 @@ class _Sync:
                 versions[fhir_id] = version
         return versions
 
-    def _import_missing_patients(self, resources: list[dict]) -> None:
+    def _import_missing_patients(self, resources: list[dict[str, Any]]) -> None:
         """A record may name a Patient created after this run's Patient pass: fetch it now, or
         the record would be quarantined and, with the checkpoint past it, not come back."""
         wanted = {ref for r in resources for ref in _patient_refs(r)}
@@ -305,7 +307,9 @@ class _Sync:
                     patients, session=self.session, source=self.source, now=self.clock()
                 )
 
-    def _withdraw_entered_in_error(self, model: type[FhirRow], resources: list[dict]) -> None:
+    def _withdraw_entered_in_error(
+        self, model: type[FhirRow], resources: list[dict[str, Any]]
+    ) -> None:
         """Condition and AllergyIntolerance say "entered in error" in verificationStatus, which
         the mapper does not store: record it in the status the record pages filter on."""
         if not hasattr(model, "clinical_status"):
@@ -459,7 +463,7 @@ def _sort_key(moment: datetime | None) -> datetime:
     return moment or datetime.min.replace(tzinfo=UTC)
 
 
-def _patient_refs(resource: dict) -> set[str]:
+def _patient_refs(resource: dict[str, Any]) -> set[str]:
     refs = []
     for key in ("subject", "patient"):
         value = resource.get(key)
@@ -475,7 +479,7 @@ def _patient_refs(resource: dict) -> set[str]:
     }
 
 
-def _verification_entered_in_error(resource: dict) -> bool:
+def _verification_entered_in_error(resource: dict[str, Any]) -> bool:
     status = resource.get("verificationStatus")
     codings = status.get("coding") if isinstance(status, dict) else None
     return any(isinstance(c, dict) and c.get("code") == ENTERED_IN_ERROR for c in codings or [])
