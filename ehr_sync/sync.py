@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, SyncRun
 from ehr_sync.client import EhrUnreachable, FhirClient, bundle_resources
@@ -154,7 +154,7 @@ class _Sync:
         from portal.timefmt import format_datetime  # clinic time, as staff read it
 
         last_good = select(func.max(SyncRun.started_at)).where(
-            SyncRun.source == self.source, SyncRun.status.in_(["succeeded", "partial"])
+            col(SyncRun.source) == self.source, col(SyncRun.status).in_(["succeeded", "partial"])
         )
         first_failure = self.session.exec(
             select(func.min(SyncRun.started_at)).where(
@@ -248,7 +248,7 @@ class _Sync:
         stored = dict(
             self.session.exec(
                 select(model.fhir_id, model.version_id)
-                .where(model.source == self.source, model.fhir_id.in_(ids))
+                .where(model.source == self.source, col(model.fhir_id).in_(ids))
                 .distinct()
             ).all()
         )
@@ -267,8 +267,8 @@ class _Sync:
             select(QuarantinedResource.fhir_id, QuarantinedResource.raw_json).where(
                 QuarantinedResource.source == self.source,
                 QuarantinedResource.resource_type == rtype,
-                QuarantinedResource.fhir_id.in_(ids),
-                QuarantinedResource.resolved_at.is_(None),
+                col(QuarantinedResource.fhir_id).in_(ids),
+                col(QuarantinedResource.resolved_at).is_(None),
             )
         ).all()
         versions = {}
@@ -290,7 +290,7 @@ class _Sync:
         have = set(
             self.session.exec(
                 select(Patient.fhir_id).where(
-                    Patient.source == self.source, Patient.fhir_id.in_(wanted)
+                    col(Patient.source) == self.source, col(Patient.fhir_id).in_(wanted)
                 )
             ).all()
         )
@@ -318,7 +318,7 @@ class _Sync:
         if ids:
             self.session.exec(
                 update(model)
-                .where(model.source == self.source, model.fhir_id.in_(ids))
+                .where(model.source == self.source, col(model.fhir_id).in_(ids))
                 .values(clinical_status=ENTERED_IN_ERROR)
             )
             self.session.commit()
@@ -362,8 +362,8 @@ class _Sync:
             select(func.count(func.distinct(QuarantinedResource.fhir_id))).where(
                 QuarantinedResource.source == self.source,
                 QuarantinedResource.resource_type == rtype,
-                QuarantinedResource.resolved_at.is_(None),
-                QuarantinedResource.fhir_id.not_in(stored),
+                col(QuarantinedResource.resolved_at).is_(None),
+                col(QuarantinedResource.fhir_id).not_in(stored),
             )
         ).one()
 
@@ -434,7 +434,7 @@ def set_server_time(
 
 def reset_checkpoints(session: Session, source: str) -> None:
     """Forget every checkpoint, so the next run reads everything again (unchanged rows skip)."""
-    session.exec(delete(SyncCheckpoint).where(SyncCheckpoint.source == source))
+    session.exec(delete(SyncCheckpoint).where(col(SyncCheckpoint.source) == source))
     session.commit()
 
 

@@ -5,8 +5,8 @@ root conftest's pytest_collection_modifyitems), so nobody has to remember them.
 - ``fhir_server``: needs the local FHIR test server (a Node process).
 - ``postgres``: the PostgreSQL case of a test that runs on both backends.
 - ``browser``: the Chromium tests under tests/e2e.
-- ``slow``: starts another Python process (the portal's command line, a second scheduler) or
-  seeds the whole demo clinic: seconds of CPU each, measured.
+- ``slow``: starts another Python process (the portal's command line, a second scheduler),
+  seeds the whole demo clinic, or runs a benchmark (tests/bench): seconds of CPU each, measured.
 
 The fast loop leaves all five out:
 ``scripts/test -m "not page and not fhir_server and not browser and not postgres and not slow"``.
@@ -79,6 +79,8 @@ def markers_for(
     project's own fixtures it uses (what they do counts as what the test does)."""
     fixtures = set(fixtures)
     found: set[str] = set()
+    if path.startswith("tests/bench/"):  # the benchmarks themselves, at a small scale
+        found.add("slow")
     bodies = [function, *fixture_functions]
     if any(uses_names(body, _module_of(body, module), SLOW_NAMES) for body in bodies):
         found.add("slow")

@@ -62,6 +62,7 @@ def test_fhir_server_postgres_and_browser():
 def test_tests_that_start_the_command_line_or_seed_the_demo_clinic_are_slow():
     assert _marks(_cli_test) == {"slow"}
     assert _marks(_plain_test, uses=[_seeding_fixture]) == {"slow"}
+    assert _marks(_plain_test, path="tests/bench/test_bench_smoke.py") == {"slow"}
 
 
 def test_every_marker_given_is_registered():
@@ -76,7 +77,8 @@ def test_the_collected_suite_is_marked(request):
         names = {mark.name for mark in item.iter_markers()}
         if item.nodeid.startswith("tests/e2e/"):
             assert "browser" in names, item.nodeid
-        if "[postgresql" in item.nodeid:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("migrated_engine") == "postgresql":
             assert "postgres" in names, item.nodeid
         if "app_env" in getattr(item, "fixturenames", ()):
             assert "page" in names, item.nodeid
