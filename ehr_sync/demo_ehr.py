@@ -36,7 +36,7 @@ class DemoEhrError(Exception):
 @dataclass
 class DemoEhr:
     base_url: str
-    process: subprocess.Popen
+    process: subprocess.Popen[str]
 
 
 def ensure_installed() -> None:
