@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import AccountCode, Patient, Role, User
 from portal.config import get_settings
@@ -66,7 +66,7 @@ def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, ses
         .where(
             AccountCode.patient_id == patient_id,
             AccountCode.purpose == purpose,
-            AccountCode.used_at.is_(None),
+            col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
     )
@@ -118,7 +118,7 @@ def issue_user_reset_code(admin: User, account: User, *, session: Session, now: 
         .where(
             AccountCode.user_id == account.id,
             AccountCode.purpose == RESET,
-            AccountCode.used_at.is_(None),
+            col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
     )
@@ -187,7 +187,7 @@ def redeem(
         raise InvalidInput("That username is taken; please choose another.")
     consumed = session.execute(
         update(AccountCode)
-        .where(AccountCode.id == row.id, AccountCode.used_at.is_(None))
+        .where(AccountCode.id == row.id, col(AccountCode.used_at).is_(None))
         .values(used_at=now)
     )
     if consumed.rowcount != 1:
