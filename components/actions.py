@@ -10,8 +10,8 @@ import streamlit as st
 from components import session_keys as keys
 from components.plain_text import alert
 from components.portal_errors import show_error
-from db.engine import session_scope
 from portal.errors import PortalError
+from portal.services.unit_of_work import session_scope
 
 T = TypeVar("T")
 

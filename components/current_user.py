@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components import session_keys as keys
-from db.engine import session_scope
 from db.models import User
 from portal.services import sessions
+from portal.services.unit_of_work import session_scope
 
 
 def session_token() -> str | None:

@@ -9,11 +9,11 @@ import streamlit as st
 from components.current_user import current_user, for_signed_in, session_token
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError
 from portal.services.documents import NO_TEXT, OpenedDocument, file_name, open_document
 from portal.services.records import DocumentInfo
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date
 
 

@@ -20,13 +20,13 @@ from components import session_keys as keys
 from components.current_user import end_browser_session, forget_everything, user_for_token
 from components.navigation import hide_navigation
 from components.password_form import password_form
-from db.engine import session_scope
 from db.models import User
 from portal import signin_flow
 from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services import mfa, sessions
 from portal.services import users as users_service
+from portal.services.unit_of_work import session_scope
 
 
 def cookie_key() -> str:

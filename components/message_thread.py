@@ -4,11 +4,11 @@ in a message are displayed literally and can neither run nor hide content."""
 import streamlit as st
 
 from components.plain_text import md_literal
-from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError
 from portal.services import messages
 from portal.services.messages import ThreadView
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

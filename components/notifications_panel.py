@@ -5,10 +5,10 @@ import streamlit as st
 
 from components.navigation import PAGES, menu_for, page
 from components.plain_text import md_literal
-from db.engine import session_scope
 from db.models import Notification, User
 from portal.clock import utcnow
 from portal.services import messages, notifications
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

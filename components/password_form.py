@@ -24,11 +24,11 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model as stauth_cookie_model
 
 from components import session_keys as keys
-from db.engine import session_scope
 from portal import signin_flow
 from portal.config import get_settings
 from portal.services import login as login_service
 from portal.services import login_throttle as throttle
+from portal.services.unit_of_work import session_scope
 
 # Browser tests find the form by these labels; the key keeps it apart from the activation form.
 SIGN_IN_FIELDS = {

@@ -17,11 +17,11 @@ from components import session_keys as keys
 from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from db.engine import session_scope
 from db.models import Patient, User
 from portal.errors import NotYourRecord, PortalError
 from portal.services.access import is_staff, viewable_patients
 from portal.services.patients import chart_header
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date
 
 

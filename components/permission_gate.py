@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components.portal_errors import show_error
-from db.engine import session_scope
 from db.models import User
 from portal.errors import PortalError
 from portal.permissions import Action
 from portal.services.permissions import CATEGORY, may, require_permission
+from portal.services.unit_of_work import session_scope
 
 
 def require_page_permission(user: User, action: Action, *, category: str = CATEGORY) -> None:

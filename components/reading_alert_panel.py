@@ -7,11 +7,11 @@ from components import session_keys as keys
 from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from db.engine import session_scope
 from db.models import TriageItem, User
 from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.readings import alerts, units
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

@@ -4,10 +4,10 @@ import streamlit as st
 
 from components.actions import run_action
 from components.plain_text import md_literal
-from db.engine import session_scope
 from db.models import User
 from portal.clock import utcnow
 from portal.services.readings import edits, entry, units
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

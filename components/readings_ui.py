@@ -10,12 +10,12 @@ import streamlit as st
 from components.actions import run_action
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from db.engine import session_scope
 from db.models import User
 from portal.clock import utcnow
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, goals, units
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime, naive_local
 
 ALL = ""

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from components.current_user import for_signed_in
-from db.engine import session_scope
 from db.models import User
 from portal.services import record_export
 from portal.services.record_export import DateRange
+from portal.services.unit_of_work import session_scope
 
 
 def deferred(

@@ -19,7 +19,6 @@ from components.permission_gate import can
 from components.plain_text import md_literal
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
-from db.engine import session_scope
 from db.models import TriageItem, TriageStatus, User
 from portal.clock import utcnow
 from portal.errors import PortalError
@@ -28,6 +27,7 @@ from portal.services import messages, profile_changes, referrals, refills, reply
 from portal.services.profile_changes import FIELDS
 from portal.services.readings import alerts as reading_alerts
 from portal.services.scheduling import visit_requests
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

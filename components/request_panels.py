@@ -9,13 +9,13 @@ import streamlit as st
 from components.decision_form import DecisionWords, decision_form
 from components.plain_text import md_literal
 from components.visit_card import slot_label
-from db.engine import session_scope
 from db.models import TriageItem, User, VisitRequestStatus
 from portal.clock import utcnow
 from portal.services import referrals
 from portal.services.scheduling import visit_requests
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, label
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

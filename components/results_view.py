@@ -7,10 +7,10 @@ from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from components.result_table import render_result_table
 from components.trend_chart import render_trend_chart
-from db.engine import session_scope
 from db.models import User
 from portal.services.education import lab_description
 from portal.services.results import list_results, result_trend
+from portal.services.unit_of_work import session_scope
 
 
 def render_results_tab(user: User, patient_id: int, category: str, *, empty: str) -> None:

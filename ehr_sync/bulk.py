@@ -106,9 +106,9 @@ def insert_quarantined(session: Session, rows: list[Row], *, received_at: dateti
         session.connection().execute(table.insert(), fresh)
 
 
-def _open_entries(session: Session, rows: list[Row]) -> set[tuple]:
+def _open_entries(session: Session, rows: list[Row]) -> set[tuple[Any, ...]]:
     table = table_of(QuarantinedResource)
-    found: set[tuple] = set()
+    found: set[tuple[Any, ...]] = set()
     for source in {row["source"] for row in rows}:
         ids = {row["fhir_id"] for row in rows if row["source"] == source and row["fhir_id"]}
         types = {row["resource_type"] for row in rows if row["source"] == source}

@@ -9,6 +9,7 @@ wins over the statement. Each finding says whether the sync can work without it.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -50,16 +51,16 @@ class EhrCheck:
 # --- the CapabilityStatement (pure) ------------------------------------------------------------
 
 
-def _server_rest(statement: dict) -> dict:
+def _server_rest(statement: dict[str, Any]) -> dict[str, Any]:
     rests = statement.get("rest") or []
     return next((r for r in rests if r.get("mode") == "server"), rests[0] if rests else {})
 
 
-def _codes(items: Iterable[dict] | None, key: str = "code") -> set[str]:
+def _codes(items: Iterable[dict[str, Any]] | None, key: str = "code") -> set[str]:
     return {str(item.get(key)) for item in items or [] if item.get(key)}
 
 
-def _offers_export(rest: dict) -> bool:
+def _offers_export(rest: dict[str, Any]) -> bool:
     def named_export(operations) -> bool:
         return any(
             (op.get("name") or "").lstrip("$") == "export"
@@ -72,7 +73,7 @@ def _offers_export(rest: dict) -> bool:
     )
 
 
-def _security_text(rest: dict) -> str | None:
+def _security_text(rest: dict[str, Any]) -> str | None:
     security = rest.get("security") or {}
     services = [
         coding.get("code") or coding.get("display")
@@ -84,7 +85,7 @@ def _security_text(rest: dict) -> str | None:
 
 
 def assess_statement(
-    statement: dict,
+    statement: dict[str, Any],
     *,
     needed: Iterable[str] = SYNC_TYPES,
     write_back: Iterable[str] = (),
@@ -232,9 +233,10 @@ def _probe(check: EhrCheck, client: FhirClient, auth_kind: str) -> None:
         )
 
 
-def _search(check, client, auth_kind, params, *, topic: str) -> dict | None:
+def _search(check, client, auth_kind, params, *, topic: str) -> dict[str, Any] | None:
     try:
-        return client.get_json("Patient", params=params)
+        bundle: dict[str, Any] = client.get_json("Patient", params=params)
+        return bundle
     except FhirError as error:
         if error.status == 403:
             check.add(MISSING, "Authentication", _refused_text(403, auth_kind))

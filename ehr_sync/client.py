@@ -171,28 +171,32 @@ class FhirClient:
                 f"token endpoint: HTTP {status}", retry_after=retry_after
             ) from error
 
-    def get_json(self, url: str, params: dict | None = None) -> dict:
+    def get_json(self, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.request("GET", url, params=params)
         if response.status_code >= 400:
             raise FhirError(response.status_code, response.text[:500])
         try:
-            return response.json()
+            body: dict[str, Any] = response.json()
         except ValueError as error:
             # A body cut short can still arrive as a complete HTTP message from a broken proxy.
             raise FhirError(response.status_code, f"not JSON: {error}") from error
+        return body
 
-    def read(self, resource_type: str, fhir_id: str) -> dict | None:
+    def read(self, resource_type: str, fhir_id: str) -> dict[str, Any] | None:
         """The current version, or None if the server says it is gone (404/410)."""
         response = self.request("GET", f"{resource_type}/{fhir_id}")
         if response.status_code in (404, 410):
             return None
         if response.status_code >= 400:
             raise FhirError(response.status_code, response.text[:500])
-        return response.json()
+        resource: dict[str, Any] = response.json()
+        return resource
 
     # --- search -------------------------------------------------------------------------------
 
-    def search_pages(self, resource_type: str, params: dict | None = None) -> Iterator[dict]:
+    def search_pages(
+        self, resource_type: str, params: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Each searchset Bundle page in turn, following link[next] until there is none."""
         query = {"_count": self.page_size, **(params or {})}
         bundle = self.get_json(resource_type, params=query)
@@ -203,7 +207,7 @@ class FhirClient:
                 return
             bundle = self.get_json(next_url)
 
-    def count(self, resource_type: str, params: dict | None = None) -> int:
+    def count(self, resource_type: str, params: dict[str, Any] | None = None) -> int:
         """How many resources match, without fetching them (_count=0 asks only for total)."""
         bundle = self.get_json(resource_type, params={**(params or {}), "_count": 0})
         return int(bundle.get("total") or 0)
@@ -222,14 +226,14 @@ class FhirClient:
         return urlunsplit((base.scheme, base.netloc, link.path, link.query, ""))
 
 
-def next_link(bundle: dict) -> str | None:
+def next_link(bundle: dict[str, Any]) -> str | None:
     for link in bundle.get("link") or []:
         if link.get("relation") == "next" and link.get("url"):
             return link["url"]
     return None
 
 
-def bundle_resources(bundle: dict) -> list[dict]:
+def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     """The matches of a searchset page (not _include'd extras, not OperationOutcome notes)."""
     resources = []
     for entry in bundle.get("entry") or []:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import OutboxItem, OutboxStatus
 from ehr_sync.auth import AuthError
@@ -86,7 +86,7 @@ def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
             OutboxItem.source == item.source,
             OutboxItem.resource_type == item.resource_type,
             OutboxItem.fhir_id == item.fhir_id,
-            OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
+            col(OutboxItem.status).in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
             OutboxItem.id < item.id,
         )
         .limit(1)
@@ -98,7 +98,7 @@ def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
         update(OutboxItem)
         .where(
             OutboxItem.id == item.id,
-            OutboxItem.status == OutboxStatus.PENDING,
+            col(OutboxItem.status) == OutboxStatus.PENDING,
             OutboxItem.attempts == item.attempts,
         )
         .values(attempts=item.attempts + 1, next_attempt_at=now + LEASE)

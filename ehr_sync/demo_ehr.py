@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -35,7 +36,7 @@ class DemoEhrError(Exception):
 @dataclass
 class DemoEhr:
     base_url: str
-    process: subprocess.Popen
+    process: subprocess.Popen[str]
 
 
 def ensure_installed() -> None:
@@ -93,7 +94,7 @@ def running_server(
             process.wait()
 
 
-def demo_resources(n_patients: int, *, seed: int, now: datetime) -> Iterator[dict]:
+def demo_resources(n_patients: int, *, seed: int, now: datetime) -> Iterator[dict[str, Any]]:
     """The demo clinic's resources, as the demo seed imports them (same seed, same record)."""
     for bundle in clinic_bundles(n_patients, seed=seed, now=now, patients_per_bundle=4):
         for entry in bundle["entry"]:
@@ -117,7 +118,7 @@ def load_demo_clinic(
     return counts
 
 
-def _put_batch(http: httpx.Client, base_url: str, resources: list[dict]) -> None:
+def _put_batch(http: httpx.Client, base_url: str, resources: list[dict[str, Any]]) -> None:
     entries = [
         {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
         for r in resources
@@ -139,8 +140,8 @@ def _put_batch(http: httpx.Client, base_url: str, resources: list[dict]) -> None
             raise DemoEhrError(f"The FHIR server refused {name} ({status or 'no status'}).")
 
 
-def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
+def _chunks(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:

@@ -77,7 +77,7 @@ def import_resources(
 
 
 def import_bundle(
-    bundle: dict,
+    bundle: dict[str, Any],
     *,
     session: Session,
     source: str = "ehr",
@@ -142,7 +142,7 @@ def parallel_validation(workers: int = 1) -> Iterator[ValidationPool]:
 class _Incoming:
     """One valid, mapped resource on its way to the database."""
 
-    raw: dict
+    raw: dict[str, Any]
     resource_type: str
     fhir_id: str
     rows: list[Row]  # with Ref placeholders still in them
@@ -170,7 +170,7 @@ class _Importer:
         source: str,
         now: datetime,
         *,
-        aliases: dict,
+        aliases: dict[str, Any],
         batch_size: int,
         pool: ValidationPool | None = None,
     ) -> None:
@@ -204,7 +204,9 @@ class _Importer:
         # Each batch is split between this process, which validates a small share itself (it
         # also reads, resolves and writes), and the workers; the next batch is under way before
         # this one is written.
-        waiting: deque[tuple[list[tuple[list, Future]], tuple[list[_Incoming], list[Row]]]]
+        waiting: deque[
+            tuple[list[tuple[list[Any], Future[Any]]], tuple[list[_Incoming], list[Row]]]
+        ]
         waiting = deque()
         for chunk in batches:
             own = max(1, int(len(chunk) * _OWN_SHARE))
@@ -413,7 +415,7 @@ def _prepare_remote(chunk: list[Any], source: str) -> tuple[list[_Incoming], lis
 
 
 def _gathered(
-    parts: list[tuple[list, Future]], own: tuple[list[_Incoming], list[Row]]
+    parts: list[tuple[list[Any], Future[Any]]], own: tuple[list[_Incoming], list[Row]]
 ) -> tuple[list[_Incoming], list[Row]]:
     incoming, quarantined = list(own[0]), list(own[1])
     for chunk, future in parts:

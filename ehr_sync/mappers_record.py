@@ -120,7 +120,7 @@ def map_care_plan(plan: Any) -> list[Row]:
     ]
 
 
-def _activity(activity: Any) -> dict:
+def _activity(activity: Any) -> dict[str, Any]:
     detail = activity.detail
     if detail is None:
         label = _reference_label(activity.reference) or (
@@ -158,7 +158,7 @@ def map_goal(goal: Any) -> list[Row]:
     ]
 
 
-def _target(target: Any) -> dict:
+def _target(target: Any) -> dict[str, Any]:
     measure = concept_label(target.measure) if target.measure else ""
     detail = ""
     if (quantity := target.detailQuantity) is not None:

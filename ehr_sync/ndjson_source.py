@@ -66,13 +66,15 @@ class NdjsonSource:
 
     # --- the FhirClient calls run_sync makes ---------------------------------------------------
 
-    def search_pages(self, resource_type: str, params: dict | None = None) -> Iterator[dict]:
+    def search_pages(
+        self, resource_type: str, params: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Searchset Bundles of up to ``page_size`` resources, oldest ``lastUpdated`` first."""
         params = params or {}
         since = _since(params.get("_lastUpdated"))
         ids = set(str(params["_id"]).split(",")) if params.get("_id") else None
         only_ids = params.get("_elements") == "id"
-        page: list[dict] = []
+        page: list[dict[str, Any]] = []
         for resource in self._resources(resource_type, since):
             if ids is not None and resource.get("id") not in ids:
                 continue
@@ -85,7 +87,7 @@ class NdjsonSource:
         if page or ids is not None:
             yield _bundle(page, self.transaction_time)
 
-    def count(self, resource_type: str, params: dict | None = None) -> int:
+    def count(self, resource_type: str, params: dict[str, Any] | None = None) -> int:
         """How many resources of the type the export holds (``identifier=system|`` filters)."""
         wanted = (params or {}).get("identifier")
         if not wanted:
@@ -104,7 +106,7 @@ class NdjsonSource:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def _resources(self, resource_type: str, since: datetime | None) -> Iterator[dict]:
+    def _resources(self, resource_type: str, since: datetime | None) -> Iterator[dict[str, Any]]:
         scan = self._scan(resource_type, since)
         if scan.matches == 0:
             return
@@ -129,7 +131,7 @@ class NdjsonSource:
 
     def _by_position(
         self, resource_type: str, files: list[Path], since: datetime | None
-    ) -> Iterator[dict]:
+    ) -> Iterator[dict[str, Any]]:
         """Lines out of time order: note where each match is, sort, and read them in order."""
         positions: list[tuple[datetime, int, int]] = []
         for index, path in enumerate(files):
@@ -218,7 +220,7 @@ def _since(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _bundle(resources: list[dict], transaction_time: str | None = None) -> dict:
+def _bundle(resources: list[dict[str, Any]], transaction_time: str | None = None) -> dict[str, Any]:
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",

@@ -48,7 +48,7 @@ def parse_resource(resource: Any) -> FHIRAbstractModel:
     return model
 
 
-def _validated(model_class: type[FHIRAbstractModel], resource: dict) -> FHIRAbstractModel:
+def _validated(model_class: type[FHIRAbstractModel], resource: dict[str, Any]) -> FHIRAbstractModel:
     try:
         return model_class.model_validate(resource)
     except ValidationError as first_error:

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, SyncRun
 from ehr_sync.client import EhrUnreachable, FhirClient, bundle_resources
@@ -154,7 +154,7 @@ class _Sync:
         from portal.timefmt import format_datetime  # clinic time, as staff read it
 
         last_good = select(func.max(SyncRun.started_at)).where(
-            SyncRun.source == self.source, SyncRun.status.in_(["succeeded", "partial"])
+            col(SyncRun.source) == self.source, col(SyncRun.status).in_(["succeeded", "partial"])
         )
         first_failure = self.session.exec(
             select(func.min(SyncRun.started_at)).where(
@@ -237,7 +237,9 @@ class _Sync:
             marks.append(row.server_time - self.commit_window)
         return max(marks, default=None)
 
-    def _drop_unchanged(self, model: type[FhirRow], rtype: str, resources: list[dict]) -> list:
+    def _drop_unchanged(
+        self, model: type[FhirRow], rtype: str, resources: list[dict[str, Any]]
+    ) -> list[Any]:
         """Resources whose version is not stored yet (nor already quarantined as it is)."""
         versions = {r.get("id"): _version(r) for r in resources if isinstance(r, dict)}
         ids = [i for i in versions if isinstance(i, str)]
@@ -246,7 +248,7 @@ class _Sync:
         stored = dict(
             self.session.exec(
                 select(model.fhir_id, model.version_id)
-                .where(model.source == self.source, model.fhir_id.in_(ids))
+                .where(model.source == self.source, col(model.fhir_id).in_(ids))
                 .distinct()
             ).all()
         )
@@ -265,8 +267,8 @@ class _Sync:
             select(QuarantinedResource.fhir_id, QuarantinedResource.raw_json).where(
                 QuarantinedResource.source == self.source,
                 QuarantinedResource.resource_type == rtype,
-                QuarantinedResource.fhir_id.in_(ids),
-                QuarantinedResource.resolved_at.is_(None),
+                col(QuarantinedResource.fhir_id).in_(ids),
+                col(QuarantinedResource.resolved_at).is_(None),
             )
         ).all()
         versions = {}
@@ -279,7 +281,7 @@ class _Sync:
                 versions[fhir_id] = version
         return versions
 
-    def _import_missing_patients(self, resources: list[dict]) -> None:
+    def _import_missing_patients(self, resources: list[dict[str, Any]]) -> None:
         """A record may name a Patient created after this run's Patient pass: fetch it now, or
         the record would be quarantined and, with the checkpoint past it, not come back."""
         wanted = {ref for r in resources for ref in _patient_refs(r)}
@@ -288,7 +290,7 @@ class _Sync:
         have = set(
             self.session.exec(
                 select(Patient.fhir_id).where(
-                    Patient.source == self.source, Patient.fhir_id.in_(wanted)
+                    col(Patient.source) == self.source, col(Patient.fhir_id).in_(wanted)
                 )
             ).all()
         )
@@ -305,7 +307,9 @@ class _Sync:
                     patients, session=self.session, source=self.source, now=self.clock()
                 )
 
-    def _withdraw_entered_in_error(self, model: type[FhirRow], resources: list[dict]) -> None:
+    def _withdraw_entered_in_error(
+        self, model: type[FhirRow], resources: list[dict[str, Any]]
+    ) -> None:
         """Condition and AllergyIntolerance say "entered in error" in verificationStatus, which
         the mapper does not store: record it in the status the record pages filter on."""
         if not hasattr(model, "clinical_status"):
@@ -314,7 +318,7 @@ class _Sync:
         if ids:
             self.session.exec(
                 update(model)
-                .where(model.source == self.source, model.fhir_id.in_(ids))
+                .where(model.source == self.source, col(model.fhir_id).in_(ids))
                 .values(clinical_status=ENTERED_IN_ERROR)
             )
             self.session.commit()
@@ -358,8 +362,8 @@ class _Sync:
             select(func.count(func.distinct(QuarantinedResource.fhir_id))).where(
                 QuarantinedResource.source == self.source,
                 QuarantinedResource.resource_type == rtype,
-                QuarantinedResource.resolved_at.is_(None),
-                QuarantinedResource.fhir_id.not_in(stored),
+                col(QuarantinedResource.resolved_at).is_(None),
+                col(QuarantinedResource.fhir_id).not_in(stored),
             )
         ).one()
 
@@ -430,7 +434,7 @@ def set_server_time(
 
 def reset_checkpoints(session: Session, source: str) -> None:
     """Forget every checkpoint, so the next run reads everything again (unchanged rows skip)."""
-    session.exec(delete(SyncCheckpoint).where(SyncCheckpoint.source == source))
+    session.exec(delete(SyncCheckpoint).where(col(SyncCheckpoint.source) == source))
     session.commit()
 
 
@@ -459,7 +463,7 @@ def _sort_key(moment: datetime | None) -> datetime:
     return moment or datetime.min.replace(tzinfo=UTC)
 
 
-def _patient_refs(resource: dict) -> set[str]:
+def _patient_refs(resource: dict[str, Any]) -> set[str]:
     refs = []
     for key in ("subject", "patient"):
         value = resource.get(key)
@@ -475,7 +479,7 @@ def _patient_refs(resource: dict) -> set[str]:
     }
 
 
-def _verification_entered_in_error(resource: dict) -> bool:
+def _verification_entered_in_error(resource: dict[str, Any]) -> bool:
     status = resource.get("verificationStatus")
     codings = status.get("coding") if isinstance(status, dict) else None
     return any(isinstance(c, dict) and c.get("code") == ENTERED_IN_ERROR for c in codings or [])

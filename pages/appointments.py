@@ -23,7 +23,6 @@ from components.visit_card import (
     visit_header,
 )
 from components.visit_request_form import visit_request_form, visit_request_list
-from db.engine import session_scope
 from db.models import User
 from portal.config import get_settings
 from portal.services.records import health_summary
@@ -40,6 +39,7 @@ from portal.services.scheduling.calendar import patient_calendar
 from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
+from portal.services.unit_of_work import session_scope
 
 
 def ehr_visit_card(visit: ehr_visits.EhrVisit, *, upcoming: bool) -> None:

@@ -9,11 +9,11 @@ import streamlit as st
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from db.models import User
 from portal.config import get_settings
 from portal.services import audit_log
 from portal.services.audit_chain import verify
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import today_local
 
 

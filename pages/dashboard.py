@@ -8,9 +8,9 @@ from components.dashboard_charts import no_show_chart, requests_chart
 from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.services import dashboard, no_show, triage
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date, format_datetime, naive_local, table_datetime_format
 
 

@@ -10,10 +10,10 @@ from components.care_plan_view import render_care_plan
 from components.current_user import current_user
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.services.care_record import care_plan, health_history
 from portal.services.records import health_summary
+from portal.services.unit_of_work import session_scope
 
 
 def render() -> None:

@@ -14,10 +14,10 @@ from components.navigation import page
 from components.notifications_panel import notifications_panel
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from portal.services.preventive import CareStatus, preventive_care
 from portal.services.records import home_overview
 from portal.services.scheduling.calendar import patient_calendar
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import to_local
 
 

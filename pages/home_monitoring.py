@@ -12,10 +12,10 @@ from components.patient_context import active_patient_id
 from components.permission_gate import can, require_page_permission
 from components.plain_text import md_literal
 from components.readings_ui import render_goals, render_recent
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.permissions import REFUSALS, Action
 from portal.services.readings import alerts, units
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

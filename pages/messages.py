@@ -12,12 +12,12 @@ from components.message_thread import render_thread
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import attachments, messages
 from portal.services.attachments import Upload
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

@@ -7,9 +7,9 @@ from components.current_user import current_user
 from components.notifications_panel import open_link
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.services import notifications
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

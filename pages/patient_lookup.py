@@ -11,10 +11,10 @@ from components.navigation import page
 from components.permission_gate import require_page_permission
 from components.portal_errors import errors_as_messages
 from components.record_tables import date_column, words
-from db.engine import session_scope
 from db.models import User
 from portal.permissions import Action
 from portal.services.patients import PatientMatch, open_chart, search_patients
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date, today_local
 
 # Nobody alive was born earlier; the widget's own default floor (10 years ago) is far too late.

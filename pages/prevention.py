@@ -8,11 +8,11 @@ from components.current_user import current_user
 from components.patient_context import RecordInView, record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from db.models import User
 from portal.clock import utcnow
 from portal.services import preventive
 from portal.services.preventive import CareItem, CareStatus
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date
 
 ICONS = {

@@ -6,10 +6,10 @@ from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.services import profile_changes
 from portal.services.profile_changes import COMMUNICATION_CHOICES, FIELDS
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

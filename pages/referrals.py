@@ -9,9 +9,9 @@ from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from components.record_tables import datetime_column, show_table
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.services import referrals
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import naive_local
 
 

@@ -15,10 +15,10 @@ from components.request_card import (
     routing_actions,
     seen_version,
 )
-from db.engine import session_scope
 from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import refills, triage
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

@@ -11,7 +11,6 @@ from components.current_user import current_user
 from components.permission_gate import require_page_permission
 from components.portal_errors import show_error
 from components.visit_card import confirm_cancel, ehr_day_card, slot_label, visit_header
-from db.engine import session_scope
 from db.models import BookingStatus
 from portal.config import get_settings
 from portal.errors import PortalError
@@ -22,6 +21,7 @@ from portal.services.scheduling import availability, booking, checkin, provider_
 from portal.services.scheduling.booking import VisitRow
 from portal.services.scheduling.calendar import practitioner_day
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_clock
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

@@ -9,9 +9,9 @@ from components.actions import flash, run_action, show_flash
 from components.current_user import current_user
 from components.plain_text import alert, md_literal
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from portal.errors import PortalError
 from portal.services import sync_admin
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

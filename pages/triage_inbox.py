@@ -9,11 +9,11 @@ from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_card import render_item
-from db.engine import session_scope
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus
 from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import triage
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 STATUS_CHOICES = {"open": "All open", **triage.STATUS_LABELS}

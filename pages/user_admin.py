@@ -12,12 +12,12 @@ from components.current_user import current_user
 from components.permission_gate import require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from db.models import STAFF_ROLES, Role
 from portal.config import get_settings
 from portal.permissions import Action
 from portal.services import security_events, user_admin
 from portal.services.access import is_staff
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 

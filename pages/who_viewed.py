@@ -8,8 +8,8 @@ import streamlit as st
 from components.current_user import current_user
 from components.patient_context import record_in_view
 from components.portal_errors import errors_as_messages
-from db.engine import session_scope
 from portal.services.record_views import views_by_day
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_time
 
 

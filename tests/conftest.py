@@ -17,7 +17,8 @@ import db.engine
 from db import audit_guard
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
-from portal.config import get_settings
+from portal.config import PROJECT_ROOT, get_settings
+from tests.markers import markers_for
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -36,6 +37,39 @@ class _RouterOnlyPages(PagesManager):
 
 
 streamlit.testing.v1.app_test.PagesManager = _RouterOnlyPages
+
+
+def _own_fixture_functions(item) -> list:
+    """The functions of the project's own fixtures a test uses (not pytest's or plugins')."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info else ()
+    return [
+        fixture.func
+        for defs in definitions
+        for fixture in defs
+        if getattr(fixture.func, "__module__", "").startswith("tests.")
+    ]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by what it uses (tests/markers.py), for the fast loop's -m filter."""
+    for item in items:
+        try:
+            path = item.path.relative_to(PROJECT_ROOT).as_posix()
+        except ValueError:
+            path = item.path.as_posix()
+        callspec = getattr(item, "callspec", None)
+        found = markers_for(
+            path=path,
+            fixtures=getattr(item, "fixturenames", ()),
+            params=callspec.params if callspec else {},
+            function=getattr(item, "function", None),
+            module=getattr(item, "module", None),
+            fixture_functions=_own_fixture_functions(item),
+        )
+        for name in sorted(found - {mark.name for mark in item.iter_markers()}):
+            item.add_marker(name)
+
 
 # A fixed "now" so tests never depend on the wall clock.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

@@ -288,7 +288,7 @@ def _requests(
         session=session,
         now=now - timedelta(days=2, hours=3),
     )
-    item = triage.item_for(session, messages.KIND, answered.id)
+    item = triage._item_for(session, messages.KIND, answered.id)
     messages.staff_reply(
         nurse,
         item.id,
@@ -343,7 +343,7 @@ def _requests(
             session=session,
             now=now - timedelta(days=6),
         )
-        item = triage.item_for(session, refills.KIND, approved.id)
+        item = triage._item_for(session, refills.KIND, approved.id)
         triage.claim(doctor, item.id, item.version, session=session, now=now - timedelta(days=5))
         session.refresh(item)
         refills.decide_refill(

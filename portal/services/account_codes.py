@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import AccountCode, Patient, Role, User
 from portal.config import get_settings
@@ -43,10 +43,20 @@ def _new_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
-def patient_account(patient_id: int, *, session: Session) -> User | None:
+def _patient_account(patient_id: int, *, session: Session) -> User | None:
+    """The patient's own portal account, unchecked: callers have checked the actor."""
     return session.exec(
         select(User).where(User.patient_id == patient_id, User.role == Role.PATIENT)
     ).first()
+
+
+def next_code_purpose(staff: User, patient_id: int, *, session: Session, now: datetime) -> str:
+    """Which code issue_code would give this patient now: RESET when they have an account,
+    else ACTIVATION (for the button's label). Only for those who may issue codes."""
+    require_permission(
+        staff, Action.ISSUE_ACCOUNT_CODES, session=session, now=now, patient_id=patient_id
+    )
+    return RESET if _patient_account(patient_id, session=session) is not None else ACTIVATION
 
 
 def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, session, now) -> str:
@@ -56,7 +66,7 @@ def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, ses
         .where(
             AccountCode.patient_id == patient_id,
             AccountCode.purpose == purpose,
-            AccountCode.used_at.is_(None),
+            col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
     )
@@ -92,7 +102,7 @@ def issue_code(staff: User, patient_id: int, *, session: Session, now: datetime)
     )
     if session.get(Patient, patient_id) is None:
         raise NotFound("No such patient.")
-    account = patient_account(patient_id, session=session)
+    account = _patient_account(patient_id, session=session)
     purpose = RESET if account is not None else ACTIVATION
     return purpose, _issue(staff, patient_id, purpose, account, session=session, now=now)
 
@@ -108,7 +118,7 @@ def issue_user_reset_code(admin: User, account: User, *, session: Session, now: 
         .where(
             AccountCode.user_id == account.id,
             AccountCode.purpose == RESET,
-            AccountCode.used_at.is_(None),
+            col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
     )
@@ -177,7 +187,7 @@ def redeem(
         raise InvalidInput("That username is taken; please choose another.")
     consumed = session.execute(
         update(AccountCode)
-        .where(AccountCode.id == row.id, AccountCode.used_at.is_(None))
+        .where(AccountCode.id == row.id, col(AccountCode.used_at).is_(None))
         .values(used_at=now)
     )
     if consumed.rowcount != 1:

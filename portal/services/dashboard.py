@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, Integer, bindparam, case, cast, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     OPEN_TRIAGE_STATUSES,
@@ -157,7 +157,7 @@ def _first_responses(session: Session, since: datetime):
         select(TriageEvent.item_id, func.min(TriageEvent.at).label("first_at"))
         .join(User, User.id == TriageEvent.actor_user_id)
         .where(
-            User.role.in_([r.value for r in STAFF_ROLES]),
+            col(User.role).in_([r.value for r in STAFF_ROLES]),
             TriageEvent.action != "created",
             TriageEvent.at >= since,
         )
@@ -209,7 +209,7 @@ def adoption(session: Session, now: datetime) -> Adoption:
     patients = session.exec(select(func.count(Patient.id))).one()
     activated = session.exec(
         select(func.count(func.distinct(User.patient_id))).where(
-            User.role == Role.PATIENT, User.patient_id.is_not(None), User.active.is_(True)
+            User.role == Role.PATIENT, col(User.patient_id).is_not(None), col(User.active).is_(True)
         )
     ).one()
     active = session.exec(
@@ -217,8 +217,8 @@ def adoption(session: Session, now: datetime) -> Adoption:
         .join(AuthSession, AuthSession.user_id == User.id)
         .where(
             User.role == Role.PATIENT,
-            User.patient_id.is_not(None),
-            User.active.is_(True),
+            col(User.patient_id).is_not(None),
+            col(User.active).is_(True),
             AuthSession.last_seen_at >= now - timedelta(days=ACTIVE_DAYS),
         )
     ).one()
@@ -231,7 +231,7 @@ def no_show_rates(session: Session, since: datetime, now: datetime) -> list[NoSh
     missed = func.sum(case((Booking.status == BookingStatus.NO_SHOW, 1), else_=0))
     rows = session.exec(
         select(week, Booking.visit_type, func.count(Booking.id), missed)
-        .where(Booking.start >= since, Booking.start < now, Booking.status.in_(_SEEN))
+        .where(Booking.start >= since, Booking.start < now, col(Booking.status).in_(_SEEN))
         .group_by(week, Booking.visit_type)
         .order_by(week, Booking.visit_type)
     ).all()
@@ -252,7 +252,7 @@ def open_alerts(session: Session) -> dict[str, int]:
         return {}
     rows = session.exec(
         select(TriageItem.kind, func.count(TriageItem.id))
-        .where(TriageItem.kind.in_(kinds), TriageItem.status.in_(list(OPEN_TRIAGE_STATUSES)))
+        .where(TriageItem.kind.in_(kinds), col(TriageItem.status).in_(list(OPEN_TRIAGE_STATUSES)))
         .group_by(TriageItem.kind)
     ).all()
     counts = dict(rows)

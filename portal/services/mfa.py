@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pyotp
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import STAFF_ROLES, MfaRecoveryCode, User
 from portal.config import get_settings
@@ -138,7 +138,7 @@ def check_code(user: User, code: str, *, session: Session, now: datetime) -> boo
             .where(
                 MfaRecoveryCode.user_id == user.id,
                 MfaRecoveryCode.code_hash == _hash_code(normalized),
-                MfaRecoveryCode.used_at.is_(None),
+                col(MfaRecoveryCode.used_at).is_(None),
             )
             .with_for_update()
         ).first()

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import case
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Condition,
@@ -269,14 +269,15 @@ def _latest_by_code(
     return latest
 
 
-def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
+def _gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
     """The patient's facts in six queries (the rules' codes only), whatever the record's size."""
     pid = patient.id
     conditions = session.exec(
         select(Condition.code_system, Condition.code, Condition.onset_date).where(
             Condition.patient_id == pid,
-            Condition.code.is_not(None),
-            Condition.clinical_status.in_(_ACTIVE_CONDITION) | Condition.clinical_status.is_(None),
+            col(Condition.code).is_not(None),
+            col(Condition.clinical_status).in_(_ACTIVE_CONDITION)
+            | col(Condition.clinical_status).is_(None),
         )
     ).all()
     found: dict[tuple[str, str], date] = {}
@@ -297,8 +298,8 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             Observation.effective_at,
             Observation.display,
             Observation.patient_id == pid,
-            Observation.code.in_(_codes("observation")),
-            Observation.status.not_in(_NOT_DONE),
+            col(Observation.code).in_(_codes("observation")),
+            col(Observation.status).not_in(_NOT_DONE),
         ),
     )
     keep(
@@ -309,8 +310,8 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             DiagnosticReport.effective_at,
             DiagnosticReport.display,
             DiagnosticReport.patient_id == pid,
-            DiagnosticReport.code.in_(_codes("report")),
-            DiagnosticReport.status.not_in(_NOT_DONE),
+            col(DiagnosticReport.code).in_(_codes("report")),
+            col(DiagnosticReport.status).not_in(_NOT_DONE),
         ),
     )
     keep(
@@ -321,14 +322,14 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             Immunization.occurrence,
             case(
                 (
-                    Immunization.primary_source.is_(False),
+                    col(Immunization.primary_source).is_(False),
                     Immunization.display + " (given elsewhere)",
                 ),
                 else_=Immunization.display,
             ),
             Immunization.patient_id == pid,
-            Immunization.code.in_(_codes("immunization")),
-            Immunization.status.not_in(_NOT_DONE),
+            col(Immunization.code).in_(_codes("immunization")),
+            col(Immunization.status).not_in(_NOT_DONE),
         ),
     )
     keep(
@@ -339,8 +340,8 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             Encounter.start,
             Encounter.type_display,
             Encounter.patient_id == pid,
-            Encounter.type_code.in_(_codes("encounter")),
-            Encounter.status.not_in((*_NOT_DONE, "planned")),
+            col(Encounter.type_code).in_(_codes("encounter")),
+            col(Encounter.status).not_in((*_NOT_DONE, "planned")),
         ),
     )
     keep(
@@ -351,7 +352,7 @@ def gather_facts(patient: Patient, *, session: Session) -> PatientFacts:
             Procedure.performed_start,
             Procedure.display,
             Procedure.patient_id == pid,
-            Procedure.code.in_(_codes("procedure")),
+            col(Procedure.code).in_(_codes("procedure")),
             Procedure.status == "completed",
         ),
     )
@@ -386,7 +387,7 @@ def preventive_care(
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("We could not find this patient's record.")
-    items = evaluate(gather_facts(patient, session=session), today_local(now))
+    items = evaluate(_gather_facts(patient, session=session), today_local(now))
     requested = _requested_rules(patient_id, session=session)
     items = [
         CareItem(**{**item.__dict__, "requested": item.rule_code in requested}) for item in items

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     AllergyIntolerance,
@@ -179,7 +179,7 @@ def _upcoming_visits(patient_id: int, *, session: Session, now: datetime) -> lis
         .where(
             Appointment.patient_id == patient_id,
             Appointment.start >= now,
-            Appointment.status.in_(UPCOMING_STATUSES),
+            col(Appointment.status).in_(UPCOMING_STATUSES),
         )
         .order_by(Appointment.start, Appointment.id)
     ).all()
@@ -206,9 +206,9 @@ def _new_results(patient_id: int, *, session: Session, now: datetime) -> list[Re
             Observation.category == ObservationCategory.LABORATORY.value,
             Observation.effective_at >= since,
             Observation.effective_at <= now,
-            Observation.status.not_in(HIDDEN_STATUSES),
+            col(Observation.status).not_in(HIDDEN_STATUSES),
         )
-        .order_by(Observation.effective_at.desc(), Observation.id.desc())
+        .order_by(Observation.effective_at.desc(), col(Observation.id).desc())
     ).all()
     return [to_result_row(o) for o in observations]
 
@@ -220,7 +220,9 @@ def _medications(
         select(MedicationRequest, Practitioner.name)
         .outerjoin(Practitioner, MedicationRequest.prescriber_id == Practitioner.id)
         .where(MedicationRequest.patient_id == patient_id, MedicationRequest.status != WITHDRAWN)
-        .order_by(MedicationRequest.authored_on.desc().nulls_last(), MedicationRequest.id.desc())
+        .order_by(
+            MedicationRequest.authored_on.desc().nulls_last(), col(MedicationRequest.id).desc()
+        )
     )
     if only is not None:
         query = query.where(only)
@@ -277,7 +279,8 @@ def _problems(patient_id: int, *, session: Session) -> list[Problem]:
         select(Condition).where(
             Condition.patient_id == patient_id,
             # A NULL status is kept: SQL's "!=" would silently drop it.
-            (Condition.clinical_status != WITHDRAWN) | Condition.clinical_status.is_(None),
+            (col(Condition.clinical_status) != WITHDRAWN)
+            | col(Condition.clinical_status).is_(None),
         )
     ).all()
     problems = [
@@ -304,8 +307,8 @@ def _allergies(patient_id: int, *, session: Session) -> list[Allergy]:
         select(AllergyIntolerance)
         .where(
             AllergyIntolerance.patient_id == patient_id,
-            (AllergyIntolerance.clinical_status != WITHDRAWN)
-            | AllergyIntolerance.clinical_status.is_(None),
+            (col(AllergyIntolerance.clinical_status) != WITHDRAWN)
+            | col(AllergyIntolerance.clinical_status).is_(None),
         )
         .order_by(AllergyIntolerance.display, AllergyIntolerance.id)
     ).all()
@@ -326,7 +329,7 @@ def _immunizations(patient_id: int, *, session: Session) -> list[ImmunizationRec
     rows = session.exec(
         select(Immunization)
         .where(Immunization.patient_id == patient_id, Immunization.status != WITHDRAWN)
-        .order_by(Immunization.occurrence.desc().nulls_last(), Immunization.id.desc())
+        .order_by(Immunization.occurrence.desc().nulls_last(), col(Immunization.id).desc())
     ).all()
     return [
         ImmunizationRecord(
@@ -345,8 +348,8 @@ def _visits(patient_id: int, *, session: Session) -> list[PastVisit]:
         .outerjoin(Practitioner, Encounter.practitioner_id == Practitioner.id)
         .outerjoin(Location, Encounter.location_id == Location.id)
         .outerjoin(Organization, Encounter.organization_id == Organization.id)
-        .where(Encounter.patient_id == patient_id, Encounter.status.not_in(_HIDDEN_VISITS))
-        .order_by(Encounter.start.desc().nulls_last(), Encounter.id.desc())
+        .where(Encounter.patient_id == patient_id, col(Encounter.status).not_in(_HIDDEN_VISITS))
+        .order_by(Encounter.start.desc().nulls_last(), col(Encounter.id).desc())
     ).all()
     return [
         PastVisit(
@@ -375,7 +378,7 @@ def _documents(patient_id: int, *, session: Session) -> list[DocumentInfo]:
             Document.content_type,
         )
         .where(Document.patient_id == patient_id, Document.status != WITHDRAWN)
-        .order_by(Document.date.desc().nulls_last(), Document.id.desc())
+        .order_by(Document.date.desc().nulls_last(), col(Document.id).desc())
     ).all()
     return [
         DocumentInfo(

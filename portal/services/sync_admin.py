@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import OutboxItem, OutboxStatus, QuarantinedResource, SyncRun, User
 from ehr_sync import jobs
@@ -82,13 +82,13 @@ def sync_health(actor: User, *, session: Session, now: datetime) -> SyncHealth:
     last_run = session.exec(
         select(SyncRun)
         .where(SyncRun.source == source, SyncRun.status != "running")
-        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        .order_by(SyncRun.started_at.desc(), col(SyncRun.id).desc())
         .limit(1)
     ).first()
     last_success = session.exec(
         select(SyncRun)
-        .where(SyncRun.source == source, SyncRun.status.in_(["succeeded", "partial"]))
-        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        .where(SyncRun.source == source, col(SyncRun.status).in_(["succeeded", "partial"]))
+        .order_by(SyncRun.started_at.desc(), col(SyncRun.id).desc())
         .limit(1)
     ).first()
     finished = last_success.finished_at if last_success else None
@@ -112,7 +112,7 @@ def recent_runs(actor: User, *, session: Session, limit: int = 20) -> list[RunRo
     """The latest runs, newest first, with their counts per resource type."""
     require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=None)
     runs = session.exec(
-        select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
+        select(SyncRun).order_by(SyncRun.started_at.desc(), col(SyncRun.id).desc()).limit(limit)
     ).all()
     rows = []
     for run in runs:
@@ -137,7 +137,7 @@ def quarantined(
         session.exec(
             select(QuarantinedResource)
             .where(QuarantinedResource.resolved_at.is_(None))
-            .order_by(QuarantinedResource.received_at.desc(), QuarantinedResource.id.desc())
+            .order_by(QuarantinedResource.received_at.desc(), col(QuarantinedResource.id).desc())
             .limit(limit)
         ).all()
     )
@@ -180,7 +180,7 @@ def retry_quarantined(actor: User, item_id: int, *, session: Session, now: datet
             .where(
                 QuarantinedResource.source == row.source,
                 QuarantinedResource.fhir_id == row.fhir_id,
-                QuarantinedResource.resolved_at.is_(None),
+                col(QuarantinedResource.resolved_at).is_(None),
             )
             .order_by(QuarantinedResource.id.desc())
             .limit(1)

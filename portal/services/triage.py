@@ -513,7 +513,8 @@ def close_values(now: datetime) -> dict:
     return {"status": TriageStatus.CLOSED, "closed_at": now}
 
 
-def item_for(session: Session, kind: str, ref_id: int) -> TriageItem | None:
+def _item_for(session: Session, kind: str, ref_id: int) -> TriageItem | None:
+    """The triage item of one request, unchecked: for services that have checked the actor."""
     return session.exec(
         select(TriageItem).where(TriageItem.kind == kind, TriageItem.ref_id == ref_id)
     ).first()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User
 from portal.errors import InvalidInput, NotAllowed, NotFound
@@ -112,7 +112,7 @@ def _deny_rule(
 def _other_active_admins(target: User, *, session: Session) -> int:
     rows = session.exec(
         select(User.id)
-        .where(User.role == Role.ADMIN, User.active.is_(True), User.id != target.id)
+        .where(User.role == Role.ADMIN, col(User.active).is_(True), User.id != target.id)
         .with_for_update()
     ).all()
     return len(rows)

@@ -14,6 +14,7 @@ from ehr_sync.parsing import parse_resource
 from portal.errors import InvalidInput, NotYourRecord, PortalError
 from portal.services import record_export
 from portal.services.record_export import DateRange
+from portal.services.record_export import rows as record_rows
 from tests.factories import create_observation, create_practitioner
 from tests.factories_records import (
     create_allergy,
@@ -239,7 +240,7 @@ def test_exported_codes_read_back_through_the_ehr_sync_as_the_same_columns(sessi
     the sync's own mappers gives back the rows' code system, code and display."""
     clinic = make_clinic(session)
     full_record(session, clinic)
-    rows = record_export.read_rows(clinic.alice, DateRange(), session=session)
+    rows = record_rows._read_rows(clinic.alice, DateRange(), session=session)
     data = bundle_of(
         record_export.export_fhir_bundle(
             clinic.alice_user, clinic.alice.id, DateRange(), session=session, now=now

@@ -48,7 +48,7 @@ def _patient_writes(engine, subject: str, body: str) -> int:
 def _nurse_replies(engine, thread_id: int, body: str) -> None:
     with Session(engine, expire_on_commit=False) as session:
         nurse = user_named(session, "nurse")
-        item = triage.item_for(session, messages.KIND, thread_id)
+        item = triage._item_for(session, messages.KIND, thread_id)
         messages.staff_reply(
             nurse, item.id, item.version, body=body, session=session, now=datetime.now(UTC)
         )

@@ -48,6 +48,9 @@ NOT_AUDITED = {
     "portal.services.readings.edits.editable_ids",
     # The banner above a chart page whose opening (open_chart) and read are audited.
     "portal.services.patients.chart_header",
+    # Whether the patient has a portal account (the code button's label): no health data; the
+    # code issued after it is audited.
+    "portal.services.account_codes.next_code_purpose",
 }
 
 

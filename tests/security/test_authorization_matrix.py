@@ -72,10 +72,70 @@ def test_staff_only_pages_are_found():
     assert len(STAFF_ONLY_PAGES) == 10, STAFF_ONLY_PAGES
 
 
-def test_the_matrix_finds_services():
-    # Pinned: a service taking a patient id that the walk stops finding (renamed parameter,
-    # moved module) would drop out of the matrix silently; a new one shows up here on purpose.
-    assert len(SERVICES) == 48, [name for name, _ in SERVICES]
+# The catalogue the walk must find, exactly (under portal.services): a service taking a patient
+# id that the walk stops finding (renamed parameter, moved module) would drop out of the matrix
+# silently; a new one is added here on purpose, in the same change.
+CATALOGUE = frozenset(
+    {
+        "account_codes.issue_code",
+        "account_codes.next_code_purpose",
+        "audit_log.who_viewed",
+        "care_record.care_plan",
+        "care_record.health_history",
+        "messages.list_threads",
+        "messages.start_thread",
+        "messages.unread_count",
+        "notifications.list_notifications",
+        "notifications.mark_all_read",
+        "notifications.unread_count",
+        "patients.chart_header",
+        "patients.open_chart",
+        "preventive.preventive_care",
+        "preventive.request_preventive_visit",
+        "profile_changes.profile",
+        "profile_changes.request_changes",
+        "readings.alerts.list_thresholds",
+        "readings.alerts.patient_alerts",
+        "readings.alerts.reset_threshold",
+        "readings.alerts.set_threshold",
+        "readings.edits.correct_reading",
+        "readings.edits.delete_reading",
+        "readings.edits.editable_ids",
+        "readings.entry.add_reading",
+        "readings.entry.import_readings",
+        "readings.entry.recent_readings",
+        "readings.entry.require_writer",
+        "readings.file_import.import_file",
+        "readings.goals.goals_with_progress",
+        "readings.goals.set_goal",
+        "record_export.exports.export_fhir_bundle",
+        "record_export.exports.export_printable_summary",
+        "record_export.exports.export_summary_pdf",
+        "record_views.views_by_day",
+        "records.health_summary",
+        "records.home_overview",
+        "referrals.list_referrals",
+        "refills.active_medications",
+        "refills.list_refills",
+        "refills.request_refill",
+        "results.list_results",
+        "results.result_trend",
+        "scheduling.booking.list_for_patient",
+        "scheduling.booking.no_show_count",
+        "scheduling.calendar.patient_calendar",
+        "scheduling.checkin.checked_in_booking_ids",
+        "scheduling.ehr_visits.list_ehr_visits",
+        "scheduling.visit_requests.open_requests",
+        "scheduling.waitlist.view",
+    }
+)
+
+
+def test_the_matrix_finds_exactly_the_catalogue():
+    found = {name.removeprefix("portal.services.") for name, _ in SERVICES}
+    assert len(found) == len(SERVICES)
+    assert sorted(found - CATALOGUE) == [], "new services: add them to CATALOGUE"
+    assert sorted(CATALOGUE - found) == [], "no longer found: renamed, moved or gone?"
 
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.PROXY])

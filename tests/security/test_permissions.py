@@ -136,7 +136,7 @@ def _build_world(session: Session) -> World:
         refill = refills.request_refill(
             me, patient.id, med.id, pharmacy="Elm St", session=session, now=NOW
         )
-        refill_items.append(triage.item_for(session, refills.KIND, refill.id).id)
+        refill_items.append(triage._item_for(session, refills.KIND, refill.id).id)
     thread = messages.start_thread(
         me, patient.id, recipient="care_team", subject="Knee", body="It hurts",
         session=session, now=NOW,
@@ -174,15 +174,15 @@ def _build_world(session: Session) -> World:
         staff_account=staff_account,
         refill_item=refill_items[0],
         refill_item_to_close=refill_items[1],
-        message_item=triage.item_for(session, messages.KIND, thread.id).id,
-        profile_item=triage.item_for(session, profile_changes.KIND, change.id).id,
+        message_item=triage._item_for(session, messages.KIND, thread.id).id,
+        profile_item=triage._item_for(session, profile_changes.KIND, change.id).id,
         episode_id=episode.id,
         practitioner_id=practitioner.id,
         template_id=template.id,
         booking_id=visit.id,
         visit_request_id=wanted.id,
-        visit_item=triage.item_for(session, visit_requests.KIND, wanted.id).id,
-        referral_item=triage.item_for(session, referrals.KIND, referral.id).id,
+        visit_item=triage._item_for(session, visit_requests.KIND, wanted.id).id,
+        referral_item=triage._item_for(session, referrals.KIND, referral.id).id,
     )
 
 
@@ -336,6 +336,9 @@ PROBES: dict[Action, list[Probe]] = {
     A.ISSUE_ACCOUNT_CODES: [
         Probe(S + "account_codes.issue_code",
               lambda w, u, s: account_codes.issue_code(u, w.patient_id, session=s, now=NOW)),
+        Probe(S + "account_codes.next_code_purpose",
+              lambda w, u, s: account_codes.next_code_purpose(
+                  u, w.patient_id, session=s, now=NOW)),
     ],
     A.VIEW_DASHBOARD: [
         Probe(S + "dashboard.clinic_dashboard",
@@ -488,7 +491,7 @@ def test_every_guarded_service_has_a_probe():
 def test_the_table_counts_are_pinned():
     """A new action or role is a policy change: it must come with probes and README rows."""
     assert len(Action) == 16
-    assert sum(len(p) for p in PROBES.values()) == 58
+    assert sum(len(p) for p in PROBES.values()) == 59
     counts = {role: len(permissions.PERMISSIONS[role]) for role in Role}
     assert counts == {
         Role.PATIENT: 2, Role.PROXY: 2, Role.FRONT_DESK: 9, Role.NURSE: 11,

@@ -31,7 +31,7 @@ def clinic(app_env, session):
     create_user(session, Role.NURSE, username="nurse", display_name="Nora Nurse")
     create_user(session, Role.CLINICIAN, username="doc", display_name="Dr. Dana")
     create_user(session, Role.ADMIN, username="boss")
-    return triage.item_for(session, refills.KIND, refill.id)
+    return triage._item_for(session, refills.KIND, refill.id)
 
 
 def _labels(at) -> list[str]:

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from sqlalchemy import func
 from sqlmodel import select as sql_select
 
@@ -76,6 +77,7 @@ def test_sync_from_the_demo_ehr_with_the_demo_source_updates_the_seeded_clinic_i
     assert duplicate_rows(session) == 0
 
 
+@pytest.mark.fhir_server  # the command starts the FHIR server itself
 def test_demo_ehr_command_serves_the_demo_clinic_until_stopped():
     command = [sys.executable, "-m", "portal.cli", "demo-ehr", "--port", "0", "--patients", "3"]
     process = subprocess.Popen(  # noqa: S603

@@ -267,7 +267,7 @@ def _end_episode(
     episode.closed_at = now
     episode.closed_reason = BACK_IN_RANGE
     session.add(episode)
-    item = triage.item_for(session, KIND, episode.id)
+    item = triage._item_for(session, KIND, episode.id)
     if item is not None:
         value = units.display(reading.measure, reading.value, reading.value2)
         session.add(

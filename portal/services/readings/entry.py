@@ -582,7 +582,7 @@ def recent_readings(
     return rows
 
 
-def readings_between(
+def _readings_between(
     patient_id: int,
     measures: tuple[str, ...],
     *,

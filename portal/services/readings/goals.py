@@ -16,7 +16,7 @@ from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
 from portal.services.readings import units
-from portal.services.readings.entry import readings_between
+from portal.services.readings.entry import _readings_between
 
 CATEGORY = "goals"
 VIEWED_GOALS = "viewed health goals"
@@ -215,7 +215,7 @@ def _points(session: Session, goal: HealthGoal, kind: GoalKind, since: datetime)
             .order_by(Observation.effective_at)
         ).all()
         return [ProgressPoint(o.effective_at, o.value) for o in rows]
-    readings = readings_between(goal.patient_id, (kind.measure,), session=session, since=since)
+    readings = _readings_between(goal.patient_id, (kind.measure,), session=session, since=since)
     if kind.daily_total:
         return _daily_totals(readings, get_settings().tz)
     return [ProgressPoint(r.taken_at, r.value, r.value2) for r in readings]

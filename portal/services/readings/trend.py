@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from portal.config import get_settings
 from portal.services.readings import codes, units
-from portal.services.readings.entry import readings_between
+from portal.services.readings.entry import _readings_between
 from portal.services.results import TrendPoint, TrendSeries
 
 HOME_SUFFIX = " (home)"
@@ -51,7 +51,7 @@ def home_reading_series(
     measure = codes.measure_for_clinic_code(code)
     if measure is None or not clinic_series:
         return []
-    readings = readings_between(patient_id, (measure,), session=session)
+    readings = _readings_between(patient_id, (measure,), session=session)
     if not readings:
         return []
     canonical = units.MEASURES[measure].unit

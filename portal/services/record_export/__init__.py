@@ -12,7 +12,7 @@ from portal.services.record_export.exports import (
     export_printable_summary,
     export_summary_pdf,
 )
-from portal.services.record_export.rows import DateRange, RecordRows, read_rows
+from portal.services.record_export.rows import DateRange, RecordRows
 from portal.services.record_export.summary_pdf import PdfUnavailable, pdf_available
 
 __all__ = [
@@ -27,5 +27,4 @@ __all__ = [
     "export_printable_summary",
     "export_summary_pdf",
     "pdf_available",
-    "read_rows",
 ]

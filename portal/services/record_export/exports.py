@@ -14,7 +14,7 @@ from portal.config import get_settings
 from portal.errors import NotFound, PortalError
 from portal.services import access, audit
 from portal.services.record_export.bundle import build_bundle
-from portal.services.record_export.rows import DateRange, RecordRows, read_rows
+from portal.services.record_export.rows import DateRange, RecordRows, _read_rows
 from portal.services.record_export.summary import build_summary
 from portal.services.record_export.summary_html import render_summary_html
 from portal.services.record_export.summary_pdf import render_summary_pdf
@@ -52,7 +52,7 @@ def _export(
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("We could not find this patient's record.")
-    rows = read_rows(patient, period, session=session)
+    rows = _read_rows(patient, period, session=session)
     file_name, mime, content = render(rows)
     audit.record(
         session=session,

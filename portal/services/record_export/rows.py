@@ -88,7 +88,7 @@ def _in_range(column, low: datetime | date | None, high: datetime | date | None)
     return or_(column.is_(None), and_(*bounds))
 
 
-def read_rows(patient: Patient, period: DateRange, *, session: Session) -> RecordRows:
+def _read_rows(patient: Patient, period: DateRange, *, session: Session) -> RecordRows:
     low, high = period.bounds()
     low_day = period.start
     high_day = period.end + timedelta(days=1) if period.end else None

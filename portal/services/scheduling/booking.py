@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from db.models import Booking, BookingStatus, Patient, Practitioner, User, VisitMode
 from portal.config import get_settings
@@ -134,7 +134,7 @@ def refuse_duplicate(
     candidates = session.exec(
         select(Booking).where(
             Booking.patient_id == patient_id,
-            Booking.status.in_(ACTIVE),
+            col(Booking.status).in_(ACTIVE),
             Booking.start < end + timedelta(days=1),
             Booking.end > start - timedelta(days=1),
         )
