@@ -118,7 +118,7 @@ def render() -> None:
     st.subheader("No-show risk, next two weeks")
     with errors_as_messages(), session_scope() as session:
         insight = no_show.no_show_insight(
-            user, session=session, now=now(), trained=_todays_model(session)
+            user, session=session, now=now(), trained=lambda: _todays_model(session)
         )
 
     model_col, with_col, without_col = st.columns(3)

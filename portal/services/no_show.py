@@ -6,6 +6,7 @@ upcoming visit gets a risk with the two features that raise it most, in plain wo
 from two grouped queries (a window function counts each patient's earlier no-shows).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -290,13 +291,17 @@ def train_on_history(*, session: Session, until: datetime) -> TrainedModel:
 
 
 def no_show_insight(
-    user: User, *, session: Session, now: datetime, trained: TrainedModel | None = None
+    user: User,
+    *,
+    session: Session,
+    now: datetime,
+    trained: "Callable[[], TrainedModel] | None" = None,
 ) -> NoShowInsight:
-    """Score the next UPCOMING_DAYS of booked visits with ``trained`` (trained on the history up
-    to ``now`` when not given: the UI passes the day's cached model)."""
+    """Score the next UPCOMING_DAYS of booked visits with the model ``trained()`` gives (the UI
+    passes the day's cached one), called only once the user may see it; without it, a model is
+    trained on the history up to ``now``."""
     require_permission(user, Action.VIEW_DASHBOARD, session=session, now=now)
-    if trained is None:
-        trained = train_on_history(session=session, until=now)
+    trained = trained() if trained else train_on_history(session=session, until=now)
     base = {
         "trained_on": trained.trained_on,
         "no_shows": trained.no_shows,
