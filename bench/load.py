@@ -63,6 +63,7 @@ class Account:
     username: str
     role: str
     mfa_secret: str | None = None
+    last_totp_step: int = 0  # a code is accepted once: the next sign-in waits for a new one
 
 
 @dataclass
@@ -143,7 +144,10 @@ def sign_in(client: StreamSession, account: Account) -> float:
         totp = pyotp.TOTP(account.mfa_secret)
         code = find(result, "Code", "text_input")
         verify = find(result, "Verify", "button")
-        result = client.run({code.id: totp.now(), verify.id: True})
+        while (step := int(time.time() // totp.interval)) <= account.last_totp_step:
+            time.sleep(1)  # the same code again would be refused as a replay
+        account.last_totp_step = step
+        result = client.run({code.id: totp.at(step * totp.interval), verify.id: True})
         submitted += result.seconds
     if not any(SIGNED_IN in text for text in result.texts):
         raise RunFailed(f"{account.username} is not signed in: {result.texts[:3]}")
@@ -398,6 +402,7 @@ def run_trees(
     *,
     gc_policy: str | None = None,
     rss_log: Path | None = None,
+    state_dir: Path | None = None,
 ) -> list[TreeReport]:
     """Start one server per tree on the database, then for each user count run each tree's
     window in turn (the order alternates, so neither always follows the other)."""
@@ -405,7 +410,7 @@ def run_trees(
     env = {"DATABASE_URL": database_url, "LOGIN_SLEEP_SECONDS": "0", "SCHEDULER_ENABLED": "false"}
     if gc_policy:
         env["GC_POLICY"] = gc_policy
-    bench_dir = PROJECT_ROOT / "var" / "bench"
+    bench_dir = state_dir or PROJECT_ROOT / "var" / "bench"
     accounts_all = bench_accounts(database_url, max(users_list))
     servers = []
     reports = []
@@ -446,7 +451,7 @@ def _mix(accounts: list[Account], users: int) -> list[Account]:
     """``users`` accounts, 4 patients to 1 nurse, from the accounts made for the largest run."""
     nurses = [a for a in accounts if a.role == Role.NURSE]
     patients = [a for a in accounts if a.role == Role.PATIENT]
-    wanted_nurses = max(1, round(users / 5))
+    wanted_nurses = max(1, round(users / 5)) if users > 1 else 0  # one user: a patient
     return patients[: users - wanted_nurses] + nurses[:wanted_nurses]
 
 
