@@ -77,6 +77,9 @@ class Tally:
     to_home: list[float] = field(default_factory=list)  # "Sign in" pressed -> first page drawn
     error_notes: list[str] = field(default_factory=list)
     stage: dict[str, str] = field(default_factory=dict)  # username -> where it is, for a hang
+    # With one user, the server's CPU over each click is that click's: per page, from /proc.
+    cpu_pid: int | None = None
+    page_cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     def click(self, page: str, seconds: float) -> None:
         with self.lock:
@@ -182,8 +185,11 @@ def simulated_user(
     while time.perf_counter() < stop_at[0]:
         page = pages[step % len(pages)]
         step += 1
+        cpu_before = cpu_seconds(tally.cpu_pid) if tally.cpu_pid else 0.0
         try:
             result = client.run(page=page)
+            if tally.cpu_pid:
+                tally.page_cpu[page].append(cpu_seconds(tally.cpu_pid) - cpu_before)
         except Exception as error:  # noqa: BLE001 - a failed run is an error, not a crash
             tally.error(page, repr(error))
             try:
@@ -233,7 +239,7 @@ def click_window(
 ) -> Window:
     """Sign every account in (in parallel), then let them click back to back for ``seconds``;
     CPU is read from /proc before and after the window, RSS sampled during it."""
-    tally = Tally()
+    tally = Tally(cpu_pid=pids[0] if len(accounts) == 1 and len(pids) == 1 else None)
     start = threading.Barrier(len(accounts) + 1)
     stop_at = [float("inf")]
     threads = [
@@ -384,6 +390,15 @@ class TreeReport:
             f"{rss[0]:.0f}→{rss[-1]:.0f} ({max(rss):.0f}) | {w.load_average:.1f} |"
         )
 
+    def page_cpu(self) -> str:
+        """Mean server CPU per click by page (one-user runs only)."""
+        cpu = self.window.tally.page_cpu
+        return "; ".join(
+            f"{page} {statistics.mean(values) * 1000:.0f} ms ({len(values)})"
+            for page, values in sorted(cpu.items())
+            if values
+        )
+
 
 def form_seconds(url: str) -> float:
     """A fresh tab's first run (the sign-in form), as a new visitor meets it."""
@@ -428,6 +443,8 @@ def run_trees(
                 report = TreeReport(server.name, backend(database_url), users, window, form)
                 reports.append(report)
                 print(report.row(), flush=True)
+                if window.tally.page_cpu:
+                    print(f"   CPU per click by page: {report.page_cpu()}", flush=True)
                 for note in window.tally.error_notes:
                     print(f"   error: {note}", flush=True)
                 if rss_log is not None:
