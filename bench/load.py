@@ -168,7 +168,10 @@ def simulated_user(
         client.open()
         tally.stage[account.username] = "signing in"
         began = time.perf_counter()
+        cpu_before = cpu_seconds(tally.cpu_pid) if tally.cpu_pid else 0.0
         to_home = sign_in(client, account)
+        if tally.cpu_pid:
+            tally.page_cpu["(sign-in to Home)"].append(cpu_seconds(tally.cpu_pid) - cpu_before)
         tally.sign_ins.append(time.perf_counter() - began)
         tally.to_home.append(to_home)
         tally.stage[account.username] = "signed in"
