@@ -412,6 +412,30 @@ def form_seconds(url: str) -> float:
         client.close()
 
 
+def sign_in_series(url: str, pid: int, account: Account, times: int) -> str:
+    """One user signing in ``times`` times in a row on a warm server (nothing else running on
+    it): the form's run, "Sign in" pressed to Home drawn (wall), and the server's CPU for both."""
+    form, home, cpu = [], [], []
+    for _ in range(times):
+        before = cpu_seconds(pid)
+        client = StreamSession(url, timeout=RUN_TIMEOUT_SECONDS).open()
+        try:
+            began = time.perf_counter()
+            client.run()
+            form.append(time.perf_counter() - began)
+            client.close()
+            client.open()
+            home.append(sign_in(client, account))
+        finally:
+            client.close()
+        cpu.append(cpu_seconds(pid) - before)
+    return (
+        f"{times} sign-ins: form p50 {statistics.median(form):.2f} s; to Home p50 "
+        f"{statistics.median(home):.2f} s (min {min(home):.2f}); server CPU per sign-in (form "
+        f"+ password + Home) {statistics.mean(cpu) * 1000:.0f} ms"
+    )
+
+
 def run_trees(
     trees: list[tuple[str, Path]],
     database_url: str,
@@ -421,6 +445,7 @@ def run_trees(
     gc_policy: str | None = None,
     rss_log: Path | None = None,
     state_dir: Path | None = None,
+    sign_ins: int = 0,
 ) -> list[TreeReport]:
     """Start one server per tree on the database, then for each user count run each tree's
     window in turn (the order alternates, so neither always follows the other)."""
@@ -436,6 +461,9 @@ def run_trees(
         for name, tree in trees:
             state, logs = bench_dir / "tree-state", bench_dir / "tree-logs"
             servers.append(start_tree_server(name, tree, env, state, logs))
+        patient = next(a for a in accounts_all if a.role == Role.PATIENT)
+        for server in servers if sign_ins else []:
+            print(f"-- {server.name}: {sign_in_series(server.url, server.pid, patient, sign_ins)}")
         for turn, users in enumerate(users_list):
             accounts = _mix(accounts_all, users)
             order = servers if turn % 2 == 0 else list(reversed(servers))
@@ -515,6 +543,9 @@ def main(argv: list[str] | None = None) -> None:
         "--gc-policy", choices=["portal", "streamlit"], help="GC_POLICY for the --tree servers"
     )
     parser.add_argument("--rss-log", type=Path, help="append RSS samples (CSV) of --tree runs")
+    parser.add_argument(
+        "--sign-ins", type=int, default=0, help="first, time this many sign-ins of one user"
+    )
     args = parser.parse_args(argv)
     _check_database(args.database_url, sqlite_ok=bool(args.tree))
     if max(args.users) > MAX_USERS or args.seconds > MAX_SECONDS:
@@ -529,6 +560,7 @@ def main(argv: list[str] | None = None) -> None:
             args.seconds,
             gc_policy=args.gc_policy,
             rss_log=args.rss_log,
+            sign_ins=args.sign_ins,
         )
         print()
         print(TREE_HEADER)
