@@ -442,7 +442,7 @@ def run_trees(
     users_list: list[int],
     seconds: float,
     *,
-    gc_policy: str | None = None,
+    gc_policy: str | dict[str, str] | None = None,
     rss_log: Path | None = None,
     state_dir: Path | None = None,
     sign_ins: int = 0,
@@ -451,7 +451,8 @@ def run_trees(
     window in turn (the order alternates, so neither always follows the other)."""
     database_url = absolute_sqlite(database_url)  # the servers run in other folders
     env = {"DATABASE_URL": database_url, "LOGIN_SLEEP_SECONDS": "0", "SCHEDULER_ENABLED": "false"}
-    if gc_policy:
+    policies = gc_policy if isinstance(gc_policy, dict) else {}
+    if isinstance(gc_policy, str):
         env["GC_POLICY"] = gc_policy
     bench_dir = state_dir or PROJECT_ROOT / "var" / "bench"
     accounts_all = bench_accounts(database_url, max(users_list))
@@ -460,7 +461,8 @@ def run_trees(
     try:
         for name, tree in trees:
             state, logs = bench_dir / "tree-state", bench_dir / "tree-logs"
-            servers.append(start_tree_server(name, tree, env, state, logs))
+            tree_env = {**env, **({"GC_POLICY": policies[name]} if name in policies else {})}
+            servers.append(start_tree_server(name, tree, tree_env, state, logs))
         patient = next(a for a in accounts_all if a.role == Role.PATIENT)
         for server in servers if sign_ins else []:
             print(f"-- {server.name}: {sign_in_series(server.url, server.pid, patient, sign_ins)}")
@@ -497,6 +499,13 @@ def absolute_sqlite(url: str) -> str:
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return url
     return parsed.set(database=str(Path(parsed.database).resolve())).render_as_string()
+
+
+def _policies(value: str | None) -> str | dict[str, str] | None:
+    """``portal`` / ``streamlit`` for all trees, or ``new=portal,newgc=streamlit``."""
+    if not value or "=" not in value:
+        return value
+    return dict(item.split("=", 1) for item in value.split(","))
 
 
 def _mix(accounts: list[Account], users: int) -> list[Account]:
@@ -540,7 +549,8 @@ def main(argv: list[str] | None = None) -> None:
         "base=/work/wt/baseline",
     )
     parser.add_argument(
-        "--gc-policy", choices=["portal", "streamlit"], help="GC_POLICY for the --tree servers"
+        "--gc-policy",
+        help="GC_POLICY (portal or streamlit) for every --tree server, or NAME=POLICY,... per tree",
     )
     parser.add_argument("--rss-log", type=Path, help="append RSS samples (CSV) of --tree runs")
     parser.add_argument(
@@ -558,7 +568,7 @@ def main(argv: list[str] | None = None) -> None:
             args.database_url,
             args.users,
             args.seconds,
-            gc_policy=args.gc_policy,
+            gc_policy=_policies(args.gc_policy),
             rss_log=args.rss_log,
             sign_ins=args.sign_ins,
         )
