@@ -95,7 +95,7 @@ class Tally:
 def bench_accounts(database_url: str, users: int) -> list[Account]:
     """Bench accounts (4 patients to 1 nurse), created on first use with a known password and,
     for nurses, a known authenticator secret."""
-    nurses = max(1, round(users / 5))
+    nurses = max(1, round(users / 5)) if users > 1 else 0  # one user: a patient
     patients = users - nurses
     engine = make_engine(database_url)
     accounts = []
