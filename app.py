@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.audit_view import page_view
 from components.login import logout_button, require_login
 from components.navigation import pages_for
 from components.plain_text import md_literal
@@ -29,4 +30,6 @@ with st.sidebar:
         )
     )
     logout_button(user)
-navigation.run()
+# Reruns of the same page log each read once (issue 17); a new page is a new view.
+with page_view(navigation.url_path):
+    navigation.run()

@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from db import sqlite_writers
 from portal import text_hygiene
 from portal.config import get_settings
 
@@ -21,7 +22,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Writers of this process queue (db/sqlite_writers); this covers other processes.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -33,6 +35,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        sqlite_writers.install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

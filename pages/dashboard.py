@@ -1,6 +1,8 @@
 """Staff dashboard: request volume, time to first response, SLA breaches, portal adoption,
 no-show rate, open alerts and EHR sync health."""
 
+from datetime import date, datetime, time
+
 import streamlit as st
 
 from components.current_user import current_user
@@ -9,9 +11,28 @@ from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from portal.clock import utcnow
+from portal.config import get_settings
 from portal.services import dashboard, no_show, triage
 from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_date, format_datetime, naive_local, table_datetime_format
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=get_settings().tz)
+
+
+@st.cache_resource(max_entries=4, ttl=36 * 3600, show_spinner="Training the no-show model...")
+def _no_show_model(day: date, version: tuple[int, int, int]) -> no_show.TrainedModel:
+    """Trained once a day per process on the history before that day, again only if that
+    history changed (``version`` is part of the cache key). The same for every user: no user
+    goes in, no record comes out; ``no_show_insight`` checks the permission and audits."""
+    with session_scope() as session:
+        return no_show.train_on_history(session=session, until=_day_start(day))
+
+
+def _todays_model(session) -> no_show.TrainedModel:
+    today = utcnow().astimezone(get_settings().tz).date()
+    return _no_show_model(today, no_show.history_version(session=session, until=_day_start(today)))
 
 
 def _hours(value: float | None) -> str:
@@ -96,7 +117,9 @@ def render() -> None:
 
     st.subheader("No-show risk, next two weeks")
     with errors_as_messages(), session_scope() as session:
-        insight = no_show.no_show_insight(user, session=session, now=utcnow())
+        insight = no_show.no_show_insight(
+            user, session=session, now=utcnow(), trained=lambda: _todays_model(session)
+        )
 
     model_col, with_col, without_col = st.columns(3)
     model_col.metric(

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from db.models import AuditEvent, User
-from portal.services import audit_chain
+from portal.services import audit_chain, audit_views
 from portal.text_hygiene import clean_line
 
 
@@ -25,12 +25,18 @@ def record(
     outcome: str = Outcome.SUCCESS,
     detail: str | None = None,
     now: datetime | None = None,
-) -> AuditEvent:
+) -> AuditEvent | None:
     """Add one audit entry to the session; the caller's commit makes it durable with the change.
 
     The entry is hash-chained at once (see ``audit_chain``), which locks the chain head until the
-    caller's transaction ends: commit or roll back promptly.
+    caller's transaction ends: commit or roll back promptly. Inside a view (``audit_views``) a
+    successful read already logged in that view is not logged again (None is returned).
     """
+    if action == "read" and outcome == Outcome.SUCCESS:
+        key = ("read", actor.id if actor else None, patient_id, category, detail)
+        if audit_views.already_logged(key):
+            return None
+        audit_views.mark_when_committed(session, key)
     event = _entry(actor, category, action, patient_id, outcome, detail, now)
     return audit_chain.append(session, event)
 
@@ -63,9 +69,14 @@ def record_listed(
     """A list view that showed several patients: one read entry per patient listed, so each
     sees it under "Who viewed my record" (and one entry without a patient for an empty list).
 
-    Chained under one lock of the head; the caller commits.
+    Chained under one lock of the head; the caller commits. Inside a view (``audit_views``) the
+    same list (same patients, category and detail) is logged once, not on every rerun.
     """
     ids = list(dict.fromkeys(p for p in patient_ids if p is not None))  # once each, in order
+    key = ("listed", actor.id, category, tuple(ids), detail)
+    if audit_views.already_logged(key):
+        return []
+    audit_views.mark_when_committed(session, key)
     events = [
         _entry(actor, category, "read", patient_id, Outcome.SUCCESS, detail, now)
         for patient_id in ids or [None]

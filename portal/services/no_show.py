@@ -6,6 +6,7 @@ upcoming visit gets a risk with the two features that raise it most, in plain wo
 from two grouped queries (a window function counts each patient's earlier no-shows).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -238,11 +239,37 @@ def _reminder_rates(visits: list[VisitFeatures]) -> tuple[float | None, float | 
     return rate([v for v in visits if v.reminders]), rate([v for v in visits if not v.reminders])
 
 
-def no_show_insight(user: User, *, session: Session, now: datetime) -> NoShowInsight:
-    """Train on the history, measure it, and score the next UPCOMING_DAYS of booked visits."""
-    require_permission(user, Action.VIEW_DASHBOARD, session=session, now=now)
+@dataclass(frozen=True)
+class TrainedModel:
+    """The model and what is known of the history it learned from: the same for every user, so
+    the UI may cache it (once a day) and pass it to ``no_show_insight``."""
+
+    trained_on: int
+    no_shows: int
+    rate_with_reminder: float | None
+    rate_without_reminder: float | None
+    model: "Pipeline | None"  # None when the history is too thin (``message`` says why)
+    auc: float | None
+    message: str = ""
+
+
+def history_version(*, session: Session, until: datetime) -> tuple[int, int, int]:
+    """What a cached model must match: visits with an outcome before ``until`` (and the newest),
+    and the newest booking. A visit marked a no-show, or a new database, gives a new version."""
+    count, newest = session.exec(
+        select(func.count(Booking.id), func.max(Booking.id)).where(
+            Booking.status.in_(_OUTCOMES), Booking.start < until
+        )
+    ).one()
+    latest = session.exec(select(func.max(Booking.id))).one()
+    return int(count or 0), int(newest or 0), int(latest or 0)
+
+
+def train_on_history(*, session: Session, until: datetime) -> TrainedModel:
+    """Train on the HISTORY_DAYS of visits before ``until`` and measure it on the newest fifth.
+    No user and no audit: it reads no one's record for anyone (counts and a model only)."""
     history = _features(
-        session, since=now - timedelta(days=HISTORY_DAYS), until=now, upcoming=False
+        session, since=until - timedelta(days=HISTORY_DAYS), until=until, upcoming=False
     )
     with_reminder, without_reminder = _reminder_rates(history)
     no_shows = sum(v.no_show for v in history)
@@ -253,14 +280,37 @@ def no_show_insight(user: User, *, session: Session, now: datetime) -> NoShowIns
         "rate_without_reminder": without_reminder,
     }
     if len(history) < MIN_VISITS or no_shows < MIN_NO_SHOWS or no_shows == len(history):
-        return NoShowInsight(
+        return TrainedModel(
             **base,
+            model=None,
             auc=None,
-            upcoming=[],
             message=f"Not enough visit history yet: the model needs at least {MIN_VISITS} past "
             f"visits with {MIN_NO_SHOWS} or more no-shows.",
         )
-    model = train(history)
+    return TrainedModel(**base, model=train(history), auc=held_out_auc(history))
+
+
+def no_show_insight(
+    user: User,
+    *,
+    session: Session,
+    now: datetime,
+    trained: "Callable[[], TrainedModel] | None" = None,
+) -> NoShowInsight:
+    """Score the next UPCOMING_DAYS of booked visits with the model ``trained()`` gives (the UI
+    passes the day's cached one), called only once the user may see it; without it, a model is
+    trained on the history up to ``now``."""
+    require_permission(user, Action.VIEW_DASHBOARD, session=session, now=now)
+    trained = trained() if trained else train_on_history(session=session, until=now)
+    base = {
+        "trained_on": trained.trained_on,
+        "no_shows": trained.no_shows,
+        "rate_with_reminder": trained.rate_with_reminder,
+        "rate_without_reminder": trained.rate_without_reminder,
+    }
+    model = trained.model
+    if model is None:
+        return NoShowInsight(**base, auc=None, upcoming=[], message=trained.message)
     upcoming = _features(
         session, since=now, until=now + timedelta(days=UPCOMING_DAYS), upcoming=True
     )
@@ -295,7 +345,7 @@ def no_show_insight(user: User, *, session: Session, now: datetime) -> NoShowIns
             detail=f"{len(rows)} upcoming visits",
             now=now,
         )
-    return NoShowInsight(**base, auc=held_out_auc(history), upcoming=rows)
+    return NoShowInsight(**base, auc=trained.auc, upcoming=rows)
 
 
 # --- acting on the risk ---------------------------------------------------------------------

@@ -68,3 +68,28 @@ def test_load_bench_refuses_sqlite_the_test_database_and_remote_hosts():
         load._check_database("postgresql+psycopg://postgres@127.0.0.1:5432/test")
     with pytest.raises(SystemExit, match="loopback"):
         load._check_database("postgresql+psycopg://postgres@db.example.org:5432/bench_x")
+
+
+def test_load_bench_runs_source_trees_side_by_side_on_sqlite(tmp_path):
+    """Issue 17: one process per tree (here this checkout twice), no proxy, on SQLite; CPU per
+    click from /proc, the sign-in split into the form and the way to Home, RSS sampled."""
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "STATE_DIR": str(tmp_path), "DEMO_PATIENTS": "3"}
+    subprocess.run(
+        [sys.executable, "-m", "portal.cli", "prepare", "--demo"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    trees = [("a", PROJECT_ROOT), ("b", PROJECT_ROOT)]
+    reports = load.run_trees(trees, url, [2], 6, state_dir=tmp_path)
+
+    assert [r.code for r in reports] == ["a", "b"]
+    for report in reports:
+        assert report.window.tally.errors == {}, report.window.tally.error_notes
+        assert report.window.total_clicks > 0
+        assert report.window.cpu[0] > 0
+        assert report.window.tally.to_home and report.form_seconds > 0
+        assert len(report.window.rss) >= 2
+        assert report.row().startswith(f"| {report.code} | sqlite | 2 |")

@@ -175,3 +175,39 @@ def test_scheduler_tick_sends_the_extra_reminders(engine, session, tmp_path):
 
     assert report.extra_reminders_sent == 1
     assert not report.errors
+
+
+def test_a_trained_model_is_user_independent_and_scores_like_a_fresh_one(session):
+    """Issue 17: the UI caches train_on_history (no user, no audit) and passes it in."""
+    clinic = make_clinic(session)
+    doctor, reliable, flaky = make_history(session)
+    add_booking(session, flaky[0], doctor, NOW + timedelta(days=1), "booked", lead_days=45)
+    session.commit()
+    audits = len(session.exec(select(AuditEvent)).all())
+
+    trained = no_show.train_on_history(session=session, until=NOW)
+    assert len(session.exec(select(AuditEvent)).all()) == audits  # training reads no record
+    cached = no_show.no_show_insight(
+        clinic.nurse, session=session, now=NOW, trained=lambda: trained
+    )
+    fresh = no_show.no_show_insight(clinic.nurse, session=session, now=NOW)
+    assert cached == fresh
+    asked = []
+    with pytest.raises(NotAllowed):  # a cached model does not skip the permission check
+        no_show.no_show_insight(
+            clinic.alice_user, session=session, now=NOW, trained=lambda: asked.append(1)
+        )
+    assert asked == []  # and is not even fetched for someone who may not see it
+
+
+def test_history_version_changes_when_a_visit_is_marked_or_booked(session):
+    doctor, reliable, _ = make_history(session, visits=50)
+    before = no_show.history_version(session=session, until=NOW)
+    row = add_booking(session, reliable[0], doctor, NOW - timedelta(hours=2), "booked")
+    session.commit()
+    booked = no_show.history_version(session=session, until=NOW)
+    assert booked != before
+    row.status = "no_show"
+    session.add(row)
+    session.commit()
+    assert no_show.history_version(session=session, until=NOW) != booked

@@ -283,3 +283,28 @@ def test_home_lists_care_that_is_due_and_links_to_preventive_care(open_page, ses
     due = " ".join(t.value for t in at.text)
     assert "Colorectal cancer screening (overdue)" in due
     assert "Pneumococcal" not in due
+
+
+def test_dashboard_trains_the_no_show_model_once_not_twice_per_rerun(
+    open_page, session, monkeypatch
+):
+    """Issue 17: the model is trained once a day (cached per history version), not on every run."""
+    import streamlit as st
+
+    from portal.services import no_show
+    from tests.care.test_no_show import make_history
+
+    st.cache_resource.clear()
+    clinic = make_clinic(session)
+    make_history(session, now=datetime.now(UTC) - timedelta(days=1))
+    calls = []
+    real_train = no_show.train
+    monkeypatch.setattr(no_show, "train", lambda visits: calls.append(1) or real_train(visits))
+
+    at = open_page(clinic.doctor.username, "pages/dashboard.py")
+    assert len(calls) == 2  # the model and its held-out check, once
+    run_ok(at)
+    open_page(clinic.nurse.username, "pages/dashboard.py")  # another user, the same day
+    assert len(calls) == 2
+    auc = next(m for m in at.metric if m.label == "Model AUC (held out)")
+    assert float(auc.value) > 0.5

@@ -59,3 +59,38 @@ def test_past_slots_are_not_offered(session, clinic):
     late = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)  # 11:30 local
     slots = _slots(session, late, practitioner_id=clinic.smith.id)
     assert [s.start for s in slots] == [datetime(2026, 11, 25, 16, 40, tzinfo=UTC)]
+
+
+def test_a_long_horizon_is_walked_only_as_far_as_the_slots_wanted(
+    session, now, clinic, monkeypatch
+):
+    """Issue 17: the earliest 5 of 60 days of slots need one week built, not sixty days."""
+    built = []
+    real = availability._template_slots
+    monkeypatch.setattr(
+        availability,
+        "_template_slots",
+        lambda templates, first, last: (
+            built.append((last - first).days + 1) or real(templates, first, last)
+        ),
+    )
+    horizon = {"start": WED_9AM, "end": WED_9AM + timedelta(days=60)}
+    everything = availability.open_slots(session=session, now=now, limit=10_000, **horizon)
+    assert sum(built) >= 60
+    built.clear()
+    first_five = availability.open_slots(session=session, now=now, limit=5, **horizon)
+    assert built == [availability.CHUNK_DAYS]
+    assert first_five == everything[:5]
+    # Booked time is still left out when the search stops early.
+    taken = booking.book(
+        clinic.staff,
+        session=session,
+        now=now,
+        patient_id=clinic.alice.id,
+        practitioner_id=first_five[0].practitioner_id,
+        start=first_five[0].start,
+        visit_type="follow_up",
+    )
+    after = availability.open_slots(session=session, now=now, limit=5, **horizon)
+    assert (taken.practitioner_id, taken.start) not in {(s.practitioner_id, s.start) for s in after}
+    assert after == [s for s in everything if s != first_five[0]][:5]

@@ -47,6 +47,7 @@ class Slot:
 def _template_slots(templates: list[ScheduleTemplate], first: date, last: date) -> list[Slot]:
     tz = get_settings().tz
     slots: list[Slot] = []
+    codes = {t.id: tuple(parse_codes(t.visit_types)) for t in templates}  # once per template
     day = first
     while day <= last:
         for t in templates:
@@ -61,7 +62,7 @@ def _template_slots(templates: list[ScheduleTemplate], first: date, last: date) 
                         practitioner_id=t.practitioner_id,
                         start=local.astimezone(UTC),
                         end=(local + step).astimezone(UTC),
-                        visit_types=tuple(parse_codes(t.visit_types)),
+                        visit_types=codes[t.id],
                         in_person=t.in_person,
                         video=t.video,
                     )
@@ -129,6 +130,11 @@ def _busy(
     return {pid: busy.get(pid, []) + clinic_wide for pid in practitioner_ids}
 
 
+# Days of slots built at a time: the earliest ``limit`` free slots are usually in the first
+# days, so a 60-day horizon is only walked as far as needed (issue 17).
+CHUNK_DAYS = 7
+
+
 def open_slots(
     *,
     session: Session,
@@ -141,7 +147,9 @@ def open_slots(
     patient_id: int | None = None,
     limit: int = 500,
 ) -> list[Slot]:
-    """Free future slots between ``start`` and ``end`` matching the filters, earliest first."""
+    """Free future slots between ``start`` and ``end`` matching the filters, earliest first.
+
+    Built a week at a time, stopping once ``limit`` are found."""
     query = select(ScheduleTemplate).where(ScheduleTemplate.active.is_(True))
     if practitioner_id is not None:
         query = query.where(ScheduleTemplate.practitioner_id == practitioner_id)
@@ -150,28 +158,41 @@ def open_slots(
         return []
     start = max(start, now)
     tz = get_settings().tz
-    slots = _template_slots(templates, start.astimezone(tz).date(), end.astimezone(tz).date())
     pids = sorted({t.practitioner_id for t in templates})
-    busy = _busy(session, pids, start, end, patient_id)
-    free = [
-        s
-        for s in slots
-        if start <= s.start
-        and s.end <= end
-        and s.start > now
-        and (visit_type is None or s.allows(visit_type, mode))
+    last_day = end.astimezone(tz).date()
+    day = start.astimezone(tz).date()
+    found: dict[tuple[int, datetime], Slot] = {}
+    while day <= last_day and len(found) < limit:
+        chunk_last = min(day + timedelta(days=CHUNK_DAYS - 1), last_day)
+        slots = _template_slots(templates, day, chunk_last)
+        if slots:
+            window_start = max(start, min(s.start for s in slots))
+            window_end = min(end, max(s.end for s in slots))
+            busy = _busy(session, pids, window_start, window_end, patient_id)
+            free = [s for s in slots if _is_free(s, start, end, now, visit_type, mode, busy)]
+            # Two templates may describe the same time (video and in-person blocks): offer once.
+            for slot in sorted(free, key=lambda s: s.start):
+                found[(slot.practitioner_id, slot.start)] = slot
+        day = chunk_last + timedelta(days=1)
+    return sorted(found.values(), key=lambda s: (s.start, s.practitioner_id))[:limit]
+
+
+def _is_free(slot: Slot, start, end, now, visit_type, mode, busy) -> bool:
+    return (
+        start <= slot.start
+        and slot.end <= end
+        and slot.start > now
+        and (visit_type is None or slot.allows(visit_type, mode))
         and (
-            mode is None or s.allows(visit_type or s.visit_types[0], mode)
-            if s.visit_types
+            mode is None or slot.allows(visit_type or slot.visit_types[0], mode)
+            if slot.visit_types
             else False
         )
         and not any(
-            s.start < b_end and b_start < s.end for b_start, b_end in busy[s.practitioner_id]
+            slot.start < b_end and b_start < slot.end
+            for b_start, b_end in busy[slot.practitioner_id]
         )
-    ]
-    # Two templates may describe the same time (e.g. video and in-person blocks); offer it once.
-    unique = {(s.practitioner_id, s.start): s for s in sorted(free, key=lambda s: s.start)}
-    return sorted(unique.values(), key=lambda s: (s.start, s.practitioner_id))[:limit]
+    )
 
 
 def check_bookable(
