@@ -197,12 +197,17 @@ def menu_for(role: Role) -> dict[str, list[str]]:
     return sections
 
 
+def landing_page(role: Role) -> str:
+    """The page a role opens on after signing in (the site's root address)."""
+    names = [name for section in menu_for(role).values() for name in section]
+    landing = LANDING[side_of(role)]
+    return landing if landing in names else names[0]
+
+
 def pages_for(role: Role) -> dict[str, list[st.Page]]:
     """Navigation sections for a role, as st.navigation takes them."""
     menu = menu_for(role)
-    names = [name for section in menu.values() for name in section]
-    landing = LANDING[side_of(role)]
-    default = landing if landing in names else names[0]
+    default = landing_page(role)
     return {
         section: [page(name, default=name == default) for name in names]
         for section, names in menu.items()
