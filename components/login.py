@@ -232,7 +232,7 @@ def _mfa_form() -> None:
     st.button("Cancel", on_click=_on_cancel)
 
 
-def _enrol_form(pending: dict) -> None:
+def _enrol_form(pending: signin_flow.Pending) -> None:
     with session_scope() as db:
         user = db.get(User, pending["user_id"])
     st.subheader("Set up two-step sign-in")

@@ -1,6 +1,7 @@
 """Who may see which patient. Every service that returns health data goes through here."""
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session, select
 
@@ -11,7 +12,14 @@ from portal.services import audit
 from portal.services.permissions import may
 
 
-def is_staff(user: User) -> bool:
+class _Account(Protocol):
+    """An account or a listing of one (user_admin.UserRow): anything that names its role."""
+
+    @property
+    def role(self) -> Role: ...
+
+
+def is_staff(user: _Account) -> bool:
     """Which side of the portal the account is on (who wrote a message, whose menu); what it
     may do is the permission table's answer (``portal.permissions``)."""
     return user.role in STAFF_ROLES

@@ -14,7 +14,7 @@ from db.models import (
     TriageStatus,
     User,
 )
-from portal.errors import InvalidInput
+from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
 from portal.services import decisions, notifications, triage
 from portal.services.access import require_patient_access
@@ -248,6 +248,8 @@ def decide_referral(
     )
     item = triage.item_of_kind(session, item_id, KIND, "a referral request")
     request = session.get(ReferralRequest, item.ref_id)
+    if request is None:
+        raise NotFound("That referral request is no longer there.")
     if request.status != ReferralRequestStatus.OPEN:
         raise InvalidInput("This referral request was already decided.")
     decision = "approved" if approve else "declined"

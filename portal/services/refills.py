@@ -221,6 +221,8 @@ def decide_refill(
     )
     item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     refill = session.get(RefillRequest, item.ref_id)
+    if refill is None:
+        raise NotFound("That refill request is no longer there.")
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
     decision = "approved" if approve else "denied"

@@ -241,7 +241,11 @@ def refill_resource(
     now: datetime,
 ) -> MedicationRequestResource:
     same_ehr = med.source == patient.source
-    by_prescriber = prescriber is not None and prescriber.source == patient.source
+    requester = (
+        _ref("Practitioner", prescriber.fhir_id)
+        if prescriber is not None and prescriber.source == patient.source
+        else None
+    )
     # A renewal must name the drug: with neither code nor name the model refuses it.
     with _building("prescription renewal"):
         return MedicationRequestResource(
@@ -259,7 +263,7 @@ def refill_resource(
             ],
             priorPrescription=_ref("MedicationRequest", med.fhir_id) if same_ehr else None,
             dosageInstruction=[Dosage(text=med.dosage_text)] if med.dosage_text else None,
-            requester=_ref("Practitioner", prescriber.fhir_id) if by_prescriber else None,
+            requester=requester,
         )
 
 

@@ -131,7 +131,9 @@ def request_visit(
     return request
 
 
-def open_requests(actor: User, patient_id: int, *, session: Session, now: datetime):
+def open_requests(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> list[VisitRequest]:
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     requests = list(
         session.exec(
