@@ -63,7 +63,7 @@ def deliver_pending(
             OutboxItem.status == OutboxStatus.PENDING,
             OutboxItem.next_attempt_at <= now,
         )
-        .order_by(OutboxItem.id)
+        .order_by(col(OutboxItem.id))
         .limit(limit)
     ).all()
     for item_id in due:
@@ -97,9 +97,9 @@ def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
     claimed = session.exec(
         update(OutboxItem)
         .where(
-            OutboxItem.id == item.id,
+            col(OutboxItem.id) == item.id,
             col(OutboxItem.status) == OutboxStatus.PENDING,
-            OutboxItem.attempts == item.attempts,
+            col(OutboxItem.attempts) == item.attempts,
         )
         .values(attempts=item.attempts + 1, next_attempt_at=now + LEASE)
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db import audit_guard
 from db.models import Patient, Role, User
@@ -192,7 +192,7 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
 
 
 def _has_active_admin(session: Session) -> bool:
-    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+    query = select(User.id).where(User.role == Role.ADMIN, col(User.active).is_(True))
     return session.exec(query).first() is not None
 
 

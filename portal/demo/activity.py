@@ -111,7 +111,9 @@ def _other_patients(session: Session) -> list[int]:
     showcase = {patient_fhir_id(n) for n in (SHOWCASE_PATIENT, *SHOWCASE_CHILDREN)}
     return [
         pid
-        for pid, fhir_id in session.exec(select(Patient.id, Patient.fhir_id).order_by(Patient.id))
+        for pid, fhir_id in session.exec(
+            select(Patient.id, Patient.fhir_id).order_by(col(Patient.id))
+        )
         if fhir_id not in showcase
     ]
 
@@ -262,7 +264,7 @@ def _active_medications(session: Session, patient_id: int) -> list[MedicationReq
                 MedicationRequest.patient_id == patient_id,
                 MedicationRequest.status == "active",
             )
-            .order_by(MedicationRequest.id)
+            .order_by(col(MedicationRequest.id))
         ).all()
     )
 

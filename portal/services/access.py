@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import STAFF_ROLES, Patient, ProxyGrant, Role, User
 from portal.errors import NotYourRecord
@@ -33,7 +33,7 @@ def viewable_patient_ids(user: User, *, session: Session) -> list[int]:
     if user.role in (Role.PATIENT, Role.PROXY):
         grants = session.exec(
             select(ProxyGrant.patient_id).where(
-                ProxyGrant.user_id == user.id, ProxyGrant.revoked_at.is_(None)
+                ProxyGrant.user_id == user.id, col(ProxyGrant.revoked_at).is_(None)
             )
         ).all()
         ids.extend(pid for pid in grants if pid not in ids)
@@ -45,7 +45,7 @@ def viewable_patients(user: User, *, session: Session) -> list[Patient]:
     ids = viewable_patient_ids(user, session=session)
     if not ids:
         return []
-    rows = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(ids))).all()}
+    rows = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(ids))).all()}
     return [rows[i] for i in ids if i in rows]
 
 

@@ -64,8 +64,8 @@ def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, ses
     session.execute(
         update(AccountCode)
         .where(
-            AccountCode.patient_id == patient_id,
-            AccountCode.purpose == purpose,
+            col(AccountCode.patient_id) == patient_id,
+            col(AccountCode.purpose) == purpose,
             col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
@@ -116,8 +116,8 @@ def issue_user_reset_code(admin: User, account: User, *, session: Session, now: 
     session.execute(
         update(AccountCode)
         .where(
-            AccountCode.user_id == account.id,
-            AccountCode.purpose == RESET,
+            col(AccountCode.user_id) == account.id,
+            col(AccountCode.purpose) == RESET,
             col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
@@ -187,7 +187,7 @@ def redeem(
         raise InvalidInput("That username is taken; please choose another.")
     consumed = session.execute(
         update(AccountCode)
-        .where(AccountCode.id == row.id, col(AccountCode.used_at).is_(None))
+        .where(col(AccountCode.id) == row.id, col(AccountCode.used_at).is_(None))
         .values(used_at=now)
     )
     if consumed.rowcount != 1:

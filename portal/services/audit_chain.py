@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import AuditChainHead, AuditEvent
 from portal.config import get_settings
@@ -81,7 +81,7 @@ def lock_head(session: Session) -> AuditChainHead:
     """Lock and return the chain head for this transaction, creating it in an empty database."""
     if session.get_bind().dialect.name == "sqlite":
         # A no-op write makes SQLite take its write lock now, before we read the head.
-        session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(id=1))
+        session.execute(update(AuditChainHead).where(col(AuditChainHead.id) == 1).values(id=1))
     # populate_existing: a head object cached in this session (expire_on_commit=False) is stale.
     query = (
         select(AuditChainHead)
@@ -150,7 +150,7 @@ def verify(
     last_id: int | None = None
     checked = 0
     while True:
-        query = select(AuditEvent).order_by(AuditEvent.id).limit(batch_size)
+        query = select(AuditEvent).order_by(col(AuditEvent.id)).limit(batch_size)
         if last_id is not None:
             query = query.where(AuditEvent.id > last_id)
         rows = session.exec(query).all()

@@ -149,8 +149,8 @@ def health_history(
 def _procedures(patient_id: int, *, session: Session) -> list[ProcedureRecord]:
     rows = session.exec(
         select(Procedure, Location.name, Practitioner.name)
-        .outerjoin(Location, Procedure.location_id == Location.id)
-        .outerjoin(Practitioner, Procedure.performer_id == Practitioner.id)
+        .outerjoin(Location, col(Procedure.location_id) == Location.id)
+        .outerjoin(Practitioner, col(Procedure.performer_id) == Practitioner.id)
         .where(Procedure.patient_id == patient_id, Procedure.status != WITHDRAWN)
         .order_by(col(Procedure.performed_start).desc().nulls_last(), col(Procedure.id).desc())
     ).all()

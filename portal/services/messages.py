@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Attachment,
@@ -232,14 +232,17 @@ def list_threads(
     """The patient's conversations, newest activity first, with unread counts (one query)."""
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     unread = func.sum(
-        case((Message.from_staff.is_(True) & Message.read_by_patient_at.is_(None), 1), else_=0)
+        case(
+            (col(Message.from_staff).is_(True) & col(Message.read_by_patient_at).is_(None), 1),
+            else_=0,
+        )
     )
     rows = session.exec(
-        select(MessageThread, unread, func.count(Message.id))
-        .join(Message, Message.thread_id == MessageThread.id)
+        select(MessageThread, unread, func.count(col(Message.id)))
+        .join(Message, col(Message.thread_id) == MessageThread.id)
         .where(MessageThread.patient_id == patient_id)
-        .group_by(MessageThread.id)
-        .order_by(MessageThread.last_message_at.desc(), MessageThread.id.desc())
+        .group_by(col(MessageThread.id))
+        .order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
     ).all()
     audit.record(
         session=session,
@@ -259,11 +262,11 @@ def unread_count(actor: User, patient_id: int, *, session: Session, now: datetim
     return session.exec(
         select(func.count())
         .select_from(Message)
-        .join(MessageThread, MessageThread.id == Message.thread_id)
+        .join(MessageThread, col(MessageThread.id) == Message.thread_id)
         .where(
             MessageThread.patient_id == patient_id,
-            Message.from_staff.is_(True),
-            Message.read_by_patient_at.is_(None),
+            col(Message.from_staff).is_(True),
+            col(Message.read_by_patient_at).is_(None),
         )
     ).one()
 
@@ -285,17 +288,17 @@ def read_thread(
         session.exec(
             select(Message)
             .where(Message.thread_id == thread.id)
-            .order_by(Message.created_at, Message.id)
+            .order_by(col(Message.created_at), col(Message.id))
         ).all()
     )
     ids = [m.id for m in messages]
     files: dict[int, list[Attachment]] = {}
-    for a in session.exec(select(Attachment).where(Attachment.message_id.in_(ids))).all():
+    for a in session.exec(select(Attachment).where(col(Attachment.message_id).in_(ids))).all():
         files.setdefault(a.message_id, []).append(a)
     author_ids = {m.author_user_id for m in messages if m.author_user_id}
     authors = {
         u.id: u.display_name or u.username
-        for u in session.exec(select(User).where(User.id.in_(author_ids))).all()
+        for u in session.exec(select(User).where(col(User.id).in_(author_ids))).all()
     }
     if mark_read:
         staff = is_staff(actor)
@@ -303,7 +306,7 @@ def read_thread(
         # Each side marks only the other side's messages.
         session.execute(
             update(Message)
-            .where(Message.thread_id == thread.id, Message.from_staff.is_(not staff))
+            .where(col(Message.thread_id) == thread.id, col(Message.from_staff).is_(not staff))
             .where(column.is_(None))
             .values({column.key: now})
         )

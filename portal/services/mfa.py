@@ -50,8 +50,8 @@ def _claim_step(user: User, step: int, *, session: Session) -> bool:
     claimed = session.execute(
         update(User)
         .where(
-            User.id == user.id,
-            or_(User.mfa_last_step.is_(None), User.mfa_last_step < step),
+            col(User.id) == user.id,
+            or_(col(User.mfa_last_step).is_(None), col(User.mfa_last_step) < step),
         )
         .values(mfa_last_step=step)
     )

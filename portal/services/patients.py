@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import Patient, User
 from portal.errors import InvalidInput, NotFound
@@ -118,7 +118,7 @@ def search_patients(
     patients = session.exec(
         select(Patient)
         .where(*conditions)
-        .order_by(Patient.family_name_lower, Patient.given_name_lower, Patient.id)
+        .order_by(Patient.family_name_lower, Patient.given_name_lower, col(Patient.id))
         .limit(limit + 1)
     ).all()
     matches = [

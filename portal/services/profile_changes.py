@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Patient,
@@ -98,7 +98,7 @@ def profile(actor: User, patient_id: int, *, session: Session, now: datetime) ->
     changes = session.exec(
         select(ProfileChangeRequest)
         .where(ProfileChangeRequest.patient_id == patient_id)
-        .order_by(ProfileChangeRequest.created_at.desc(), ProfileChangeRequest.id.desc())
+        .order_by(col(ProfileChangeRequest.created_at).desc(), col(ProfileChangeRequest.id).desc())
         .limit(50)
     ).all()
     pending = {c.field: c for c in changes if c.status == ProfileChangeStatus.PENDING}
@@ -136,7 +136,7 @@ def request_changes(
         select(ProfileChangeRequest.field).where(
             ProfileChangeRequest.patient_id == patient_id,
             ProfileChangeRequest.status == ProfileChangeStatus.PENDING,
-            ProfileChangeRequest.field.in_(list(cleaned)),
+            col(ProfileChangeRequest.field).in_(list(cleaned)),
         )
     ).all()
     if pending:

@@ -175,13 +175,13 @@ def _practitioner_name(practitioner_id: int | None, *, session: Session) -> str:
 def _upcoming_visits(patient_id: int, *, session: Session, now: datetime) -> list[UpcomingVisit]:
     rows = session.exec(
         select(Appointment, Practitioner.name)
-        .outerjoin(Practitioner, Appointment.practitioner_id == Practitioner.id)
+        .outerjoin(Practitioner, col(Appointment.practitioner_id) == Practitioner.id)
         .where(
             Appointment.patient_id == patient_id,
             Appointment.start >= now,
             col(Appointment.status).in_(UPCOMING_STATUSES),
         )
-        .order_by(Appointment.start, Appointment.id)
+        .order_by(col(Appointment.start), col(Appointment.id))
     ).all()
     return [
         UpcomingVisit(
@@ -208,7 +208,7 @@ def _new_results(patient_id: int, *, session: Session, now: datetime) -> list[Re
             Observation.effective_at <= now,
             col(Observation.status).not_in(HIDDEN_STATUSES),
         )
-        .order_by(Observation.effective_at.desc(), col(Observation.id).desc())
+        .order_by(col(Observation.effective_at).desc(), col(Observation.id).desc())
     ).all()
     return [to_result_row(o) for o in observations]
 
@@ -218,10 +218,10 @@ def _medications(
 ) -> list[Medication]:
     query = (
         select(MedicationRequest, Practitioner.name)
-        .outerjoin(Practitioner, MedicationRequest.prescriber_id == Practitioner.id)
+        .outerjoin(Practitioner, col(MedicationRequest.prescriber_id) == Practitioner.id)
         .where(MedicationRequest.patient_id == patient_id, MedicationRequest.status != WITHDRAWN)
         .order_by(
-            MedicationRequest.authored_on.desc().nulls_last(), col(MedicationRequest.id).desc()
+            col(MedicationRequest.authored_on).desc().nulls_last(), col(MedicationRequest.id).desc()
         )
     )
     if only is not None:
@@ -310,7 +310,7 @@ def _allergies(patient_id: int, *, session: Session) -> list[Allergy]:
             (col(AllergyIntolerance.clinical_status) != WITHDRAWN)
             | col(AllergyIntolerance.clinical_status).is_(None),
         )
-        .order_by(AllergyIntolerance.display, AllergyIntolerance.id)
+        .order_by(AllergyIntolerance.display, col(AllergyIntolerance.id))
     ).all()
     return [
         Allergy(
@@ -329,7 +329,7 @@ def _immunizations(patient_id: int, *, session: Session) -> list[ImmunizationRec
     rows = session.exec(
         select(Immunization)
         .where(Immunization.patient_id == patient_id, Immunization.status != WITHDRAWN)
-        .order_by(Immunization.occurrence.desc().nulls_last(), col(Immunization.id).desc())
+        .order_by(col(Immunization.occurrence).desc().nulls_last(), col(Immunization.id).desc())
     ).all()
     return [
         ImmunizationRecord(
@@ -345,11 +345,11 @@ def _immunizations(patient_id: int, *, session: Session) -> list[ImmunizationRec
 def _visits(patient_id: int, *, session: Session) -> list[PastVisit]:
     rows = session.exec(
         select(Encounter, Practitioner.name, Location.name, Organization.name)
-        .outerjoin(Practitioner, Encounter.practitioner_id == Practitioner.id)
-        .outerjoin(Location, Encounter.location_id == Location.id)
-        .outerjoin(Organization, Encounter.organization_id == Organization.id)
+        .outerjoin(Practitioner, col(Encounter.practitioner_id) == Practitioner.id)
+        .outerjoin(Location, col(Encounter.location_id) == Location.id)
+        .outerjoin(Organization, col(Encounter.organization_id) == Organization.id)
         .where(Encounter.patient_id == patient_id, col(Encounter.status).not_in(_HIDDEN_VISITS))
-        .order_by(Encounter.start.desc().nulls_last(), col(Encounter.id).desc())
+        .order_by(col(Encounter.start).desc().nulls_last(), col(Encounter.id).desc())
     ).all()
     return [
         PastVisit(
@@ -378,7 +378,7 @@ def _documents(patient_id: int, *, session: Session) -> list[DocumentInfo]:
             Document.content_type,
         )
         .where(Document.patient_id == patient_id, Document.status != WITHDRAWN)
-        .order_by(Document.date.desc().nulls_last(), col(Document.id).desc())
+        .order_by(col(Document.date).desc().nulls_last(), col(Document.id).desc())
     ).all()
     return [
         DocumentInfo(

@@ -4,7 +4,7 @@ which go to the staff triage inbox."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Practitioner,
@@ -123,9 +123,11 @@ def list_referrals(
     require_patient_access(user, patient_id, session=session, category=VIEWED_REFERRALS, now=now)
     rows = session.exec(
         select(ServiceRequest, Practitioner.name)
-        .outerjoin(Practitioner, ServiceRequest.requester_id == Practitioner.id)
-        .where(ServiceRequest.patient_id == patient_id, ServiceRequest.status.not_in(_HIDDEN))
-        .order_by(ServiceRequest.authored_on.desc().nulls_last(), ServiceRequest.id.desc())
+        .outerjoin(Practitioner, col(ServiceRequest.requester_id) == Practitioner.id)
+        .where(ServiceRequest.patient_id == patient_id, col(ServiceRequest.status).not_in(_HIDDEN))
+        .order_by(
+            col(ServiceRequest.authored_on).desc().nulls_last(), col(ServiceRequest.id).desc()
+        )
     ).all()
     referrals = [
         Referral(
@@ -144,7 +146,7 @@ def list_referrals(
     asks = session.exec(
         select(ReferralRequest)
         .where(ReferralRequest.patient_id == patient_id)
-        .order_by(ReferralRequest.created_at.desc(), ReferralRequest.id.desc())
+        .order_by(col(ReferralRequest.created_at).desc(), col(ReferralRequest.id).desc())
     ).all()
     overview = ReferralOverview(
         referrals=referrals,

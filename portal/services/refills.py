@@ -6,7 +6,7 @@ role holding ``Action.DECIDE_REFILLS`` (clinicians) approves, denies or closes o
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     OPEN_REFILL_STATUSES,
@@ -98,7 +98,7 @@ def active_medications(
         for r in session.exec(
             select(RefillRequest).where(
                 RefillRequest.patient_id == patient_id,
-                RefillRequest.status.in_(OPEN_REFILL_STATUSES),
+                col(RefillRequest.status).in_(OPEN_REFILL_STATUSES),
             )
         ).all()
     }
@@ -136,7 +136,7 @@ def request_refill(
         select(RefillRequest).where(
             RefillRequest.patient_id == patient_id,
             RefillRequest.medication_request_id == med.id,
-            RefillRequest.status.in_(OPEN_REFILL_STATUSES),
+            col(RefillRequest.status).in_(OPEN_REFILL_STATUSES),
         )
     ).first()
     if existing is not None:
@@ -186,9 +186,9 @@ def list_refills(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     rows = session.exec(
         select(RefillRequest, MedicationRequest)
-        .join(MedicationRequest, MedicationRequest.id == RefillRequest.medication_request_id)
+        .join(MedicationRequest, col(MedicationRequest.id) == RefillRequest.medication_request_id)
         .where(RefillRequest.patient_id == patient_id)
-        .order_by(RefillRequest.created_at.desc(), RefillRequest.id.desc())
+        .order_by(col(RefillRequest.created_at).desc(), col(RefillRequest.id).desc())
     ).all()
     audit.record(
         session=session,
@@ -282,8 +282,8 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
     patient = session.get(Patient, refill.patient_id)
     last_visit = session.exec(
         select(Encounter)
-        .where(Encounter.patient_id == patient.id, Encounter.start.is_not(None))
-        .order_by(Encounter.start.desc())
+        .where(Encounter.patient_id == patient.id, col(Encounter.start).is_not(None))
+        .order_by(col(Encounter.start).desc())
         .limit(1)
     ).first()
     labs = []
@@ -291,7 +291,7 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
         latest = session.exec(
             select(Observation)
             .where(Observation.patient_id == patient.id, Observation.code == code)
-            .order_by(Observation.effective_at.desc())
+            .order_by(col(Observation.effective_at).desc())
             .limit(1)
         ).first()
         if latest:
@@ -313,7 +313,7 @@ def open_refill_item_ids(actor: User, *, session: Session) -> list[int]:
     return list(
         session.exec(
             select(TriageItem.id)
-            .where(TriageItem.kind == KIND, TriageItem.status.in_(OPEN_TRIAGE_STATUSES))
-            .order_by(TriageItem.due_at, TriageItem.id)
+            .where(TriageItem.kind == KIND, col(TriageItem.status).in_(OPEN_TRIAGE_STATUSES))
+            .order_by(col(TriageItem.due_at), col(TriageItem.id))
         ).all()
     )

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.models import (
     OPEN_TRIAGE_STATUSES,
@@ -214,7 +214,7 @@ def _bump(session: Session, item: TriageItem, values: dict, now: datetime) -> No
     # Patient-side changes are not guarded (the patient cannot see the version) but still bump it.
     session.execute(
         update(TriageItem)
-        .where(TriageItem.id == item.id)
+        .where(col(TriageItem.id) == item.id)
         .values(**values, updated_at=now, version=TriageItem.version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -258,14 +258,14 @@ def list_items(
         select(TriageItem, Patient.given_name, Patient.family_name, Patient.mrn, assignee)
         .join(Patient, Patient.id == TriageItem.patient_id)
         .outerjoin(assignee, assignee.id == TriageItem.assignee_user_id)
-        .where(TriageItem.status.in_(statuses))
+        .where(col(TriageItem.status).in_(statuses))
         .order_by(TriageItem.priority, overdue, TriageItem.due_at, TriageItem.id)
         .limit(limit)
     )
     if kind:
         query = query.where(TriageItem.kind == kind)
     if unassigned:
-        query = query.where(TriageItem.assignee_user_id.is_(None))
+        query = query.where(col(TriageItem.assignee_user_id).is_(None))
     elif assignee_id is not None:
         query = query.where(TriageItem.assignee_user_id == assignee_id)
     if overdue_only:
@@ -299,7 +299,7 @@ def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, d
     overdue = func.sum(case((TriageItem.due_at < now, 1), else_=0))
     rows = session.exec(
         select(TriageItem.kind, func.count(), overdue)
-        .where(TriageItem.status.in_(OPEN_TRIAGE_STATUSES))
+        .where(col(TriageItem.status).in_(OPEN_TRIAGE_STATUSES))
         .group_by(TriageItem.kind)
     ).all()
     return {kind: {"open": int(n), "overdue": int(late or 0)} for kind, n, late in rows}
@@ -333,9 +333,9 @@ def history(actor: User, item_id: int, *, session: Session) -> list[HistoryRow]:
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=None)
     rows = session.exec(
         select(TriageEvent, User)
-        .outerjoin(User, User.id == TriageEvent.actor_user_id)
+        .outerjoin(User, col(User.id) == TriageEvent.actor_user_id)
         .where(TriageEvent.item_id == item_id)
-        .order_by(TriageEvent.at, TriageEvent.id)
+        .order_by(col(TriageEvent.at), col(TriageEvent.id))
     ).all()
     return [
         HistoryRow(event=e, actor_name=(u.display_name or u.username) if u else "System")
@@ -349,7 +349,7 @@ def staff_members(actor: User, *, session: Session) -> list[User]:
     return list(
         session.exec(
             select(User)
-            .where(User.active.is_(True), User.role.in_(list(STAFF_ROLES)))
+            .where(col(User.active).is_(True), col(User.role).in_(list(STAFF_ROLES)))
             .order_by(User.display_name, User.username)
         ).all()
     )
@@ -380,7 +380,7 @@ def transition(
         raise NotFound("That inbox item no longer exists.")
     result = session.execute(
         update(TriageItem)
-        .where(TriageItem.id == item_id, TriageItem.version == seen_version)
+        .where(col(TriageItem.id) == item_id, col(TriageItem.version) == seen_version)
         .values(**values, updated_at=now, version=TriageItem.version + 1)
         .execution_options(synchronize_session=False)
     )

@@ -86,7 +86,7 @@ def _target(admin: User, user_id: int, *, session: Session, now, category: str, 
     # at the same moment wait for one another (no deadlock), and the second then sees the first's
     # change, so "the last active administrator stays" holds under a race too (PostgreSQL).
     session.exec(
-        select(User.id).where(User.role == Role.ADMIN).order_by(User.id).with_for_update()
+        select(User.id).where(User.role == Role.ADMIN).order_by(col(User.id)).with_for_update()
     ).all()
     require_admin(admin, session=session, now=now)  # still one, after the wait?
     target = session.get(User, user_id, with_for_update=True, populate_existing=True)
@@ -136,12 +136,12 @@ def list_users(admin: User, *, query: str = "", session: Session, now: datetime)
     require_admin(admin, session=session, now=now)
     last = (
         select(AuthSession.user_id, func.max(AuthSession.started_at).label("last"))
-        .group_by(AuthSession.user_id)
+        .group_by(col(AuthSession.user_id))
         .subquery()
     )
     stmt = (
         select(User, Patient, last.c.last)
-        .join(Patient, Patient.id == User.patient_id, isouter=True)
+        .join(Patient, col(Patient.id) == User.patient_id, isouter=True)
         .join(last, last.c.user_id == User.id, isouter=True)
     )
     text = (query or "").strip().lower()
@@ -153,9 +153,9 @@ def list_users(admin: User, *, query: str = "", session: Session, now: datetime)
             func.lower(User.display_name).like(like),
         ]
         if roles:
-            conditions.append(User.role.in_(roles))
+            conditions.append(col(User.role).in_(roles))
         stmt = stmt.where(or_(*conditions))
-    stmt = stmt.order_by(User.active.desc(), User.username).limit(MAX_ROWS)
+    stmt = stmt.order_by(col(User.active).desc(), User.username).limit(MAX_ROWS)
     rows = [
         UserRow(
             id=user.id,

@@ -26,7 +26,7 @@ from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from db.models import (
     Booking,
@@ -86,10 +86,10 @@ def enqueue(session: Session, *, kind: str, resource: Resource | dict, now: date
     session.exec(
         update(OutboxItem)
         .where(
-            OutboxItem.source == source,
+            col(OutboxItem.source) == source,
             OutboxItem.resource_type == resource["resourceType"],
             OutboxItem.fhir_id == resource["id"],
-            OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
+            col(OutboxItem.status).in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
         )
         .values(status=OutboxStatus.SUPERSEDED)
     )

@@ -393,7 +393,7 @@ def patient_alerts(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     rows = session.exec(
         select(ReadingAlertEpisode, PatientReading)
-        .join(PatientReading, PatientReading.id == ReadingAlertEpisode.last_out_reading_id)
+        .join(PatientReading, col(PatientReading.id) == ReadingAlertEpisode.last_out_reading_id)
         .where(ReadingAlertEpisode.patient_id == patient_id)
         .order_by(
             col(ReadingAlertEpisode.closed_at).is_not(None),

@@ -59,7 +59,7 @@ def editable_ids(
     )
     rows = session.exec(
         select(PatientReading.id)
-        .join(User, User.id == PatientReading.entered_by_user_id)
+        .join(User, col(User.id) == PatientReading.entered_by_user_id)
         .where(
             PatientReading.patient_id == patient_id,
             col(PatientReading.id).in_(ids),

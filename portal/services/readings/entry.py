@@ -598,4 +598,6 @@ def _readings_between(
         query = query.where(PatientReading.taken_at >= since)
     if until is not None:
         query = query.where(PatientReading.taken_at <= until)
-    return list(session.exec(query.order_by(PatientReading.taken_at, PatientReading.id)).all())
+    return list(
+        session.exec(query.order_by(col(PatientReading.taken_at), col(PatientReading.id))).all()
+    )

@@ -212,7 +212,7 @@ def _points(session: Session, goal: HealthGoal, kind: GoalKind, since: datetime)
                 col(Observation.value).is_not(None),
                 col(Observation.effective_at).is_not(None),
             )
-            .order_by(Observation.effective_at)
+            .order_by(col(Observation.effective_at))
         ).all()
         return [ProgressPoint(o.effective_at, o.value) for o in rows]
     readings = _readings_between(goal.patient_id, (kind.measure,), session=session, since=since)
@@ -234,7 +234,7 @@ def goals_with_progress(
     goals = session.exec(
         select(HealthGoal)
         .where(HealthGoal.patient_id == patient_id, HealthGoal.status == GoalStatus.ACTIVE)
-        .order_by(HealthGoal.created_at)
+        .order_by(col(HealthGoal.created_at))
     ).all()
     since = now - timedelta(days=days)
     result = []

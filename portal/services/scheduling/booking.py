@@ -304,11 +304,11 @@ def _rows(session: Session, bookings: list[Booking]) -> list[VisitRow]:
     pat_ids = {b.patient_id for b in bookings}
     pracs = {
         p.id: p.name
-        for p in session.exec(select(Practitioner).where(Practitioner.id.in_(prac_ids))).all()
+        for p in session.exec(select(Practitioner).where(col(Practitioner.id).in_(prac_ids))).all()
     }
     pats = {
         p.id: p.display_name
-        for p in session.exec(select(Patient).where(Patient.id.in_(pat_ids))).all()
+        for p in session.exec(select(Patient).where(col(Patient.id).in_(pat_ids))).all()
     }
     return [
         VisitRow(b, pracs.get(b.practitioner_id, "?"), pats.get(b.patient_id, "?"))
@@ -323,7 +323,7 @@ def list_for_patient(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     bookings = list(
         session.exec(
-            select(Booking).where(Booking.patient_id == patient_id).order_by(Booking.start)
+            select(Booking).where(Booking.patient_id == patient_id).order_by(col(Booking.start))
         ).all()
     )
     _audit(session, actor, "read", patient_id, now, "visit list")
@@ -354,7 +354,7 @@ def day_calendar(
                 Booking.start >= day_start,
                 Booking.start < day_end,
             )
-            .order_by(Booking.start, Booking.id)
+            .order_by(col(Booking.start), col(Booking.id))
         ).all()
     )
     audit.record_listed(

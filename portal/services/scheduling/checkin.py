@@ -127,7 +127,7 @@ def answers_for(actor: User, booking_id: int, *, session: Session, now: datetime
     answers = session.exec(
         select(CheckInAnswer)
         .where(CheckInAnswer.checkin_id == checkin.id)
-        .order_by(CheckInAnswer.id)
+        .order_by(col(CheckInAnswer.id))
     ).all()
     audited_reads.log_read(
         actor,
@@ -164,7 +164,7 @@ def for_bookings(
     for answer in session.exec(
         select(CheckInAnswer)
         .where(col(CheckInAnswer.checkin_id).in_(list(answers)))
-        .order_by(CheckInAnswer.id)
+        .order_by(col(CheckInAnswer.id))
     ):
         answers[answer.checkin_id].append(answer)
     for patient_id in sorted({c.patient_id for c in checkins}):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import Booking, BookingStatus, ReminderSent
 from portal.config import Settings, get_settings
@@ -87,7 +87,7 @@ def send_due_reminders(*, session: Session, now: datetime) -> int:
             Booking.start > now,
             Booking.start <= horizon,
         )
-        .order_by(Booking.start)
+        .order_by(col(Booking.start))
     ).all()
     sent = 0
     for booking in bookings:
@@ -117,7 +117,7 @@ def send_due_reminders(*, session: Session, now: datetime) -> int:
                 for row in session.exec(
                     select(ReminderSent).where(
                         ReminderSent.booking_id == booking.id,
-                        ReminderSent.offset_hours.in_(new),
+                        col(ReminderSent.offset_hours).in_(new),
                     )
                 ).all():
                     row.emailed = True

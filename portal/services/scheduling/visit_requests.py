@@ -5,7 +5,7 @@ those preferences; booking closes the request and tells the patient."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Booking,
@@ -139,7 +139,7 @@ def open_requests(
         session.exec(
             select(VisitRequest)
             .where(VisitRequest.patient_id == patient_id)
-            .order_by(VisitRequest.created_at.desc())
+            .order_by(col(VisitRequest.created_at).desc())
         ).all()
     )
     log_read(actor, patient_id, session=session, category="viewed visit requests", now=now)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Booking,
@@ -108,17 +108,17 @@ def view(actor: User, patient_id: int, *, session: Session, now: datetime) -> Wa
             WaitlistEntry.patient_id == patient_id,
             WaitlistEntry.status == WaitlistStatus.WAITING,
         )
-        .order_by(WaitlistEntry.created_at)
+        .order_by(col(WaitlistEntry.created_at))
     ).all()
     offers = session.exec(
         select(WaitlistOffer)
-        .join(WaitlistEntry, WaitlistEntry.id == WaitlistOffer.entry_id)
+        .join(WaitlistEntry, col(WaitlistEntry.id) == WaitlistOffer.entry_id)
         .where(
             WaitlistEntry.patient_id == patient_id,
             WaitlistOffer.status == OfferStatus.OPEN,
             WaitlistOffer.expires_at > now,
         )
-        .order_by(WaitlistOffer.start)
+        .order_by(col(WaitlistOffer.start))
     ).all()
     log_read(actor, patient_id, session=session, category="viewed waitlist", now=now)
     return WaitlistView(list(entries), list(offers))
@@ -147,7 +147,7 @@ def offer_freed_slot(
             WaitlistEntry.status == WaitlistStatus.WAITING,
             WaitlistEntry.before > start,
         )
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+        .order_by(col(WaitlistEntry.created_at), col(WaitlistEntry.id))
     ).all()
     for entry in entries:
         if entry.practitioner_id not in (None, practitioner_id):
