@@ -4,7 +4,7 @@ in a message are displayed literally and can neither run nor hide content."""
 import streamlit as st
 
 from components.plain_text import md_literal
-from db.models import User
+from db.models import User, saved_id
 from portal.errors import PortalError
 from portal.services import messages
 from portal.services.messages import ThreadView
@@ -24,7 +24,7 @@ def render_thread(view: ThreadView, viewer: User, *, now) -> None:
         with st.container(border=True):
             st.caption(f"{md_literal(author)} · {format_datetime(message.created_at)}")
             st.text(message.body)
-            for attachment in view.attachments.get(message.id, []):
+            for attachment in view.attachments.get(saved_id(message), []):
                 _attachment_button(attachment, viewer, now=now)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, SyncRun
+from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, SyncRun, saved_id
 from ehr_sync.client import EhrUnreachable, FhirClient, bundle_resources
 from ehr_sync.importer import import_resources
 from ehr_sync.mappers import MAPPINGS
@@ -140,7 +140,7 @@ class _Sync:
                     self.session.rollback()
                     errors.append(f"{rtype} deletions: {type(error).__name__}: {error}"[:1000])
         result = SyncResult(
-            run_id=run.id,
+            run_id=saved_id(run),
             status="failed" if unreachable else _status(errors, stats, types),
             stats=stats,
             errors=errors,

@@ -13,7 +13,15 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from db.models import MedicationRequest, Patient, Practitioner, Role, ScheduleTemplate, User
+from db.models import (
+    MedicationRequest,
+    Patient,
+    Practitioner,
+    Role,
+    ScheduleTemplate,
+    User,
+    saved_id,
+)
 from portal.config import get_settings
 from portal.demo import visit_history
 from portal.demo.generator import DR_PATEL, SHOWCASE_CHILDREN, SHOWCASE_PATIENT, patient_fhir_id
@@ -143,7 +151,7 @@ def _hours(
                     actor,
                     session=session,
                     now=now,
-                    practitioner_id=practitioner.id,
+                    practitioner_id=saved_id(practitioner),
                     weekday=weekday,
                     start_time=start,
                     end_time=end,
@@ -187,7 +195,7 @@ def _showcase_visits(session: Session, user: User, patel: Practitioner, now: dat
             session=session,
             now=now,
             patient_id=user.patient_id,
-            practitioner_id=patel.id,
+            practitioner_id=saved_id(patel),
             start=slots[0].start,
             visit_type=visit_type,
             mode=mode,
@@ -233,8 +241,8 @@ def _calendar(
                         front_desk,
                         session=session,
                         now=now,
-                        patient_id=patient.id,
-                        practitioner_id=patel.id,
+                        patient_id=saved_id(patient),
+                        practitioner_id=saved_id(patel),
                         start=slot.start,
                         visit_type="follow_up",
                     )
@@ -290,7 +298,7 @@ def _requests(
         session=session,
         now=now - timedelta(days=2, hours=3),
     )
-    item = triage._item_for(session, messages.KIND, answered.id)
+    item = triage._item_for(session, messages.KIND, saved_id(answered))
     messages.staff_reply(
         nurse,
         item.id,
@@ -345,7 +353,7 @@ def _requests(
             session=session,
             now=now - timedelta(days=6),
         )
-        item = triage._item_for(session, refills.KIND, approved.id)
+        item = triage._item_for(session, refills.KIND, saved_id(approved))
         triage.claim(doctor, item.id, item.version, session=session, now=now - timedelta(days=5))
         session.refresh(item)
         refills.decide_refill(

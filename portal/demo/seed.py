@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from db.models import Condition, Patient, Practitioner, ProxyGrant, Role, User
+from db.models import Condition, Patient, Practitioner, ProxyGrant, Role, User, saved_id
 from ehr_sync.importer import import_bundle
 from ehr_sync.report import ImportReport
 from portal.demo.activity import Activity, seed_portal_activity
@@ -234,6 +234,8 @@ def _grant(session: Session, user: User, patient: Patient) -> None:
         select(ProxyGrant).where(ProxyGrant.user_id == user.id, ProxyGrant.patient_id == patient.id)
     ).first()
     if existing is None:
-        session.add(ProxyGrant(user_id=user.id, patient_id=patient.id, relationship="parent"))
+        session.add(
+            ProxyGrant(user_id=saved_id(user), patient_id=saved_id(patient), relationship="parent")
+        )
     else:
         existing.revoked_at = None

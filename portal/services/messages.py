@@ -13,6 +13,7 @@ from db.models import (
     MessageThread,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
@@ -62,7 +63,7 @@ def _add_message(
     now: datetime,
 ) -> Message:
     message = Message(
-        thread_id=thread.id,
+        thread_id=saved_id(thread),
         author_user_id=author.id,
         from_staff=is_staff(author),
         body=body,
@@ -71,7 +72,7 @@ def _add_message(
     session.add(message)
     session.flush()
     for upload, mime in zip(uploads, mimes, strict=True):
-        attachments.store(session, message.id, upload, mime)
+        attachments.store(session, saved_id(message), upload, mime)
     thread.last_message_at = now
     session.add(thread)
     return message
@@ -111,7 +112,7 @@ def start_thread(
     triage.open_item(
         session=session,
         kind=KIND,
-        ref_id=thread.id,
+        ref_id=saved_id(thread),
         patient_id=patient_id,
         summary=f"{RECIPIENTS[recipient]}: {thread.subject}",
         actor=actor,
@@ -159,7 +160,7 @@ def patient_reply(
     triage.open_item(
         session=session,
         kind=KIND,
-        ref_id=thread.id,
+        ref_id=saved_id(thread),
         patient_id=thread.patient_id,
         summary=f"{RECIPIENTS.get(thread.recipient, '')}: {thread.subject}",
         actor=actor,

@@ -10,7 +10,7 @@ import pyotp
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from db.models import STAFF_ROLES, MfaRecoveryCode, User
+from db.models import STAFF_ROLES, MfaRecoveryCode, User, saved_id
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotAllowed
 from portal.passwords import verify_password
@@ -78,7 +78,9 @@ def _replace_recovery_codes(user: User, *, session: Session, now: datetime) -> l
         session.delete(old)
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     for code in codes:
-        session.add(MfaRecoveryCode(user_id=user.id, code_hash=_hash_code(code), created_at=now))
+        session.add(
+            MfaRecoveryCode(user_id=saved_id(user), code_hash=_hash_code(code), created_at=now)
+        )
     return codes
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from db.models import Patient, User
+from db.models import Patient, User, saved_id
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
 from portal.services import access, audit
@@ -123,7 +123,7 @@ def search_patients(
     ).all()
     matches = [
         PatientMatch(
-            patient_id=p.id,
+            patient_id=saved_id(p),
             name=p.display_name,
             family_name=p.family_name,
             given_name=p.given_name,
@@ -153,7 +153,7 @@ def _header(patient_id: int, *, session: Session) -> ChartHeader:
     if patient is None:
         raise NotFound("We could not find this patient's record.")
     return ChartHeader(
-        patient_id=patient.id,
+        patient_id=saved_id(patient),
         name=patient.display_name,
         birth_date=patient.birth_date,
         mrn=patient.mrn or "",

@@ -13,6 +13,7 @@ from db.models import (
     ProfileChangeStatus,
     TriageItem,
     User,
+    saved_id,
 )
 from portal.errors import InvalidInput
 from portal.permissions import Action
@@ -160,7 +161,7 @@ def request_changes(
         triage.open_item(
             session=session,
             kind=KIND,
-            ref_id=change.id,
+            ref_id=saved_id(change),
             patient_id=patient_id,
             summary=f"Profile: {FIELDS[field].label.lower()}",
             actor=actor,

@@ -21,6 +21,7 @@ from db.models import (
     Patient,
     Practitioner,
     User,
+    saved_id,
 )
 from portal.errors import NotFound
 from portal.services import access
@@ -185,7 +186,7 @@ def _upcoming_visits(patient_id: int, *, session: Session, now: datetime) -> lis
     ).all()
     return [
         UpcomingVisit(
-            appointment_id=a.id,
+            appointment_id=saved_id(a),
             start=a.start,
             end=a.end,
             status=a.status,
@@ -228,7 +229,7 @@ def _medications(
         query = query.where(only)
     return [
         Medication(
-            medication_id=m.id,
+            medication_id=saved_id(m),
             name=m.display or m.code or "(unnamed medication)",
             dosage=m.dosage_text or "",
             status=m.status,
@@ -260,7 +261,7 @@ def home_overview(user: User, patient_id: int, *, session: Session, now: datetim
 
 def _demographics(patient: Patient, *, session: Session) -> Demographics:
     return Demographics(
-        patient_id=patient.id,
+        patient_id=saved_id(patient),
         name=patient.display_name,
         birth_date=patient.birth_date,
         sex=patient.sex or "",
@@ -285,7 +286,7 @@ def _problems(patient_id: int, *, session: Session) -> list[Problem]:
     ).all()
     problems = [
         Problem(
-            condition_id=c.id,
+            condition_id=saved_id(c),
             name=c.display or c.code or "(unnamed problem)",
             code=c.code or "",
             status=c.clinical_status or "",
@@ -314,7 +315,7 @@ def _allergies(patient_id: int, *, session: Session) -> list[Allergy]:
     ).all()
     return [
         Allergy(
-            allergy_id=a.id,
+            allergy_id=saved_id(a),
             name=a.display or a.code or "(unnamed allergy)",
             status=a.clinical_status or "",
             criticality=a.criticality or "",
@@ -333,7 +334,7 @@ def _immunizations(patient_id: int, *, session: Session) -> list[ImmunizationRec
     ).all()
     return [
         ImmunizationRecord(
-            immunization_id=i.id,
+            immunization_id=saved_id(i),
             name=i.display or i.code or "(unnamed vaccine)",
             status=i.status,
             occurrence=i.occurrence,
@@ -353,7 +354,7 @@ def _visits(patient_id: int, *, session: Session) -> list[PastVisit]:
     ).all()
     return [
         PastVisit(
-            encounter_id=e.id,
+            encounter_id=saved_id(e),
             start=e.start,
             end=e.end,
             visit_type=e.type_display or e.type_code or e.class_code or "Visit",

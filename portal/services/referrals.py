@@ -13,6 +13,7 @@ from db.models import (
     ServiceRequest,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
@@ -131,7 +132,7 @@ def list_referrals(
     ).all()
     referrals = [
         Referral(
-            referral_id=r.id,
+            referral_id=saved_id(r),
             specialty=r.specialty or r.display or "Referral",
             what=r.display,
             to=r.performer_name,
@@ -152,7 +153,7 @@ def list_referrals(
         referrals=referrals,
         requests=[
             ReferralAsk(
-                request_id=a.id,
+                request_id=saved_id(a),
                 specialty=a.specialty,
                 reason=a.reason,
                 preferred_provider=a.preferred_provider,

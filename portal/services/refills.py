@@ -20,6 +20,7 @@ from db.models import (
     TriageItem,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
@@ -105,7 +106,7 @@ def active_medications(
     audited_reads.log_read(
         actor, patient_id, session=session, category=CATEGORY, detail="active medications", now=now
     )
-    return [MedicationRow(m, open_refills.get(m.id)) for m in meds]
+    return [MedicationRow(m, open_refills.get(saved_id(m))) for m in meds]
 
 
 def request_refill(
@@ -146,7 +147,7 @@ def request_refill(
         )
     refill = RefillRequest(
         patient_id=patient_id,
-        medication_request_id=med.id,
+        medication_request_id=saved_id(med),
         pharmacy=pharmacy,
         note=note,
         requested_by_user_id=actor.id,

@@ -22,6 +22,7 @@ from db.models import (
     TriageItem,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
@@ -189,7 +190,7 @@ def open_item(
         )
         session.add(item)
         session.flush()
-        _event(session, item.id, actor, "created", now, to_status=TriageStatus.NEW)
+        _event(session, saved_id(item), actor, "created", now, to_status=TriageStatus.NEW)
         return item
     if item.status == TriageStatus.CLOSED:
         priority = min(priority, item.priority)  # reopening never makes an item less urgent
@@ -206,7 +207,15 @@ def open_item(
         action = "patient_update"
     before = item.status
     _bump(session, item, values | {"summary": summary}, now)
-    _event(session, item.id, actor, action, now, from_status=before, to_status=values.get("status"))
+    _event(
+        session,
+        saved_id(item),
+        actor,
+        action,
+        now,
+        from_status=before,
+        to_status=values.get("status"),
+    )
     return item
 
 

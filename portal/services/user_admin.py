@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User
+from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User, saved_id
 from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.passwords import hash_password
 from portal.permissions import Action
@@ -158,7 +158,7 @@ def list_users(admin: User, *, query: str = "", session: Session, now: datetime)
     stmt = stmt.order_by(col(User.active).desc(), User.username).limit(MAX_ROWS)
     rows = [
         UserRow(
-            id=user.id,
+            id=saved_id(user),
             username=user.username,
             display_name=user.display_name,
             role=Role(user.role),

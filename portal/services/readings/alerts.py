@@ -20,6 +20,7 @@ from db.models import (
     TriageEvent,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
@@ -236,8 +237,8 @@ def _start_episode(
         patient_id=reading.patient_id,
         measure=reading.measure,
         opened_at=now,
-        first_reading_id=reading.id,
-        last_out_reading_id=reading.id,
+        first_reading_id=saved_id(reading),
+        last_out_reading_id=saved_id(reading),
         last_out_at=reading.taken_at,
     )
     try:
@@ -251,7 +252,7 @@ def _start_episode(
     triage.open_item(
         session=session,
         kind=KIND,
-        ref_id=episode.id,
+        ref_id=saved_id(episode),
         patient_id=reading.patient_id,
         summary=f"{label} {value} ({reason})",
         actor=actor,
@@ -267,12 +268,12 @@ def _end_episode(
     episode.closed_at = now
     episode.closed_reason = BACK_IN_RANGE
     session.add(episode)
-    item = triage._item_for(session, KIND, episode.id)
+    item = triage._item_for(session, KIND, saved_id(episode))
     if item is not None:
         value = units.display(reading.measure, reading.value, reading.value2)
         session.add(
             TriageEvent(
-                item_id=item.id,
+                item_id=saved_id(item),
                 at=now,
                 action="back_in_range",
                 detail=f"Back in range: {value} taken {reading.taken_at:%Y-%m-%d %H:%M} UTC",

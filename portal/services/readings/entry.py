@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from db.engine import begin_write
-from db.models import PatientReading, ReadingSource, User
+from db.models import PatientReading, ReadingSource, User, saved_id
 from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit
@@ -542,7 +542,7 @@ SOURCE_LABELS = {
 def to_row(reading: PatientReading) -> ReadingRow:
     entered = units.format_value(reading.measure, reading.entered_value, reading.entered_value2)
     return ReadingRow(
-        id=reading.id,
+        id=saved_id(reading),
         measure=reading.measure,
         label=units.MEASURES[reading.measure].label,
         value=reading.value,

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User
+from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User, saved_id
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
 from portal.services import audit, audited_reads
@@ -74,7 +74,7 @@ def submit(
             score = (score or 0) + value
         rows.append((q, answer, value))
     checkin = CheckIn(
-        booking_id=booking.id,
+        booking_id=saved_id(booking),
         patient_id=booking.patient_id,
         questionnaire=VISIT_TYPES[booking.visit_type].questionnaire
         if booking.visit_type in VISIT_TYPES
@@ -95,7 +95,7 @@ def submit(
     for q, answer, value in rows:
         session.add(
             CheckInAnswer(
-                checkin_id=checkin.id,
+                checkin_id=saved_id(checkin),
                 question_code=q.code,
                 question_text=q.text,
                 answer_text=answer,

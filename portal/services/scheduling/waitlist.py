@@ -15,6 +15,7 @@ from db.models import (
     WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
+    saved_id,
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
@@ -152,7 +153,7 @@ def offer_freed_slot(
     for entry in entries:
         if entry.practitioner_id not in (None, practitioner_id):
             continue
-        if _already_offered(session, entry.id, practitioner_id, start):
+        if _already_offered(session, saved_id(entry), practitioner_id, start):
             continue  # each patient is offered a given slot once; then it moves on
         mode = entry.mode or "in_person"
         try:
@@ -183,7 +184,7 @@ def offer_freed_slot(
             except PortalError:
                 continue
         offer = WaitlistOffer(
-            entry_id=entry.id,
+            entry_id=saved_id(entry),
             practitioner_id=practitioner_id,
             start=slot.start,
             end=slot.end,
@@ -240,7 +241,7 @@ def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Bo
     if later is not None and later.status == BookingStatus.BOOKED:
         return booking.reschedule(
             actor,
-            later.id,
+            saved_id(later),
             session=session,
             now=now,
             new_start=offer.start,
