@@ -77,6 +77,8 @@ def deliver_pending(
 
 def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
     item = session.get(OutboxItem, item_id)
+    if item is None:  # removed since it was listed: nothing to deliver
+        return None
     session.refresh(item)
     if item.status != OutboxStatus.PENDING or item.next_attempt_at > now:
         return None

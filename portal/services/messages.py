@@ -22,6 +22,7 @@ from portal.services import attachments, audit, audited_reads, notifications, tr
 from portal.services.access import is_staff, require_patient_access
 from portal.services.attachments import Upload
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "messages"
@@ -204,7 +205,9 @@ def staff_reply(
         action="replied",
         values=values,
     )
-    thread = session.get(MessageThread, item.ref_id)
+    thread = get_or_not_found(
+        session, MessageThread, item.ref_id, "That conversation is no longer there."
+    )
     message = _add_message(session, thread, actor, body, [], [], now)
     notifications.notify(
         session=session,
@@ -329,9 +332,13 @@ def get_attachment(
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("We could not find that file.")
-    message = session.get(Message, attachment.message_id)
+    message = get_or_not_found(
+        session, Message, attachment.message_id, "We could not find that file."
+    )
     thread = _thread_for(actor, message.thread_id, session=session, now=now)
-    blob = session.get(AttachmentBlob, attachment.sha256)
+    blob = get_or_not_found(
+        session, AttachmentBlob, attachment.sha256, "We could not find that file."
+    )
     audited_reads.log_read(
         actor,
         thread.patient_id,

@@ -20,6 +20,7 @@ from portal.permissions import Action
 from portal.services import audit, audited_reads, decisions, mfa, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "profile"
@@ -238,8 +239,9 @@ def decide_change(
 
 def _apply(change: ProfileChangeRequest, *, session: Session, now: datetime) -> None:
     spec = FIELDS[change.field]
+    row: Patient | PatientPreferences
     if spec.table is Patient:
-        row = session.get(Patient, change.patient_id)
+        row = get_or_not_found(session, Patient, change.patient_id)
     else:
         row = session.get(PatientPreferences, change.patient_id) or PatientPreferences(
             patient_id=change.patient_id

@@ -21,6 +21,7 @@ from portal.services import decisions, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 
 KIND = "referral_request"
 CATEGORY = "referrals"
@@ -218,7 +219,9 @@ def request_for_item(
     """The referral request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     item = triage.item_of_kind(session, item_id, KIND, "a referral request")
-    request = session.get(ReferralRequest, item.ref_id)
+    request = get_or_not_found(
+        session, ReferralRequest, item.ref_id, "That referral request is no longer there."
+    )
     session.refresh(request)
     log_read(
         actor,

@@ -27,6 +27,7 @@ from portal.permissions import Action
 from portal.services import audit, audited_reads, decisions, notifications, triage, writeback
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 
 CATEGORY = "refills"
 KIND = "refill"
@@ -240,7 +241,12 @@ def decide_refill(
     )
     if approve:  # to the EHR in this same transaction (the outbox delivers it later)
         writeback.refill_approved(session, refill, actor, now=now)
-    med = session.get(MedicationRequest, refill.medication_request_id)
+    med = get_or_not_found(
+        session,
+        MedicationRequest,
+        refill.medication_request_id,
+        "That medication is no longer there.",
+    )
     notifications.tell_patient_of_decision(
         actor,
         session=session,
@@ -277,10 +283,17 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
     require_permission(actor, Action.REVIEW_REFILLS, session=session, now=now)
     item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     session.refresh(item)
-    refill = session.get(RefillRequest, item.ref_id)
+    refill = get_or_not_found(
+        session, RefillRequest, item.ref_id, "That refill request is no longer there."
+    )
     session.refresh(refill)
-    med = session.get(MedicationRequest, refill.medication_request_id)
-    patient = session.get(Patient, refill.patient_id)
+    med = get_or_not_found(
+        session,
+        MedicationRequest,
+        refill.medication_request_id,
+        "That medication is no longer there.",
+    )
+    patient = get_or_not_found(session, Patient, refill.patient_id)
     last_visit = session.exec(
         select(Encounter)
         .where(Encounter.patient_id == patient.id, col(Encounter.start).is_not(None))

@@ -30,6 +30,7 @@ from portal.permissions import Action
 from portal.services import audit, sla
 from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE, log_read
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 
 CATEGORY = "triage"
 
@@ -396,12 +397,12 @@ def transition(
     if result.rowcount != 1:
         session.rollback()
         raise _stale(session, item_id)
-    item = session.get(TriageItem, item_id)
+    item = get_or_not_found(session, TriageItem, item_id)  # the update above just matched it
     session.refresh(item)
     new_status = values.get("status")
     _event(
         session,
-        item.id,
+        item_id,
         actor,
         action,
         now,

@@ -22,6 +22,7 @@ from portal.errors import InvalidInput, NotFound, PortalError
 from portal.services import audit, notifications
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
+from portal.services.rows import get_or_not_found
 from portal.services.scheduling import availability, booking, notices
 from portal.services.scheduling.errors import OfferExpired
 from portal.services.scheduling.visit_types import VISIT_TYPES, label
@@ -229,7 +230,7 @@ def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Bo
     offer = session.get(WaitlistOffer, offer_id)
     if offer is None:
         raise NotFound()
-    entry = session.get(WaitlistEntry, offer.entry_id)
+    entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
     if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
         raise OfferExpired()
@@ -266,7 +267,7 @@ def decline(actor: User, offer_id: int, *, session: Session, now: datetime) -> N
     offer = session.get(WaitlistOffer, offer_id)
     if offer is None:
         raise NotFound()
-    entry = session.get(WaitlistEntry, offer.entry_id)
+    entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
     if offer.status != OfferStatus.OPEN:
         raise OfferExpired()

@@ -1,0 +1,24 @@
+"""portal.services.rows.get_or_not_found: a row that should exist, or a plain-words NotFound."""
+
+import pytest
+
+from db.models import Patient
+from portal.errors import NotFound
+from portal.services.rows import get_or_not_found
+from tests.factories import create_patient
+
+
+def test_an_existing_row_is_returned(session):
+    patient = create_patient(session)
+    assert get_or_not_found(session, Patient, patient.id) is patient
+
+
+def test_a_missing_row_is_a_not_found_with_the_callers_words(session):
+    with pytest.raises(NotFound, match="That patient is gone."):
+        get_or_not_found(session, Patient, 999_999, "That patient is gone.")
+
+
+def test_without_words_the_default_not_found_message_is_used(session):
+    with pytest.raises(NotFound) as refused:
+        get_or_not_found(session, Patient, 999_999)
+    assert refused.value.user_message == NotFound.user_message
