@@ -9,6 +9,7 @@ if it still has the version the staff member saw, so two people never overwrite 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, update
 from sqlalchemy.orm import aliased
@@ -65,7 +66,7 @@ class KindSpec:
     # The action needed to close an item of this kind by a status change: closing a refill is
     # taking it off the queue undecided, which is the prescriber's call, not the router's.
     close_needs: Action | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _KINDS: dict[str, KindSpec] = {}
@@ -109,7 +110,9 @@ def status_label(status: str) -> str:
 # --- entering the inbox -------------------------------------------------------------------
 
 
-def _event(session: Session, item_id: int, actor: User | None, action: str, now: datetime, **kw):
+def _event(
+    session: Session, item_id: int, actor: User | None, action: str, now: datetime, **kw: Any
+) -> None:
     session.add(
         TriageEvent(
             item_id=item_id,
@@ -220,7 +223,7 @@ def open_item(
     return item
 
 
-def _bump(session: Session, item: TriageItem, values: dict, now: datetime) -> None:
+def _bump(session: Session, item: TriageItem, values: dict[str, Any], now: datetime) -> None:
     # Patient-side changes are not guarded (the patient cannot see the version) but still bump it.
     session.execute(
         update(TriageItem)
@@ -376,7 +379,7 @@ def transition(
     session: Session,
     now: datetime,
     action: str,
-    values: dict,
+    values: dict[str, Any],
     detail: str | None = None,
 ) -> TriageItem:
     """Apply ``values`` only if the item is still at ``seen_version``; record the event.
@@ -503,7 +506,7 @@ def change_status(
         spec = kinds().get(kind)
         if spec and spec.close_needs:
             require_permission(actor, spec.close_needs, session=session, now=now)
-    values: dict = {"status": status}
+    values: dict[str, Any] = {"status": status}
     values["closed_at"] = now if status == TriageStatus.CLOSED else None
     item = transition(
         actor,
@@ -519,7 +522,7 @@ def change_status(
     return item
 
 
-def close_values(now: datetime) -> dict:
+def close_values(now: datetime) -> dict[str, Any]:
     return {"status": TriageStatus.CLOSED, "closed_at": now}
 
 

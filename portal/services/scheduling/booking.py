@@ -42,7 +42,9 @@ class VisitRow:
         return f"{label(self.booking.visit_type)} with {self.practitioner_name}"
 
 
-def _audit(session, actor, action, patient_id, now, detail) -> None:
+def _audit(
+    session: Session, actor: User, action: str, patient_id: int, now: datetime, detail: str
+) -> None:
     audit.record(
         session=session,
         actor=actor,
@@ -160,8 +162,14 @@ def refuse_duplicate(
 
 
 def _insert(
-    session: Session, booking: Booking, actor: User, now: datetime, action: str, *, commit=True
-):
+    session: Session,
+    booking: Booking,
+    actor: User,
+    now: datetime,
+    action: str,
+    *,
+    commit: bool = True,
+) -> Booking:
     # The checks above read a snapshot; another session may commit the same slot between them
     # and our INSERT. The partial unique index uq_booking_active_slot turns that race into an
     # IntegrityError for exactly one of the two.
@@ -342,7 +350,13 @@ def get_visit(actor: User, booking_id: int, *, session: Session, now: datetime) 
 
 
 def day_calendar(
-    actor: User, *, session: Session, now: datetime, practitioner_id: int, day_start, day_end
+    actor: User,
+    *,
+    session: Session,
+    now: datetime,
+    practitioner_id: int,
+    day_start: datetime,
+    day_end: datetime,
 ) -> list[VisitRow]:
     """A practitioner's visits between two instants (staff only), cancelled ones included."""
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
@@ -369,7 +383,7 @@ def day_calendar(
     return _rows(session, bookings)
 
 
-def mark(actor: User, booking_id: int, status: str, *, session: Session, now: datetime):
+def mark(actor: User, booking_id: int, status: str, *, session: Session, now: datetime) -> Booking:
     """Staff mark a booked visit arrived, no-show or completed."""
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
     if status not in (BookingStatus.ARRIVED, BookingStatus.NO_SHOW, BookingStatus.COMPLETED):
