@@ -151,7 +151,7 @@ def _record(
     report: DeliveryReport,
 ) -> None:
     # Only an item still pending is touched: a newer change may have superseded it meanwhile.
-    where = (OutboxItem.id == item.id, OutboxItem.status == OutboxStatus.PENDING)
+    where = (col(OutboxItem.id) == item.id, col(OutboxItem.status) == OutboxStatus.PENDING)
     if outcome.ok:
         values = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}
         report.sent += 1

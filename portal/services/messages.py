@@ -306,13 +306,13 @@ def read_thread(
     }
     if mark_read:
         staff = is_staff(actor)
-        column = Message.read_by_staff_at if staff else Message.read_by_patient_at
+        column = col(Message.read_by_staff_at) if staff else col(Message.read_by_patient_at)
         # Each side marks only the other side's messages.
         session.execute(
             update(Message)
             .where(col(Message.thread_id) == thread.id, col(Message.from_staff).is_(not staff))
             .where(column.is_(None))
-            .values({column.key: now})
+            .values({column: now})
         )
     audited_reads.log_read(
         actor,

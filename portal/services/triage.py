@@ -266,7 +266,7 @@ def list_items(
     no N+1)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     assignee = aliased(User)
-    overdue = case((TriageItem.due_at < now, 0), else_=1)
+    overdue = case((col(TriageItem.due_at) < now, 0), else_=1)
     query = (
         select(TriageItem, Patient.given_name, Patient.family_name, Patient.mrn, assignee)
         .join(Patient, Patient.id == TriageItem.patient_id)
@@ -309,7 +309,7 @@ def list_items(
 def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, dict[str, int]]:
     """Open and overdue counts per kind, for the tabs above the inbox."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    overdue = func.sum(case((TriageItem.due_at < now, 1), else_=0))
+    overdue = func.sum(case((col(TriageItem.due_at) < now, 1), else_=0))
     rows = session.exec(
         select(TriageItem.kind, func.count(), overdue)
         .where(col(TriageItem.status).in_(OPEN_TRIAGE_STATUSES))
