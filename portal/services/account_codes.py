@@ -59,7 +59,15 @@ def next_code_purpose(staff: User, patient_id: int, *, session: Session, now: da
     return RESET if _patient_account(patient_id, session=session) is not None else ACTIVATION
 
 
-def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, session, now) -> str:
+def _issue(
+    staff: User,
+    patient_id: int,
+    purpose: str,
+    user: User | None,
+    *,
+    session: Session,
+    now: datetime,
+) -> str:
     # A new code replaces any earlier unused one of the same kind for this patient.
     session.execute(
         update(AccountCode)

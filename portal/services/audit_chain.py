@@ -16,6 +16,7 @@ wiped) the signed checkpoints outside the database show: ``audit_checkpoints``.
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -135,7 +136,7 @@ def verify(
     session: Session,
     *,
     batch_size: int = 5000,
-    on_entry=None,
+    on_entry: Callable[[AuditEvent, int], None] | None = None,
     key: bytes | None = None,
 ) -> VerifyResult:
     """Walk the whole chain in id order and report the first entry that does not fit.

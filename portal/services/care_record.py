@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -369,7 +370,7 @@ def _goal_record(goal: CareGoal) -> CareGoalRecord:
     )
 
 
-def _json_list(text: str | None) -> list:
+def _json_list(text: str | None) -> list[Any]:
     try:
         value = json.loads(text or "[]")
     except ValueError:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from db.models import Patient, User, saved_id
@@ -74,15 +74,15 @@ def name_splits(text: str) -> list[tuple[str, str]]:
     return splits
 
 
-def _name_condition(splits: list[tuple[str, str]]):
+def _name_condition(splits: list[tuple[str, str]]) -> ColumnElement[bool]:
     alternatives = []
     for family, given in splits:
         # autoescape: a typed % or _ is a character to match, not a wildcard.
         parts = []
         if family:
-            parts.append(Patient.family_name_lower.startswith(family, autoescape=True))
+            parts.append(col(Patient.family_name_lower).startswith(family, autoescape=True))
         if given:
-            parts.append(Patient.given_name_lower.startswith(given, autoescape=True))
+            parts.append(col(Patient.given_name_lower).startswith(given, autoescape=True))
         alternatives.append(and_(*parts))
     return or_(*alternatives)
 
@@ -110,10 +110,10 @@ def search_patients(
         conditions.append(_name_condition(splits))
         used.append("name")
     if birth_date:
-        conditions.append(Patient.birth_date == birth_date)
+        conditions.append(col(Patient.birth_date) == birth_date)
         used.append("birth date")
     if mrn:
-        conditions.append(Patient.mrn == mrn)
+        conditions.append(col(Patient.mrn) == mrn)
         used.append("MRN")
     patients = session.exec(
         select(Patient)

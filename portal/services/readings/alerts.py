@@ -106,7 +106,9 @@ class ThresholdRow:
     overridden: bool
 
 
-def list_thresholds(actor: User, patient_id: int, *, session: Session, now: datetime):
+def list_thresholds(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> list[ThresholdRow]:
     """Every measure's thresholds for a patient (staff), with whether a clinician overrode it."""
     require_permission(
         actor, Action.READ_ANY_CHART, session=session, now=now, patient_id=patient_id
@@ -123,7 +125,9 @@ def list_thresholds(actor: User, patient_id: int, *, session: Session, now: date
     return rows
 
 
-def _check_bounds(low: float | None, high: float | None, m: units.Measure, plausible) -> None:
+def _check_bounds(
+    low: float | None, high: float | None, m: units.Measure, plausible: tuple[float, float]
+) -> None:
     for bound in (low, high):
         if bound is not None and not plausible[0] <= bound <= plausible[1]:
             raise InvalidInput(
@@ -153,7 +157,7 @@ def set_threshold(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     m = units.measure(measure)
     _check_bounds(low, high, m, m.plausible)
-    if m.pair:
+    if m.pair and m.plausible2 is not None:  # a paired measure always has its second range
         _check_bounds(low2, high2, m, m.plausible2)
     else:
         low2 = high2 = None

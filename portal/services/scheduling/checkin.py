@@ -115,7 +115,9 @@ def submit(
     return checkin
 
 
-def answers_for(actor: User, booking_id: int, *, session: Session, now: datetime):
+def answers_for(
+    actor: User, booking_id: int, *, session: Session, now: datetime
+) -> tuple[CheckIn, list[CheckInAnswer]] | None:
     """The check-in and its answers for a visit (what the clinician reads), or None."""
     booking = session.get(Booking, booking_id)
     if booking is None:

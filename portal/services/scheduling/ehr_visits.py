@@ -54,7 +54,9 @@ class EhrVisit:
         return STATUS_WORDS.get(self.status, self.status.replace("-", " ").capitalize())
 
 
-def _to_visit(appointment: Appointment, practitioner_name: str | None, patient_name: str = ""):
+def _to_visit(
+    appointment: Appointment, practitioner_name: str | None, patient_name: str = ""
+) -> EhrVisit:
     return EhrVisit(
         appointment_id=saved_id(appointment),
         start=appointment.start,

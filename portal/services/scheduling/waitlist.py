@@ -126,7 +126,9 @@ def view(actor: User, patient_id: int, *, session: Session, now: datetime) -> Wa
     return WaitlistView(list(entries), list(offers))
 
 
-def _already_offered(session: Session, entry_id: int, practitioner_id: int, start) -> bool:
+def _already_offered(
+    session: Session, entry_id: int, practitioner_id: int, start: datetime
+) -> bool:
     return (
         session.exec(
             select(WaitlistOffer.id).where(
