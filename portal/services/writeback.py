@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.appointment import Appointment, AppointmentParticipant
@@ -68,7 +69,7 @@ def enabled_for(patient: Patient | None) -> bool:
     )
 
 
-def is_from_portal(resource: dict) -> bool:
+def is_from_portal(resource: dict[str, Any]) -> bool:
     """True for a resource the portal itself sent to the EHR."""
     return any(
         isinstance(i, dict) and i.get("system") == PORTAL_SYSTEM
@@ -76,7 +77,9 @@ def is_from_portal(resource: dict) -> bool:
     )
 
 
-def enqueue(session: Session, *, kind: str, resource: Resource | dict, now: datetime) -> OutboxItem:
+def enqueue(
+    session: Session, *, kind: str, resource: Resource | dict[str, Any], now: datetime
+) -> OutboxItem:
     """Add the resource to the outbox (the caller commits). Older unsent items for the same
     resource are superseded: each item is the resource's whole state, so only the newest counts.
     The portal's own changes arrive as models, validated when they were built."""

@@ -2,12 +2,13 @@
 and the progress towards it drawn from home readings (and, for A1c, the clinic's lab results)."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
-from db.models import GoalStatus, HealthGoal, Observation, User
+from db.models import GoalStatus, HealthGoal, Observation, PatientReading, User
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
@@ -191,7 +192,7 @@ def _target_text(kind: GoalKind, goal: HealthGoal) -> str:
     return f"{kind.label} {goal.target:.{decimals}f} {kind.unit}"
 
 
-def _daily_totals(readings, tz) -> list[ProgressPoint]:
+def _daily_totals(readings: Sequence[PatientReading], tz: tzinfo) -> list[ProgressPoint]:
     totals: dict[date, float] = defaultdict(float)
     for r in readings:
         totals[r.taken_at.astimezone(tz).date()] += r.value
@@ -201,7 +202,9 @@ def _daily_totals(readings, tz) -> list[ProgressPoint]:
     ]
 
 
-def _points(session: Session, goal: HealthGoal, kind: GoalKind, since: datetime):
+def _points(
+    session: Session, goal: HealthGoal, kind: GoalKind, since: datetime
+) -> list[ProgressPoint]:
     if kind.measure is None:
         rows = session.exec(
             select(Observation)
