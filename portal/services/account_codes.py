@@ -22,6 +22,7 @@ from portal.services import audit, sessions
 from portal.services import login_throttle as throttle
 from portal.services import security_events as events
 from portal.services.permissions import require_permission
+from portal.services.rows import rows_changed
 
 ACTIVATION = "activation"
 RESET = "reset"
@@ -198,7 +199,7 @@ def redeem(
         .where(col(AccountCode.id) == row.id, col(AccountCode.used_at).is_(None))
         .values(used_at=now)
     )
-    if consumed.rowcount != 1:
+    if rows_changed(consumed) != 1:
         session.rollback()
         raise InvalidInput(BAD_CODE)
     if account is None:

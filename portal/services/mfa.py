@@ -17,6 +17,7 @@ from portal.passwords import verify_password
 from portal.services import audit
 from portal.services import security_events as events
 from portal.services.login import is_locked, register_failure
+from portal.services.rows import rows_changed
 
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
@@ -56,7 +57,7 @@ def _claim_step(user: User, step: int, *, session: Session) -> bool:
         .values(mfa_last_step=step)
     )
     session.expire(user, ["mfa_last_step"])
-    return claimed.rowcount == 1
+    return rows_changed(claimed) == 1
 
 
 def _normalize(code: str) -> str:

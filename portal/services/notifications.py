@@ -11,6 +11,7 @@ from db.models import Notification, Patient, Role, User
 from portal.config import get_settings
 from portal.services import audit, audited_reads, email
 from portal.services.access import require_patient_access
+from portal.services.rows import rows_changed
 
 CATEGORY = "notifications"
 
@@ -129,11 +130,13 @@ def unread_count(actor: User, patient_id: int, *, session: Session, now: datetim
 
 def mark_all_read(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
-    marked = session.execute(
-        update(Notification)
-        .where(col(Notification.patient_id) == patient_id, col(Notification.read_at).is_(None))
-        .values(read_at=now)
-    ).rowcount
+    marked = rows_changed(
+        session.execute(
+            update(Notification)
+            .where(col(Notification.patient_id) == patient_id, col(Notification.read_at).is_(None))
+            .values(read_at=now)
+        )
+    )
     audit.record(
         session=session, actor=actor, category=CATEGORY, action="mark read",
         patient_id=patient_id, detail=f"{marked} marked read", now=now,

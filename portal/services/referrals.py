@@ -45,7 +45,7 @@ SPECIALTIES = (
 )
 _HIDDEN = ("entered-in-error",)
 # FHIR ServiceRequest status -> words a patient reads.
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     "draft": "Being prepared",
     "active": "Sent",
     "on-hold": "On hold",
@@ -106,7 +106,7 @@ class ReferralOverview:
     requests: list[ReferralAsk]  # newest first
 
 
-REQUEST_STATUS_WORDS = {
+REQUEST_STATUS_WORDS: dict[str, str] = {
     ReferralRequestStatus.OPEN: "Waiting for the clinic",
     ReferralRequestStatus.CLOSED: "Handled",
     ReferralRequestStatus.APPROVED: "Approved",

@@ -32,7 +32,7 @@ from portal.services.rows import get_or_not_found
 CATEGORY = "refills"
 KIND = "refill"
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     RefillStatus.REQUESTED: "Requested",
     RefillStatus.IN_REVIEW: "In review",
     RefillStatus.APPROVED: "Approved",

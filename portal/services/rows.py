@@ -1,8 +1,10 @@
-"""Reading one row by id where it should exist: a row gone meanwhile (deleted, or an inbox item
-naming a request that is no longer there) is a plain-words NotFound, never an AttributeError."""
+"""Reading rows where types need help: one row by id that should exist (a row gone meanwhile,
+say an inbox item naming a request that is no longer there, is a plain-words NotFound, never an
+AttributeError), and how many rows an UPDATE changed."""
 
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlmodel import Session, SQLModel
 
 from portal.errors import NotFound
@@ -18,3 +20,9 @@ def get_or_not_found(
     if row is None:
         raise NotFound(missing)
     return row
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE from ``session.execute`` changed. SQLAlchemy returns a
+    CursorResult for those, typed as the general Result, which has no ``rowcount``."""
+    return cast(CursorResult[Any], result).rowcount

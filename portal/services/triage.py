@@ -31,7 +31,7 @@ from portal.permissions import Action
 from portal.services import audit, sla
 from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE, log_read
 from portal.services.permissions import require_permission
-from portal.services.rows import get_or_not_found
+from portal.services.rows import get_or_not_found, rows_changed
 
 CATEGORY = "triage"
 
@@ -88,7 +88,7 @@ def kind_label(kind: str) -> str:
     return spec.label if spec else kind.replace("_", " ").capitalize()
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     TriageStatus.NEW: "New",
     TriageStatus.IN_PROGRESS: "In progress",
     TriageStatus.WAITING_ON_PATIENT: "Waiting on patient",
@@ -397,7 +397,7 @@ def transition(
         .values(**values, updated_at=now, version=TriageItem.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         session.rollback()
         raise _stale(session, item_id)
     item = get_or_not_found(session, TriageItem, item_id)  # the update above just matched it

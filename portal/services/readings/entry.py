@@ -534,7 +534,7 @@ class ReadingRow:
     source: str
 
 
-SOURCE_LABELS = {
+SOURCE_LABELS: dict[str, str] = {
     ReadingSource.MANUAL: "Entered",
     ReadingSource.APPLE_HEALTH: "Apple Health",
     ReadingSource.CSV: "CSV file",
