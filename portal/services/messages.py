@@ -1,5 +1,6 @@
 """Secure messages between patients (or their proxies) and the clinic's teams."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -86,7 +87,7 @@ def start_thread(
     recipient: str,
     subject: str,
     body: str,
-    uploads: list[Upload] = (),
+    uploads: Sequence[Upload] = (),
     session: Session,
     now: datetime,
 ) -> MessageThread:
@@ -146,7 +147,7 @@ def patient_reply(
     thread_id: int,
     *,
     body: str,
-    uploads: list[Upload] = (),
+    uploads: Sequence[Upload] = (),
     session: Session,
     now: datetime,
 ) -> Message:
@@ -301,7 +302,7 @@ def read_thread(
         files.setdefault(a.message_id, []).append(a)
     author_ids = {m.author_user_id for m in messages if m.author_user_id}
     authors = {
-        u.id: u.display_name or u.username
+        saved_id(u): u.display_name or u.username
         for u in session.exec(select(User).where(col(User.id).in_(author_ids))).all()
     }
     if mark_read:

@@ -9,11 +9,11 @@ if it still has the version the staff member saw, so two people never overwrite 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import case, func, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     OPEN_TRIAGE_STATUSES,
@@ -124,8 +124,18 @@ def _event(
     )
 
 
+class PatientRequest(Protocol):
+    """A patient's request row (a refill, a referral, a visit request, ...)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def patient_id(self) -> int: ...
+
+
 def file_request(
-    request: SQLModel,
+    request: PatientRequest,
     *,
     kind: str,
     summary: str,
@@ -143,7 +153,7 @@ def file_request(
     item = open_item(
         session=session,
         kind=kind,
-        ref_id=request.id,
+        ref_id=saved_id(request),
         patient_id=request.patient_id,
         summary=summary,
         actor=actor,

@@ -162,7 +162,7 @@ def for_bookings(
     )
     if not checkins:
         return {}
-    answers: dict[int, list[CheckInAnswer]] = {c.id: [] for c in checkins}
+    answers: dict[int, list[CheckInAnswer]] = {saved_id(c): [] for c in checkins}
     for answer in session.exec(
         select(CheckInAnswer)
         .where(col(CheckInAnswer.checkin_id).in_(list(answers)))
@@ -179,7 +179,7 @@ def for_bookings(
             now=now,
         )
     session.commit()
-    return {c.booking_id: (c, answers[c.id]) for c in checkins}
+    return {c.booking_id: (c, answers[saved_id(c)]) for c in checkins}
 
 
 def score_note(checkin: CheckIn) -> str:
