@@ -89,7 +89,7 @@ def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
             OutboxItem.resource_type == item.resource_type,
             OutboxItem.fhir_id == item.fhir_id,
             col(OutboxItem.status).in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
-            OutboxItem.id < item.id,
+            col(OutboxItem.id) < item.id,
         )
         .limit(1)
     ).first()

@@ -153,7 +153,7 @@ def verify(
     while True:
         query = select(AuditEvent).order_by(col(AuditEvent.id)).limit(batch_size)
         if last_id is not None:
-            query = query.where(AuditEvent.id > last_id)
+            query = query.where(col(AuditEvent.id) > last_id)
         rows = session.exec(query).all()
         if not rows:
             break

@@ -179,7 +179,7 @@ def _upcoming_visits(patient_id: int, *, session: Session, now: datetime) -> lis
         .outerjoin(Practitioner, col(Appointment.practitioner_id) == Practitioner.id)
         .where(
             Appointment.patient_id == patient_id,
-            Appointment.start >= now,
+            col(Appointment.start) >= now,
             col(Appointment.status).in_(UPCOMING_STATUSES),
         )
         .order_by(col(Appointment.start), col(Appointment.id))
@@ -205,8 +205,8 @@ def _new_results(patient_id: int, *, session: Session, now: datetime) -> list[Re
         .where(
             Observation.patient_id == patient_id,
             Observation.category == ObservationCategory.LABORATORY.value,
-            Observation.effective_at >= since,
-            Observation.effective_at <= now,
+            col(Observation.effective_at) >= since,
+            col(Observation.effective_at) <= now,
             col(Observation.status).not_in(HIDDEN_STATUSES),
         )
         .order_by(col(Observation.effective_at).desc(), col(Observation.id).desc())
@@ -252,7 +252,7 @@ def home_overview(user: User, patient_id: int, *, session: Session, now: datetim
         upcoming_visits=_upcoming_visits(patient_id, session=session, now=now),
         new_results=_new_results(patient_id, session=session, now=now),
         active_medications=_medications(
-            patient_id, session=session, only=MedicationRequest.status == "active"
+            patient_id, session=session, only=col(MedicationRequest.status) == "active"
         ),
     )
     log_read(user, patient_id, session=session, category=VIEWED_HOME, now=now)
