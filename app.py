@@ -6,14 +6,14 @@ from components.audit_view import page_view
 from components.login import logout_button, require_login
 from components.navigation import pages_for
 from components.plain_text import md_literal
-from ehr_sync.scheduler import start_scheduler
+from ehr_sync.scheduler import PortalScheduler, start_scheduler
 from portal.config import get_settings
 
 st.set_page_config(page_title=get_settings().clinic_name, page_icon=":material/local_hospital:")
 
 
 @st.cache_resource
-def _periodic_jobs():
+def _periodic_jobs() -> PortalScheduler | None:
     """Once per server process (cached across reruns and sessions): sync, outbox, reminders."""
     return start_scheduler()
 

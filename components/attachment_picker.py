@@ -5,6 +5,7 @@ after a send the counter moves on and the next run draws a fresh, empty uploader
 """
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components import session_keys as keys
 from portal.services.attachments import clean_filename, size_text
@@ -15,7 +16,7 @@ def _key(name: str) -> str:
     return f"{name}_{rounds.get(name, 0)}"
 
 
-def attachment_picker(name: str) -> list:
+def attachment_picker(name: str) -> list[UploadedFile]:
     """The uploader for ``name`` and, under it, the files the patient will send with it."""
     files = st.file_uploader("Attachments", accept_multiple_files=True, key=_key(name)) or []
     if files:

@@ -1,6 +1,8 @@
 """The care plan: the care team's plans (activities) and goals (targets, who set them) from the
 EHR, beside the patient's own goals. EHR text is shown as plain text only."""
 
+from typing import Any
+
 import streamlit as st
 
 from components.plain_text import md_literal
@@ -44,7 +46,7 @@ def _render_plan(plan: CarePlanRecord, goals: dict[int, CareGoalRecord]) -> None
             st.text("Goals of this plan: " + "; ".join(named))
 
 
-def _goal_rows(goals: list[CareGoalRecord]) -> list[dict]:
+def _goal_rows(goals: list[CareGoalRecord]) -> list[dict[str, Any]]:
     rows = []
     for g in goals:
         targets = "; ".join(

@@ -34,7 +34,9 @@ def _facts(summary: HealthSummary) -> None:
     st.text("\n".join(a.name for a in summary.allergies) or "No allergies on file.")
 
 
-def checkin_form(booking_id: int, visit_type: str, summary: HealthSummary, on_submit: Callable):
+def checkin_form(
+    booking_id: int, visit_type: str, summary: HealthSummary, on_submit: Callable[..., None]
+) -> None:
     """The check-in form for one visit; ``on_submit(answers, contact, medications, allergies)``."""
     with st.form(f"checkin_form_{booking_id}"):
         st.caption(

@@ -9,6 +9,9 @@ import streamlit as st
 
 from components.plain_text import md_literal
 
+# The item's action runner: run(action, confirmation) (components/request_card.run_staff_action).
+ActionRunner = Callable[[Callable[..., object], str], None]
+
 
 class DecisionWords(NamedTuple):
     yes: str  # the button that grants ("Approve")
@@ -23,7 +26,7 @@ def decision_form(
     reason_key: str,
     words: DecisionWords,
     decide: Callable[..., object],
-    run: Callable[[Callable[..., object], str], None],
+    run: ActionRunner,
     *,
     long_reason: bool = True,
 ) -> None:

@@ -2,6 +2,7 @@
 it. Both go through documents.open_document (access checked for the document's own patient,
 audited); the download runs only when clicked, and checks the session again then."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -27,7 +28,7 @@ def _open(user: User, document_id: int) -> OpenedDocument:
         return open_document(user, document_id, session=session, now=datetime.now(UTC))
 
 
-def _file(document_id: int):
+def _file(document_id: int) -> Callable[[], bytes]:
     """The document's text as a file, produced when the download is clicked."""
 
     def produce(user: User) -> bytes:

@@ -1,6 +1,8 @@
 """Health summary sections for the rest of the EHR record: procedures and surgeries, devices,
 imaging studies, and social history / questionnaires / exam findings. Plain-text tables only."""
 
+from typing import Any
+
 import streamlit as st
 
 from components.plain_text import md_literal
@@ -15,7 +17,7 @@ from portal.services.care_record import (
 from portal.timefmt import naive_local
 
 
-def _procedure_rows(procedures: list[ProcedureRecord]) -> list[dict]:
+def _procedure_rows(procedures: list[ProcedureRecord]) -> list[dict[str, Any]]:
     return [
         {
             "Date": naive_local(p.performed),

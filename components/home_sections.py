@@ -1,5 +1,7 @@
 """The sections of the home page: upcoming visits, new results, active medications."""
 
+from typing import Any
+
 import streamlit as st
 
 from components.navigation import page
@@ -14,7 +16,7 @@ from portal.services.scheduling.visit_types import label
 from portal.timefmt import naive_local
 
 
-def _visit_row(entry: Entry) -> dict:
+def _visit_row(entry: Entry) -> dict[str, Any]:
     if isinstance(entry, VisitRow):
         b = entry.booking
         return {

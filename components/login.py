@@ -26,7 +26,8 @@ from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services import mfa, sessions
 from portal.services import users as users_service
-from portal.services.unit_of_work import session_scope
+from portal.services.rows import get_or_not_found
+from portal.services.unit_of_work import Session, session_scope
 
 
 def cookie_key() -> str:
@@ -118,13 +119,13 @@ def _password_step(now: datetime) -> None:
     st.rerun()
 
 
-def change_password(user: User, *, current: str, new: str, confirm: str, session) -> None:
+def change_password(user: User, *, current: str, new: str, confirm: str, session: Session) -> None:
     """Change the signed-in user's password: this browser gets a fresh session, all others end.
 
     Raises a PortalError with a plain message (wrong current password, policy, paused account).
     """
     now = utcnow()
-    account = session.get(User, user.id)
+    account = get_or_not_found(session, User, user.id, "We could not find your account.")
     users_service.change_password(
         account, current=current, new=new, confirm=confirm, session=session, now=now
     )
@@ -232,7 +233,7 @@ def _mfa_form() -> None:
     st.button("Cancel", on_click=_on_cancel)
 
 
-def _enrol_form(pending: dict) -> None:
+def _enrol_form(pending: signin_flow.Pending) -> None:
     with session_scope() as db:
         user = db.get(User, pending["user_id"])
     st.subheader("Set up two-step sign-in")

@@ -1,10 +1,12 @@
 """A conversation, shown as plain text: bodies go through st.text, so HTML, scripts and markdown
 in a message are displayed literally and can neither run nor hide content."""
 
+from datetime import datetime
+
 import streamlit as st
 
 from components.plain_text import md_literal
-from db.models import User
+from db.models import Attachment, User, saved_id
 from portal.errors import PortalError
 from portal.services import messages
 from portal.services.messages import ThreadView
@@ -12,7 +14,7 @@ from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 
-def render_thread(view: ThreadView, viewer: User, *, now) -> None:
+def render_thread(view: ThreadView, viewer: User, *, now: datetime) -> None:
     st.caption(
         md_literal(
             f"To: {messages.RECIPIENTS.get(view.thread.recipient, view.thread.recipient)}"
@@ -24,16 +26,18 @@ def render_thread(view: ThreadView, viewer: User, *, now) -> None:
         with st.container(border=True):
             st.caption(f"{md_literal(author)} · {format_datetime(message.created_at)}")
             st.text(message.body)
-            for attachment in view.attachments.get(message.id, []):
+            for attachment in view.attachments.get(saved_id(message), []):
                 _attachment_button(attachment, viewer, now=now)
 
 
-def _attachment_button(attachment, viewer: User, *, now) -> None:
+def _attachment_button(attachment: Attachment, viewer: User, *, now: datetime) -> None:
     # The file name is the sender's: button labels and captions are Markdown.
     label = md_literal(f"{attachment.filename} ({max(1, attachment.size // 1024)} KB)")
     try:
         with session_scope() as session:
-            _, data = messages.get_attachment(viewer, attachment.id, session=session, now=now)
+            _, data = messages.get_attachment(
+                viewer, saved_id(attachment), session=session, now=now
+            )
     except PortalError as error:
         st.caption(f"{label}: {md_literal(error.user_message)}")
         return

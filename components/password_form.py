@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -42,7 +43,7 @@ SIGN_IN_FORM_KEY = "portal_sign_in"
 _PACKAGE_KEYS = ("name", "email", "roles")
 
 
-class _AccountOnDemand(Mapping):
+class _AccountOnDemand(Mapping[str, dict[str, Any]]):
     """streamlit-authenticator's ``credentials["usernames"]``, read from the users table on demand.
 
     The package looks up only the name typed into the form, so only that row (and its hash) is
@@ -53,11 +54,11 @@ class _AccountOnDemand(Mapping):
     def __init__(self, now: datetime, client: str | None):
         self._now = now
         self._client = client
-        self._entries: dict[str, dict | None] = {}
+        self._entries: dict[str, dict[str, Any] | None] = {}
         self.tried: str | None = None
         self.device_waits = False
 
-    def __getitem__(self, username: str) -> dict:
+    def __getitem__(self, username: str) -> dict[str, Any]:
         name = login_service.normalize_username(username)
         self.tried = name
         with session_scope() as db:
@@ -86,13 +87,13 @@ class _NoCookieManager:
     own session cookie, and that component's report on loading reran the app and could swallow
     what a person was typing into the form. Its cookie is never read or written here."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: object, **kwargs: object) -> None:
         pass
 
-    def set(self, *args, **kwargs):
+    def set(self, *args: object, **kwargs: object) -> None:
         pass
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: object, **kwargs: object) -> None:
         pass
 
 
@@ -101,7 +102,7 @@ stauth_cookie_model.stx = SimpleNamespace(CookieManager=_NoCookieManager)
 
 
 def _authenticator(accounts: _AccountOnDemand) -> stauth.Authenticate:
-    credentials: dict = {"usernames": {}}
+    credentials: dict[str, Any] = {"usernames": {}}
     authenticator = stauth.Authenticate(
         credentials,
         cookie_name=f"{get_settings().cookie_name}_unused",

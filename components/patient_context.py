@@ -17,7 +17,7 @@ from components import session_keys as keys
 from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import show_error
-from db.models import Patient, User
+from db.models import Patient, User, saved_id
 from portal.errors import NotYourRecord, PortalError
 from portal.services.access import is_staff, viewable_patients
 from portal.services.patients import chart_header
@@ -73,7 +73,7 @@ def record_in_view(user: User) -> RecordInView | None:
 
 def _record(patient: Patient, user: User) -> RecordInView:
     return RecordInView(
-        patient_id=patient.id,
+        patient_id=saved_id(patient),
         name=patient.display_name,
         first_name=patient.given_name.strip() or patient.display_name,
         own=patient.id == user.patient_id,

@@ -16,7 +16,7 @@ from portal.timefmt import format_datetime
 
 
 def _limits(threshold: alerts.Threshold, pair: bool) -> str:
-    def side(low, high):
+    def side(low: float | None, high: float | None) -> str:
         parts = [f"below {low:g}" if low is not None else "", f"above {high:g}" if high else ""]
         return " or ".join(p for p in parts if p) or "no alert"
 

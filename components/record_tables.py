@@ -3,6 +3,8 @@
 Everything from the EHR goes into st.dataframe cells (plain text), never into markdown.
 """
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -24,7 +26,12 @@ def datetime_column(label: str) -> st.column_config.DatetimeColumn:
 
 
 def show_table(
-    rows: list[dict], *, columns: list[str], empty: str, key: str, column_config=None
+    rows: list[dict[str, Any]],
+    *,
+    columns: list[str],
+    empty: str,
+    key: str,
+    column_config: dict[str, Any] | None = None,
 ) -> None:
     """A read-only table, or the ``empty`` sentence when there are no rows."""
     if not rows:

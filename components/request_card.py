@@ -19,7 +19,14 @@ from components.permission_gate import can
 from components.plain_text import md_literal
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
-from db.models import TriageItem, TriageStatus, User
+from db.models import (
+    ProfileChangeRequest,
+    RefillRequest,
+    TriageItem,
+    TriageStatus,
+    User,
+    saved_id,
+)
 from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.permissions import Action
@@ -27,7 +34,7 @@ from portal.services import messages, profile_changes, referrals, refills, reply
 from portal.services.profile_changes import FIELDS
 from portal.services.readings import alerts as reading_alerts
 from portal.services.scheduling import visit_requests
-from portal.services.unit_of_work import session_scope
+from portal.services.unit_of_work import Session, session_scope
 from portal.timefmt import format_datetime
 
 
@@ -114,65 +121,67 @@ def routing_actions(user: User, item: TriageItem, seen: int) -> None:
 
 
 def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User]) -> None:
+    item_id = saved_id(item)
     cols = st.columns(2)
-    if item.assignee_user_id != user.id and cols[0].button("Claim", key=f"claim_{item.id}"):
+    if item.assignee_user_id != user.id and cols[0].button("Claim", key=f"claim_{item_id}"):
         run_staff_action(
-            lambda s: triage.claim(user, item.id, seen, session=s, now=utcnow()),
+            lambda s: triage.claim(user, item_id, seen, session=s, now=utcnow()),
             "You claimed this item.",
         )
     with cols[1].popover("Assign / status"):
-        with st.form(f"assign_{item.id}"):
+        with st.form(f"assign_{item_id}"):
             ids = [u.id for u in staff]
             names = {u.id: u.display_name or u.username for u in staff}
             assignee = st.selectbox(
-                "Assign to", ids, format_func=names.get, key=f"assignee_{item.id}"
+                "Assign to", ids, format_func=names.get, key=f"assignee_{item_id}"
             )
             if st.form_submit_button("Assign"):
                 run_staff_action(
-                    lambda s: triage.assign(user, item.id, seen, assignee, session=s, now=utcnow()),
+                    lambda s: triage.assign(user, item_id, seen, assignee, session=s, now=utcnow()),
                     f"Assigned to {names.get(assignee)}.",
                 )
-        with st.form(f"status_{item.id}"):
+        with st.form(f"status_{item_id}"):
             statuses = list(triage.STATUS_LABELS)
             status = st.selectbox(
-                "New status", statuses, format_func=triage.status_label, key=f"status_{item.id}"
+                "New status", statuses, format_func=triage.status_label, key=f"status_{item_id}"
             )
-            reason = st.text_input("Reason", key=f"status_reason_{item.id}")
+            reason = st.text_input("Reason", key=f"status_reason_{item_id}")
             if st.form_submit_button("Change status"):
                 run_staff_action(
                     lambda s: triage.change_status(
-                        user, item.id, seen, status, reason, session=s, now=utcnow()
+                        user, item_id, seen, status, reason, session=s, now=utcnow()
                     ),
                     f"Status changed to {triage.status_label(status)}.",
                 )
 
 
 def _message_panel(user: User, item: TriageItem, seen: int) -> None:
+    item_id = saved_id(item)
     with session_scope() as session:
-        view = messages.thread_for_item(user, item.id, session=session, now=utcnow())
+        view = messages.thread_for_item(user, item_id, session=session, now=utcnow())
         templates = reply_templates.active_templates(user, session=session)
     render_thread(view, user, now=utcnow())
     by_title = {t.title: t.body for t in templates}
-    body_key = keys.reply_body(item.id)
+    body_key = keys.reply_body(item_id)
     if body_key in st.session_state.get(keys.TRIAGE_CLEAR_FIELDS, ()):
         st.session_state.pop(keys.TRIAGE_CLEAR_FIELDS)
         st.session_state[body_key] = ""
-        st.session_state[keys.reply_template(item.id)] = ""
-        st.session_state.pop(keys.reply_template_used(item.id), None)
+        st.session_state[keys.reply_template(item_id)] = ""
+        st.session_state.pop(keys.reply_template_used(item_id), None)
     choice = st.selectbox(
-        "Start from a saved reply", ["", *by_title], key=keys.reply_template(item.id)
+        "Start from a saved reply", ["", *by_title], key=keys.reply_template(item_id)
     )
     # The template fills the text box once, when picked; staff then edit it freely.
-    if choice and st.session_state.get(keys.reply_template_used(item.id)) != choice:
+    if choice and st.session_state.get(keys.reply_template_used(item_id)) != choice:
         st.session_state[body_key] = by_title[choice]
-        st.session_state[keys.reply_template_used(item.id)] = choice
-    with st.form(f"staff_reply_{item.id}"):
+        st.session_state[keys.reply_template_used(item_id)] = choice
+    with st.form(f"staff_reply_{item_id}"):
         body = st.text_area("Reply to the patient", key=body_key)
-        keep_open = st.checkbox("Keep open (waiting on patient)", key=f"keep_open_{item.id}")
+        keep_open = st.checkbox("Keep open (waiting on patient)", key=f"keep_open_{item_id}")
         if st.form_submit_button("Send reply", type="primary"):
             run_staff_action(
                 lambda s: messages.staff_reply(
-                    user, item.id, seen, body=body, close=not keep_open, session=s, now=utcnow()
+                    user, item_id, seen, body=body, close=not keep_open, session=s, now=utcnow()
                 ),
                 "Reply sent.",
                 clear=(body_key,),
@@ -181,8 +190,9 @@ def _message_panel(user: User, item: TriageItem, seen: int) -> None:
 
 def refill_panel(user: User, item: TriageItem, seen: int) -> None:
     """Medication, last visit, related labs and the approve / deny form (also the refill queue)."""
+    item_id = saved_id(item)
     with session_scope() as session:
-        context = refills.refill_context(user, item.id, session=session, now=utcnow())
+        context = refills.refill_context(user, item_id, session=session, now=utcnow())
     med, refill = context.medication, context.refill
     st.markdown(f"**{md_literal(med.display)}**")
     if med.dosage_text:
@@ -225,10 +235,10 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         )
         return
     decision_form(
-        f"refill_decision_{item.id}",
-        f"rr_{item.id}",
+        f"refill_decision_{item_id}",
+        f"rr_{item_id}",
         REFILL_WORDS,
-        partial(_decide_refill, user, item.id, seen),
+        partial(_decide_refill, user, item_id, seen),
         run_staff_action,
     )
 
@@ -242,21 +252,26 @@ REFILL_WORDS = DecisionWords(
 )
 
 
-def _decide_refill(user: User, item_id: int, seen: int, approve: bool, reason: str, session):
+def _decide_refill(
+    user: User, item_id: int, seen: int, approve: bool, reason: str, session: Session
+) -> RefillRequest:
     return refills.decide_refill(
         user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
     )
 
 
-def _decide_change(user: User, item_id: int, seen: int, accept: bool, reason: str, session):
+def _decide_change(
+    user: User, item_id: int, seen: int, accept: bool, reason: str, session: Session
+) -> ProfileChangeRequest:
     return profile_changes.decide_change(
         user, item_id, seen, accept=accept, reason=reason, session=session, now=utcnow()
     )
 
 
 def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
+    item_id = saved_id(item)
     with session_scope() as session:
-        _, change = profile_changes.change_for_item(user, item.id, session=session)
+        _, change = profile_changes.change_for_item(user, item_id, session=session)
     label = FIELDS[change.field].label
     st.text(f"{label}: '{change.old_value or ''}' -> '{change.new_value}'")
     st.caption(md_literal(f"Change status: {change.status}"))
@@ -270,10 +285,10 @@ def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
         said_no="Change rejected; the patient has been notified.",
     )
     decision_form(
-        f"profile_decision_{item.id}",
-        f"pr_{item.id}",
+        f"profile_decision_{item_id}",
+        f"pr_{item_id}",
         words,
-        partial(_decide_change, user, item.id, seen),
+        partial(_decide_change, user, item_id, seen),
         run_staff_action,
         long_reason=False,
     )

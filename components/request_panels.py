@@ -6,22 +6,23 @@ from functools import partial
 
 import streamlit as st
 
-from components.decision_form import DecisionWords, decision_form
+from components.decision_form import ActionRunner, DecisionWords, decision_form
 from components.plain_text import md_literal
 from components.visit_card import slot_label
-from db.models import TriageItem, User, VisitRequestStatus
+from db.models import ReferralRequest, TriageItem, User, VisitRequestStatus, saved_id
 from portal.clock import utcnow
 from portal.services import referrals
 from portal.services.scheduling import visit_requests
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, label
-from portal.services.unit_of_work import session_scope
+from portal.services.unit_of_work import Session, session_scope
 from portal.timefmt import format_datetime
 
 
-def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
+def visit_request_panel(user: User, item: TriageItem, seen: int, run_action: ActionRunner) -> None:
+    item_id = saved_id(item)
     with session_scope() as session:
-        view = visit_requests.request_for_item(user, item.id, session=session, now=utcnow())
+        view = visit_requests.request_for_item(user, item_id, session=session, now=utcnow())
         names = {p.id: p.name for p in practitioners(session=session)}
     request = view.request
     st.text(f"Patient: {view.patient_name}")
@@ -46,7 +47,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
         st.caption("This request was closed without a booking.")
         return
     st.markdown("**Book from this request**")
-    everything = st.checkbox("Show all times (any provider, any day)", key=f"vr_all_{item.id}")
+    everything = st.checkbox("Show all times (any provider, any day)", key=f"vr_all_{item_id}")
     with session_scope() as session:
         slots = visit_requests.slots_for_request(
             user, request, session=session, now=utcnow(), use_preferences=not everything
@@ -64,19 +65,19 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
         index=None,
         placeholder="Choose a time",
         format_func=lambda k: slot_label(by_key[k].start, names.get(by_key[k].practitioner_id, "")),
-        key=f"vr_slot_{item.id}",
+        key=f"vr_slot_{item_id}",
     )
     if st.button(
         "Book and tell the patient",
         type="primary",
-        key=f"vr_book_{item.id}",
+        key=f"vr_book_{item_id}",
         disabled=chosen is None,
     ):
         slot = by_key[chosen]
         run_action(
             lambda s: visit_requests.book_from_request(
                 user,
-                item.id,
+                item_id,
                 seen,
                 session=s,
                 now=utcnow(),
@@ -87,9 +88,10 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action) -> 
         )
 
 
-def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
+def referral_panel(user: User, item: TriageItem, seen: int, run_action: ActionRunner) -> None:
+    item_id = saved_id(item)
     with session_scope() as session:
-        request = referrals.request_for_item(user, item.id, session=session, now=utcnow())
+        request = referrals.request_for_item(user, item_id, session=session, now=utcnow())
     st.text(f"Specialty: {request.specialty}")
     st.text(f"Reason: {request.reason}")
     if request.preferred_provider:
@@ -103,10 +105,10 @@ def referral_panel(user: User, item: TriageItem, seen: int, run_action) -> None:
             st.text(f"Reason given: {request.decision_reason}")
         return
     decision_form(
-        f"referral_decision_{item.id}",
-        f"ref_reason_{item.id}",
+        f"referral_decision_{item_id}",
+        f"ref_reason_{item_id}",
         REFERRAL_WORDS,
-        partial(_decide_referral, user, item.id, seen),
+        partial(_decide_referral, user, item_id, seen),
         run_action,
     )
 
@@ -120,7 +122,9 @@ REFERRAL_WORDS = DecisionWords(
 )
 
 
-def _decide_referral(user: User, item_id: int, seen: int, approve: bool, reason: str, session):
+def _decide_referral(
+    user: User, item_id: int, seen: int, approve: bool, reason: str, session: Session
+) -> ReferralRequest:
     return referrals.decide_referral(
         user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
     )

@@ -1,5 +1,7 @@
 """The sections of the health summary, one function each."""
 
+from typing import Any
+
 import streamlit as st
 
 from components.document_viewer import document_viewer
@@ -68,7 +70,7 @@ def render_problems(problems: list[Problem]) -> None:
     )
 
 
-def medication_rows(medications: list[Medication]) -> list[dict]:
+def medication_rows(medications: list[Medication]) -> list[dict[str, Any]]:
     return [
         {
             "Medication": m.name,

@@ -16,6 +16,7 @@ access and audits every view).
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -23,7 +24,7 @@ import streamlit as st
 
 from components.plain_text import md_literal
 from portal.services.result_numbers import format_number
-from portal.services.results import Trend, TrendSeries
+from portal.services.results import Trend, TrendPoint, TrendSeries
 from portal.services.results_downsample import thin_points
 from portal.timefmt import format_datetime, naive_local
 
@@ -41,7 +42,7 @@ PERIOD_DAYS = {"year": 365, "quarter": 92}
 COLUMNS = ["series", "when", "date", "value", "result", "status", "range_status", "dot", "origin"]
 
 
-def _result_text(point, unit: str) -> str:
+def _result_text(point: TrendPoint, unit: str) -> str:
     text = f"{point.value_text} {unit}".strip()
     return f"{text} (lab reported {point.reported})" if point.reported else text
 
@@ -95,7 +96,7 @@ def value_extent(values: list[float]) -> tuple[float, float]:
     return bottom, high + margin
 
 
-def _finite(value) -> bool:
+def _finite(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
@@ -110,7 +111,7 @@ def range_caption(trend: Trend) -> str:
             words = f"{format_number(s.ref_low)}–{format_number(s.ref_high)}{unit}"
         elif s.ref_high is not None:
             words = f"{format_number(s.ref_high)}{unit} or less"
-        else:
+        elif s.ref_low is not None:  # _has_range: one of the two is set
             words = f"{format_number(s.ref_low)}{unit} or more"
         parts.append(f"{s.name} {words}" if len(trend.series) > 1 else words)
     if not parts:
@@ -215,7 +216,7 @@ def build_trend_chart(trend: Trend, since: datetime | None = None) -> alt.LayerC
     return alt.layer(*layers).resolve_scale(color="shared")
 
 
-def chart_spec(trend: Trend, since: datetime | None = None) -> dict:
+def chart_spec(trend: Trend, since: datetime | None = None) -> dict[str, Any]:
     """The Vega-Lite spec of the chart, as plain data (built and validated once by Altair)."""
     spec = build_trend_chart(trend, since).to_dict()
     # Altair's default theme fixes a 300 px size; Streamlit sizes charts itself.
@@ -237,7 +238,7 @@ def drawn_trend(trend: Trend) -> Trend:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached_chart_spec(trend: Trend, since: datetime | None) -> dict:
+def _cached_chart_spec(trend: Trend, since: datetime | None) -> dict[str, Any]:
     # Keyed by the data drawn (the trend without its table) and the period: two people looking
     # at the same numbers share one spec; nothing here knows or checks who looks.
     return chart_spec(trend, since)

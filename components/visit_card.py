@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.plain_text import md_literal
-from db.models import VisitMode
+from db.models import VisitMode, saved_id
 from portal.services.scheduling.booking import VisitRow
 from portal.services.scheduling.ehr_visits import EhrVisit
 from portal.services.scheduling.notices import when
@@ -39,7 +39,7 @@ def confirm_cancel(
     runner, which reruns so the list shows the new state at once). ``label``: the button's
     text, naming whose visit it is when acting for someone (raw text, escaped here)."""
     b = row.booking
-    asking = keys.confirming_cancel(b.id)
+    asking = keys.confirming_cancel(saved_id(b))
     if not st.session_state.get(asking):
         if st.button(md_literal(label), key=f"cancel_{b.id}"):
             st.session_state[asking] = True

@@ -63,7 +63,7 @@ def deliver_pending(
             OutboxItem.status == OutboxStatus.PENDING,
             OutboxItem.next_attempt_at <= now,
         )
-        .order_by(OutboxItem.id)
+        .order_by(col(OutboxItem.id))
         .limit(limit)
     ).all()
     for item_id in due:
@@ -77,6 +77,8 @@ def deliver_pending(
 
 def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
     item = session.get(OutboxItem, item_id)
+    if item is None:  # removed since it was listed: nothing to deliver
+        return None
     session.refresh(item)
     if item.status != OutboxStatus.PENDING or item.next_attempt_at > now:
         return None
@@ -87,7 +89,7 @@ def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
             OutboxItem.resource_type == item.resource_type,
             OutboxItem.fhir_id == item.fhir_id,
             col(OutboxItem.status).in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
-            OutboxItem.id < item.id,
+            col(OutboxItem.id) < item.id,
         )
         .limit(1)
     ).first()
@@ -97,9 +99,9 @@ def _claim(session: Session, item_id: int, now: datetime) -> OutboxItem | None:
     claimed = session.exec(
         update(OutboxItem)
         .where(
-            OutboxItem.id == item.id,
+            col(OutboxItem.id) == item.id,
             col(OutboxItem.status) == OutboxStatus.PENDING,
-            OutboxItem.attempts == item.attempts,
+            col(OutboxItem.attempts) == item.attempts,
         )
         .values(attempts=item.attempts + 1, next_attempt_at=now + LEASE)
     )
@@ -149,7 +151,7 @@ def _record(
     report: DeliveryReport,
 ) -> None:
     # Only an item still pending is touched: a newer change may have superseded it meanwhile.
-    where = (OutboxItem.id == item.id, OutboxItem.status == OutboxStatus.PENDING)
+    where = (col(OutboxItem.id) == item.id, col(OutboxItem.status) == OutboxStatus.PENDING)
     if outcome.ok:
         values = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}
         report.sent += 1

@@ -13,10 +13,9 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.patient import PatientCommunication
 from fhir.resources.R4B.reference import Reference
-from sqlmodel import SQLModel
 
 from db import models
-from db.models import ObservationCategory
+from db.models import FhirRow, ObservationCategory
 from ehr_sync import mappers_record as record
 from ehr_sync.dosage import dosage_instructions
 from ehr_sync.fhir_values import (
@@ -415,7 +414,7 @@ def _period_start(moment: Any, period: Any) -> Any:
 
 @dataclass(frozen=True)
 class ResourceMapping:
-    model: type[SQLModel]
+    model: type[FhirRow]  # every mapped table carries source, fhir_id and version_id
     map: Callable[[Any], list[Row]]
 
 

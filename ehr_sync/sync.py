@@ -27,11 +27,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, SyncRun
+from db.models import FhirRow, Patient, QuarantinedResource, SyncCheckpoint, SyncRun, saved_id
 from ehr_sync.client import EhrUnreachable, FhirClient, bundle_resources
 from ehr_sync.importer import import_resources
 from ehr_sync.mappers import MAPPINGS
@@ -140,7 +140,7 @@ class _Sync:
                     self.session.rollback()
                     errors.append(f"{rtype} deletions: {type(error).__name__}: {error}"[:1000])
         result = SyncResult(
-            run_id=run.id,
+            run_id=saved_id(run),
             status="failed" if unreachable else _status(errors, stats, types),
             stats=stats,
             errors=errors,
@@ -248,7 +248,7 @@ class _Sync:
         stored = dict(
             self.session.exec(
                 select(model.fhir_id, model.version_id)
-                .where(model.source == self.source, col(model.fhir_id).in_(ids))
+                .where(col(model.source) == self.source, col(model.fhir_id).in_(ids))
                 .distinct()
             ).all()
         )
@@ -318,7 +318,7 @@ class _Sync:
         if ids:
             self.session.exec(
                 update(model)
-                .where(model.source == self.source, col(model.fhir_id).in_(ids))
+                .where(col(model.source) == self.source, col(model.fhir_id).in_(ids))
                 .values(clinical_status=ENTERED_IN_ERROR)
             )
             self.session.commit()
@@ -369,7 +369,7 @@ class _Sync:
 
     def _delete_rows(self, model: type[FhirRow], fhir_id: str) -> bool:
         """Delete the resource's rows; if portal rows point at them, mark them deleted instead."""
-        where = (model.source == self.source, model.fhir_id == fhir_id)
+        where = (col(model.source) == self.source, col(model.fhir_id) == fhir_id)
         try:
             with self.session.begin_nested():
                 self.session.exec(delete(model).where(*where))
@@ -485,8 +485,8 @@ def _verification_entered_in_error(resource: dict[str, Any]) -> bool:
     return any(isinstance(c, dict) and c.get("code") == ENTERED_IN_ERROR for c in codings or [])
 
 
-def _not_deleted(model: type[SQLModel]):
-    return (model.version_id.is_(None)) | (model.version_id != DELETED_VERSION)
+def _not_deleted(model: type[FhirRow]) -> ColumnElement[bool]:
+    return col(model.version_id).is_(None) | (col(model.version_id) != DELETED_VERSION)
 
 
 def _status(errors: list[str], stats: dict[str, TypeStats], types: list[str]) -> str:

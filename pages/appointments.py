@@ -23,9 +23,9 @@ from components.visit_card import (
     visit_header,
 )
 from components.visit_request_form import visit_request_form, visit_request_list
-from db.models import User
+from db.models import User, VisitRequest, saved_id
 from portal.config import get_settings
-from portal.services.records import health_summary
+from portal.services.records import HealthSummary, health_summary
 from portal.services.scheduling import (
     availability,
     booking,
@@ -35,7 +35,8 @@ from portal.services.scheduling import (
     visit_requests,
     waitlist,
 )
-from portal.services.scheduling.calendar import patient_calendar
+from portal.services.scheduling.booking import VisitRow
+from portal.services.scheduling.calendar import PatientCalendar, patient_calendar
 from portal.services.scheduling.notices import when
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, VISIT_TYPES, label
@@ -62,7 +63,13 @@ class _Visitor(NamedTuple):
     person: RecordInView  # whose record: buttons name them when acting for someone
 
 
-def _open_slots(v: _Visitor, practitioner_id, visit_type, mode, days=None):
+def _open_slots(
+    v: _Visitor,
+    practitioner_id: int | None,
+    visit_type: str | None,
+    mode: str | None,
+    days: int | None = None,
+) -> list[availability.Slot]:
     with session_scope() as session:
         return availability.open_slots(
             session=session,
@@ -77,7 +84,14 @@ def _open_slots(v: _Visitor, practitioner_id, visit_type, mode, days=None):
         )
 
 
-def _submit_checkin(v: _Visitor, booking_id: int, answers, contact, medications, allergies):
+def _submit_checkin(
+    v: _Visitor,
+    booking_id: int,
+    answers: dict[str, str | None],
+    contact: bool,
+    medications: bool,
+    allergies: bool,
+) -> None:
     run_action(
         lambda s: checkin.submit(
             v.user,
@@ -106,7 +120,7 @@ def render() -> None:
 
     with session_scope() as session:
         visits = patient_calendar(user, patient_id, session=session, now=now)
-        names = {p.id: p.name for p in practitioners(session=session)}
+        names = {saved_id(p): p.name for p in practitioners(session=session)}
         offers = waitlist.view(user, patient_id, session=session, now=now)
         requests = visit_requests.open_requests(user, patient_id, session=session, now=now)
         checked_in = checkin.checked_in_booking_ids(user, patient_id, session=session, now=now)
@@ -130,7 +144,9 @@ def render() -> None:
         _waitlist(v, offers, visits.upcoming_bookings, requests)
 
 
-def _upcoming(v: _Visitor, visits, checked_in, record) -> None:
+def _upcoming(
+    v: _Visitor, visits: PatientCalendar, checked_in: set[int], record: HealthSummary | None
+) -> None:
     user, now, names = v.user, v.now, v.names
     settings = get_settings()
     if not visits.upcoming:
@@ -140,13 +156,16 @@ def _upcoming(v: _Visitor, visits, checked_in, record) -> None:
             ehr_visit_card(entry, upcoming=True)
             continue
         b = entry.booking
+        booking_id = saved_id(b)
         with st.container(border=True):
             visit_header(entry)
-            if b.id in checked_in:
+            if booking_id in checked_in:
                 st.caption("Checked in. Thank you.")
-            else:
+            elif record is not None:  # read whenever an upcoming visit is not checked in
                 with st.expander("Pre-visit check-in", icon=":material/assignment:"):
-                    checkin_form(b.id, b.visit_type, record, partial(_submit_checkin, v, b.id))
+                    checkin_form(
+                        booking_id, b.visit_type, record, partial(_submit_checkin, v, booking_id)
+                    )
             st.download_button(
                 "Add to calendar (.ics)",
                 ics.visit_ics(b, practitioner_name=entry.practitioner_name, now=now),
@@ -206,7 +225,7 @@ def _book(v: _Visitor) -> None:
         format_func=lambda pid: "Any provider" if pid is None else names[pid],
         key="book_provider",
     )
-    slots = {
+    slots: dict[str, availability.Slot | None] = {
         slot_key(s.practitioner_id, s.start): s for s in _open_slots(v, provider, visit_type, mode)
     }
     chosen = st.session_state.get(keys.BOOK_SLOT)
@@ -240,7 +259,7 @@ def _book(v: _Visitor) -> None:
         )
 
 
-def _past(visits) -> None:
+def _past(visits: PatientCalendar) -> None:
     if not visits.past:
         st.info("No past or cancelled visits.")
     for entry in visits.past:
@@ -251,7 +270,12 @@ def _past(visits) -> None:
             visit_header(entry)
 
 
-def _waitlist(v: _Visitor, offers, upcoming, requests) -> None:
+def _waitlist(
+    v: _Visitor,
+    offers: waitlist.WaitlistView,
+    upcoming: list[VisitRow],
+    requests: list[VisitRequest],
+) -> None:
     user, now, names, patient_id = v.user, v.now, v.names, v.patient_id
     for offer in offers.offers:
         with st.container(border=True):

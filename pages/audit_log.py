@@ -17,7 +17,7 @@ from portal.services.unit_of_work import session_scope
 from portal.timefmt import today_local
 
 
-def _export_csv(user: User, flt, /) -> str:
+def _export_csv(user: User, flt: audit_log.AuditFilter, /) -> str:
     with session_scope() as session:
         return audit_log.export_csv(user, flt, session=session, now=datetime.now(UTC))
 

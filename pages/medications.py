@@ -65,14 +65,14 @@ def render() -> None:
     st.subheader("Refill requests")
     if not history:
         st.caption("No refill requests yet.")
-    for row in history:
+    for asked in history:
         with st.container(border=True):
             st.markdown(
-                f"**{md_literal(row.medication.display)}** · {md_literal(row.status_label)}"
+                f"**{md_literal(asked.medication.display)}** · {md_literal(asked.status_label)}"
             )
             st.caption(
-                f"Requested {format_datetime(row.refill.created_at)} · "
-                f"{md_literal(row.refill.pharmacy)}"
+                f"Requested {format_datetime(asked.refill.created_at)} · "
+                f"{md_literal(asked.refill.pharmacy)}"
             )
-            if row.refill.decision_reason:
-                st.text(f"Reason: {row.refill.decision_reason}")
+            if asked.refill.decision_reason:
+                st.text(f"Reason: {asked.refill.decision_reason}")

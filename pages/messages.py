@@ -3,6 +3,7 @@
 from functools import partial
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components import session_keys as keys
 from components.actions import run_action, show_flash
@@ -12,16 +13,17 @@ from components.message_thread import render_thread
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
 from components.portal_errors import show_error
+from db.models import MessageThread, User, saved_id
 from portal.clock import utcnow
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import attachments, messages
 from portal.services.attachments import Upload
-from portal.services.unit_of_work import session_scope
+from portal.services.unit_of_work import Session, session_scope
 from portal.timefmt import format_datetime
 
 
-def _uploads(files) -> tuple[list[Upload], list[str]]:
+def _uploads(files: list[UploadedFile]) -> tuple[list[Upload], list[str]]:
     """The files that go on the message, and a sentence for each one that does not."""
     given = [Upload(f.name, f.getvalue()) for f in files or []]
     return attachments.sort_uploads(given, get_settings())
@@ -33,7 +35,15 @@ def _sent(text: str, not_attached: list[str]) -> tuple[str, str]:
     return ("success", text)
 
 
-def _start_thread(user, patient_id: int, recipient, subject, body, files, session):
+def _start_thread(
+    user: User,
+    patient_id: int,
+    recipient: str,
+    subject: str,
+    body: str,
+    files: list[UploadedFile],
+    session: Session,
+) -> tuple[MessageThread, list[str]]:
     """Send a new message; returns it with the sentences on the files it did not attach."""
     uploads, not_attached = _uploads(files)
     thread = messages.start_thread(
@@ -49,7 +59,7 @@ def _start_thread(user, patient_id: int, recipient, subject, body, files, sessio
     return thread, not_attached
 
 
-def _after_new_thread(sent) -> None:
+def _after_new_thread(sent: tuple[MessageThread, list[str]]) -> None:
     """Only now is the message committed: open its thread and empty the form."""
     thread, _ = sent
     st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread.id
@@ -57,7 +67,9 @@ def _after_new_thread(sent) -> None:
     clear_attachments("new_message_files")
 
 
-def _reply(user, thread_id: int, body, files, session) -> list[str]:
+def _reply(
+    user: User, thread_id: int, body: str, files: list[UploadedFile], session: Session
+) -> list[str]:
     uploads, not_attached = _uploads(files)
     messages.patient_reply(
         user, thread_id, body=body, uploads=uploads, session=session, now=utcnow()
@@ -65,7 +77,7 @@ def _reply(user, thread_id: int, body, files, session) -> list[str]:
     return not_attached
 
 
-def _after_reply(_not_attached) -> None:
+def _after_reply(_not_attached: list[str]) -> None:
     st.session_state[keys.MESSAGES_CLEAR_FIELDS] = ("reply_body",)
     clear_attachments("reply_files")
 
@@ -94,7 +106,7 @@ def render() -> None:
         recipient = st.selectbox(
             "To",
             options=list(messages.RECIPIENTS),
-            format_func=messages.RECIPIENTS.get,
+            format_func=lambda r: messages.RECIPIENTS[r],
             key="new_message_to",
         )
         subject = st.text_input("Subject", max_chars=200, key="new_message_subject")
@@ -121,7 +133,7 @@ def render() -> None:
 
     unread_total = sum(t.unread for t in threads)
     st.subheader(f"Conversations ({unread_total} unread)" if unread_total else "Conversations")
-    ids = [t.thread.id for t in threads]
+    ids = [saved_id(t.thread) for t in threads]
     labels = {
         # Radio options are Markdown: the subject is the patient's own text.
         t.thread.id: md_literal(

@@ -1,9 +1,11 @@
 """My readings: enter a home measurement, import a file from a device or app, see recent
 readings, and follow goals. Patients and caregivers (for the record they may see)."""
 
+from collections.abc import Sequence
 from functools import partial
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components import session_keys as keys
 from components.actions import run_action, show_flash
@@ -22,6 +24,9 @@ from db.models import User
 from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.readings import csv_import, entry, file_import, units
+from portal.services.readings.csv_import import ColumnMapping
+from portal.services.readings.entry import AddResult, ImportReport
+from portal.services.unit_of_work import Session
 from portal.timefmt import format_datetime, to_local
 
 NO_COLUMN = ""
@@ -63,16 +68,23 @@ KIND_LABELS = {
 FILE_TYPES = {APPLE: ["zip", "xml"], CSV: ["csv", "txt"], FHIR: ["json"]}
 
 
-def _index(options, value) -> int:
+def _index(options: Sequence[object], value: object) -> int:
     return options.index(value) if value in options else 0
 
 
-def _keep_report(report) -> None:
+def _keep_report(report: ImportReport) -> None:
     """The import's report is shown once, after the rerun."""
     st.session_state[keys.READINGS_IMPORT_REPORT] = report
 
 
-def _import_file(user: User, patient_id: int, kind: str, upload, mapping, session) -> object:
+def _import_file(
+    user: User,
+    patient_id: int,
+    kind: str,
+    upload: UploadedFile,
+    mapping: ColumnMapping | None,
+    session: Session,
+) -> ImportReport:
     upload.seek(0)
     return file_import.import_file(
         user,
@@ -86,10 +98,10 @@ def _import_file(user: User, patient_id: int, kind: str, upload, mapping, sessio
     )
 
 
-def _reading_saved(label: str, measure: str, result) -> tuple[str, str]:
-    if result.duplicate:
-        return ("warning", "This reading was already recorded; nothing was added.")
+def _reading_saved(label: str, measure: str, result: AddResult) -> tuple[str, str]:
     reading = result.reading
+    if result.duplicate or reading is None:  # None only for a duplicate
+        return ("warning", "This reading was already recorded; nothing was added.")
     text = (
         f"Saved: {label.lower()} {units.display(measure, reading.value, reading.value2)} "
         f"on {format_datetime(reading.taken_at)}."
@@ -102,7 +114,13 @@ def _reading_saved(label: str, measure: str, result) -> tuple[str, str]:
     return ("success", text)
 
 
-def _run_import(user: User, patient_id: int, kind: str, upload, mapping=None) -> None:
+def _run_import(
+    user: User,
+    patient_id: int,
+    kind: str,
+    upload: UploadedFile,
+    mapping: ColumnMapping | None = None,
+) -> None:
     run_action(
         partial(_import_file, user, patient_id, kind, upload, mapping), None, after=_keep_report
     )

@@ -11,7 +11,7 @@ from components.current_user import current_user
 from components.permission_gate import require_page_permission
 from components.portal_errors import show_error
 from components.visit_card import confirm_cancel, ehr_day_card, slot_label, visit_header
-from db.models import BookingStatus
+from db.models import BookingStatus, saved_id
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.permissions import Action
@@ -37,14 +37,14 @@ def render() -> None:
     show_flash()
 
     with session_scope() as session:
-        names = {p.id: p.name for p in provider_schedule.practitioners(session=session)}
+        names = {saved_id(p): p.name for p in provider_schedule.practitioners(session=session)}
     if not names:
         st.info("No providers yet. They arrive with the EHR sync.")
         st.stop()
 
     col_provider, col_day = st.columns(2)
     provider_id = col_provider.selectbox(
-        "Provider", list(names), format_func=names.get, key="schedule_provider"
+        "Provider", list(names), format_func=lambda pid: names[pid], key="schedule_provider"
     )
     day = col_day.date_input("Day", value=now.astimezone(tz).date(), key="schedule_day")
     day_start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
@@ -65,9 +65,11 @@ def render() -> None:
             )
             rows = [e for e in entries if isinstance(e, VisitRow)]
             checkins = checkin.for_bookings(
-                user, [r.booking.id for r in rows], session=session, now=now
+                user, [saved_id(r.booking) for r in rows], session=session, now=now
             )
-            high_risk = no_show.high_risk_bookings([r.booking.id for r in rows], session=session)
+            high_risk = no_show.high_risk_bookings(
+                [saved_id(r.booking) for r in rows], session=session
+            )
         if not entries:
             st.info("No visits booked on this day.")
         for row in entries:

@@ -1,6 +1,7 @@
 """EHR sync (admin): health, last runs, quarantine with retry, outbox with retry, "Sync now"."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -9,13 +10,15 @@ from components.actions import flash, run_action, show_flash
 from components.current_user import current_user
 from components.plain_text import alert, md_literal
 from components.portal_errors import errors_as_messages
+from db.models import QuarantinedResource, User, saved_id
+from ehr_sync.jobs import SyncOutcome
 from portal.errors import PortalError
 from portal.services import sync_admin
-from portal.services.unit_of_work import session_scope
+from portal.services.unit_of_work import Session, session_scope
 from portal.timefmt import format_datetime
 
 
-def _age(delta) -> str:
+def _age(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 1:
         return "less than a minute"
@@ -25,8 +28,10 @@ def _age(delta) -> str:
     return f"{hours:,} hours" if hours < 48 else f"{hours // 24:,} days"
 
 
-def _sync_summary(outcome) -> tuple[str, str]:
+def _sync_summary(outcome: SyncOutcome) -> tuple[str, str]:
     result = outcome.result
+    if result is None:  # sync_once always sets it; said plainly rather than a stack trace
+        return ("warning", "The sync did not report a result; see the last runs below.")
     summary = (
         f"Sync finished ({result.status}): {result.total('created')} new, "
         f"{result.total('updated')} updated, {result.total('deleted')} removed, "
@@ -35,6 +40,16 @@ def _sync_summary(outcome) -> tuple[str, str]:
     if outcome.delivery is not None:
         summary += f" Outbox: {outcome.delivery.sent} sent."
     return ("success" if result.status == "succeeded" else "warning", summary)
+
+
+def _retry_import(user: User, row_id: int, session: Session) -> sync_admin.RetryResult:
+    return sync_admin.retry_quarantined(user, row_id, session=session, now=datetime.now(UTC))
+
+
+def _retried(row: QuarantinedResource, retry: sync_admin.RetryResult) -> tuple[str, str]:
+    if retry.imported:
+        return ("success", f"{row.resource_type}/{row.fhir_id} was imported.")
+    return ("warning", f"Still cannot import it: {retry.reason}")
 
 
 def _refused_sync(error: PortalError) -> bool:
@@ -75,7 +90,12 @@ def render() -> None:
         if health.state == "failing" and health.outage:
             st.text(health.outage)  # one line: what, since when, next try
     left, right = st.columns(2)
-    if health.last_success is not None and health.last_success.finished_at:
+    # age is set exactly when the last success has finished_at (sync_admin.sync_health).
+    if (
+        health.last_success is not None
+        and health.last_success.finished_at
+        and health.age is not None
+    ):
         left.metric("Last successful sync", f"{_age(health.age)} ago")
         left.caption(format_datetime(health.last_success.finished_at))
     else:
@@ -146,16 +166,7 @@ def render() -> None:
                 with st.expander("Raw JSON"):
                     st.code(row.raw_json[:20_000], language="json")
                 if st.button("Retry import", key=f"quarantine_retry_{row.id}"):
-                    run_action(
-                        lambda s, row=row: sync_admin.retry_quarantined(
-                            user, row.id, session=s, now=datetime.now(UTC)
-                        ),
-                        lambda retry, row=row: (
-                            ("success", f"{row.resource_type}/{row.fhir_id} was imported.")
-                            if retry.imported
-                            else ("warning", f"Still cannot import it: {retry.reason}")
-                        ),
-                    )
+                    run_action(partial(_retry_import, user, saved_id(row)), partial(_retried, row))
 
     # --- outbox ---------------------------------------------------------------------------------
     st.subheader("Write-back outbox")

@@ -71,7 +71,7 @@ def render() -> None:
         status = st.selectbox(
             "Status",
             list(STATUS_CHOICES),
-            format_func=STATUS_CHOICES.get,
+            format_func=lambda s: STATUS_CHOICES[s],
             key="triage_filter_status",
         )
         names = {u.id: u.display_name or u.username for u in staff}

@@ -15,14 +15,15 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db import audit_guard
 from db.models import Patient, Role, User
@@ -43,6 +44,8 @@ from portal.demo.seed import (
 from portal.passwords import verify_password
 from portal.secrets_store import SecretStoreError, get_or_create_secret, secret_path
 from portal.services import audit_checkpoints
+
+T = TypeVar("T")
 
 DEMO_SECRET_NAME = "demo_password"  # noqa: S105 - the name of its file, not a password
 DEFAULT_DATABASE = PROJECT_ROOT / "var" / "portal.db"
@@ -192,7 +195,7 @@ def prepare(settings: Settings, *, demo: bool | None = None) -> None:
 
 
 def _has_active_admin(session: Session) -> bool:
-    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+    query = select(User.id).where(User.role == Role.ADMIN, col(User.active).is_(True))
     return session.exec(query).first() is not None
 
 
@@ -284,7 +287,7 @@ def demo_ehr(
         raise CliError(str(error)) from None
 
 
-def _interrupt(_signum, _frame) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
@@ -398,7 +401,7 @@ def login_block(settings: Settings, logins: list[DemoLogin], password: str | Non
 # --- plumbing ----------------------------------------------------------------------------------
 
 
-def _check_audit_trail(engine, settings: Settings) -> None:
+def _check_audit_trail(engine: Engine, settings: Settings) -> None:
     """Refuse to start without the audit trail's append-only guard; anchor the trail if it is
     there (a checkpoint at every start, outside the database)."""
     with Session(engine, expire_on_commit=False) as session:
@@ -410,7 +413,7 @@ def _check_audit_trail(engine, settings: Settings) -> None:
         session.commit()
 
 
-def _guarded(seed_call):
+def _guarded(seed_call: Callable[[], T]) -> T:
     """Run a seeding step, turning database failures into a plain message."""
     try:
         return seed_call()

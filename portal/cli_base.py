@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 import db.engine
@@ -29,7 +29,7 @@ def ensure_state_dir(settings: Settings) -> None:
         raise CliError(f"Could not create the folder {error.filename}: {error.strerror}.") from None
 
 
-def migrated_engine(settings: Settings):
+def migrated_engine(settings: Settings) -> Engine:
     where = safe_url(settings.database_url)
     try:
         engine = db.engine.get_engine()  # looked up at call time, so tests can swap it
@@ -48,7 +48,7 @@ def migrated_engine(settings: Settings):
     return engine
 
 
-def parsed_url(raw: str):
+def parsed_url(raw: str) -> URL:
     try:
         return make_url(raw)
     except ArgumentError as error:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -68,7 +69,7 @@ def find_caddy() -> str:
 @dataclass
 class Replica:
     port: int
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     reported_stopped: bool = False
 
     @property
@@ -113,7 +114,7 @@ class StackOptions:
     prepare_args: tuple[str, ...] = ()  # e.g. ("--demo",)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, *, verify: bool | str = True) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], *, verify: bool | str = True) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -127,7 +128,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, *, verify: bool | str = True
     raise ServeError(f"{url} did not answer within {START_TIMEOUT_SECONDS} s.")
 
 
-def _output(log_dir: Path | None, name: str):
+def _output(log_dir: Path | None, name: str) -> BinaryIO | None:
     if log_dir is None:
         return None
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -209,7 +210,9 @@ def replica_database_url(database_url: str, port: int) -> str:
     return named.render_as_string(hide_password=False)
 
 
-def _start_replica(port: int, env: dict, log_dir: Path | None, index: int) -> subprocess.Popen:
+def _start_replica(
+    port: int, env: dict[str, str], log_dir: Path | None, index: int
+) -> subprocess.Popen[bytes]:
     database_url = env.get("DATABASE_URL") or get_settings().database_url
     env = {**env, "DATABASE_URL": replica_database_url(database_url, port)}
     # The launcher: app.py as the only entry, even for the first deep link (components/launcher).
@@ -242,7 +245,7 @@ def port_free(port: int) -> bool:
 
 def _start_caddy(
     caddy_bin: str, config: ProxyConfig, caddy_dir: Path, log_dir: Path | None
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     # Another server on the port would answer our health check in Caddy's place.
     for port in (config.https_port, config.http_port):
         if port and not port_free(port):
@@ -280,7 +283,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_on_sigterm(*_args) -> None:
+def _stop_on_sigterm(*_args: object) -> None:
     raise KeyboardInterrupt
 
 

@@ -13,7 +13,7 @@ from typing import NotRequired, TypedDict
 
 from sqlmodel import Session
 
-from db.models import User
+from db.models import User, saved_id
 from portal.errors import PortalError
 from portal.services import account_codes, mfa, sessions
 from portal.services import login as login_service
@@ -74,7 +74,7 @@ def after_password(
         return Step(error=failed.user_message)
     if result.next_step == "done":
         return _signed_in(result.user, session=session, now=now, method="password")
-    pending = Pending(user_id=result.user.id, step=result.next_step, since=now)
+    pending = Pending(user_id=saved_id(result.user), step=result.next_step, since=now)
     if result.next_step == "enrol":
         pending["secret"] = mfa.new_secret()
     return Step(pending=pending)
@@ -96,7 +96,8 @@ def submit_code(pending: Pending | None, code: str, *, session: Session, now: da
     user = pending_user(pending, session=session, now=now)
     if user is None:
         return _START_AGAIN
-    if login_service.is_locked(user, now):
+    # is_locked means locked_until is set; the second test tells mypy so.
+    if login_service.is_locked(user, now) and user.locked_until is not None:
         wait = (user.locked_until - now).total_seconds()
         return Step(
             pending=pending,
@@ -114,13 +115,14 @@ def submit_enrolment(
 ) -> Step:
     """MFA set-up: the first code from the app turns it on; the recovery codes come next."""
     user = pending_user(pending, session=session, now=now)
-    if user is None:
+    if user is None or pending is None:  # no user without a pending sign-in
         return _START_AGAIN
     try:
         codes = mfa.enable(user, pending["secret"], code, session=session, now=now)
     except PortalError as error:
         return Step(pending=pending, error=error.user_message)
-    return Step(pending={**pending, "step": "codes", "codes": codes})
+    showing_codes: Pending = {**pending, "step": "codes", "codes": codes}
+    return Step(pending=showing_codes)
 
 
 def codes_saved(pending: Pending | None, *, session: Session, now: datetime) -> Step:

@@ -7,6 +7,8 @@ schema test rely on that).
 from db.models.base import (
     CodedValue,
     FhirRow,
+    RowNotSaved,
+    saved_id,
     utcnow,
 )
 from db.models.clinical import (
@@ -105,6 +107,8 @@ from db.models.whole_record import (
 
 __all__ = [
     "utcnow",
+    "saved_id",
+    "RowNotSaved",
     "FhirRow",
     "CodedValue",
     "Role",

@@ -1,12 +1,30 @@
 """What several tables share: the UTC clock default, FHIR row identity, and a coded value."""
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Field, SQLModel
 
 from portal.clock import utcnow
 
-__all__ = ["CodedValue", "FhirRow", "utcnow"]
+__all__ = ["CodedValue", "FhirRow", "RowNotSaved", "saved_id", "utcnow"]
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+class RowNotSaved(RuntimeError):
+    """A row's id was read before the database gave it one: a bug in the caller, never input."""
+
+
+def saved_id(row: _Row) -> int:
+    """The id of a row read from (or flushed to) the database. Table ids are ``int | None``
+    because a new row has none until it is flushed; code that holds a saved row uses this."""
+    if row.id is None:
+        raise RowNotSaved(f"{type(row).__name__} has no id: it was never flushed")
+    return row.id
 
 
 class FhirRow(SQLModel):

@@ -10,10 +10,20 @@ left as it is (a restart must not double the inbox).
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.models import MedicationRequest, Patient, Practitioner, Role, ScheduleTemplate, User
+from db.models import (
+    MedicationRequest,
+    Patient,
+    Practitioner,
+    Role,
+    ScheduleTemplate,
+    TriageItem,
+    User,
+    saved_id,
+)
 from portal.config import get_settings
 from portal.demo import visit_history
 from portal.demo.generator import DR_PATEL, SHOWCASE_CHILDREN, SHOWCASE_PATIENT, patient_fhir_id
@@ -82,7 +92,12 @@ def seed_portal_activity(*, session: Session, seed: int, now: datetime) -> Activ
     return activity
 
 
-def _visit_history(session, practitioners, rng, now) -> visit_history.History:
+def _visit_history(
+    session: Session,
+    practitioners: dict[str, Practitioner],
+    rng: random.Random,
+    now: datetime,
+) -> visit_history.History:
     """A past year of visits with no-shows, Dr. Patel's first (the staff calendar's default)."""
     providers = [
         visit_history.Provider(
@@ -111,7 +126,9 @@ def _other_patients(session: Session) -> list[int]:
     showcase = {patient_fhir_id(n) for n in (SHOWCASE_PATIENT, *SHOWCASE_CHILDREN)}
     return [
         pid
-        for pid, fhir_id in session.exec(select(Patient.id, Patient.fhir_id).order_by(Patient.id))
+        for pid, fhir_id in session.exec(
+            select(Patient.id, Patient.fhir_id).order_by(col(Patient.id))
+        )
         if fhir_id not in showcase
     ]
 
@@ -141,7 +158,7 @@ def _hours(
                     actor,
                     session=session,
                     now=now,
-                    practitioner_id=practitioner.id,
+                    practitioner_id=saved_id(practitioner),
                     weekday=weekday,
                     start_time=start,
                     end_time=end,
@@ -154,7 +171,9 @@ def _hours(
     return added
 
 
-def _slots(session: Session, practitioner: Practitioner, visit_type: str, mode: str, **window):
+def _slots(
+    session: Session, practitioner: Practitioner, visit_type: str, mode: str, **window: Any
+) -> list[availability.Slot]:
     return availability.open_slots(
         session=session,
         practitioner_id=practitioner.id,
@@ -184,8 +203,8 @@ def _showcase_visits(session: Session, user: User, patel: Practitioner, now: dat
             user,
             session=session,
             now=now,
-            patient_id=user.patient_id,
-            practitioner_id=patel.id,
+            patient_id=_own_record(user),
+            practitioner_id=saved_id(patel),
             start=slots[0].start,
             visit_type=visit_type,
             mode=mode,
@@ -231,8 +250,8 @@ def _calendar(
                         front_desk,
                         session=session,
                         now=now,
-                        patient_id=patient.id,
-                        practitioner_id=patel.id,
+                        patient_id=saved_id(patient),
+                        practitioner_id=saved_id(patel),
                         start=slot.start,
                         visit_type="follow_up",
                     )
@@ -243,7 +262,7 @@ def _calendar(
     if booked:
         checkin.submit(
             front_desk,
-            booked[-1].id,
+            saved_id(booked[-1]),
             session=session,
             now=now,
             answers={"concerns": "Blood pressure readings at home have been higher."},
@@ -254,6 +273,21 @@ def _calendar(
     return len(booked)
 
 
+def _own_record(user: User) -> int:
+    """The patient record of a showcase patient's account (seeded with one)."""
+    if user.patient_id is None:
+        raise ValueError(f"demo account {user.username} has no patient record")
+    return user.patient_id
+
+
+def _inbox_item(session: Session, kind: str, ref_id: int) -> TriageItem:
+    """The inbox item a request just filed (filing always makes one)."""
+    item = triage._item_for(session, kind, ref_id)
+    if item is None:
+        raise ValueError(f"no inbox item for {kind} {ref_id}")
+    return item
+
+
 def _active_medications(session: Session, patient_id: int) -> list[MedicationRequest]:
     return list(
         session.exec(
@@ -262,7 +296,7 @@ def _active_medications(session: Session, patient_id: int) -> list[MedicationReq
                 MedicationRequest.patient_id == patient_id,
                 MedicationRequest.status == "active",
             )
-            .order_by(MedicationRequest.id)
+            .order_by(col(MedicationRequest.id))
         ).all()
     )
 
@@ -278,7 +312,7 @@ def _requests(
 ) -> tuple[int, int]:
     """Messages (one answered, two waiting), refills (one approved, one waiting), a profile
     change and a visit request: a care team reply and a decision are unread on Home."""
-    patient_id = patient_user.patient_id
+    patient_id = _own_record(patient_user)
     answered = messages.start_thread(
         patient_user,
         patient_id,
@@ -288,10 +322,10 @@ def _requests(
         session=session,
         now=now - timedelta(days=2, hours=3),
     )
-    item = triage._item_for(session, messages.KIND, answered.id)
+    item = _inbox_item(session, messages.KIND, saved_id(answered))
     messages.staff_reply(
         nurse,
-        item.id,
+        saved_id(item),
         item.version,
         body="Please take them with breakfast; it is easier on the stomach. Riley, RN",
         session=session,
@@ -338,17 +372,19 @@ def _requests(
         approved = refills.request_refill(
             patient_user,
             patient_id,
-            meds[1].id,
+            saved_id(meds[1]),
             pharmacy="Elm Street Pharmacy",
             session=session,
             now=now - timedelta(days=6),
         )
-        item = triage._item_for(session, refills.KIND, approved.id)
-        triage.claim(doctor, item.id, item.version, session=session, now=now - timedelta(days=5))
+        item = _inbox_item(session, refills.KIND, saved_id(approved))
+        triage.claim(
+            doctor, saved_id(item), item.version, session=session, now=now - timedelta(days=5)
+        )
         session.refresh(item)
         refills.decide_refill(
             doctor,
-            item.id,
+            saved_id(item),
             item.version,
             approve=True,
             session=session,
@@ -359,7 +395,7 @@ def _requests(
         refills.request_refill(
             patient_user,
             patient_id,
-            meds[0].id,
+            saved_id(meds[0]),
             pharmacy="Elm Street Pharmacy",
             note="Running low: about a week left.",
             session=session,

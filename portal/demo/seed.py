@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from db.models import Condition, Patient, Practitioner, ProxyGrant, Role, User
+from db.models import Condition, Patient, Practitioner, ProxyGrant, Role, User, saved_id
 from ehr_sync.importer import import_bundle
 from ehr_sync.report import ImportReport
 from portal.demo.activity import Activity, seed_portal_activity
@@ -123,7 +123,7 @@ def _who(user: User, session: Session) -> str:
         problems = session.exec(
             select(Condition.display)
             .where(Condition.patient_id == user.patient_id, Condition.clinical_status == "active")
-            .order_by(Condition.id)
+            .order_by(col(Condition.id))
         ).all()
         age = f" ({_age(patient.birth_date)})" if patient and patient.birth_date else ""
         return f"{user.display_name}{age}: {', '.join(problems).lower() or 'no problems'}"
@@ -132,7 +132,7 @@ def _who(user: User, session: Session) -> str:
             select(Patient)
             .join(ProxyGrant, col(ProxyGrant.patient_id) == Patient.id)
             .where(ProxyGrant.user_id == user.id, col(ProxyGrant.revoked_at).is_(None))
-            .order_by(Patient.id)
+            .order_by(col(Patient.id))
         )
         children = " and ".join(
             f"{p.given_name} ({_age(p.birth_date)})" if p.birth_date else p.given_name
@@ -234,6 +234,8 @@ def _grant(session: Session, user: User, patient: Patient) -> None:
         select(ProxyGrant).where(ProxyGrant.user_id == user.id, ProxyGrant.patient_id == patient.id)
     ).first()
     if existing is None:
-        session.add(ProxyGrant(user_id=user.id, patient_id=patient.id, relationship="parent"))
+        session.add(
+            ProxyGrant(user_id=saved_id(user), patient_id=saved_id(patient), relationship="parent")
+        )
     else:
         existing.revoked_at = None

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from db.models import Booking, BookingStatus, Practitioner, ReminderSent
+from db.models import Booking, BookingStatus, Practitioner, ReminderSent, saved_id
 
 DAYS = 364
 OFTEN_MISSES = 0.12  # share of patients who miss about half their visits
@@ -140,7 +140,7 @@ def seed_visit_history(
             provider = own if rng.random() < 0.8 else rng.choice(providers)
             visit_type = rng.choice(provider.visit_types)
             try:
-                start, end = calendar.take(rng, provider.practitioner.id, day)
+                start, end = calendar.take(rng, saved_id(provider.practitioner), day)
             except LookupError:
                 continue
             lead = rng.randint(0, 3) if visit_type == "new_problem" else rng.randint(3, 60)
@@ -154,7 +154,7 @@ def seed_visit_history(
                 status = BookingStatus.COMPLETED
             row = Booking(
                 patient_id=patient_id,
-                practitioner_id=provider.practitioner.id,
+                practitioner_id=saved_id(provider.practitioner),
                 start=start,
                 end=end,
                 visit_type=visit_type,
@@ -180,7 +180,7 @@ def seed_visit_history(
     # job's 72-hour window, so the scheduler's first tick (30 s after start) flags them.
     provider = providers[0]
     soon = calendar.free_between(
-        provider.practitioner.id, now + timedelta(hours=2), now + timedelta(hours=70)
+        saved_id(provider.practitioner), now + timedelta(hours=2), now + timedelta(hours=70)
     )
     # Those who missed most: the model's clearest cases.
     most_missed = sorted(often, key=lambda pid: (-missed[pid], pid))[:UPCOMING_AT_RISK]
@@ -194,7 +194,7 @@ def seed_visit_history(
         bookings.append(
             Booking(
                 patient_id=patient_id,
-                practitioner_id=provider.practitioner.id,
+                practitioner_id=saved_id(provider.practitioner),
                 start=start,
                 end=end,
                 visit_type="follow_up",
@@ -206,7 +206,7 @@ def seed_visit_history(
     session.add_all(bookings)
     session.flush()
     session.add_all(
-        ReminderSent(booking_id=b.id, offset_hours=24, sent_at=b.start - timedelta(hours=24))
+        ReminderSent(booking_id=saved_id(b), offset_hours=24, sent_at=b.start - timedelta(hours=24))
         for b in reminded
     )
     session.flush()

@@ -1,8 +1,9 @@
 """Who may see which patient. Every service that returns health data goes through here."""
 
 from datetime import datetime
+from typing import Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import STAFF_ROLES, Patient, ProxyGrant, Role, User
 from portal.errors import NotYourRecord
@@ -11,7 +12,14 @@ from portal.services import audit
 from portal.services.permissions import may
 
 
-def is_staff(user: User) -> bool:
+class _Account(Protocol):
+    """An account or a listing of one (user_admin.UserRow): anything that names its role."""
+
+    @property
+    def role(self) -> Role: ...
+
+
+def is_staff(user: _Account) -> bool:
     """Which side of the portal the account is on (who wrote a message, whose menu); what it
     may do is the permission table's answer (``portal.permissions``)."""
     return user.role in STAFF_ROLES
@@ -25,7 +33,7 @@ def viewable_patient_ids(user: User, *, session: Session) -> list[int]:
     if user.role in (Role.PATIENT, Role.PROXY):
         grants = session.exec(
             select(ProxyGrant.patient_id).where(
-                ProxyGrant.user_id == user.id, ProxyGrant.revoked_at.is_(None)
+                ProxyGrant.user_id == user.id, col(ProxyGrant.revoked_at).is_(None)
             )
         ).all()
         ids.extend(pid for pid in grants if pid not in ids)
@@ -37,7 +45,7 @@ def viewable_patients(user: User, *, session: Session) -> list[Patient]:
     ids = viewable_patient_ids(user, session=session)
     if not ids:
         return []
-    rows = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(ids))).all()}
+    rows = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(ids))).all()}
     return [rows[i] for i in ids if i in rows]
 
 

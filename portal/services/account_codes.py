@@ -22,6 +22,7 @@ from portal.services import audit, sessions
 from portal.services import login_throttle as throttle
 from portal.services import security_events as events
 from portal.services.permissions import require_permission
+from portal.services.rows import rows_changed
 
 ACTIVATION = "activation"
 RESET = "reset"
@@ -59,13 +60,21 @@ def next_code_purpose(staff: User, patient_id: int, *, session: Session, now: da
     return RESET if _patient_account(patient_id, session=session) is not None else ACTIVATION
 
 
-def _issue(staff: User, patient_id: int, purpose: str, user: User | None, *, session, now) -> str:
+def _issue(
+    staff: User,
+    patient_id: int,
+    purpose: str,
+    user: User | None,
+    *,
+    session: Session,
+    now: datetime,
+) -> str:
     # A new code replaces any earlier unused one of the same kind for this patient.
     session.execute(
         update(AccountCode)
         .where(
-            AccountCode.patient_id == patient_id,
-            AccountCode.purpose == purpose,
+            col(AccountCode.patient_id) == patient_id,
+            col(AccountCode.purpose) == purpose,
             col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
@@ -116,8 +125,8 @@ def issue_user_reset_code(admin: User, account: User, *, session: Session, now: 
     session.execute(
         update(AccountCode)
         .where(
-            AccountCode.user_id == account.id,
-            AccountCode.purpose == RESET,
+            col(AccountCode.user_id) == account.id,
+            col(AccountCode.purpose) == RESET,
             col(AccountCode.used_at).is_(None),
         )
         .values(expires_at=now)
@@ -187,10 +196,10 @@ def redeem(
         raise InvalidInput("That username is taken; please choose another.")
     consumed = session.execute(
         update(AccountCode)
-        .where(AccountCode.id == row.id, col(AccountCode.used_at).is_(None))
+        .where(col(AccountCode.id) == row.id, col(AccountCode.used_at).is_(None))
         .values(used_at=now)
     )
-    if consumed.rowcount != 1:
+    if rows_changed(consumed) != 1:
         session.rollback()
         raise InvalidInput(BAD_CODE)
     if account is None:

@@ -16,6 +16,7 @@ wiped) the signed checkpoints outside the database show: ``audit_checkpoints``.
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -24,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import AuditChainHead, AuditEvent
 from portal.config import get_settings
@@ -81,7 +82,7 @@ def lock_head(session: Session) -> AuditChainHead:
     """Lock and return the chain head for this transaction, creating it in an empty database."""
     if session.get_bind().dialect.name == "sqlite":
         # A no-op write makes SQLite take its write lock now, before we read the head.
-        session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(id=1))
+        session.execute(update(AuditChainHead).where(col(AuditChainHead.id) == 1).values(id=1))
     # populate_existing: a head object cached in this session (expire_on_commit=False) is stale.
     query = (
         select(AuditChainHead)
@@ -135,7 +136,7 @@ def verify(
     session: Session,
     *,
     batch_size: int = 5000,
-    on_entry=None,
+    on_entry: Callable[[AuditEvent, int], None] | None = None,
     key: bytes | None = None,
 ) -> VerifyResult:
     """Walk the whole chain in id order and report the first entry that does not fit.
@@ -150,9 +151,9 @@ def verify(
     last_id: int | None = None
     checked = 0
     while True:
-        query = select(AuditEvent).order_by(AuditEvent.id).limit(batch_size)
+        query = select(AuditEvent).order_by(col(AuditEvent.id)).limit(batch_size)
         if last_id is not None:
-            query = query.where(AuditEvent.id > last_id)
+            query = query.where(col(AuditEvent.id) > last_id)
         rows = session.exec(query).all()
         if not rows:
             break

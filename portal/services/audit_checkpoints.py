@@ -27,7 +27,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db import audit_guard
-from db.models import AuditChainHead, AuditEvent
+from db.models import AuditChainHead, AuditEvent, saved_id
 from portal.config import Settings, get_settings
 from portal.services import audit_chain
 
@@ -172,8 +172,8 @@ def verify_trail(
     seen: set[int] = set()
 
     def compare(event: AuditEvent, position: int) -> None:
-        for checkpoint in by_id.get(event.id, ()):
-            seen.add(event.id)
+        for checkpoint in by_id.get(saved_id(event), ()):
+            seen.add(saved_id(event))
             if checkpoint.head != event.hash:
                 report.problems.append(
                     f"entry {event.id} is not the one checkpointed at {checkpoint.at} "

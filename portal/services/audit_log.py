@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from db.models import STAFF_ROLES, AuditEvent, User
 from portal.permissions import Action
@@ -31,7 +32,7 @@ class AuditFilter:
     end: datetime | None = None
 
 
-def _query(flt: AuditFilter):
+def _query(flt: AuditFilter) -> SelectOfScalar[AuditEvent]:
     query = select(AuditEvent)
     if flt.username:
         query = query.where(AuditEvent.username == flt.username.strip())
@@ -94,7 +95,7 @@ def export_csv(admin: User, flt: AuditFilter, *, session: Session, now: datetime
     return buffer.getvalue()
 
 
-def _inert(value) -> str:
+def _inert(value: object) -> str:
     text = (
         "" if value is None else (value.isoformat() if isinstance(value, datetime) else str(value))
     )

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +26,7 @@ from db.models import (
     Practitioner,
     Procedure,
     User,
+    saved_id,
 )
 from portal.services import access
 from portal.services.audited_reads import log_read
@@ -149,14 +151,14 @@ def health_history(
 def _procedures(patient_id: int, *, session: Session) -> list[ProcedureRecord]:
     rows = session.exec(
         select(Procedure, Location.name, Practitioner.name)
-        .outerjoin(Location, Procedure.location_id == Location.id)
-        .outerjoin(Practitioner, Procedure.performer_id == Practitioner.id)
+        .outerjoin(Location, col(Procedure.location_id) == Location.id)
+        .outerjoin(Practitioner, col(Procedure.performer_id) == Practitioner.id)
         .where(Procedure.patient_id == patient_id, Procedure.status != WITHDRAWN)
         .order_by(col(Procedure.performed_start).desc().nulls_last(), col(Procedure.id).desc())
     ).all()
     return [
         ProcedureRecord(
-            procedure_id=p.id,
+            procedure_id=saved_id(p),
             name=readable(p.display) or p.code or "(unnamed procedure)",
             status=p.status,
             performed=p.performed_start,
@@ -182,7 +184,7 @@ def _devices(patient_id: int, *, session: Session) -> list[DeviceRecord]:
     ).all()
     return [
         DeviceRecord(
-            device_id=d.id,
+            device_id=saved_id(d),
             name=readable(d.display) or d.code or "Device",
             status=d.status or "",
             udi=d.udi or "",
@@ -205,7 +207,7 @@ def _imaging(patient_id: int, *, session: Session) -> list[ImagingRecord]:
     ).all()
     return [
         ImagingRecord(
-            study_id=s.id,
+            study_id=saved_id(s),
             started=s.started,
             modality=s.modality,
             description=readable(s.description or s.procedure),
@@ -235,7 +237,7 @@ def _observation_sections(
     for o in rows:
         sections[SECTION_CATEGORIES[o.category]].append(
             ObservationEntry(
-                observation_id=o.id,
+                observation_id=saved_id(o),
                 name=readable(o.display) or o.code,
                 value=readable(value_text(o.value, o.value_string)),
                 unit=o.unit or "",
@@ -339,7 +341,7 @@ def _plan_record(plan: CarePlan, goal_ids: dict[str, int]) -> CarePlanRecord:
         for a in _json_list(plan.activities_json)
     ]
     return CarePlanRecord(
-        plan_id=plan.id,
+        plan_id=saved_id(plan),
         title=readable(plan.title) or "Care plan",
         status=plan.status,
         start=plan.period_start,
@@ -354,7 +356,7 @@ def _plan_record(plan: CarePlan, goal_ids: dict[str, int]) -> CarePlanRecord:
 
 def _goal_record(goal: CareGoal) -> CareGoalRecord:
     return CareGoalRecord(
-        goal_id=goal.id,
+        goal_id=saved_id(goal),
         description=readable(goal.description) or "Goal",
         status=goal.lifecycle_status,
         achievement=goal.achievement or "",
@@ -368,7 +370,7 @@ def _goal_record(goal: CareGoal) -> CareGoalRecord:
     )
 
 
-def _json_list(text: str | None) -> list:
+def _json_list(text: str | None) -> list[Any]:
     try:
         value = json.loads(text or "[]")
     except ValueError:

@@ -139,7 +139,7 @@ def week_start(moment: datetime) -> date:
 def requests_by_week(session: Session, since: datetime) -> list[WeekCount]:
     week = _week(session, TriageItem.created_at).label("week")
     rows = session.exec(
-        select(week, TriageItem.kind, func.count(TriageItem.id))
+        select(week, TriageItem.kind, func.count(col(TriageItem.id)))
         .where(TriageItem.created_at >= since)
         .group_by(week, TriageItem.kind)
         .order_by(week, TriageItem.kind)
@@ -155,13 +155,13 @@ def _first_responses(session: Session, since: datetime):
     """
     return (
         select(TriageEvent.item_id, func.min(TriageEvent.at).label("first_at"))
-        .join(User, User.id == TriageEvent.actor_user_id)
+        .join(User, col(User.id) == TriageEvent.actor_user_id)
         .where(
             col(User.role).in_([r.value for r in STAFF_ROLES]),
             TriageEvent.action != "created",
             TriageEvent.at >= since,
         )
-        .group_by(TriageEvent.item_id)
+        .group_by(col(TriageEvent.item_id))
         .subquery()
     )
 
@@ -194,7 +194,7 @@ def sla_breaches(session: Session, since: datetime, now: datetime) -> SlaBreache
     now_param = bindparam("now_at", now, type_=TriageItem.__table__.c.due_at.type)
     breached = case((func.coalesce(first.c.first_at, now_param) > TriageItem.due_at, 1), else_=0)
     rows = session.exec(
-        select(TriageItem.kind, func.count(TriageItem.id), func.sum(cast(breached, Integer)))
+        select(TriageItem.kind, func.count(col(TriageItem.id)), func.sum(cast(breached, Integer)))
         .outerjoin(first, first.c.item_id == TriageItem.id)
         .where(TriageItem.created_at >= since)
         .group_by(TriageItem.kind)
@@ -206,7 +206,7 @@ def sla_breaches(session: Session, since: datetime, now: datetime) -> SlaBreache
 
 
 def adoption(session: Session, now: datetime) -> Adoption:
-    patients = session.exec(select(func.count(Patient.id))).one()
+    patients = session.exec(select(func.count(col(Patient.id)))).one()
     activated = session.exec(
         select(func.count(func.distinct(User.patient_id))).where(
             User.role == Role.PATIENT, col(User.patient_id).is_not(None), col(User.active).is_(True)
@@ -214,7 +214,7 @@ def adoption(session: Session, now: datetime) -> Adoption:
     ).one()
     active = session.exec(
         select(func.count(func.distinct(User.patient_id)))
-        .join(AuthSession, AuthSession.user_id == User.id)
+        .join(AuthSession, col(AuthSession.user_id) == User.id)
         .where(
             User.role == Role.PATIENT,
             col(User.patient_id).is_not(None),
@@ -230,7 +230,7 @@ def no_show_rates(session: Session, since: datetime, now: datetime) -> list[NoSh
     week = _week(session, Booking.start).label("week")
     missed = func.sum(case((Booking.status == BookingStatus.NO_SHOW, 1), else_=0))
     rows = session.exec(
-        select(week, Booking.visit_type, func.count(Booking.id), missed)
+        select(week, Booking.visit_type, func.count(col(Booking.id)), missed)
         .where(Booking.start >= since, Booking.start < now, col(Booking.status).in_(_SEEN))
         .group_by(week, Booking.visit_type)
         .order_by(week, Booking.visit_type)
@@ -251,8 +251,10 @@ def open_alerts(session: Session) -> dict[str, int]:
     if not kinds:
         return {}
     rows = session.exec(
-        select(TriageItem.kind, func.count(TriageItem.id))
-        .where(TriageItem.kind.in_(kinds), col(TriageItem.status).in_(list(OPEN_TRIAGE_STATUSES)))
+        select(TriageItem.kind, func.count(col(TriageItem.id)))
+        .where(
+            col(TriageItem.kind).in_(kinds), col(TriageItem.status).in_(list(OPEN_TRIAGE_STATUSES))
+        )
         .group_by(TriageItem.kind)
     ).all()
     counts = dict(rows)
@@ -260,12 +262,14 @@ def open_alerts(session: Session) -> dict[str, int]:
 
 
 def sync_health(session: Session) -> SyncHealth:
-    last = session.exec(select(SyncRun).order_by(SyncRun.started_at.desc()).limit(1)).first()
+    last = session.exec(select(SyncRun).order_by(col(SyncRun.started_at).desc()).limit(1)).first()
     last_ok = session.exec(
         select(func.max(SyncRun.finished_at)).where(SyncRun.status == "succeeded")
     ).one()
     quarantined = session.exec(
-        select(func.count(QuarantinedResource.id)).where(QuarantinedResource.resolved_at.is_(None))
+        select(func.count(col(QuarantinedResource.id))).where(
+            col(QuarantinedResource.resolved_at).is_(None)
+        )
     ).one()
     return SyncHealth(last_run=last, last_success_at=last_ok, open_quarantine=quarantined)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from db.models import Document, User
+from db.models import Document, User, saved_id
 from portal.errors import NotFound
 from portal.services import access
 from portal.services.audited_reads import log_read
@@ -51,7 +51,7 @@ def open_document(
     if document.status == WITHDRAWN:  # the EHR took it back: as if it were never there
         raise NotFound(GONE)
     opened = OpenedDocument(
-        document_id=document.id,
+        document_id=saved_id(document),
         patient_id=document.patient_id,
         title=document.title or document.type_display or "Document",
         document_type=document.type_display or "",

@@ -84,7 +84,9 @@ def create_admin(
     return user
 
 
-def _record(username: str, operator: str, *, session: Session, now: datetime, refused) -> None:
+def _record(
+    username: str, operator: str, *, session: Session, now: datetime, refused: str | None
+) -> None:
     by = f" by system user {operator}" if operator else ""
     if refused is None:
         detail = f"account {username}: role admin{by}; two-step sign-in to be set up"

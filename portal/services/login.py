@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any, NoReturn
 
 from sqlmodel import Session, select
 
@@ -105,7 +106,9 @@ def _locked_user(username: str, *, session: Session) -> User | None:
     return session.exec(select(User).where(User.username == username).with_for_update()).first()
 
 
-def credentials_entry(username: str | None, *, session: Session, now: datetime) -> dict | None:
+def credentials_entry(
+    username: str | None, *, session: Session, now: datetime
+) -> dict[str, Any] | None:
     """The one account being tried, as a streamlit-authenticator credentials entry.
 
     None for an unknown, disabled or locked account, so its password is never even checked: the
@@ -130,7 +133,7 @@ def password_failed(
     session: Session,
     now: datetime,
     client_key: str | None = None,
-):
+) -> NoReturn:
     """Record a refused password (audit, the account's and the device's waits) and raise
     ``LoginFailed``.
 
@@ -192,7 +195,7 @@ def check_password(
     session: Session,
     now: datetime,
     client_key: str | None = None,
-):
+) -> PasswordAccepted:
     """Check name and password; return ``PasswordAccepted`` or raise ``LoginFailed`` (audited).
 
     The sign-in form lets streamlit-authenticator compare the hash from ``credentials_entry``;

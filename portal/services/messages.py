@@ -1,10 +1,11 @@
 """Secure messages between patients (or their proxies) and the clinic's teams."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Attachment,
@@ -13,6 +14,7 @@ from db.models import (
     MessageThread,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
@@ -21,6 +23,7 @@ from portal.services import attachments, audit, audited_reads, notifications, tr
 from portal.services.access import is_staff, require_patient_access
 from portal.services.attachments import Upload
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "messages"
@@ -62,7 +65,7 @@ def _add_message(
     now: datetime,
 ) -> Message:
     message = Message(
-        thread_id=thread.id,
+        thread_id=saved_id(thread),
         author_user_id=author.id,
         from_staff=is_staff(author),
         body=body,
@@ -71,7 +74,7 @@ def _add_message(
     session.add(message)
     session.flush()
     for upload, mime in zip(uploads, mimes, strict=True):
-        attachments.store(session, message.id, upload, mime)
+        attachments.store(session, saved_id(message), upload, mime)
     thread.last_message_at = now
     session.add(thread)
     return message
@@ -84,7 +87,7 @@ def start_thread(
     recipient: str,
     subject: str,
     body: str,
-    uploads: list[Upload] = (),
+    uploads: Sequence[Upload] = (),
     session: Session,
     now: datetime,
 ) -> MessageThread:
@@ -111,7 +114,7 @@ def start_thread(
     triage.open_item(
         session=session,
         kind=KIND,
-        ref_id=thread.id,
+        ref_id=saved_id(thread),
         patient_id=patient_id,
         summary=f"{RECIPIENTS[recipient]}: {thread.subject}",
         actor=actor,
@@ -144,7 +147,7 @@ def patient_reply(
     thread_id: int,
     *,
     body: str,
-    uploads: list[Upload] = (),
+    uploads: Sequence[Upload] = (),
     session: Session,
     now: datetime,
 ) -> Message:
@@ -159,7 +162,7 @@ def patient_reply(
     triage.open_item(
         session=session,
         kind=KIND,
-        ref_id=thread.id,
+        ref_id=saved_id(thread),
         patient_id=thread.patient_id,
         summary=f"{RECIPIENTS.get(thread.recipient, '')}: {thread.subject}",
         actor=actor,
@@ -203,7 +206,9 @@ def staff_reply(
         action="replied",
         values=values,
     )
-    thread = session.get(MessageThread, item.ref_id)
+    thread = get_or_not_found(
+        session, MessageThread, item.ref_id, "That conversation is no longer there."
+    )
     message = _add_message(session, thread, actor, body, [], [], now)
     notifications.notify(
         session=session,
@@ -232,14 +237,17 @@ def list_threads(
     """The patient's conversations, newest activity first, with unread counts (one query)."""
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     unread = func.sum(
-        case((Message.from_staff.is_(True) & Message.read_by_patient_at.is_(None), 1), else_=0)
+        case(
+            (col(Message.from_staff).is_(True) & col(Message.read_by_patient_at).is_(None), 1),
+            else_=0,
+        )
     )
     rows = session.exec(
-        select(MessageThread, unread, func.count(Message.id))
-        .join(Message, Message.thread_id == MessageThread.id)
+        select(MessageThread, unread, func.count(col(Message.id)))
+        .join(Message, col(Message.thread_id) == MessageThread.id)
         .where(MessageThread.patient_id == patient_id)
-        .group_by(MessageThread.id)
-        .order_by(MessageThread.last_message_at.desc(), MessageThread.id.desc())
+        .group_by(col(MessageThread.id))
+        .order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
     ).all()
     audit.record(
         session=session,
@@ -259,11 +267,11 @@ def unread_count(actor: User, patient_id: int, *, session: Session, now: datetim
     return session.exec(
         select(func.count())
         .select_from(Message)
-        .join(MessageThread, MessageThread.id == Message.thread_id)
+        .join(MessageThread, col(MessageThread.id) == Message.thread_id)
         .where(
             MessageThread.patient_id == patient_id,
-            Message.from_staff.is_(True),
-            Message.read_by_patient_at.is_(None),
+            col(Message.from_staff).is_(True),
+            col(Message.read_by_patient_at).is_(None),
         )
     ).one()
 
@@ -285,27 +293,27 @@ def read_thread(
         session.exec(
             select(Message)
             .where(Message.thread_id == thread.id)
-            .order_by(Message.created_at, Message.id)
+            .order_by(col(Message.created_at), col(Message.id))
         ).all()
     )
     ids = [m.id for m in messages]
     files: dict[int, list[Attachment]] = {}
-    for a in session.exec(select(Attachment).where(Attachment.message_id.in_(ids))).all():
+    for a in session.exec(select(Attachment).where(col(Attachment.message_id).in_(ids))).all():
         files.setdefault(a.message_id, []).append(a)
     author_ids = {m.author_user_id for m in messages if m.author_user_id}
     authors = {
-        u.id: u.display_name or u.username
-        for u in session.exec(select(User).where(User.id.in_(author_ids))).all()
+        saved_id(u): u.display_name or u.username
+        for u in session.exec(select(User).where(col(User.id).in_(author_ids))).all()
     }
     if mark_read:
         staff = is_staff(actor)
-        column = Message.read_by_staff_at if staff else Message.read_by_patient_at
+        column = col(Message.read_by_staff_at) if staff else col(Message.read_by_patient_at)
         # Each side marks only the other side's messages.
         session.execute(
             update(Message)
-            .where(Message.thread_id == thread.id, Message.from_staff.is_(not staff))
+            .where(col(Message.thread_id) == thread.id, col(Message.from_staff).is_(not staff))
             .where(column.is_(None))
-            .values({column.key: now})
+            .values({column: now})
         )
     audited_reads.log_read(
         actor,
@@ -325,9 +333,13 @@ def get_attachment(
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("We could not find that file.")
-    message = session.get(Message, attachment.message_id)
+    message = get_or_not_found(
+        session, Message, attachment.message_id, "We could not find that file."
+    )
     thread = _thread_for(actor, message.thread_id, session=session, now=now)
-    blob = session.get(AttachmentBlob, attachment.sha256)
+    blob = get_or_not_found(
+        session, AttachmentBlob, attachment.sha256, "We could not find that file."
+    )
     audited_reads.log_read(
         actor,
         thread.patient_id,

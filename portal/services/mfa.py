@@ -10,13 +10,14 @@ import pyotp
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from db.models import STAFF_ROLES, MfaRecoveryCode, User
+from db.models import STAFF_ROLES, MfaRecoveryCode, User, saved_id
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotAllowed
 from portal.passwords import verify_password
 from portal.services import audit
 from portal.services import security_events as events
 from portal.services.login import is_locked, register_failure
+from portal.services.rows import rows_changed
 
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
@@ -50,13 +51,13 @@ def _claim_step(user: User, step: int, *, session: Session) -> bool:
     claimed = session.execute(
         update(User)
         .where(
-            User.id == user.id,
-            or_(User.mfa_last_step.is_(None), User.mfa_last_step < step),
+            col(User.id) == user.id,
+            or_(col(User.mfa_last_step).is_(None), col(User.mfa_last_step) < step),
         )
         .values(mfa_last_step=step)
     )
     session.expire(user, ["mfa_last_step"])
-    return claimed.rowcount == 1
+    return rows_changed(claimed) == 1
 
 
 def _normalize(code: str) -> str:
@@ -78,7 +79,9 @@ def _replace_recovery_codes(user: User, *, session: Session, now: datetime) -> l
         session.delete(old)
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     for code in codes:
-        session.add(MfaRecoveryCode(user_id=user.id, code_hash=_hash_code(code), created_at=now))
+        session.add(
+            MfaRecoveryCode(user_id=saved_id(user), code_hash=_hash_code(code), created_at=now)
+        )
     return codes
 
 

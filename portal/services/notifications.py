@@ -5,12 +5,13 @@ from datetime import datetime
 from pathlib import PurePosixPath
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import Notification, Patient, Role, User
 from portal.config import get_settings
 from portal.services import audit, audited_reads, email
 from portal.services.access import require_patient_access
+from portal.services.rows import rows_changed
 
 CATEGORY = "notifications"
 
@@ -81,7 +82,7 @@ def tell_patient_of_decision(
 def _email_address(patient_id: int, *, session: Session) -> str | None:
     account = session.exec(
         select(User.email).where(
-            User.patient_id == patient_id, User.role == Role.PATIENT, User.active.is_(True)
+            User.patient_id == patient_id, User.role == Role.PATIENT, col(User.active).is_(True)
         )
     ).first()
     if account:
@@ -111,7 +112,7 @@ def list_notifications(
     rows = session.exec(
         select(Notification)
         .where(Notification.patient_id == patient_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
         .limit(limit)
     ).all()
     audited_reads.log_read(actor, patient_id, session=session, category=CATEGORY, now=now)
@@ -123,17 +124,19 @@ def unread_count(actor: User, patient_id: int, *, session: Session, now: datetim
     return session.exec(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.patient_id == patient_id, Notification.read_at.is_(None))
+        .where(Notification.patient_id == patient_id, col(Notification.read_at).is_(None))
     ).one()
 
 
 def mark_all_read(actor: User, patient_id: int, *, session: Session, now: datetime) -> None:
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
-    marked = session.execute(
-        update(Notification)
-        .where(Notification.patient_id == patient_id, Notification.read_at.is_(None))
-        .values(read_at=now)
-    ).rowcount
+    marked = rows_changed(
+        session.execute(
+            update(Notification)
+            .where(col(Notification.patient_id) == patient_id, col(Notification.read_at).is_(None))
+            .values(read_at=now)
+        )
+    )
     audit.record(
         session=session, actor=actor, category=CATEGORY, action="mark read",
         patient_id=patient_id, detail=f"{marked} marked read", now=now,

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import Session, col, select
 
-from db.models import Patient, User
+from db.models import Patient, User, saved_id
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
 from portal.services import access, audit
@@ -74,15 +74,15 @@ def name_splits(text: str) -> list[tuple[str, str]]:
     return splits
 
 
-def _name_condition(splits: list[tuple[str, str]]):
+def _name_condition(splits: list[tuple[str, str]]) -> ColumnElement[bool]:
     alternatives = []
     for family, given in splits:
         # autoescape: a typed % or _ is a character to match, not a wildcard.
         parts = []
         if family:
-            parts.append(Patient.family_name_lower.startswith(family, autoescape=True))
+            parts.append(col(Patient.family_name_lower).startswith(family, autoescape=True))
         if given:
-            parts.append(Patient.given_name_lower.startswith(given, autoescape=True))
+            parts.append(col(Patient.given_name_lower).startswith(given, autoescape=True))
         alternatives.append(and_(*parts))
     return or_(*alternatives)
 
@@ -110,20 +110,20 @@ def search_patients(
         conditions.append(_name_condition(splits))
         used.append("name")
     if birth_date:
-        conditions.append(Patient.birth_date == birth_date)
+        conditions.append(col(Patient.birth_date) == birth_date)
         used.append("birth date")
     if mrn:
-        conditions.append(Patient.mrn == mrn)
+        conditions.append(col(Patient.mrn) == mrn)
         used.append("MRN")
     patients = session.exec(
         select(Patient)
         .where(*conditions)
-        .order_by(Patient.family_name_lower, Patient.given_name_lower, Patient.id)
+        .order_by(Patient.family_name_lower, Patient.given_name_lower, col(Patient.id))
         .limit(limit + 1)
     ).all()
     matches = [
         PatientMatch(
-            patient_id=p.id,
+            patient_id=saved_id(p),
             name=p.display_name,
             family_name=p.family_name,
             given_name=p.given_name,
@@ -153,7 +153,7 @@ def _header(patient_id: int, *, session: Session) -> ChartHeader:
     if patient is None:
         raise NotFound("We could not find this patient's record.")
     return ChartHeader(
-        patient_id=patient.id,
+        patient_id=saved_id(patient),
         name=patient.display_name,
         birth_date=patient.birth_date,
         mrn=patient.mrn or "",

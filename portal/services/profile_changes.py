@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Patient,
@@ -13,12 +13,14 @@ from db.models import (
     ProfileChangeStatus,
     TriageItem,
     User,
+    saved_id,
 )
 from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit, audited_reads, decisions, mfa, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 from portal.text_hygiene import clean_line, clean_text
 
 CATEGORY = "profile"
@@ -98,7 +100,7 @@ def profile(actor: User, patient_id: int, *, session: Session, now: datetime) ->
     changes = session.exec(
         select(ProfileChangeRequest)
         .where(ProfileChangeRequest.patient_id == patient_id)
-        .order_by(ProfileChangeRequest.created_at.desc(), ProfileChangeRequest.id.desc())
+        .order_by(col(ProfileChangeRequest.created_at).desc(), col(ProfileChangeRequest.id).desc())
         .limit(50)
     ).all()
     pending = {c.field: c for c in changes if c.status == ProfileChangeStatus.PENDING}
@@ -136,7 +138,7 @@ def request_changes(
         select(ProfileChangeRequest.field).where(
             ProfileChangeRequest.patient_id == patient_id,
             ProfileChangeRequest.status == ProfileChangeStatus.PENDING,
-            ProfileChangeRequest.field.in_(list(cleaned)),
+            col(ProfileChangeRequest.field).in_(list(cleaned)),
         )
     ).all()
     if pending:
@@ -160,7 +162,7 @@ def request_changes(
         triage.open_item(
             session=session,
             kind=KIND,
-            ref_id=change.id,
+            ref_id=saved_id(change),
             patient_id=patient_id,
             summary=f"Profile: {FIELDS[field].label.lower()}",
             actor=actor,
@@ -237,8 +239,9 @@ def decide_change(
 
 def _apply(change: ProfileChangeRequest, *, session: Session, now: datetime) -> None:
     spec = FIELDS[change.field]
+    row: Patient | PatientPreferences
     if spec.table is Patient:
-        row = session.get(Patient, change.patient_id)
+        row = get_or_not_found(session, Patient, change.patient_id)
     else:
         row = session.get(PatientPreferences, change.patient_id) or PatientPreferences(
             patient_id=change.patient_id

@@ -21,6 +21,7 @@ from db.models import (
     Patient,
     Practitioner,
     User,
+    saved_id,
 )
 from portal.errors import NotFound
 from portal.services import access
@@ -175,17 +176,17 @@ def _practitioner_name(practitioner_id: int | None, *, session: Session) -> str:
 def _upcoming_visits(patient_id: int, *, session: Session, now: datetime) -> list[UpcomingVisit]:
     rows = session.exec(
         select(Appointment, Practitioner.name)
-        .outerjoin(Practitioner, Appointment.practitioner_id == Practitioner.id)
+        .outerjoin(Practitioner, col(Appointment.practitioner_id) == Practitioner.id)
         .where(
             Appointment.patient_id == patient_id,
-            Appointment.start >= now,
+            col(Appointment.start) >= now,
             col(Appointment.status).in_(UPCOMING_STATUSES),
         )
-        .order_by(Appointment.start, Appointment.id)
+        .order_by(col(Appointment.start), col(Appointment.id))
     ).all()
     return [
         UpcomingVisit(
-            appointment_id=a.id,
+            appointment_id=saved_id(a),
             start=a.start,
             end=a.end,
             status=a.status,
@@ -204,11 +205,11 @@ def _new_results(patient_id: int, *, session: Session, now: datetime) -> list[Re
         .where(
             Observation.patient_id == patient_id,
             Observation.category == ObservationCategory.LABORATORY.value,
-            Observation.effective_at >= since,
-            Observation.effective_at <= now,
+            col(Observation.effective_at) >= since,
+            col(Observation.effective_at) <= now,
             col(Observation.status).not_in(HIDDEN_STATUSES),
         )
-        .order_by(Observation.effective_at.desc(), col(Observation.id).desc())
+        .order_by(col(Observation.effective_at).desc(), col(Observation.id).desc())
     ).all()
     return [to_result_row(o) for o in observations]
 
@@ -218,17 +219,17 @@ def _medications(
 ) -> list[Medication]:
     query = (
         select(MedicationRequest, Practitioner.name)
-        .outerjoin(Practitioner, MedicationRequest.prescriber_id == Practitioner.id)
+        .outerjoin(Practitioner, col(MedicationRequest.prescriber_id) == Practitioner.id)
         .where(MedicationRequest.patient_id == patient_id, MedicationRequest.status != WITHDRAWN)
         .order_by(
-            MedicationRequest.authored_on.desc().nulls_last(), col(MedicationRequest.id).desc()
+            col(MedicationRequest.authored_on).desc().nulls_last(), col(MedicationRequest.id).desc()
         )
     )
     if only is not None:
         query = query.where(only)
     return [
         Medication(
-            medication_id=m.id,
+            medication_id=saved_id(m),
             name=m.display or m.code or "(unnamed medication)",
             dosage=m.dosage_text or "",
             status=m.status,
@@ -251,7 +252,7 @@ def home_overview(user: User, patient_id: int, *, session: Session, now: datetim
         upcoming_visits=_upcoming_visits(patient_id, session=session, now=now),
         new_results=_new_results(patient_id, session=session, now=now),
         active_medications=_medications(
-            patient_id, session=session, only=MedicationRequest.status == "active"
+            patient_id, session=session, only=col(MedicationRequest.status) == "active"
         ),
     )
     log_read(user, patient_id, session=session, category=VIEWED_HOME, now=now)
@@ -260,7 +261,7 @@ def home_overview(user: User, patient_id: int, *, session: Session, now: datetim
 
 def _demographics(patient: Patient, *, session: Session) -> Demographics:
     return Demographics(
-        patient_id=patient.id,
+        patient_id=saved_id(patient),
         name=patient.display_name,
         birth_date=patient.birth_date,
         sex=patient.sex or "",
@@ -285,7 +286,7 @@ def _problems(patient_id: int, *, session: Session) -> list[Problem]:
     ).all()
     problems = [
         Problem(
-            condition_id=c.id,
+            condition_id=saved_id(c),
             name=c.display or c.code or "(unnamed problem)",
             code=c.code or "",
             status=c.clinical_status or "",
@@ -310,11 +311,11 @@ def _allergies(patient_id: int, *, session: Session) -> list[Allergy]:
             (col(AllergyIntolerance.clinical_status) != WITHDRAWN)
             | col(AllergyIntolerance.clinical_status).is_(None),
         )
-        .order_by(AllergyIntolerance.display, AllergyIntolerance.id)
+        .order_by(AllergyIntolerance.display, col(AllergyIntolerance.id))
     ).all()
     return [
         Allergy(
-            allergy_id=a.id,
+            allergy_id=saved_id(a),
             name=a.display or a.code or "(unnamed allergy)",
             status=a.clinical_status or "",
             criticality=a.criticality or "",
@@ -329,11 +330,11 @@ def _immunizations(patient_id: int, *, session: Session) -> list[ImmunizationRec
     rows = session.exec(
         select(Immunization)
         .where(Immunization.patient_id == patient_id, Immunization.status != WITHDRAWN)
-        .order_by(Immunization.occurrence.desc().nulls_last(), col(Immunization.id).desc())
+        .order_by(col(Immunization.occurrence).desc().nulls_last(), col(Immunization.id).desc())
     ).all()
     return [
         ImmunizationRecord(
-            immunization_id=i.id,
+            immunization_id=saved_id(i),
             name=i.display or i.code or "(unnamed vaccine)",
             status=i.status,
             occurrence=i.occurrence,
@@ -345,15 +346,15 @@ def _immunizations(patient_id: int, *, session: Session) -> list[ImmunizationRec
 def _visits(patient_id: int, *, session: Session) -> list[PastVisit]:
     rows = session.exec(
         select(Encounter, Practitioner.name, Location.name, Organization.name)
-        .outerjoin(Practitioner, Encounter.practitioner_id == Practitioner.id)
-        .outerjoin(Location, Encounter.location_id == Location.id)
-        .outerjoin(Organization, Encounter.organization_id == Organization.id)
+        .outerjoin(Practitioner, col(Encounter.practitioner_id) == Practitioner.id)
+        .outerjoin(Location, col(Encounter.location_id) == Location.id)
+        .outerjoin(Organization, col(Encounter.organization_id) == Organization.id)
         .where(Encounter.patient_id == patient_id, col(Encounter.status).not_in(_HIDDEN_VISITS))
-        .order_by(Encounter.start.desc().nulls_last(), col(Encounter.id).desc())
+        .order_by(col(Encounter.start).desc().nulls_last(), col(Encounter.id).desc())
     ).all()
     return [
         PastVisit(
-            encounter_id=e.id,
+            encounter_id=saved_id(e),
             start=e.start,
             end=e.end,
             visit_type=e.type_display or e.type_code or e.class_code or "Visit",
@@ -378,7 +379,7 @@ def _documents(patient_id: int, *, session: Session) -> list[DocumentInfo]:
             Document.content_type,
         )
         .where(Document.patient_id == patient_id, Document.status != WITHDRAWN)
-        .order_by(Document.date.desc().nulls_last(), col(Document.id).desc())
+        .order_by(col(Document.date).desc().nulls_last(), col(Document.id).desc())
     ).all()
     return [
         DocumentInfo(

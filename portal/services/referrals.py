@@ -4,7 +4,7 @@ which go to the staff triage inbox."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Practitioner,
@@ -13,13 +13,15 @@ from db.models import (
     ServiceRequest,
     TriageStatus,
     User,
+    saved_id,
 )
-from portal.errors import InvalidInput
+from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
 from portal.services import decisions, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 
 KIND = "referral_request"
 CATEGORY = "referrals"
@@ -43,7 +45,7 @@ SPECIALTIES = (
 )
 _HIDDEN = ("entered-in-error",)
 # FHIR ServiceRequest status -> words a patient reads.
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     "draft": "Being prepared",
     "active": "Sent",
     "on-hold": "On hold",
@@ -104,7 +106,7 @@ class ReferralOverview:
     requests: list[ReferralAsk]  # newest first
 
 
-REQUEST_STATUS_WORDS = {
+REQUEST_STATUS_WORDS: dict[str, str] = {
     ReferralRequestStatus.OPEN: "Waiting for the clinic",
     ReferralRequestStatus.CLOSED: "Handled",
     ReferralRequestStatus.APPROVED: "Approved",
@@ -123,13 +125,15 @@ def list_referrals(
     require_patient_access(user, patient_id, session=session, category=VIEWED_REFERRALS, now=now)
     rows = session.exec(
         select(ServiceRequest, Practitioner.name)
-        .outerjoin(Practitioner, ServiceRequest.requester_id == Practitioner.id)
-        .where(ServiceRequest.patient_id == patient_id, ServiceRequest.status.not_in(_HIDDEN))
-        .order_by(ServiceRequest.authored_on.desc().nulls_last(), ServiceRequest.id.desc())
+        .outerjoin(Practitioner, col(ServiceRequest.requester_id) == Practitioner.id)
+        .where(ServiceRequest.patient_id == patient_id, col(ServiceRequest.status).not_in(_HIDDEN))
+        .order_by(
+            col(ServiceRequest.authored_on).desc().nulls_last(), col(ServiceRequest.id).desc()
+        )
     ).all()
     referrals = [
         Referral(
-            referral_id=r.id,
+            referral_id=saved_id(r),
             specialty=r.specialty or r.display or "Referral",
             what=r.display,
             to=r.performer_name,
@@ -144,13 +148,13 @@ def list_referrals(
     asks = session.exec(
         select(ReferralRequest)
         .where(ReferralRequest.patient_id == patient_id)
-        .order_by(ReferralRequest.created_at.desc(), ReferralRequest.id.desc())
+        .order_by(col(ReferralRequest.created_at).desc(), col(ReferralRequest.id).desc())
     ).all()
     overview = ReferralOverview(
         referrals=referrals,
         requests=[
             ReferralAsk(
-                request_id=a.id,
+                request_id=saved_id(a),
                 specialty=a.specialty,
                 reason=a.reason,
                 preferred_provider=a.preferred_provider,
@@ -215,7 +219,9 @@ def request_for_item(
     """The referral request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     item = triage.item_of_kind(session, item_id, KIND, "a referral request")
-    request = session.get(ReferralRequest, item.ref_id)
+    request = get_or_not_found(
+        session, ReferralRequest, item.ref_id, "That referral request is no longer there."
+    )
     session.refresh(request)
     log_read(
         actor,
@@ -248,6 +254,8 @@ def decide_referral(
     )
     item = triage.item_of_kind(session, item_id, KIND, "a referral request")
     request = session.get(ReferralRequest, item.ref_id)
+    if request is None:
+        raise NotFound("That referral request is no longer there.")
     if request.status != ReferralRequestStatus.OPEN:
         raise InvalidInput("This referral request was already decided.")
     decision = "approved" if approve else "declined"

@@ -6,7 +6,7 @@ role holding ``Action.DECIDE_REFILLS`` (clinicians) approves, denies or closes o
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     OPEN_REFILL_STATUSES,
@@ -20,17 +20,19 @@ from db.models import (
     TriageItem,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
 from portal.services import audit, audited_reads, decisions, notifications, triage, writeback
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 
 CATEGORY = "refills"
 KIND = "refill"
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     RefillStatus.REQUESTED: "Requested",
     RefillStatus.IN_REVIEW: "In review",
     RefillStatus.APPROVED: "Approved",
@@ -98,14 +100,14 @@ def active_medications(
         for r in session.exec(
             select(RefillRequest).where(
                 RefillRequest.patient_id == patient_id,
-                RefillRequest.status.in_(OPEN_REFILL_STATUSES),
+                col(RefillRequest.status).in_(OPEN_REFILL_STATUSES),
             )
         ).all()
     }
     audited_reads.log_read(
         actor, patient_id, session=session, category=CATEGORY, detail="active medications", now=now
     )
-    return [MedicationRow(m, open_refills.get(m.id)) for m in meds]
+    return [MedicationRow(m, open_refills.get(saved_id(m))) for m in meds]
 
 
 def request_refill(
@@ -136,7 +138,7 @@ def request_refill(
         select(RefillRequest).where(
             RefillRequest.patient_id == patient_id,
             RefillRequest.medication_request_id == med.id,
-            RefillRequest.status.in_(OPEN_REFILL_STATUSES),
+            col(RefillRequest.status).in_(OPEN_REFILL_STATUSES),
         )
     ).first()
     if existing is not None:
@@ -146,7 +148,7 @@ def request_refill(
         )
     refill = RefillRequest(
         patient_id=patient_id,
-        medication_request_id=med.id,
+        medication_request_id=saved_id(med),
         pharmacy=pharmacy,
         note=note,
         requested_by_user_id=actor.id,
@@ -186,9 +188,9 @@ def list_refills(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     rows = session.exec(
         select(RefillRequest, MedicationRequest)
-        .join(MedicationRequest, MedicationRequest.id == RefillRequest.medication_request_id)
+        .join(MedicationRequest, col(MedicationRequest.id) == RefillRequest.medication_request_id)
         .where(RefillRequest.patient_id == patient_id)
-        .order_by(RefillRequest.created_at.desc(), RefillRequest.id.desc())
+        .order_by(col(RefillRequest.created_at).desc(), col(RefillRequest.id).desc())
     ).all()
     audit.record(
         session=session,
@@ -221,6 +223,8 @@ def decide_refill(
     )
     item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     refill = session.get(RefillRequest, item.ref_id)
+    if refill is None:
+        raise NotFound("That refill request is no longer there.")
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
     decision = "approved" if approve else "denied"
@@ -237,7 +241,12 @@ def decide_refill(
     )
     if approve:  # to the EHR in this same transaction (the outbox delivers it later)
         writeback.refill_approved(session, refill, actor, now=now)
-    med = session.get(MedicationRequest, refill.medication_request_id)
+    med = get_or_not_found(
+        session,
+        MedicationRequest,
+        refill.medication_request_id,
+        "That medication is no longer there.",
+    )
     notifications.tell_patient_of_decision(
         actor,
         session=session,
@@ -274,14 +283,21 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
     require_permission(actor, Action.REVIEW_REFILLS, session=session, now=now)
     item = triage.item_of_kind(session, item_id, KIND, "a refill request")
     session.refresh(item)
-    refill = session.get(RefillRequest, item.ref_id)
+    refill = get_or_not_found(
+        session, RefillRequest, item.ref_id, "That refill request is no longer there."
+    )
     session.refresh(refill)
-    med = session.get(MedicationRequest, refill.medication_request_id)
-    patient = session.get(Patient, refill.patient_id)
+    med = get_or_not_found(
+        session,
+        MedicationRequest,
+        refill.medication_request_id,
+        "That medication is no longer there.",
+    )
+    patient = get_or_not_found(session, Patient, refill.patient_id)
     last_visit = session.exec(
         select(Encounter)
-        .where(Encounter.patient_id == patient.id, Encounter.start.is_not(None))
-        .order_by(Encounter.start.desc())
+        .where(Encounter.patient_id == patient.id, col(Encounter.start).is_not(None))
+        .order_by(col(Encounter.start).desc())
         .limit(1)
     ).first()
     labs = []
@@ -289,7 +305,7 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
         latest = session.exec(
             select(Observation)
             .where(Observation.patient_id == patient.id, Observation.code == code)
-            .order_by(Observation.effective_at.desc())
+            .order_by(col(Observation.effective_at).desc())
             .limit(1)
         ).first()
         if latest:
@@ -311,7 +327,7 @@ def open_refill_item_ids(actor: User, *, session: Session) -> list[int]:
     return list(
         session.exec(
             select(TriageItem.id)
-            .where(TriageItem.kind == KIND, TriageItem.status.in_(OPEN_TRIAGE_STATUSES))
-            .order_by(TriageItem.due_at, TriageItem.id)
+            .where(TriageItem.kind == KIND, col(TriageItem.status).in_(OPEN_TRIAGE_STATUSES))
+            .order_by(col(TriageItem.due_at), col(TriageItem.id))
         ).all()
     )

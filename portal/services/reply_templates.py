@@ -1,7 +1,7 @@
 """Saved replies staff pick from in the reply box."""
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import ReplyTemplate, User
 from portal.permissions import Action
@@ -45,7 +45,7 @@ def active_templates(actor: User, *, session: Session) -> list[ReplyTemplate]:
     return list(
         session.exec(
             select(ReplyTemplate)
-            .where(ReplyTemplate.active.is_(True))
+            .where(col(ReplyTemplate.active).is_(True))
             .order_by(ReplyTemplate.title)
         ).all()
     )

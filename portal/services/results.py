@@ -1,11 +1,14 @@
 """Test results and vital signs: the latest value of each test, the full history, and trends."""
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, UnaryExpression
+from sqlmodel import Session, col
+from sqlmodel.sql.expression import Select
 
 from db.models import Observation, ObservationCategory, User
 from portal.errors import InvalidInput
@@ -29,18 +32,18 @@ HIDDEN_STATUSES = ("entered-in-error", "cancelled")
 # The columns a results page shows: read as plain rows, not ORM objects (nothing is changed, and
 # building hundreds of tracked objects was a fifth of the page's time).
 _COLUMNS = (
-    Observation.id,
-    Observation.code,
-    Observation.display,
-    Observation.category,
-    Observation.status,
-    Observation.value,
-    Observation.value_string,
-    Observation.unit,
-    Observation.ref_low,
-    Observation.ref_high,
-    Observation.interpretation,
-    Observation.effective_at,
+    col(Observation.id),
+    col(Observation.code),
+    col(Observation.display),
+    col(Observation.category),
+    col(Observation.status),
+    col(Observation.value),
+    col(Observation.value_string),
+    col(Observation.unit),
+    col(Observation.ref_low),
+    col(Observation.ref_high),
+    col(Observation.interpretation),
+    col(Observation.effective_at),
 )
 
 _AUDIT_CATEGORY = {
@@ -166,14 +169,20 @@ def to_result_row(obs: Any) -> ResultRow:
     )
 
 
-def _visible():
-    return Observation.status.not_in(HIDDEN_STATUSES)
+def _visible() -> ColumnElement[bool]:
+    return col(Observation.status).not_in(HIDDEN_STATUSES)
 
 
-def _newest_first():
+def _select_columns() -> Select[Any]:
+    """SELECT _COLUMNS. sqlmodel's ``select()`` is typed for up to four entities; with more it
+    builds this same ``Select``, so it is built directly here."""
+    return Select(*_COLUMNS)
+
+
+def _newest_first() -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
     # NULLS LAST so an undated result never hides the latest dated value (PostgreSQL puts NULLs
     # first in DESC order, SQLite last; say it explicitly for both).
-    return (Observation.effective_at.desc().nulls_last(), Observation.id.desc())
+    return (col(Observation.effective_at).desc().nulls_last(), col(Observation.id).desc())
 
 
 def _test_key(code: str) -> str:
@@ -227,7 +236,7 @@ def list_results(
     )
     # One query, served by the (patient_id, category, effective_at) index.
     observations = session.exec(
-        select(*_COLUMNS)
+        _select_columns()
         .where(Observation.patient_id == patient_id, Observation.category == category, _visible())
         .order_by(*_newest_first())
     ).all()
@@ -239,7 +248,9 @@ def list_results(
     )
 
 
-def _converted_point(obs: Any, row: ResultRow, unit: str, anchor: Any, convert) -> TrendPoint:
+def _converted_point(
+    obs: Any, row: ResultRow, unit: str, anchor: Any, convert: Callable[[float], float]
+) -> TrendPoint:
     """A point in the chart's unit, remembering what the lab reported."""
     value = convert(obs.value)
     text = comparator_of(obs.value_string) + format_computed(value, anchor.ref_low, anchor.ref_high)
@@ -284,11 +295,11 @@ def result_trend(
     access.require_patient_access(user, patient_id, session=session, category=VIEWED_TREND, now=now)
     blood_pressure = code in (*_BP_CODES, BLOOD_PRESSURE)
     codes = _BP_CODES if blood_pressure else analyte_codes(code)
-    # One query, served by the (patient_id, code, effective_at) index.
-    observations = session.exec(
-        select(*_COLUMNS)
-        .where(Observation.patient_id == patient_id, Observation.code.in_(codes), _visible())
-        .order_by(Observation.effective_at.asc().nulls_first(), Observation.id.asc())
+    # One query, served by the (patient_id, code, effective_at) index. Rows of _COLUMNS.
+    observations: Sequence[Any] = session.exec(
+        _select_columns()
+        .where(Observation.patient_id == patient_id, col(Observation.code).in_(codes), _visible())
+        .order_by(col(Observation.effective_at).asc().nulls_first(), col(Observation.id).asc())
     ).all()
     analyte = analyte_of(code)
     if blood_pressure:

@@ -82,13 +82,13 @@ def sync_health(actor: User, *, session: Session, now: datetime) -> SyncHealth:
     last_run = session.exec(
         select(SyncRun)
         .where(SyncRun.source == source, SyncRun.status != "running")
-        .order_by(SyncRun.started_at.desc(), col(SyncRun.id).desc())
+        .order_by(col(SyncRun.started_at).desc(), col(SyncRun.id).desc())
         .limit(1)
     ).first()
     last_success = session.exec(
         select(SyncRun)
         .where(SyncRun.source == source, col(SyncRun.status).in_(["succeeded", "partial"]))
-        .order_by(SyncRun.started_at.desc(), col(SyncRun.id).desc())
+        .order_by(col(SyncRun.started_at).desc(), col(SyncRun.id).desc())
         .limit(1)
     ).first()
     finished = last_success.finished_at if last_success else None
@@ -112,7 +112,9 @@ def recent_runs(actor: User, *, session: Session, limit: int = 20) -> list[RunRo
     """The latest runs, newest first, with their counts per resource type."""
     require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=None)
     runs = session.exec(
-        select(SyncRun).order_by(SyncRun.started_at.desc(), col(SyncRun.id).desc()).limit(limit)
+        select(SyncRun)
+        .order_by(col(SyncRun.started_at).desc(), col(SyncRun.id).desc())
+        .limit(limit)
     ).all()
     rows = []
     for run in runs:
@@ -136,8 +138,10 @@ def quarantined(
     rows = list(
         session.exec(
             select(QuarantinedResource)
-            .where(QuarantinedResource.resolved_at.is_(None))
-            .order_by(QuarantinedResource.received_at.desc(), col(QuarantinedResource.id).desc())
+            .where(col(QuarantinedResource.resolved_at).is_(None))
+            .order_by(
+                col(QuarantinedResource.received_at).desc(), col(QuarantinedResource.id).desc()
+            )
             .limit(limit)
         ).all()
     )
@@ -182,7 +186,7 @@ def retry_quarantined(actor: User, item_id: int, *, session: Session, now: datet
                 QuarantinedResource.fhir_id == row.fhir_id,
                 col(QuarantinedResource.resolved_at).is_(None),
             )
-            .order_by(QuarantinedResource.id.desc())
+            .order_by(col(QuarantinedResource.id).desc())
             .limit(1)
         ).first()
         reason = again.reason if again else row.reason
@@ -217,7 +221,7 @@ def outbox_summary(
                 (OutboxItem.status == OutboxStatus.STUCK)
                 | ((OutboxItem.status == OutboxStatus.PENDING) & (OutboxItem.attempts > 0))
             )
-            .order_by(OutboxItem.id)
+            .order_by(col(OutboxItem.id))
             .limit(limit)
         ).all()
     )

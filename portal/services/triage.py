@@ -9,10 +9,11 @@ if it still has the version the staff member saw, so two people never overwrite 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import case, func, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     OPEN_TRIAGE_STATUSES,
@@ -22,6 +23,7 @@ from db.models import (
     TriageItem,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
@@ -29,6 +31,7 @@ from portal.permissions import Action
 from portal.services import audit, sla
 from portal.services.audited_reads import LISTED_IN_REFILLS, LISTED_IN_TRIAGE, log_read
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found, rows_changed
 
 CATEGORY = "triage"
 
@@ -63,7 +66,7 @@ class KindSpec:
     # The action needed to close an item of this kind by a status change: closing a refill is
     # taking it off the queue undecided, which is the prescriber's call, not the router's.
     close_needs: Action | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _KINDS: dict[str, KindSpec] = {}
@@ -85,7 +88,7 @@ def kind_label(kind: str) -> str:
     return spec.label if spec else kind.replace("_", " ").capitalize()
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     TriageStatus.NEW: "New",
     TriageStatus.IN_PROGRESS: "In progress",
     TriageStatus.WAITING_ON_PATIENT: "Waiting on patient",
@@ -107,7 +110,9 @@ def status_label(status: str) -> str:
 # --- entering the inbox -------------------------------------------------------------------
 
 
-def _event(session: Session, item_id: int, actor: User | None, action: str, now: datetime, **kw):
+def _event(
+    session: Session, item_id: int, actor: User | None, action: str, now: datetime, **kw: Any
+) -> None:
     session.add(
         TriageEvent(
             item_id=item_id,
@@ -119,8 +124,18 @@ def _event(session: Session, item_id: int, actor: User | None, action: str, now:
     )
 
 
+class PatientRequest(Protocol):
+    """A patient's request row (a refill, a referral, a visit request, ...)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def patient_id(self) -> int: ...
+
+
 def file_request(
-    request: SQLModel,
+    request: PatientRequest,
     *,
     kind: str,
     summary: str,
@@ -138,7 +153,7 @@ def file_request(
     item = open_item(
         session=session,
         kind=kind,
-        ref_id=request.id,
+        ref_id=saved_id(request),
         patient_id=request.patient_id,
         summary=summary,
         actor=actor,
@@ -189,7 +204,7 @@ def open_item(
         )
         session.add(item)
         session.flush()
-        _event(session, item.id, actor, "created", now, to_status=TriageStatus.NEW)
+        _event(session, saved_id(item), actor, "created", now, to_status=TriageStatus.NEW)
         return item
     if item.status == TriageStatus.CLOSED:
         priority = min(priority, item.priority)  # reopening never makes an item less urgent
@@ -206,15 +221,23 @@ def open_item(
         action = "patient_update"
     before = item.status
     _bump(session, item, values | {"summary": summary}, now)
-    _event(session, item.id, actor, action, now, from_status=before, to_status=values.get("status"))
+    _event(
+        session,
+        saved_id(item),
+        actor,
+        action,
+        now,
+        from_status=before,
+        to_status=values.get("status"),
+    )
     return item
 
 
-def _bump(session: Session, item: TriageItem, values: dict, now: datetime) -> None:
+def _bump(session: Session, item: TriageItem, values: dict[str, Any], now: datetime) -> None:
     # Patient-side changes are not guarded (the patient cannot see the version) but still bump it.
     session.execute(
         update(TriageItem)
-        .where(TriageItem.id == item.id)
+        .where(col(TriageItem.id) == item.id)
         .values(**values, updated_at=now, version=TriageItem.version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -253,19 +276,19 @@ def list_items(
     no N+1)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     assignee = aliased(User)
-    overdue = case((TriageItem.due_at < now, 0), else_=1)
+    overdue = case((col(TriageItem.due_at) < now, 0), else_=1)
     query = (
         select(TriageItem, Patient.given_name, Patient.family_name, Patient.mrn, assignee)
         .join(Patient, Patient.id == TriageItem.patient_id)
         .outerjoin(assignee, assignee.id == TriageItem.assignee_user_id)
-        .where(TriageItem.status.in_(statuses))
+        .where(col(TriageItem.status).in_(statuses))
         .order_by(TriageItem.priority, overdue, TriageItem.due_at, TriageItem.id)
         .limit(limit)
     )
     if kind:
         query = query.where(TriageItem.kind == kind)
     if unassigned:
-        query = query.where(TriageItem.assignee_user_id.is_(None))
+        query = query.where(col(TriageItem.assignee_user_id).is_(None))
     elif assignee_id is not None:
         query = query.where(TriageItem.assignee_user_id == assignee_id)
     if overdue_only:
@@ -296,10 +319,10 @@ def list_items(
 def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, dict[str, int]]:
     """Open and overdue counts per kind, for the tabs above the inbox."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    overdue = func.sum(case((TriageItem.due_at < now, 1), else_=0))
+    overdue = func.sum(case((col(TriageItem.due_at) < now, 1), else_=0))
     rows = session.exec(
         select(TriageItem.kind, func.count(), overdue)
-        .where(TriageItem.status.in_(OPEN_TRIAGE_STATUSES))
+        .where(col(TriageItem.status).in_(OPEN_TRIAGE_STATUSES))
         .group_by(TriageItem.kind)
     ).all()
     return {kind: {"open": int(n), "overdue": int(late or 0)} for kind, n, late in rows}
@@ -333,9 +356,9 @@ def history(actor: User, item_id: int, *, session: Session) -> list[HistoryRow]:
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=None)
     rows = session.exec(
         select(TriageEvent, User)
-        .outerjoin(User, User.id == TriageEvent.actor_user_id)
+        .outerjoin(User, col(User.id) == TriageEvent.actor_user_id)
         .where(TriageEvent.item_id == item_id)
-        .order_by(TriageEvent.at, TriageEvent.id)
+        .order_by(col(TriageEvent.at), col(TriageEvent.id))
     ).all()
     return [
         HistoryRow(event=e, actor_name=(u.display_name or u.username) if u else "System")
@@ -349,7 +372,7 @@ def staff_members(actor: User, *, session: Session) -> list[User]:
     return list(
         session.exec(
             select(User)
-            .where(User.active.is_(True), User.role.in_(list(STAFF_ROLES)))
+            .where(col(User.active).is_(True), col(User.role).in_(list(STAFF_ROLES)))
             .order_by(User.display_name, User.username)
         ).all()
     )
@@ -366,7 +389,7 @@ def transition(
     session: Session,
     now: datetime,
     action: str,
-    values: dict,
+    values: dict[str, Any],
     detail: str | None = None,
 ) -> TriageItem:
     """Apply ``values`` only if the item is still at ``seen_version``; record the event.
@@ -380,19 +403,19 @@ def transition(
         raise NotFound("That inbox item no longer exists.")
     result = session.execute(
         update(TriageItem)
-        .where(TriageItem.id == item_id, TriageItem.version == seen_version)
+        .where(col(TriageItem.id) == item_id, col(TriageItem.version) == seen_version)
         .values(**values, updated_at=now, version=TriageItem.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         session.rollback()
         raise _stale(session, item_id)
-    item = session.get(TriageItem, item_id)
+    item = get_or_not_found(session, TriageItem, item_id)  # the update above just matched it
     session.refresh(item)
     new_status = values.get("status")
     _event(
         session,
-        item.id,
+        item_id,
         actor,
         action,
         now,
@@ -493,7 +516,7 @@ def change_status(
         spec = kinds().get(kind)
         if spec and spec.close_needs:
             require_permission(actor, spec.close_needs, session=session, now=now)
-    values: dict = {"status": status}
+    values: dict[str, Any] = {"status": status}
     values["closed_at"] = now if status == TriageStatus.CLOSED else None
     item = transition(
         actor,
@@ -509,7 +532,7 @@ def change_status(
     return item
 
 
-def close_values(now: datetime) -> dict:
+def close_values(now: datetime) -> dict[str, Any]:
     return {"status": TriageStatus.CLOSED, "closed_at": now}
 
 

@@ -5,6 +5,9 @@ contract in pyproject.toml); this is their one door: a session for one unit of w
 services they call commit.
 """
 
+from sqlmodel import Session
+
 from db.engine import session_scope
 
-__all__ = ["session_scope"]
+# Session is re-exported for type annotations only (``session: Session`` in an action's lambda).
+__all__ = ["Session", "session_scope"]

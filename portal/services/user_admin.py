@@ -8,12 +8,13 @@ audited as denied and committed at once, so it survives the caller's rollback.
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User
-from portal.errors import InvalidInput, NotAllowed, NotFound
+from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User, saved_id
+from portal.errors import InvalidInput, NotAllowed, NotFound, PortalError
 from portal.passwords import hash_password
 from portal.permissions import Action
 from portal.services import account_codes, audit, sessions
@@ -58,7 +59,9 @@ def role_label(role: Role | str) -> str:
     return ROLE_LABELS.get(Role(role), str(role))
 
 
-def _refuse(admin: User, *, session: Session, category: str, action: str, detail: str, now):
+def _refuse(
+    admin: User, *, session: Session, category: str, action: str, detail: str, now: datetime
+) -> None:
     audit.record(
         session=session,
         actor=admin,
@@ -80,13 +83,15 @@ def require_admin(admin: User, *, session: Session, now: datetime) -> None:
     )
 
 
-def _target(admin: User, user_id: int, *, session: Session, now, category: str, action: str):
+def _target(
+    admin: User, user_id: int, *, session: Session, now: datetime, category: str, action: str
+) -> User:
     require_admin(admin, session=session, now=now)
     # Lock every administrator row first, in id order: two administrators acting on each other
     # at the same moment wait for one another (no deadlock), and the second then sees the first's
     # change, so "the last active administrator stays" holds under a race too (PostgreSQL).
     session.exec(
-        select(User.id).where(User.role == Role.ADMIN).order_by(User.id).with_for_update()
+        select(User.id).where(User.role == Role.ADMIN).order_by(col(User.id)).with_for_update()
     ).all()
     require_admin(admin, session=session, now=now)  # still one, after the wait?
     target = session.get(User, user_id, with_for_update=True, populate_existing=True)
@@ -96,8 +101,16 @@ def _target(admin: User, user_id: int, *, session: Session, now, category: str, 
 
 
 def _deny_rule(
-    admin, target: User, message: str, *, session, now, category, action, exc=NotAllowed
-):
+    admin: User,
+    target: User,
+    message: str,
+    *,
+    session: Session,
+    now: datetime,
+    category: str,
+    action: str,
+    exc: type[PortalError] = NotAllowed,
+) -> NoReturn:
     _refuse(
         admin,
         session=session,
@@ -118,7 +131,16 @@ def _other_active_admins(target: User, *, session: Session) -> int:
     return len(rows)
 
 
-def _done(admin, target: User, *, session, now, category, action, detail) -> None:
+def _done(
+    admin: User,
+    target: User,
+    *,
+    session: Session,
+    now: datetime,
+    category: str,
+    action: str,
+    detail: str | None,
+) -> None:
     audit.record(
         session=session,
         actor=admin,
@@ -136,12 +158,12 @@ def list_users(admin: User, *, query: str = "", session: Session, now: datetime)
     require_admin(admin, session=session, now=now)
     last = (
         select(AuthSession.user_id, func.max(AuthSession.started_at).label("last"))
-        .group_by(AuthSession.user_id)
+        .group_by(col(AuthSession.user_id))
         .subquery()
     )
     stmt = (
         select(User, Patient, last.c.last)
-        .join(Patient, Patient.id == User.patient_id, isouter=True)
+        .join(Patient, col(Patient.id) == User.patient_id, isouter=True)
         .join(last, last.c.user_id == User.id, isouter=True)
     )
     text = (query or "").strip().lower()
@@ -153,12 +175,12 @@ def list_users(admin: User, *, query: str = "", session: Session, now: datetime)
             func.lower(User.display_name).like(like),
         ]
         if roles:
-            conditions.append(User.role.in_(roles))
+            conditions.append(col(User.role).in_(roles))
         stmt = stmt.where(or_(*conditions))
-    stmt = stmt.order_by(User.active.desc(), User.username).limit(MAX_ROWS)
+    stmt = stmt.order_by(col(User.active).desc(), User.username).limit(MAX_ROWS)
     rows = [
         UserRow(
-            id=user.id,
+            id=saved_id(user),
             username=user.username,
             display_name=user.display_name,
             role=Role(user.role),

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.appointment import Appointment, AppointmentParticipant
@@ -26,7 +27,7 @@ from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from db.models import (
     Booking,
@@ -68,7 +69,7 @@ def enabled_for(patient: Patient | None) -> bool:
     )
 
 
-def is_from_portal(resource: dict) -> bool:
+def is_from_portal(resource: dict[str, Any]) -> bool:
     """True for a resource the portal itself sent to the EHR."""
     return any(
         isinstance(i, dict) and i.get("system") == PORTAL_SYSTEM
@@ -76,7 +77,9 @@ def is_from_portal(resource: dict) -> bool:
     )
 
 
-def enqueue(session: Session, *, kind: str, resource: Resource | dict, now: datetime) -> OutboxItem:
+def enqueue(
+    session: Session, *, kind: str, resource: Resource | dict[str, Any], now: datetime
+) -> OutboxItem:
     """Add the resource to the outbox (the caller commits). Older unsent items for the same
     resource are superseded: each item is the resource's whole state, so only the newest counts.
     The portal's own changes arrive as models, validated when they were built."""
@@ -86,10 +89,10 @@ def enqueue(session: Session, *, kind: str, resource: Resource | dict, now: date
     session.exec(
         update(OutboxItem)
         .where(
-            OutboxItem.source == source,
+            col(OutboxItem.source) == source,
             OutboxItem.resource_type == resource["resourceType"],
             OutboxItem.fhir_id == resource["id"],
-            OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
+            col(OutboxItem.status).in_([OutboxStatus.PENDING, OutboxStatus.STUCK]),
         )
         .values(status=OutboxStatus.SUPERSEDED)
     )
@@ -241,7 +244,11 @@ def refill_resource(
     now: datetime,
 ) -> MedicationRequestResource:
     same_ehr = med.source == patient.source
-    by_prescriber = prescriber is not None and prescriber.source == patient.source
+    requester = (
+        _ref("Practitioner", prescriber.fhir_id)
+        if prescriber is not None and prescriber.source == patient.source
+        else None
+    )
     # A renewal must name the drug: with neither code nor name the model refuses it.
     with _building("prescription renewal"):
         return MedicationRequestResource(
@@ -259,7 +266,7 @@ def refill_resource(
             ],
             priorPrescription=_ref("MedicationRequest", med.fhir_id) if same_ehr else None,
             dosageInstruction=[Dosage(text=med.dosage_text)] if med.dosage_text else None,
-            requester=_ref("Practitioner", prescriber.fhir_id) if by_prescriber else None,
+            requester=requester,
         )
 
 

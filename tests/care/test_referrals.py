@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from db.models import AuditEvent, Notification, ReferralRequest, ServiceRequest, TriageItem
-from portal.errors import InvalidInput, NotAllowed, NotYourRecord
+from portal.errors import InvalidInput, NotAllowed, NotFound, NotYourRecord
 from portal.services import referrals, triage
 from tests.factories import create_practitioner
 from tests.requests.helpers import make_clinic
@@ -226,4 +226,16 @@ def test_patients_cannot_decide_referrals(session, now):
     with pytest.raises(NotAllowed):
         referrals.decide_referral(
             clinic.alice_user, item.id, item.version, approve=True, session=session, now=now
+        )
+
+
+def test_deciding_an_item_whose_referral_row_is_gone_is_refused_in_plain_words(session, now):
+    clinic = make_clinic(session)
+    _, item = _ask(session, clinic, now)
+    item.ref_id = 999_999  # the request row it names no longer exists
+    session.add(item)
+    session.commit()
+    with pytest.raises(NotFound, match="That referral request is no longer there."):
+        referrals.decide_referral(
+            clinic.nurse, item.id, item.version, approve=True, session=session, now=now
         )

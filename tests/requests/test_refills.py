@@ -127,3 +127,16 @@ def test_refill_context_has_last_visit_and_latest_related_labs(session, now):
     context = refills.refill_context(clinic.doctor, item.id, session=session, now=now)
     assert context.last_visit.type_display == "Checkup"
     assert [(o.code, o.value) for o in context.labs] == [("2823-3", 5.1)]
+
+
+def test_deciding_an_item_whose_refill_row_is_gone_is_refused_in_plain_words(session, now):
+    clinic = make_clinic(session)
+    _request(clinic, session, now, create_medication(session, clinic.alice))
+    item = session.exec(select(TriageItem)).one()
+    item.ref_id = 999_999  # the request row it names no longer exists
+    session.add(item)
+    session.commit()
+    with pytest.raises(NotFound, match="That refill request is no longer there."):
+        refills.decide_refill(
+            clinic.doctor, item.id, item.version, approve=True, session=session, now=now
+        )

@@ -20,6 +20,7 @@ from db.models import (
     TriageEvent,
     TriageStatus,
     User,
+    saved_id,
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
@@ -105,7 +106,9 @@ class ThresholdRow:
     overridden: bool
 
 
-def list_thresholds(actor: User, patient_id: int, *, session: Session, now: datetime):
+def list_thresholds(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> list[ThresholdRow]:
     """Every measure's thresholds for a patient (staff), with whether a clinician overrode it."""
     require_permission(
         actor, Action.READ_ANY_CHART, session=session, now=now, patient_id=patient_id
@@ -122,7 +125,9 @@ def list_thresholds(actor: User, patient_id: int, *, session: Session, now: date
     return rows
 
 
-def _check_bounds(low: float | None, high: float | None, m: units.Measure, plausible) -> None:
+def _check_bounds(
+    low: float | None, high: float | None, m: units.Measure, plausible: tuple[float, float]
+) -> None:
     for bound in (low, high):
         if bound is not None and not plausible[0] <= bound <= plausible[1]:
             raise InvalidInput(
@@ -152,7 +157,7 @@ def set_threshold(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     m = units.measure(measure)
     _check_bounds(low, high, m, m.plausible)
-    if m.pair:
+    if m.pair and m.plausible2 is not None:  # a paired measure always has its second range
         _check_bounds(low2, high2, m, m.plausible2)
     else:
         low2 = high2 = None
@@ -236,8 +241,8 @@ def _start_episode(
         patient_id=reading.patient_id,
         measure=reading.measure,
         opened_at=now,
-        first_reading_id=reading.id,
-        last_out_reading_id=reading.id,
+        first_reading_id=saved_id(reading),
+        last_out_reading_id=saved_id(reading),
         last_out_at=reading.taken_at,
     )
     try:
@@ -251,7 +256,7 @@ def _start_episode(
     triage.open_item(
         session=session,
         kind=KIND,
-        ref_id=episode.id,
+        ref_id=saved_id(episode),
         patient_id=reading.patient_id,
         summary=f"{label} {value} ({reason})",
         actor=actor,
@@ -267,12 +272,12 @@ def _end_episode(
     episode.closed_at = now
     episode.closed_reason = BACK_IN_RANGE
     session.add(episode)
-    item = triage._item_for(session, KIND, episode.id)
+    item = triage._item_for(session, KIND, saved_id(episode))
     if item is not None:
         value = units.display(reading.measure, reading.value, reading.value2)
         session.add(
             TriageEvent(
-                item_id=item.id,
+                item_id=saved_id(item),
                 at=now,
                 action="back_in_range",
                 detail=f"Back in range: {value} taken {reading.taken_at:%Y-%m-%d %H:%M} UTC",
@@ -393,7 +398,7 @@ def patient_alerts(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     rows = session.exec(
         select(ReadingAlertEpisode, PatientReading)
-        .join(PatientReading, PatientReading.id == ReadingAlertEpisode.last_out_reading_id)
+        .join(PatientReading, col(PatientReading.id) == ReadingAlertEpisode.last_out_reading_id)
         .where(ReadingAlertEpisode.patient_id == patient_id)
         .order_by(
             col(ReadingAlertEpisode.closed_at).is_not(None),

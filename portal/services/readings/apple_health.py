@@ -122,7 +122,7 @@ class AppleHealthFile:
         self.source = source
         self.budget = budget
         self.max_depth = max_depth
-        self.skipped: Counter = Counter()
+        self.skipped: Counter[str] = Counter()
         self.records_seen = 0
 
     def readings(self) -> Iterator[ReadingInput | Refusal]:
@@ -163,7 +163,9 @@ class AppleHealthFile:
             missing = "diastolic" if SYSTOLIC in halves else "systolic"
             yield Refusal(f"blood pressure at {when}", f"The {missing} number is missing.")
 
-    def _record(self, elem: ET.Element, pending: dict) -> Iterator[ReadingInput | Refusal]:
+    def _record(
+        self, elem: ET.Element, pending: dict[tuple[str, str, str], dict[str, ET.Element]]
+    ) -> Iterator[ReadingInput | Refusal]:
         kind = elem.get("type", "")
         where = f"record {self.records_seen} ({kind.removeprefix('HKQuantityTypeIdentifier')})"
         if kind in (SYSTOLIC, DIASTOLIC):
@@ -194,7 +196,9 @@ class AppleHealthFile:
         yield ReadingInput(measure=measure, value=value, unit=unit, taken_at=taken_at, where=where)
 
     @staticmethod
-    def _blood_pressure(sys_elem: ET.Element, dia_elem: ET.Element, where: str):
+    def _blood_pressure(
+        sys_elem: ET.Element, dia_elem: ET.Element, where: str
+    ) -> ReadingInput | Refusal:
         try:
             systolic = float(sys_elem.get("value", ""))
             diastolic = float(dia_elem.get("value", ""))

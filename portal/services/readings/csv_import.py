@@ -249,7 +249,9 @@ def _number(text: str) -> float:
         raise InvalidInput(f"'{text[:40]}' is not a number.") from None
 
 
-def _row(row: dict[str, str], mapping: ColumnMapping, tz: ZoneInfo, where: str):
+def _row(
+    row: dict[str, str], mapping: ColumnMapping, tz: ZoneInfo, where: str
+) -> ReadingInput | Refusal:
     measure = (
         measure_from_text(row.get(mapping.measure_column) or "")
         if mapping.measure_column

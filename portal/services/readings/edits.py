@@ -9,6 +9,7 @@ of those the patient messages the care team).
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from db.engine import begin_write
@@ -25,7 +26,7 @@ from portal.services.readings.entry import (
 )
 
 
-def _side(patient_id: int):
+def _side(patient_id: int) -> ColumnElement[bool]:
     """A User is on the patient's side: the patient's own account or a caregiver granted the
     record (a revoked caregiver still entered what they entered)."""
     granted = select(ProxyGrant.id).where(
@@ -59,7 +60,7 @@ def editable_ids(
     )
     rows = session.exec(
         select(PatientReading.id)
-        .join(User, User.id == PatientReading.entered_by_user_id)
+        .join(User, col(User.id) == PatientReading.entered_by_user_id)
         .where(
             PatientReading.patient_id == patient_id,
             col(PatientReading.id).in_(ids),

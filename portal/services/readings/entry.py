@@ -12,15 +12,16 @@ import pickle  # noqa: S403 (only reads back the spool this process wrote a mome
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from db.engine import begin_write
-from db.models import PatientReading, ReadingSource, User
+from db.models import PatientReading, ReadingSource, User, saved_id
 from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit
@@ -63,7 +64,9 @@ class ImportBudget:
     server longer than the limit.
     """
 
-    def __init__(self, *, max_records: int, max_seconds: float, clock=time.monotonic):
+    def __init__(
+        self, *, max_records: int, max_seconds: float, clock: Callable[[], float] = time.monotonic
+    ):
         self.max_records = max_records
         self.max_seconds = max_seconds
         self.clock = clock
@@ -119,11 +122,11 @@ class ImportReport:
     added: int = 0
     duplicates: int = 0
     refused: int = 0
-    reasons: Counter = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)  # record types the portal does not track
+    skipped: Counter[str] = field(default_factory=Counter)  # record types the portal does not track
     alerts_opened: int = 0
-    added_by_measure: Counter = field(default_factory=Counter)
+    added_by_measure: Counter[str] = field(default_factory=Counter)
 
     def refuse(self, where: str, reason: str) -> None:
         self.refused += 1
@@ -157,7 +160,7 @@ def dedup_key(measure: str, taken_at: datetime, value: float, value2: float | No
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def checked_values(item: ReadingInput, *, now: datetime) -> dict:
+def checked_values(item: ReadingInput, *, now: datetime) -> dict[str, Any]:
     """Check and convert one reading into the columns it is stored with (no ORM object: building
     one costs more than everything else an import does per row, so only stored rows get one).
     Raises InvalidInput with the reason it is refused."""
@@ -236,14 +239,14 @@ class ReadingWriter:
         self.source = source
         self.batch_size = batch_size
         self.report = ImportReport()
-        self._batch: dict[str, dict] = {}  # dedup key -> checked values
+        self._batch: dict[str, dict[str, Any]] = {}  # dedup key -> checked values
 
     def add(self, item: ReadingInput | Refusal) -> None:
         reading = self.check(item)
         if reading is not None:
             self.add_checked(reading)
 
-    def check(self, item: ReadingInput | Refusal) -> dict | None:
+    def check(self, item: ReadingInput | Refusal) -> dict[str, Any] | None:
         """The reading's checked values, or None after counting it as refused."""
         if isinstance(item, Refusal):
             self.report.refuse(item.where, item.reason)
@@ -254,7 +257,7 @@ class ReadingWriter:
             self.report.refuse(item.where, error.user_message)
             return None
 
-    def add_checked(self, values: dict) -> None:
+    def add_checked(self, values: dict[str, Any]) -> None:
         if values["dedup_key"] in self._batch:
             self.report.duplicates += 1
             return
@@ -352,9 +355,9 @@ class _Spool:
     def __init__(self, batch_size: int):
         self.batch_size = batch_size
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the caller)
-        self._pending: list[tuple] = []
+        self._pending: list[tuple[Any, ...]] = []
 
-    def add(self, values: dict) -> None:
+    def add(self, values: dict[str, Any]) -> None:
         self._pending.append(tuple(values[name] for name in _SPOOLED))
         if len(self._pending) >= self.batch_size:
             self._write()
@@ -364,7 +367,7 @@ class _Spool:
             pickle.dump(self._pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
             self._pending = []
 
-    def batches(self) -> Iterable[list[dict]]:
+    def batches(self) -> Iterable[list[dict[str, Any]]]:
         self._write()
         self.file.seek(0)
         while True:
@@ -387,7 +390,7 @@ def import_readings(
     now: datetime,
     source: str,
     label: str,
-    skipped: Counter | None = None,
+    skipped: Counter[str] | None = None,
     budget: ImportBudget | None = None,
 ) -> ImportReport:
     """Store a parsed stream of readings for a patient, all or nothing; audited with its counts.
@@ -531,7 +534,7 @@ class ReadingRow:
     source: str
 
 
-SOURCE_LABELS = {
+SOURCE_LABELS: dict[str, str] = {
     ReadingSource.MANUAL: "Entered",
     ReadingSource.APPLE_HEALTH: "Apple Health",
     ReadingSource.CSV: "CSV file",
@@ -542,7 +545,7 @@ SOURCE_LABELS = {
 def to_row(reading: PatientReading) -> ReadingRow:
     entered = units.format_value(reading.measure, reading.entered_value, reading.entered_value2)
     return ReadingRow(
-        id=reading.id,
+        id=saved_id(reading),
         measure=reading.measure,
         label=units.MEASURES[reading.measure].label,
         value=reading.value,
@@ -598,4 +601,6 @@ def _readings_between(
         query = query.where(PatientReading.taken_at >= since)
     if until is not None:
         query = query.where(PatientReading.taken_at <= until)
-    return list(session.exec(query.order_by(PatientReading.taken_at, PatientReading.id)).all())
+    return list(
+        session.exec(query.order_by(col(PatientReading.taken_at), col(PatientReading.id))).all()
+    )

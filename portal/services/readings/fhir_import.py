@@ -41,9 +41,9 @@ class SubjectCheck:
     with that MRN or the same family name and birth date. Anything else is someone else's data.
     """
 
-    def __init__(self, patient: Patient, document: dict):
+    def __init__(self, patient: Patient, document: dict[str, Any]) -> None:
         self.patient = patient
-        self.bundled: dict[str, dict] = {}
+        self.bundled: dict[str, dict[str, Any]] = {}
         if document.get("resourceType") == "Bundle":
             for entry in document.get("entry") or []:
                 resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -53,7 +53,7 @@ class SubjectCheck:
                     if isinstance(resource.get("id"), str):
                         self.bundled[f"Patient/{resource['id']}"] = resource
 
-    def _is_patient(self, resource: dict) -> bool:
+    def _is_patient(self, resource: dict[str, Any]) -> bool:
         mrn = self.patient.mrn
         identifiers = resource.get("identifier")
         if (
@@ -75,7 +75,7 @@ class SubjectCheck:
             and self.patient.family_name.strip().lower() in families
         )
 
-    def ok(self, resource: dict) -> bool:
+    def ok(self, resource: dict[str, Any]) -> bool:
         subject = resource.get("subject")
         if subject is None:
             return True
@@ -199,10 +199,11 @@ def parse_fhir(
     subjects = SubjectCheck(patient, document) if patient is not None else None
     if subjects is not None:
         for where, resource in resources:
-            is_observation = isinstance(resource, dict) and (
-                resource.get("resourceType") == "Observation"
-            )
-            if is_observation and not subjects.ok(resource):
+            if (
+                isinstance(resource, dict)
+                and resource.get("resourceType") == "Observation"
+                and not subjects.ok(resource)
+            ):
                 raise ImportRefused(
                     f"the observation at {where} is about another person, not "
                     f"{patient.display_name}. Import only your own readings."

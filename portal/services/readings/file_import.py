@@ -7,6 +7,8 @@ caller gets a ``PortalError`` with a plain reason, never a stack trace after a p
 """
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -17,7 +19,13 @@ from db.models import Patient, User
 from portal.config import Settings, get_settings
 from portal.services.readings import apple_health, csv_import, entry, fhir_import
 from portal.services.readings.csv_import import ColumnMapping
-from portal.services.readings.entry import ImportBudget, ImportRefused, ImportReport
+from portal.services.readings.entry import (
+    ImportBudget,
+    ImportRefused,
+    ImportReport,
+    ReadingInput,
+    Refusal,
+)
 
 APPLE_HEALTH = "apple_health"
 CSV = "csv"
@@ -101,7 +109,9 @@ def import_file(
     label = entry.clean_label(filename)
     budget = ImportBudget(max_records=limits.max_records, max_seconds=limits.max_seconds)
 
-    def store(items, skipped=None) -> ImportReport:
+    def store(
+        items: Iterable[ReadingInput | Refusal], skipped: Counter[str] | None = None
+    ) -> ImportReport:
         return entry.import_readings(
             actor,
             patient_id,

@@ -2,12 +2,13 @@
 and the progress towards it drawn from home readings (and, for A1c, the clinic's lab results)."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
-from db.models import GoalStatus, HealthGoal, Observation, User
+from db.models import GoalStatus, HealthGoal, Observation, PatientReading, User
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
@@ -191,7 +192,7 @@ def _target_text(kind: GoalKind, goal: HealthGoal) -> str:
     return f"{kind.label} {goal.target:.{decimals}f} {kind.unit}"
 
 
-def _daily_totals(readings, tz) -> list[ProgressPoint]:
+def _daily_totals(readings: Sequence[PatientReading], tz: tzinfo) -> list[ProgressPoint]:
     totals: dict[date, float] = defaultdict(float)
     for r in readings:
         totals[r.taken_at.astimezone(tz).date()] += r.value
@@ -201,7 +202,9 @@ def _daily_totals(readings, tz) -> list[ProgressPoint]:
     ]
 
 
-def _points(session: Session, goal: HealthGoal, kind: GoalKind, since: datetime):
+def _points(
+    session: Session, goal: HealthGoal, kind: GoalKind, since: datetime
+) -> list[ProgressPoint]:
     if kind.measure is None:
         rows = session.exec(
             select(Observation)
@@ -212,7 +215,7 @@ def _points(session: Session, goal: HealthGoal, kind: GoalKind, since: datetime)
                 col(Observation.value).is_not(None),
                 col(Observation.effective_at).is_not(None),
             )
-            .order_by(Observation.effective_at)
+            .order_by(col(Observation.effective_at))
         ).all()
         return [ProgressPoint(o.effective_at, o.value) for o in rows]
     readings = _readings_between(goal.patient_id, (kind.measure,), session=session, since=since)
@@ -234,7 +237,7 @@ def goals_with_progress(
     goals = session.exec(
         select(HealthGoal)
         .where(HealthGoal.patient_id == patient_id, HealthGoal.status == GoalStatus.ACTIVE)
-        .order_by(HealthGoal.created_at)
+        .order_by(col(HealthGoal.created_at))
     ).all()
     since = now - timedelta(days=days)
     result = []

@@ -297,7 +297,9 @@ def _entries(rows: RecordRows, ctx: _Context) -> Iterable[tuple[Any, Resource]]:
 
 def build_bundle(rows: RecordRows, now: datetime) -> Bundle:
     """The record as a FHIR R4 ``collection`` Bundle of validated resources."""
-    ctx = _Context(rows=rows, subject=Reference(reference=_url("Patient", rows.patient.id)))
+    ctx = _Context(
+        rows=rows, subject=Reference(reference=_url("Patient", models.saved_id(rows.patient)))
+    )
     return Bundle(
         id=str(uuid.uuid5(_NS, f"export/{rows.patient.id}/{now.isoformat()}")),
         type="collection",

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, true
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, and_, or_, true
+from sqlmodel import Session, col, select
 
 from db.models import (
     AllergyIntolerance,
@@ -34,7 +35,7 @@ class DateRange:
     start: date | None = None
     end: date | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
             raise InvalidInput("The start date must be on or before the end date.")
 
@@ -76,9 +77,11 @@ class RecordRows:
     referrals: list[ServiceRequest] = field(default_factory=list)
 
 
-def _in_range(column, low: datetime | date | None, high: datetime | date | None):
+def _in_range(
+    column: Any, low: datetime | date | None, high: datetime | date | None
+) -> ColumnElement[bool]:
     """Rows dated inside the range; undated rows are kept (they cannot be placed outside it)."""
-    bounds = []
+    bounds: list[ColumnElement[bool]] = []
     if low is not None:
         bounds.append(column >= low)
     if high is not None:
@@ -94,7 +97,10 @@ def _read_rows(patient: Patient, period: DateRange, *, session: Session) -> Reco
     high_day = period.end + timedelta(days=1) if period.end else None
     pid = patient.id
 
-    def rows(model, dated, *, day: bool = False, status=None, order=None) -> list:
+    # Any: one helper reads nine tables; each call site assigns to a typed RecordRows field.
+    def rows(
+        model: Any, dated: Any, *, day: bool = False, status: Any = None, order: Any = None
+    ) -> list[Any]:
         query = select(model).where(model.patient_id == pid)
         query = query.where(_in_range(dated, low_day if day else low, high_day if day else high))
         if status is not None:
@@ -103,7 +109,11 @@ def _read_rows(patient: Patient, period: DateRange, *, session: Session) -> Reco
 
     return RecordRows(
         patient=patient,
-        practitioners=dict(session.exec(select(Practitioner.id, Practitioner.name)).all()),
+        practitioners={  # ids read from the table are never None
+            pid: name
+            for pid, name in session.exec(select(col(Practitioner.id), Practitioner.name)).all()
+            if pid is not None
+        },
         conditions=rows(
             Condition, Condition.onset_date, day=True, status=Condition.clinical_status
         ),

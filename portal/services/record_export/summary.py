@@ -112,7 +112,7 @@ def _visits(rows: RecordRows) -> Section:
                 format_datetime(v.start),
                 v.type_display or v.class_code or "Visit",
                 v.reason,
-                rows.practitioners.get(v.practitioner_id),
+                rows.practitioners.get(v.practitioner_id) if v.practitioner_id else None,
             )
             for v in rows.encounters
         ],

@@ -42,7 +42,9 @@ class VisitRow:
         return f"{label(self.booking.visit_type)} with {self.practitioner_name}"
 
 
-def _audit(session, actor, action, patient_id, now, detail) -> None:
+def _audit(
+    session: Session, actor: User, action: str, patient_id: int, now: datetime, detail: str
+) -> None:
     audit.record(
         session=session,
         actor=actor,
@@ -160,8 +162,14 @@ def refuse_duplicate(
 
 
 def _insert(
-    session: Session, booking: Booking, actor: User, now: datetime, action: str, *, commit=True
-):
+    session: Session,
+    booking: Booking,
+    actor: User,
+    now: datetime,
+    action: str,
+    *,
+    commit: bool = True,
+) -> Booking:
     # The checks above read a snapshot; another session may commit the same slot between them
     # and our INSERT. The partial unique index uq_booking_active_slot turns that race into an
     # IntegrityError for exactly one of the two.
@@ -304,11 +312,11 @@ def _rows(session: Session, bookings: list[Booking]) -> list[VisitRow]:
     pat_ids = {b.patient_id for b in bookings}
     pracs = {
         p.id: p.name
-        for p in session.exec(select(Practitioner).where(Practitioner.id.in_(prac_ids))).all()
+        for p in session.exec(select(Practitioner).where(col(Practitioner.id).in_(prac_ids))).all()
     }
     pats = {
         p.id: p.display_name
-        for p in session.exec(select(Patient).where(Patient.id.in_(pat_ids))).all()
+        for p in session.exec(select(Patient).where(col(Patient.id).in_(pat_ids))).all()
     }
     return [
         VisitRow(b, pracs.get(b.practitioner_id, "?"), pats.get(b.patient_id, "?"))
@@ -323,7 +331,7 @@ def list_for_patient(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     bookings = list(
         session.exec(
-            select(Booking).where(Booking.patient_id == patient_id).order_by(Booking.start)
+            select(Booking).where(Booking.patient_id == patient_id).order_by(col(Booking.start))
         ).all()
     )
     _audit(session, actor, "read", patient_id, now, "visit list")
@@ -342,7 +350,13 @@ def get_visit(actor: User, booking_id: int, *, session: Session, now: datetime) 
 
 
 def day_calendar(
-    actor: User, *, session: Session, now: datetime, practitioner_id: int, day_start, day_end
+    actor: User,
+    *,
+    session: Session,
+    now: datetime,
+    practitioner_id: int,
+    day_start: datetime,
+    day_end: datetime,
 ) -> list[VisitRow]:
     """A practitioner's visits between two instants (staff only), cancelled ones included."""
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
@@ -354,7 +368,7 @@ def day_calendar(
                 Booking.start >= day_start,
                 Booking.start < day_end,
             )
-            .order_by(Booking.start, Booking.id)
+            .order_by(col(Booking.start), col(Booking.id))
         ).all()
     )
     audit.record_listed(
@@ -369,7 +383,7 @@ def day_calendar(
     return _rows(session, bookings)
 
 
-def mark(actor: User, booking_id: int, status: str, *, session: Session, now: datetime):
+def mark(actor: User, booking_id: int, status: str, *, session: Session, now: datetime) -> Booking:
     """Staff mark a booked visit arrived, no-show or completed."""
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
     if status not in (BookingStatus.ARRIVED, BookingStatus.NO_SHOW, BookingStatus.COMPLETED):

@@ -22,7 +22,9 @@ def start_of(entry: Entry) -> datetime:
     return entry.booking.start if isinstance(entry, VisitRow) else entry.start
 
 
-def _merged(bookings: list[VisitRow], appointments: list[EhrVisit], *, newest_first=False):
+def _merged(
+    bookings: list[VisitRow], appointments: list[EhrVisit], *, newest_first: bool = False
+) -> list[Entry]:
     return sorted([*bookings, *appointments], key=start_of, reverse=newest_first)
 
 

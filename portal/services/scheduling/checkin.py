@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User
+from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User, saved_id
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
 from portal.services import audit, audited_reads
@@ -74,7 +74,7 @@ def submit(
             score = (score or 0) + value
         rows.append((q, answer, value))
     checkin = CheckIn(
-        booking_id=booking.id,
+        booking_id=saved_id(booking),
         patient_id=booking.patient_id,
         questionnaire=VISIT_TYPES[booking.visit_type].questionnaire
         if booking.visit_type in VISIT_TYPES
@@ -95,7 +95,7 @@ def submit(
     for q, answer, value in rows:
         session.add(
             CheckInAnswer(
-                checkin_id=checkin.id,
+                checkin_id=saved_id(checkin),
                 question_code=q.code,
                 question_text=q.text,
                 answer_text=answer,
@@ -115,7 +115,9 @@ def submit(
     return checkin
 
 
-def answers_for(actor: User, booking_id: int, *, session: Session, now: datetime):
+def answers_for(
+    actor: User, booking_id: int, *, session: Session, now: datetime
+) -> tuple[CheckIn, list[CheckInAnswer]] | None:
     """The check-in and its answers for a visit (what the clinician reads), or None."""
     booking = session.get(Booking, booking_id)
     if booking is None:
@@ -127,7 +129,7 @@ def answers_for(actor: User, booking_id: int, *, session: Session, now: datetime
     answers = session.exec(
         select(CheckInAnswer)
         .where(CheckInAnswer.checkin_id == checkin.id)
-        .order_by(CheckInAnswer.id)
+        .order_by(col(CheckInAnswer.id))
     ).all()
     audited_reads.log_read(
         actor,
@@ -160,11 +162,11 @@ def for_bookings(
     )
     if not checkins:
         return {}
-    answers: dict[int, list[CheckInAnswer]] = {c.id: [] for c in checkins}
+    answers: dict[int, list[CheckInAnswer]] = {saved_id(c): [] for c in checkins}
     for answer in session.exec(
         select(CheckInAnswer)
         .where(col(CheckInAnswer.checkin_id).in_(list(answers)))
-        .order_by(CheckInAnswer.id)
+        .order_by(col(CheckInAnswer.id))
     ):
         answers[answer.checkin_id].append(answer)
     for patient_id in sorted({c.patient_id for c in checkins}):
@@ -177,7 +179,7 @@ def for_bookings(
             now=now,
         )
     session.commit()
-    return {c.booking_id: (c, answers[c.id]) for c in checkins}
+    return {c.booking_id: (c, answers[saved_id(c)]) for c in checkins}
 
 
 def score_note(checkin: CheckIn) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from db.models import Appointment, Booking, BookingStatus, Patient, Practitioner, User
+from db.models import Appointment, Booking, BookingStatus, Patient, Practitioner, User, saved_id
 from portal.services import audited_reads
 from portal.services.access import require_patient_access
 
@@ -54,9 +54,11 @@ class EhrVisit:
         return STATUS_WORDS.get(self.status, self.status.replace("-", " ").capitalize())
 
 
-def _to_visit(appointment: Appointment, practitioner_name: str | None, patient_name: str = ""):
+def _to_visit(
+    appointment: Appointment, practitioner_name: str | None, patient_name: str = ""
+) -> EhrVisit:
     return EhrVisit(
-        appointment_id=appointment.id,
+        appointment_id=saved_id(appointment),
         start=appointment.start,
         end=appointment.end,
         status=appointment.status,

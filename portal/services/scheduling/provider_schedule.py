@@ -2,7 +2,7 @@
 
 from datetime import datetime, time
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import Practitioner, ScheduleException, ScheduleTemplate, User
 from portal.errors import InvalidInput, NotFound
@@ -25,7 +25,7 @@ def templates(actor: User, *, session: Session, practitioner_id: int) -> list[Sc
         session.exec(
             select(ScheduleTemplate)
             .where(ScheduleTemplate.practitioner_id == practitioner_id)
-            .order_by(ScheduleTemplate.weekday, ScheduleTemplate.start_time)
+            .order_by(col(ScheduleTemplate.weekday), col(ScheduleTemplate.start_time))
         ).all()
     )
 
@@ -106,10 +106,10 @@ def exceptions(
     query = select(ScheduleException).where(ScheduleException.end > after)
     if practitioner_id is not None:
         query = query.where(
-            (ScheduleException.practitioner_id == practitioner_id)
-            | ScheduleException.practitioner_id.is_(None)
+            (col(ScheduleException.practitioner_id) == practitioner_id)
+            | col(ScheduleException.practitioner_id).is_(None)
         )
-    return list(session.exec(query.order_by(ScheduleException.start)).all())
+    return list(session.exec(query.order_by(col(ScheduleException.start))).all())
 
 
 def add_exception(

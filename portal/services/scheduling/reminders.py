@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from db.models import Booking, BookingStatus, ReminderSent
+from db.models import Booking, BookingStatus, ReminderSent, saved_id
 from portal.config import Settings, get_settings
 from portal.services import email, notifications
 from portal.services.notifications import _email_address
@@ -33,7 +33,9 @@ def _claim(session: Session, booking: Booking, offsets: list[int], now: datetime
     """Record every due offset as sent; False when another run already claimed one."""
     try:
         for offset in offsets:
-            session.add(ReminderSent(booking_id=booking.id, offset_hours=offset, sent_at=now))
+            session.add(
+                ReminderSent(booking_id=saved_id(booking), offset_hours=offset, sent_at=now)
+            )
         session.flush()
         return True
     except IntegrityError:
@@ -87,7 +89,7 @@ def send_due_reminders(*, session: Session, now: datetime) -> int:
             Booking.start > now,
             Booking.start <= horizon,
         )
-        .order_by(Booking.start)
+        .order_by(col(Booking.start))
     ).all()
     sent = 0
     for booking in bookings:
@@ -117,7 +119,7 @@ def send_due_reminders(*, session: Session, now: datetime) -> int:
                 for row in session.exec(
                     select(ReminderSent).where(
                         ReminderSent.booking_id == booking.id,
-                        ReminderSent.offset_hours.in_(new),
+                        col(ReminderSent.offset_hours).in_(new),
                     )
                 ).all():
                     row.emailed = True

@@ -5,7 +5,7 @@ those preferences; booking closes the request and tells the patient."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Booking,
@@ -25,6 +25,7 @@ from portal.services import notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 from portal.services.scheduling import availability, booking
 from portal.services.scheduling.availability import Slot
 from portal.services.scheduling.notices import when
@@ -131,13 +132,15 @@ def request_visit(
     return request
 
 
-def open_requests(actor: User, patient_id: int, *, session: Session, now: datetime):
+def open_requests(
+    actor: User, patient_id: int, *, session: Session, now: datetime
+) -> list[VisitRequest]:
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     requests = list(
         session.exec(
             select(VisitRequest)
             .where(VisitRequest.patient_id == patient_id)
-            .order_by(VisitRequest.created_at.desc())
+            .order_by(col(VisitRequest.created_at).desc())
         ).all()
     )
     log_read(actor, patient_id, session=session, category="viewed visit requests", now=now)
@@ -163,9 +166,11 @@ def request_for_item(actor: User, item_id: int, *, session: Session, now: dateti
     """The request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     item = triage.item_of_kind(session, item_id, KIND, "a visit request")
-    request = session.get(VisitRequest, item.ref_id)
+    request = get_or_not_found(
+        session, VisitRequest, item.ref_id, "That visit request is no longer there."
+    )
     session.refresh(request)
-    patient = session.get(Patient, request.patient_id)
+    patient = get_or_not_found(session, Patient, request.patient_id)
     provider = (
         session.get(Practitioner, request.practitioner_id) if request.practitioner_id else None
     )
@@ -237,7 +242,9 @@ def book_from_request(
     one transaction (a taken slot or a changed item leaves everything as it was)."""
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
     item = triage.item_of_kind(session, item_id, KIND, "a visit request")
-    request = session.get(VisitRequest, item.ref_id)
+    request = get_or_not_found(
+        session, VisitRequest, item.ref_id, "That visit request is no longer there."
+    )
     if request.status != VisitRequestStatus.OPEN:
         raise InvalidInput("This visit request was already handled.")
     visit = booking.book(

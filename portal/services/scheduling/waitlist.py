@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     Booking,
@@ -15,12 +15,14 @@ from db.models import (
     WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
+    saved_id,
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput, NotFound, PortalError
 from portal.services import audit, notifications
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
+from portal.services.rows import get_or_not_found
 from portal.services.scheduling import availability, booking, notices
 from portal.services.scheduling.errors import OfferExpired
 from portal.services.scheduling.visit_types import VISIT_TYPES, label
@@ -108,23 +110,25 @@ def view(actor: User, patient_id: int, *, session: Session, now: datetime) -> Wa
             WaitlistEntry.patient_id == patient_id,
             WaitlistEntry.status == WaitlistStatus.WAITING,
         )
-        .order_by(WaitlistEntry.created_at)
+        .order_by(col(WaitlistEntry.created_at))
     ).all()
     offers = session.exec(
         select(WaitlistOffer)
-        .join(WaitlistEntry, WaitlistEntry.id == WaitlistOffer.entry_id)
+        .join(WaitlistEntry, col(WaitlistEntry.id) == WaitlistOffer.entry_id)
         .where(
             WaitlistEntry.patient_id == patient_id,
             WaitlistOffer.status == OfferStatus.OPEN,
             WaitlistOffer.expires_at > now,
         )
-        .order_by(WaitlistOffer.start)
+        .order_by(col(WaitlistOffer.start))
     ).all()
     log_read(actor, patient_id, session=session, category="viewed waitlist", now=now)
     return WaitlistView(list(entries), list(offers))
 
 
-def _already_offered(session: Session, entry_id: int, practitioner_id: int, start) -> bool:
+def _already_offered(
+    session: Session, entry_id: int, practitioner_id: int, start: datetime
+) -> bool:
     return (
         session.exec(
             select(WaitlistOffer.id).where(
@@ -147,12 +151,12 @@ def offer_freed_slot(
             WaitlistEntry.status == WaitlistStatus.WAITING,
             WaitlistEntry.before > start,
         )
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+        .order_by(col(WaitlistEntry.created_at), col(WaitlistEntry.id))
     ).all()
     for entry in entries:
         if entry.practitioner_id not in (None, practitioner_id):
             continue
-        if _already_offered(session, entry.id, practitioner_id, start):
+        if _already_offered(session, saved_id(entry), practitioner_id, start):
             continue  # each patient is offered a given slot once; then it moves on
         mode = entry.mode or "in_person"
         try:
@@ -183,7 +187,7 @@ def offer_freed_slot(
             except PortalError:
                 continue
         offer = WaitlistOffer(
-            entry_id=entry.id,
+            entry_id=saved_id(entry),
             practitioner_id=practitioner_id,
             start=slot.start,
             end=slot.end,
@@ -228,7 +232,7 @@ def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Bo
     offer = session.get(WaitlistOffer, offer_id)
     if offer is None:
         raise NotFound()
-    entry = session.get(WaitlistEntry, offer.entry_id)
+    entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
     if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
         raise OfferExpired()
@@ -240,7 +244,7 @@ def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Bo
     if later is not None and later.status == BookingStatus.BOOKED:
         return booking.reschedule(
             actor,
-            later.id,
+            saved_id(later),
             session=session,
             now=now,
             new_start=offer.start,
@@ -265,7 +269,7 @@ def decline(actor: User, offer_id: int, *, session: Session, now: datetime) -> N
     offer = session.get(WaitlistOffer, offer_id)
     if offer is None:
         raise NotFound()
-    entry = session.get(WaitlistEntry, offer.entry_id)
+    entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
     if offer.status != OfferStatus.OPEN:
         raise OfferExpired()
