@@ -1,18 +1,18 @@
 """One audit entry per view (portal/services/audit_views): a view lasts while the user stays on
 one page; moving to another page (or back) starts a new one, so each visit is logged again."""
 
+from contextlib import AbstractContextManager
+
 import streamlit as st
 
+from components import session_keys as keys
 from portal.services import audit_views
 
-_PAGE = "_audit_view_page"
-_LOGGED = "_audit_view_logged"
 
-
-def page_view(page_key: str):
+def page_view(page_key: str) -> AbstractContextManager[None]:
     """The context to run the page in: reruns of the same page share one set of logged reads."""
     state = st.session_state
-    if state.get(_PAGE) != page_key or _LOGGED not in state:
-        state[_PAGE] = page_key
-        state[_LOGGED] = set()
-    return audit_views.one_entry_per_view(state[_LOGGED])
+    if state.get(keys.AUDIT_VIEW_PAGE) != page_key or keys.AUDIT_VIEW_LOGGED not in state:
+        state[keys.AUDIT_VIEW_PAGE] = page_key
+        state[keys.AUDIT_VIEW_LOGGED] = set()
+    return audit_views.one_entry_per_view(state[keys.AUDIT_VIEW_LOGGED])

@@ -93,3 +93,9 @@ _KEPT_ACROSS_USERS = frozenset({COOKIE_CHECKED, COOKIE_TO_SET, COOKIE_TO_DELETE,
 
 def kept_across_users(key: str) -> bool:
     return key in _KEPT_ACROSS_USERS
+
+
+# One audit entry per view (components/audit_view.py): the page of the current view, and the
+# reads already logged in it.
+AUDIT_VIEW_PAGE = "_audit_view_page"
+AUDIT_VIEW_LOGGED = "_audit_view_logged"

@@ -17,7 +17,8 @@ import re
 import threading
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 _LOG = logging.getLogger(__name__)
 # INSERT / UPDATE / DELETE / REPLACE, possibly after a WITH clause: statements that write.
@@ -69,7 +70,14 @@ def install(engine: Engine, *, wait_seconds: float = WAIT_SECONDS) -> WriterQueu
     """Queue this engine's writers; returns the queue (for tests)."""
     queue = WriterQueue()
 
-    def before_execute(conn, _cursor, statement, _params, _context, _executemany) -> None:
+    def before_execute(
+        conn: Connection,
+        _cursor: object,
+        statement: str,
+        _params: object,
+        _context: object,
+        _executemany: bool,
+    ) -> None:
         info = conn.info
         if _HELD in info or not is_write(statement):
             return
@@ -80,18 +88,18 @@ def install(engine: Engine, *, wait_seconds: float = WAIT_SECONDS) -> WriterQueu
             return
         info[_HELD] = owner
 
-    def end(conn, *_args) -> None:
+    def end(conn: Connection, *_args: object) -> None:
         owner = conn.info.pop(_HELD, None)
         if owner is not None:
             queue.release(owner)
 
-    def checked_in(_dbapi_connection, record) -> None:
+    def checked_in(_dbapi_connection: object, record: ConnectionPoolEntry) -> None:
         # A connection returned to the pool without commit or rollback (closed session).
         owner = record.info.pop(_HELD, None)
         if owner is not None:
             queue.release(owner)
 
-    def reset(dbapi_connection, record, _reset_state) -> None:
+    def reset(dbapi_connection: object, record: ConnectionPoolEntry, _reset_state: object) -> None:
         checked_in(dbapi_connection, record)
 
     event.listen(engine, "before_cursor_execute", before_execute)

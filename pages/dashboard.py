@@ -13,7 +13,7 @@ from components.portal_errors import errors_as_messages
 from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services import dashboard, no_show, triage
-from portal.services.unit_of_work import session_scope
+from portal.services.unit_of_work import Session, session_scope
 from portal.timefmt import format_date, format_datetime, naive_local, table_datetime_format
 
 
@@ -30,7 +30,7 @@ def _no_show_model(day: date, version: tuple[int, int, int]) -> no_show.TrainedM
         return no_show.train_on_history(session=session, until=_day_start(day))
 
 
-def _todays_model(session) -> no_show.TrainedModel:
+def _todays_model(session: Session) -> no_show.TrainedModel:
     today = utcnow().astimezone(get_settings().tz).date()
     return _no_show_model(today, no_show.history_version(session=session, until=_day_start(today)))
 
@@ -118,7 +118,7 @@ def render() -> None:
     st.subheader("No-show risk, next two weeks")
     with errors_as_messages(), session_scope() as session:
         insight = no_show.no_show_insight(
-            user, session=session, now=utcnow(), trained=lambda: _todays_model(session)
+            user, session=session, now=utcnow(), trained_model=lambda: _todays_model(session)
         )
 
     model_col, with_col, without_col = st.columns(3)

@@ -18,12 +18,12 @@ from contextvars import ContextVar
 from sqlalchemy import event
 from sqlmodel import Session
 
-_CURRENT: ContextVar[set | None] = ContextVar("audit_view", default=None)
+_CURRENT: ContextVar[set[Hashable] | None] = ContextVar("audit_view", default=None)
 _PENDING = "audit_view_pending"  # in Session.info: (view, key) awaiting the commit
 
 
 @contextmanager
-def one_entry_per_view(logged: set) -> Iterator[None]:
+def one_entry_per_view(logged: set[Hashable]) -> Iterator[None]:
     """Reads inside are logged once per key for the life of ``logged`` (one view)."""
     token = _CURRENT.set(logged)
     try:
@@ -47,7 +47,7 @@ def mark_when_committed(session: Session, key: Hashable) -> None:
     if pending is None:
         pending = session.info[_PENDING] = []
 
-        def committed(_session) -> None:
+        def committed(_session: Session) -> None:
             for view, done in pending:
                 view.add(done)
             pending.clear()

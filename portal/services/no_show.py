@@ -9,12 +9,12 @@ from two grouped queries (a window function counts each patient's earlier no-sho
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import Booking, BookingStatus, Patient, ReminderSent, User
 from portal.permissions import Action
@@ -257,11 +257,11 @@ def history_version(*, session: Session, until: datetime) -> tuple[int, int, int
     """What a cached model must match: visits with an outcome before ``until`` (and the newest),
     and the newest booking. A visit marked a no-show, or a new database, gives a new version."""
     count, newest = session.exec(
-        select(func.count(Booking.id), func.max(Booking.id)).where(
-            Booking.status.in_(_OUTCOMES), Booking.start < until
+        select(func.count(col(Booking.id)), func.max(col(Booking.id))).where(
+            col(Booking.status).in_(_OUTCOMES), col(Booking.start) < until
         )
     ).one()
-    latest = session.exec(select(func.max(Booking.id))).one()
+    latest = session.exec(select(func.max(col(Booking.id)))).one()
     return int(count or 0), int(newest or 0), int(latest or 0)
 
 
@@ -295,14 +295,14 @@ def no_show_insight(
     *,
     session: Session,
     now: datetime,
-    trained: "Callable[[], TrainedModel] | None" = None,
+    trained_model: "Callable[[], TrainedModel] | None" = None,
 ) -> NoShowInsight:
-    """Score the next UPCOMING_DAYS of booked visits with the model ``trained()`` gives (the UI
-    passes the day's cached one), called only once the user may see it; without it, a model is
+    """Score the next UPCOMING_DAYS of booked visits with the model ``trained_model()`` gives (the
+    UI passes the day's cached one), called only once the user may see it; without it, a model is
     trained on the history up to ``now``."""
     require_permission(user, Action.VIEW_DASHBOARD, session=session, now=now)
-    trained = trained() if trained else train_on_history(session=session, until=now)
-    base = {
+    trained = trained_model() if trained_model else train_on_history(session=session, until=now)
+    base: dict[str, Any] = {
         "trained_on": trained.trained_on,
         "no_shows": trained.no_shows,
         "rate_with_reminder": trained.rate_with_reminder,

@@ -188,14 +188,14 @@ def test_a_trained_model_is_user_independent_and_scores_like_a_fresh_one(session
     trained = no_show.train_on_history(session=session, until=NOW)
     assert len(session.exec(select(AuditEvent)).all()) == audits  # training reads no record
     cached = no_show.no_show_insight(
-        clinic.nurse, session=session, now=NOW, trained=lambda: trained
+        clinic.nurse, session=session, now=NOW, trained_model=lambda: trained
     )
     fresh = no_show.no_show_insight(clinic.nurse, session=session, now=NOW)
     assert cached == fresh
     asked = []
     with pytest.raises(NotAllowed):  # a cached model does not skip the permission check
         no_show.no_show_insight(
-            clinic.alice_user, session=session, now=NOW, trained=lambda: asked.append(1)
+            clinic.alice_user, session=session, now=NOW, trained_model=lambda: asked.append(1)
         )
     assert asked == []  # and is not even fetched for someone who may not see it
 

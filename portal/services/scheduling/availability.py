@@ -87,7 +87,11 @@ def _overlaps(slot: Slot, start: datetime, end: datetime) -> bool:
 
 
 def _busy(
-    session: Session, practitioner_ids: list[int], start: datetime, end: datetime, patient_id
+    session: Session,
+    practitioner_ids: list[int],
+    start: datetime,
+    end: datetime,
+    patient_id: int | None,
 ) -> dict[int, list[tuple[datetime, datetime]]]:
     """Time each practitioner cannot offer: exceptions, active bookings, offers held for others."""
     busy: dict[int | None, list[tuple[datetime, datetime]]] = {}
