@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel
 from streamlit.runtime.pages_manager import PagesManager
 
 import db.engine
+import portal.passwords
 from db import audit_guard
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
@@ -24,6 +25,11 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 
 # No background scheduler in app runs under test (AppTest, a served app): tests tick it by hand.
 os.environ.setdefault("SCHEDULER_ENABLED", "false")
+
+# bcrypt at its lowest cost: sign-in, password change and account codes hash and check passwords
+# by the same code, in milliseconds instead of a quarter of a second each (the login tests check
+# dozens). tests/portal/test_passwords.py pins the production cost.
+portal.passwords.ROUNDS = 4
 
 
 class _RouterOnlyPages(PagesManager):
