@@ -10,7 +10,6 @@ def test_new_hashes_use_the_production_cost_outside_the_test_suite():
     assert passwords.PRODUCTION_ROUNDS == 12
     stored = passwords.hash_password("correct horse", rounds=passwords.PRODUCTION_ROUNDS)
     assert stored.startswith("$2b$12$")
-    assert passwords.verify_password("correct horse", stored)
 
 
 def test_the_suite_hashes_at_the_lowest_cost_and_checks_by_the_same_code():
