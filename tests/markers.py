@@ -8,8 +8,9 @@ root conftest's pytest_collection_modifyitems), so nobody has to remember them.
 - ``slow``: starts another Python process (the portal's command line, a second scheduler),
   seeds the whole demo clinic, or runs a benchmark (tests/bench): seconds of CPU each, measured.
 
-The fast loop leaves all five out:
-``scripts/test -m "not page and not fhir_server and not browser and not postgres and not slow"``.
+The fast loop leaves all five out, on both cores::
+
+  scripts/test -n 2 -m "not page and not fhir_server and not browser and not postgres and not slow"
 """
 
 import sys

@@ -21,10 +21,9 @@ from tests.factories import create_patient
 
 
 @pytest.fixture
-def live(tmp_path):
+def live(tmp_path, migrated_sqlite):
     """A small SQLite portal with two patients, and its state folder with a cookie key."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_sqlite(tmp_path / "live.db")
     with Session(engine) as session:
         create_patient(session)
         create_patient(session)

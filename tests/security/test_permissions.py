@@ -10,8 +10,10 @@ starts guarding an action without a probe here fails ``test_every_guarded_servic
 """
 
 import ast
+import dataclasses
 import inspect
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -184,6 +186,36 @@ def _build_world(session: Session) -> World:
         visit_item=triage._item_for(session, visit_requests.KIND, wanted.id).id,
         referral_item=triage._item_for(session, referrals.KIND, referral.id).id,
     )
+
+
+# The world just after it was built, per SQLite database file (one per test process).
+_SNAPSHOTS: dict[str, tuple[sqlite3.Connection, World, dict[Role, int], int]] = {}
+
+
+def _fresh_world(session: Session) -> World:
+    """The world for one test of the role x action matrix. On SQLite it is built by the services
+    once and copied back (SQLite's backup API) for each of the other 95 tests: the same rows, in
+    a millisecond instead of 50. PostgreSQL builds it every time."""
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        return _build_world(session)
+    key = str(engine.url)
+    raw = engine.raw_connection()
+    try:
+        if key not in _SNAPSHOTS:
+            world = _build_world(session)
+            user_ids = {role: user.id for role, user in world.users.items()}
+            snapshot = sqlite3.connect(":memory:")
+            raw.driver_connection.backup(snapshot)
+            _SNAPSHOTS[key] = (snapshot, world, user_ids, world.staff_account.id)
+        snapshot, world, user_ids, staff_id = _SNAPSHOTS[key]
+        snapshot.backup(raw.driver_connection)
+    finally:
+        raw.close()
+    # This test's own copies of the accounts, read from the restored rows.
+    users = {role: session.get(User, user_id) for role, user_id in user_ids.items()}
+    staff_account = session.get(User, staff_id)
+    return dataclasses.replace(world, users=users, staff_account=staff_account)
 
 
 def _version(session: Session, item_id: int) -> int:
@@ -404,7 +436,7 @@ def _denied(session: Session, user: User) -> list[AuditEvent]:
 def test_every_service_guarding_an_action_answers_each_role_as_the_policy_says(
     session, action, role
 ):
-    world = _build_world(session)
+    world = _fresh_world(session)
     user = world.users[role]
     allowed = role in EXPECTED[action]
     for probe in PROBES[action]:
