@@ -61,7 +61,7 @@ def _codes(items: Iterable[dict[str, Any]] | None, key: str = "code") -> set[str
 
 
 def _offers_export(rest: dict[str, Any]) -> bool:
-    def named_export(operations) -> bool:
+    def named_export(operations: list[dict[str, Any]] | None) -> bool:
         return any(
             (op.get("name") or "").lstrip("$") == "export"
             or (op.get("definition") or "").rstrip("/").endswith("export")
@@ -233,7 +233,14 @@ def _probe(check: EhrCheck, client: FhirClient, auth_kind: str) -> None:
         )
 
 
-def _search(check, client, auth_kind, params, *, topic: str) -> dict[str, Any] | None:
+def _search(
+    check: EhrCheck,
+    client: FhirClient,
+    auth_kind: str,
+    params: dict[str, Any],
+    *,
+    topic: str,
+) -> dict[str, Any] | None:
     try:
         bundle: dict[str, Any] = client.get_json("Patient", params=params)
         return bundle

@@ -115,7 +115,7 @@ class FhirClient:
     def __enter__(self) -> "FhirClient":
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     # --- requests -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, func
@@ -44,6 +44,9 @@ from portal.demo.seed import (
 from portal.passwords import verify_password
 from portal.secrets_store import SecretStoreError, get_or_create_secret, secret_path
 from portal.services import audit_checkpoints
+
+if TYPE_CHECKING:  # the sync code loads only when a command needs it
+    from ehr_sync.jobs import SyncOutcome
 
 T = TypeVar("T")
 
@@ -310,9 +313,11 @@ def demo_ehr_block(base_url: str, n_patients: int, resources: int, seconds: floa
     )
 
 
-def sync_report(outcome) -> str:
+def sync_report(outcome: "SyncOutcome") -> str:
     """The run as a small table: one line per resource type, then the outbox and any errors."""
     result = outcome.result
+    if result is None:  # the run never started: only its errors to show
+        return "\n".join(f"Error: {e}" for e in outcome.errors) or "The sync did not run."
     names = ("fetched", "created", "updated", "skipped", "quarantined", "deleted")
     lines = [f"EHR sync run {result.run_id}: {result.status} in {result.seconds:.1f} s"]
     # A run that read nothing (the EHR is down) has no table to show, only its one error line.
@@ -341,6 +346,10 @@ def is_demo_database(settings: Settings) -> bool:
     return path == DEFAULT_DATABASE.resolve() or path.is_relative_to(settings.state_dir.resolve())
 
 
+@overload
+def demo_password(settings: Settings, *, create: Literal[True]) -> str: ...
+@overload
+def demo_password(settings: Settings, *, create: bool) -> str | None: ...
 def demo_password(settings: Settings, *, create: bool) -> str | None:
     """DEMO_PASSWORD if set, else the one generated into the state folder on first start."""
     chosen = os.environ.get("DEMO_PASSWORD")

@@ -10,8 +10,10 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
@@ -32,8 +34,10 @@ PASSWORD_ENV = "PORTAL_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not 
 NAME_ENV = "PORTAL_ADMIN_NAME"
 PASSWORD_TRIES = 3
 
+T = TypeVar("T")
 
-def add_commands(commands) -> None:
+
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     admin = commands.add_parser(
         "create-admin",
         help="create an administrator account (asks, or reads PORTAL_ADMIN_USERNAME and "
@@ -100,7 +104,7 @@ def _create_admin(settings: Settings, *, username: str | None, name: str | None)
         if interactive:
             username = _ask_username(username, session=session)
         for attempt in range(1, PASSWORD_TRIES + 1):
-            if interactive:
+            if interactive or password is None:  # None only when interactive (no variable)
                 password = getpass.getpass("Password (at least 12 characters): ")
                 confirm = getpass.getpass("The same password again: ")
             else:
@@ -155,7 +159,7 @@ def _operator() -> str:
         return f"uid {os.getuid()}"
 
 
-def _guarded_db(call, **kwargs):
+def _guarded_db(call: Callable[..., T], **kwargs: Any) -> T:
     try:
         return call(**kwargs)
     except OperationalError as error:
@@ -243,7 +247,7 @@ def restore(settings: Settings, path: Path, *, force: bool) -> int:
     return 0
 
 
-def _guarded_backup(call, where: str):
+def _guarded_backup(call: Callable[[], T], where: str) -> T:
     try:
         return call()
     except backups.BackupCorrupt as error:

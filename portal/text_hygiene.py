@@ -9,6 +9,8 @@ breaks and tabs survive in multi-line text, nothing invisible survives in a one-
 import re
 import unicodedata
 
+from sqlalchemy.orm import Session
+
 # C0 controls but tab and line feed, DEL, C1 controls, lone surrogates.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
@@ -31,7 +33,7 @@ def has_control_characters(value: str) -> bool:
     )
 
 
-def before_flush(session, _flush_context, _instances) -> None:
+def before_flush(session: Session, _flush_context: object, _instances: object) -> None:
     """The safety net under every service: strip control characters (keeping tab and line feed)
     from every text column of every row about to be written, so no path (a form, an import,
     the EHR) can store a NUL that PostgreSQL refuses or an invisible character SQLite keeps.

@@ -102,7 +102,9 @@ def _secret_files(state_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _audit(engine: Engine, *, action: str, detail: str, now: datetime, failed: bool = False):
+def _audit(
+    engine: Engine, *, action: str, detail: str, now: datetime, failed: bool = False
+) -> None:
     """A copy of every record, or all of them replaced, is on the audit trail like any export."""
     outcome = audit.Outcome.FAILURE if failed else audit.Outcome.SUCCESS
     with Session(engine) as session:
@@ -160,7 +162,9 @@ def make_backup(
     )
 
 
-def _copy_into(target: Path, engine: Engine, kind: str, *, state_dir: Path, now: datetime):
+def _copy_into(
+    target: Path, engine: Engine, kind: str, *, state_dir: Path, now: datetime
+) -> tuple[Manifest, dict[str, Path]]:
     with tempfile.TemporaryDirectory(prefix=".portal-backup-", dir=target.parent) as work:
         work_dir = Path(work)
         if kind == "sqlite":
@@ -213,7 +217,10 @@ def _check_schema(revision: str) -> str:
             "portal knows. Install the portal version that made the backup (or a newer one) "
             "and restore again."
         ) from None
-    return script.get_current_head()
+    head = script.get_current_head()
+    if head is None:  # only a portal with no migrations at all
+        raise BackupRefused("This version of the portal has no database schema to restore into.")
+    return head
 
 
 def restore_backup(

@@ -15,6 +15,7 @@ import time
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 from portal.errors import PortalError
 
@@ -120,7 +121,7 @@ def read_manifest(source: Path) -> Manifest:
             member = tar.next()
             if member is None or member.name != MANIFEST or not member.isfile():
                 raise BackupCorrupt("This file is not a Clinic Portal backup (no manifest first).")
-            return Manifest.from_json(tar.extractfile(member).read())
+            return Manifest.from_json(_member_file(tar, member).read())
         except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
             raise BackupCorrupt(f"The backup file is damaged ({error}).") from None
 
@@ -142,7 +143,7 @@ def extract_verified(source: Path, into: Path) -> Manifest:
                 listed = expected.get(member.name)
                 if listed is None or not member.isfile() or not _safe_name(member.name):
                     raise BackupCorrupt(f"The backup holds a file it does not list: {member.name}")
-                _copy_checked(tar.extractfile(member), into / member.name, listed)
+                _copy_checked(_member_file(tar, member), into / member.name, listed)
                 seen.add(member.name)
         except (tarfile.TarError, EOFError, zlib.error) as error:
             raise BackupCorrupt(f"The backup file is damaged ({error}).") from None
@@ -166,7 +167,15 @@ def _safe_name(name: str) -> bool:
     return bool(parts) and not Path(name).is_absolute() and ".." not in parts
 
 
-def _copy_checked(handle, target: Path, listed: ArchivedFile) -> None:
+def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    # extractfile gives None only for members that are not regular files; callers checked isfile().
+    handle = tar.extractfile(member)
+    if handle is None:
+        raise BackupCorrupt(f"The backup holds something that is not a file: {member.name}")
+    return handle
+
+
+def _copy_checked(handle: IO[bytes], target: Path, listed: ArchivedFile) -> None:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     digest = hashlib.sha256()
     size = 0

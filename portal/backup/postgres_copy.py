@@ -15,7 +15,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Container
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -52,10 +54,17 @@ def libpq_env(engine: Engine) -> dict[str, str]:
     }.items():
         if value:
             env[key] = value
-    for key, value in url.query.items():
+    for key, given in url.query.items():
         if key in _QUERY_ENV:
-            env[_QUERY_ENV[key]] = value if isinstance(value, str) else value[0]
+            env[_QUERY_ENV[key]] = given if isinstance(given, str) else given[0]
     return env
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    # Popen leaves a stream None only when it was not asked for a PIPE; these were.
+    if stream is None:
+        raise BackupRefused("The restore tools started without their pipes.")
+    return stream
 
 
 def server_major(connection: Connection) -> int:
@@ -92,7 +101,8 @@ def _tool_major(path: str) -> int:
 
 
 def current_schema(connection: Connection) -> str:
-    return connection.execute(text("SELECT current_schema()")).scalar_one()
+    schema: str = connection.execute(text("SELECT current_schema()")).scalar_one()
+    return schema
 
 
 def _tables(connection: Connection, schema: str) -> list[str]:
@@ -110,7 +120,7 @@ def _counts(connection: Connection, schema: str) -> dict[str, int]:
     }
 
 
-def _revision(connection: Connection, schema: str, tables) -> str | None:
+def _revision(connection: Connection, schema: str, tables: Container[str]) -> str | None:
     if "alembic_version" not in tables:
         return None
     query = text(f'SELECT version_num FROM "{schema}".alembic_version')  # noqa: S608
@@ -222,20 +232,21 @@ def _run_in_one_transaction(
             )
         except OSError as error:
             raise BackupRefused(f"Could not run the restore: {error}") from None
+        feed, dumped = _pipe(consumer.stdin), _pipe(first.stdout)
         try:
-            consumer.stdin.write(("\n".join(prelude) + "\n").encode())
-            while chunk := first.stdout.read(1024 * 1024):
-                consumer.stdin.write(chunk)
+            feed.write(("\n".join(prelude) + "\n").encode())
+            while chunk := dumped.read(1024 * 1024):
+                feed.write(chunk)
             produced = first.wait()
             if produced == 0:
-                consumer.stdin.write(b"COMMIT;\n")
+                feed.write(b"COMMIT;\n")
         except BrokenPipeError:  # psql stopped at an error (ON_ERROR_STOP): nothing committed
             first.kill()
             produced = first.wait()
         finally:
-            first.stdout.close()
+            dumped.close()
             with contextlib.suppress(BrokenPipeError):
-                consumer.stdin.close()
+                feed.close()
             ran = consumer.wait(timeout=TOOL_TIMEOUT_S)
         if ran != 0:
             runner_errors.seek(0)

@@ -5,6 +5,7 @@ own activity (provider hours, bookings, messages, refills: portal/demo/activity.
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -214,7 +215,7 @@ def _demo_rows(session: Session, model: type, fhir_ids: list[str]) -> dict:
     return found
 
 
-def _upsert_user(session: Session, username: str, password_hash: str, **fields) -> User:
+def _upsert_user(session: Session, username: str, password_hash: str, **fields: Any) -> User:
     """Create the account, or reset an existing one to its demo state (role, links, password)."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:

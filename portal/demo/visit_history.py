@@ -10,6 +10,7 @@ audit trail of the demo began), a few hundred at clinic size, so the first start
 
 import random
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -39,7 +40,7 @@ class Provider:
     visit_types: list[str]
 
 
-def _slot_times(blocks, minutes: int) -> list[time]:
+def _slot_times(blocks: Iterable[tuple[time, time]], minutes: int) -> list[time]:
     times = []
     for start, end in blocks:
         t = datetime.combine(date.min, start)
@@ -112,7 +113,7 @@ def seed_visit_history(
     tz: ZoneInfo,
     providers: list[Provider],
     patient_ids: list[int],
-    blocks,
+    blocks: Iterable[tuple[time, time]],
     slot_minutes: int,
 ) -> History:
     """Insert the year of visits and the at-risk upcoming ones; the caller commits."""

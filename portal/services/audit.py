@@ -1,5 +1,6 @@
 """Audit trail: who did what to which patient's data, and whether it was allowed."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -41,7 +42,15 @@ def record(
     return audit_chain.append(session, event)
 
 
-def _entry(actor, category, action, patient_id, outcome, detail, now) -> AuditEvent:
+def _entry(
+    actor: User | None,
+    category: str,
+    action: str,
+    patient_id: int | None,
+    outcome: str,
+    detail: str | None,
+    now: datetime | None,
+) -> AuditEvent:
     return AuditEvent(
         at=now or datetime.now(UTC),
         user_id=actor.id if actor else None,
@@ -62,7 +71,7 @@ def record_listed(
     session: Session,
     actor: User,
     category: str,
-    patient_ids,
+    patient_ids: Iterable[int | None],
     detail: str | None = None,
     now: datetime | None = None,
 ) -> list[AuditEvent]:

@@ -85,7 +85,9 @@ def start(user: User, *, session: Session, now: datetime, method: str) -> str:
     return token
 
 
-def _end(row: AuthSession, user: User | None, *, session: Session, now: datetime, reason: str):
+def _end(
+    row: AuthSession, user: User | None, *, session: Session, now: datetime, reason: str
+) -> None:
     row.ended_at = now
     row.end_reason = reason
     session.add(row)
