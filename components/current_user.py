@@ -32,7 +32,7 @@ def forget_everything(*, notice: str | None = None) -> None:
     """Wipe this tab's session state but the allow-list, so nothing one person saw (a code, a chart,
     a draft, a chosen record) is there for the next. Sign-in, sign-out and time-out call it."""
     for key in list(st.session_state.keys()):
-        if not keys.kept_across_users(key):
+        if not keys.kept_across_users(str(key)):  # the kept keys are all strings
             del st.session_state[key]
     if notice:
         st.session_state[keys.LOGIN_NOTICE] = notice

@@ -40,7 +40,8 @@ from portal.timefmt import format_datetime
 
 def seen_version(item: TriageItem) -> int:
     """The version shown to this staff member on the previous run (else the current one)."""
-    return st.session_state.setdefault(keys.TRIAGE_SEEN_VERSIONS, {}).get(item.id, item.version)
+    seen: dict[int | None, int] = st.session_state.setdefault(keys.TRIAGE_SEEN_VERSIONS, {})
+    return seen.get(item.id, item.version)
 
 
 def remember_version(item: TriageItem) -> None:
@@ -130,10 +131,9 @@ def _generic_actions(user: User, item: TriageItem, seen: int, staff: list[User])
         )
     with cols[1].popover("Assign / status"):
         with st.form(f"assign_{item_id}"):
-            ids = [u.id for u in staff]
-            names = {u.id: u.display_name or u.username for u in staff}
+            names = {saved_id(u): u.display_name or u.username for u in staff}
             assignee = st.selectbox(
-                "Assign to", ids, format_func=names.get, key=f"assignee_{item_id}"
+                "Assign to", list(names), format_func=names.__getitem__, key=f"assignee_{item_id}"
             )
             if st.form_submit_button("Assign"):
                 run_staff_action(

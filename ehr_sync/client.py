@@ -229,7 +229,8 @@ class FhirClient:
 def next_link(bundle: dict[str, Any]) -> str | None:
     for link in bundle.get("link") or []:
         if link.get("relation") == "next" and link.get("url"):
-            return link["url"]
+            url: str = link["url"]
+            return url
     return None
 
 

@@ -14,6 +14,7 @@ newer, so a cancellation never lands before the booking it cancels.
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -40,8 +41,8 @@ class DeliveryReport:
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     """Pause after the ``attempts``-th failure: 1, 2, 4 ... minutes (capped), +-20 % jitter."""
-    base = min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
-    jitter = (rng or random).uniform(0.8, 1.2)  # noqa: S311 - spreading retries, not a secret
+    base: timedelta = min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    jitter: float = (rng or random).uniform(0.8, 1.2)  # noqa: S311 - spreading retries, not a secret
     return base * jitter
 
 
@@ -152,6 +153,7 @@ def _record(
 ) -> None:
     # Only an item still pending is touched: a newer change may have superseded it meanwhile.
     where = (col(OutboxItem.id) == item.id, col(OutboxItem.status) == OutboxStatus.PENDING)
+    values: dict[str, Any]
     if outcome.ok:
         values = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}
         report.sent += 1

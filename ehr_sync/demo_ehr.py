@@ -76,8 +76,11 @@ def running_server(
         text=True,
     )
     try:
-        ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_S)
-        line = process.stdout.readline() if ready else ""
+        output = process.stdout
+        if output is None:  # never: stdout is a PIPE; this tells the type checker
+            raise DemoEhrError("The FHIR server started without its output pipe.")
+        ready, _, _ = select.select([output], [], [], START_TIMEOUT_S)
+        line = output.readline() if ready else ""
         if not line.startswith("listening "):
             raise DemoEhrError(
                 f"The FHIR server did not start on port {port} (is the port in use? "

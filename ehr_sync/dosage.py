@@ -93,7 +93,8 @@ def dosage_instructions(dosages: Sequence[Any] | None) -> str | None:
 def dosage_words(dosage: Any) -> str | None:
     """``Dosage.text`` if given, else the structured elements in words; None if it says nothing."""
     if dosage.text:
-        return dosage.text
+        given: str = dosage.text
+        return given
     head = " ".join(
         p for p in (_dose(dosage.doseAndRate), _route(dosage.route), _timing(dosage.timing)) if p
     )
@@ -191,7 +192,8 @@ def _timing_code(code: Any) -> str:
         return ""
     coding = pick_coding(code)
     if code.text:
-        return code.text
+        text: str = code.text
+        return text
     if coding is not None and coding.code in _TIMING_CODES:
         return _TIMING_CODES[coding.code]
     return (concept_label(code) or "").lower()

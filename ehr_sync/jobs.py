@@ -76,13 +76,15 @@ def make_auth(settings: Settings) -> Auth:
             for name in ("fhir_token_url", "fhir_client_id", "fhir_private_key_path")
             if not getattr(settings, name)
         ]
-        if missing:
+        token_url, client_id = settings.fhir_token_url, settings.fhir_client_id
+        key_path = settings.fhir_private_key_path
+        if missing or not token_url or not client_id or not key_path:  # the same test, typed
             names = ", ".join(m.upper() for m in missing)
             raise NotConfigured(f"FHIR_AUTH is smart but {names} is not set.")
         return SmartBackendAuth(
-            token_url=settings.fhir_token_url,
-            client_id=settings.fhir_client_id,
-            private_key_pem=Path(settings.fhir_private_key_path).read_bytes(),
+            token_url=token_url,
+            client_id=client_id,
+            private_key_pem=Path(key_path).read_bytes(),
             key_id=settings.fhir_key_id,
             scope=settings.fhir_scope,
             timeout=settings.fhir_timeout_seconds,
@@ -92,7 +94,7 @@ def make_auth(settings: Settings) -> Auth:
 
 def make_client(settings: Settings, *, max_attempts: int | None = None) -> FhirClient:
     """A client for the configured EHR; NotConfigured when there is none."""
-    if not ehr_configured(settings):
+    if not ehr_configured(settings) or not settings.fhir_base_url:  # one test, said twice for types
         raise NotConfigured("No EHR is configured (FHIR_BASE_URL is not set).")
     return FhirClient(
         settings.fhir_base_url,

@@ -42,7 +42,7 @@ class PgAdvisoryLock:
     def try_acquire(self) -> bool:
         with self._mutex:
             if self._conn is not None:
-                return self._alive()
+                return self._alive(self._conn)
             conn = self.engine.connect()
             try:
                 got = conn.execute(
@@ -65,13 +65,13 @@ class PgAdvisoryLock:
 
     def held(self) -> bool:
         with self._mutex:
-            return self._conn is not None and self._alive()
+            return self._conn is not None and self._alive(self._conn)
 
-    def _alive(self) -> bool:
+    def _alive(self, conn: Connection) -> bool:
         """The lock is ours while its connection is; a dropped link means it is gone."""
         try:
-            self._conn.execute(text("SELECT 1"))
-            self._conn.commit()
+            conn.execute(text("SELECT 1"))
+            conn.commit()
             return True
         except Exception:
             self._drop()

@@ -9,7 +9,7 @@ from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.request_card import render_item
-from db.models import OPEN_TRIAGE_STATUSES, TriageStatus
+from db.models import OPEN_TRIAGE_STATUSES, TriageStatus, saved_id
 from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import triage
@@ -74,13 +74,13 @@ def render() -> None:
             format_func=lambda s: STATUS_CHOICES[s],
             key="triage_filter_status",
         )
-        names = {u.id: u.display_name or u.username for u in staff}
+        # The three filters, then each staff member by id (ids never equal the filter words).
+        choices: dict[str | int, str] = {ANY: "Anyone", MINE: "Me", UNASSIGNED: "Unassigned"}
+        choices |= {saved_id(u): u.display_name or u.username for u in staff}
         assignee = st.selectbox(
             "Assignee",
-            [ANY, MINE, UNASSIGNED, *names],
-            format_func=lambda a: {ANY: "Anyone", MINE: "Me", UNASSIGNED: "Unassigned"}.get(
-                a, names.get(a)
-            ),
+            list(choices),
+            format_func=choices.__getitem__,
             key="triage_filter_assignee",
         )
         overdue_only = st.checkbox("Overdue only", key="triage_filter_overdue")

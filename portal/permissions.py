@@ -118,6 +118,8 @@ ROLE_NAMES: dict[Role, str] = {
 def allows(role: Role | str | None, action: Action) -> bool:
     """Whether the table gives ``role`` the ``action`` (the account being active is checked by
     ``require_permission``)."""
+    if role is None:  # no role holds nothing (Role(None) would say so too, less plainly)
+        return False
     try:
         return action in PERMISSIONS.get(Role(role), frozenset())
     except ValueError:  # an unknown role string holds nothing

@@ -45,7 +45,8 @@ class ServeError(Exception):
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def check_database_for_replicas(database_url: str, replicas: int) -> None:
@@ -85,7 +86,7 @@ class Stack:
     """The running processes; ``stop()`` ends them (also on any failure while starting)."""
 
     url: str
-    caddy: subprocess.Popen | None = None
+    caddy: subprocess.Popen[bytes] | None = None
     replicas: list[Replica] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -157,8 +158,8 @@ def start_stack(options: StackOptions) -> Stack:
     )
     site = options.domain or f"https://127.0.0.1:{options.https_port}"
     if options.domain:
-        port = "" if options.https_port == 443 else f":{options.https_port}"
-        stack = Stack(url=f"https://{options.domain}{port}")
+        shown_port = "" if options.https_port == 443 else f":{options.https_port}"
+        stack = Stack(url=f"https://{options.domain}{shown_port}")
     else:
         stack = Stack(url=site)
     try:
@@ -309,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Its certificate comes from Caddy's own test CA: the browser will warn about it.")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        while stack.caddy.poll() is None:
+        while stack.caddy is not None and stack.caddy.poll() is None:
             for replica in stack.replicas:
                 if not replica.alive() and not replica.reported_stopped:
                     replica.reported_stopped = True

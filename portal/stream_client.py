@@ -84,6 +84,11 @@ class StreamSession:
         )
         return self
 
+    def _socket(self) -> ClientConnection:
+        if self._ws is None:
+            raise RunFailed("the session is not open (call open() first)")
+        return self._ws
+
     def close(self) -> None:
         if self._ws is not None:
             self._ws.close()
@@ -101,7 +106,7 @@ class StreamSession:
         for widget_id, value in (values or {}).items():
             state.widget_states.widgets.append(_widget_state(widget_id, value))
         started = time.perf_counter()
-        self._ws.send(message.SerializeToString())
+        self._socket().send(message.SerializeToString())
         return self._read_run(started)
 
     def _read_run(self, started: float) -> RunResult:
@@ -115,7 +120,7 @@ class StreamSession:
             if left <= 0:
                 raise RunFailed(f"no end of the script run within {self.timeout:.0f} s")
             msg = ForwardMsg()
-            msg.ParseFromString(self._ws.recv(timeout=left))
+            msg.ParseFromString(self._socket().recv(timeout=left))
             kind = msg.WhichOneof("type")
             if kind == "navigation":
                 self.pages = {p.page_name: p.page_script_hash for p in msg.navigation.app_pages}

@@ -89,7 +89,8 @@ class PatientRecord:
 
     def _add(self, resource: dict[str, Any]) -> str:
         self.resources.append(resource)
-        return resource["id"]
+        added: str = resource["id"]
+        return added
 
     # --- problems, medicines, allergies, vaccines ------------------------------------------
 
@@ -132,7 +133,7 @@ class PatientRecord:
         if course.abatement is not None:
             resource["abatementDateTime"] = instant(min(course.abatement, self.now))
         self.condition_ids[problem] = self._add(resource)
-        return resource["id"]
+        return self.condition_ids[problem]
 
     def medication_request(self, drug_course: DrugCourse, reason: codes.Problem) -> str:
         drug = drug_course.drug
@@ -247,7 +248,7 @@ class PatientRecord:
         if appointment_id is not None:
             resource["appointment"] = [ref("Appointment", appointment_id)]
         self.encounter_ids[visit] = self._add(resource)
-        return resource["id"]
+        return self.encounter_ids[visit]
 
     def appointment_id(self) -> str:
         return self.new_id("apt")

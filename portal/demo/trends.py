@@ -6,6 +6,7 @@ little noise. A diabetic's A1c falls after metformin starts, blood pressure afte
 LDL after a statin, TSH after levothyroxine; kidney function slowly declines in CKD.
 """
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ def treated_fraction(start: datetime | None, when: datetime, half_life_days: flo
     if start is None or when < start:
         return 0.0
     days = (when - start).total_seconds() / 86400
-    return 1 - 0.5 ** (days / half_life_days)
+    return 1 - math.pow(0.5, days / half_life_days)
 
 
 def egfr_ckd_epi_2021(creatinine: float, age: float, sex: str) -> float:
@@ -28,7 +29,8 @@ def egfr_ckd_epi_2021(creatinine: float, age: float, sex: str) -> float:
     female = sex == "female"
     kappa, alpha = (0.7, -0.241) if female else (0.9, -0.302)
     ratio = creatinine / kappa
-    value = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
+    value = 142 * math.pow(min(ratio, 1), alpha) * math.pow(max(ratio, 1), -1.200)
+    value *= math.pow(0.9938, age)
     return value * 1.012 if female else value
 
 

@@ -190,7 +190,7 @@ def seed_visit_history(
         rng.sample(soon, min(len(soon), UPCOMING_AT_RISK)),
         strict=False,
     ):
-        calendar.taken.add((provider.practitioner.id, start))
+        calendar.taken.add((saved_id(provider.practitioner), start))
         end = start + timedelta(minutes=20)
         bookings.append(
             Booking(

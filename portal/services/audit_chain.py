@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from db.models import AuditChainHead, AuditEvent
+from db.models import AuditChainHead, AuditEvent, saved_id
 from portal.config import get_settings
 from portal.secrets_store import get_or_create_secret
 
@@ -63,13 +64,13 @@ def audit_key() -> bytes:
     return _key(Path(settings.state_dir), settings.audit_key)
 
 
-def entry_hash(prev_hash: str | None, fields: dict, key: bytes | None = None) -> str:
+def entry_hash(prev_hash: str | None, fields: dict[str, Any], key: bytes | None = None) -> str:
     """HMAC-SHA256 under ``key`` (plain SHA-256 for the entries from before the chain was keyed)
     over the previous hash and the entry's fields, in one fixed JSON form.
 
     Changing this function invalidates every existing chain: treat it as frozen.
     """
-    payload = {name: fields.get(name) for name in HASHED_FIELDS}
+    payload: dict[str, Any] = {name: fields.get(name) for name in HASHED_FIELDS}
     payload["at"] = _canonical_time(payload["at"])
     payload["prev_hash"] = prev_hash
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -161,7 +162,7 @@ def verify(
             if event.prev_hash != prev:
                 return VerifyResult(False, checked, event.id, "does not link to the entry before")
             expected = entry_hash(
-                prev, event.model_dump(), None if event.id <= plain_until else key
+                prev, event.model_dump(), None if saved_id(event) <= plain_until else key
             )
             if not hmac.compare_digest(event.hash or "", expected):
                 return VerifyResult(False, checked, event.id, "content changed since written")

@@ -22,6 +22,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -47,7 +48,7 @@ class Checkpoint:
         return json.dumps({**fields, "sig": _signature(fields, key)}, sort_keys=True) + "\n"
 
 
-def _signature(fields: dict, key: bytes) -> str:
+def _signature(fields: dict[str, Any], key: bytes) -> str:
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hmac.new(key, b"audit-checkpoint|" + text.encode(), hashlib.sha256).hexdigest()
 

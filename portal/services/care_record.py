@@ -313,7 +313,7 @@ def care_plan(user: User, patient_id: int, *, session: Session, now: datetime) -
         .where(CareGoal.patient_id == patient_id, CareGoal.lifecycle_status != WITHDRAWN)
         .order_by(col(CareGoal.start_date).desc().nulls_last(), col(CareGoal.id).desc())
     ).all()
-    goal_ids = {g.fhir_id: g.id for g in goals}
+    goal_ids = {g.fhir_id: saved_id(g) for g in goals}
     plans = session.exec(
         select(CarePlan)
         .where(CarePlan.patient_id == patient_id, CarePlan.status != WITHDRAWN)

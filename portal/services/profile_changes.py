@@ -187,7 +187,7 @@ def change_for_item(
 ) -> tuple[TriageItem, ProfileChangeRequest]:
     require_permission(actor, Action.DECIDE_PROFILE_CHANGES, session=session, now=None)
     item = triage.item_of_kind(session, item_id, KIND, "a profile change")
-    change = session.get(ProfileChangeRequest, item.ref_id)
+    change = get_or_not_found(session, ProfileChangeRequest, item.ref_id)
     session.refresh(change)
     return item, change
 

@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from db.models import AuthSession, User
+from db.models import AuthSession, User, saved_id
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.services import audit
 from portal.services import security_events as events
+from portal.services.rows import rows_changed
 
 MIN_COOKIE_KEY_BYTES = 32
 # Writing last_seen_at on every rerun would be one UPDATE per click (a write lock on SQLite);
@@ -76,7 +77,9 @@ def start(user: User, *, session: Session, now: datetime, method: str) -> str:
     """Open a session after every sign-in step passed; returns the secret token (audited)."""
     token = secrets.token_urlsafe(32)
     session.add(
-        AuthSession(token_hash=_hash(token), user_id=user.id, started_at=now, last_seen_at=now)
+        AuthSession(
+            token_hash=_hash(token), user_id=saved_id(user), started_at=now, last_seen_at=now
+        )
     )
     audit.record(
         session=session, actor=user, category=events.LOGIN, action="login", detail=method, now=now
@@ -113,10 +116,11 @@ def current_user(token: str | None, *, session: Session, now: datetime) -> User:
         raise SessionEnded(row.end_reason if row.end_reason in END_MESSAGES else "revoked")
     settings = get_settings()
     user = session.get(User, row.user_id)
-    reason = None
     if user is None or not user.active:
-        reason = "disabled"
-    elif user.sessions_valid_after is not None and row.started_at < user.sessions_valid_after:
+        _end(row, user, session=session, now=now, reason="disabled")
+        raise SessionEnded("disabled")
+    reason = None
+    if user.sessions_valid_after is not None and row.started_at < user.sessions_valid_after:
         reason = "revoked"
     elif now - row.started_at > timedelta(hours=settings.session_absolute_hours):
         reason = "expired"
@@ -174,10 +178,10 @@ def end_all(user: User, *, session: Session, now: datetime) -> int:
     session.add(user)
     closed = session.execute(
         update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+        .where(col(AuthSession.user_id) == user.id, col(AuthSession.ended_at).is_(None))
         .values(ended_at=now, end_reason="revoked")
     )
-    return closed.rowcount or 0
+    return rows_changed(closed)
 
 
 def revoke_all(user: User, *, session: Session, now: datetime, reason: str) -> None:

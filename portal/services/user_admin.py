@@ -365,10 +365,10 @@ def create_staff_account(
     username = (username or "").strip().lower()
     display_name = (display_name or "").strip()
     try:
-        role = Role(role)
+        staff_role: Role | None = Role(role)
     except ValueError:
-        role = None
-    if role not in STAFF_ROLES:
+        staff_role = None
+    if staff_role is None or staff_role not in STAFF_ROLES:
         raise InvalidInput("Choose a staff role: front desk, nurse, clinician or administrator.")
     if not account_codes.USERNAME_PATTERN.match(username):
         raise InvalidInput(
@@ -386,7 +386,7 @@ def create_staff_account(
     user = User(
         username=username,
         password_hash=hash_password(secrets.token_urlsafe(32)),
-        role=role,
+        role=staff_role,
         display_name=display_name,
         email=email,
         created_at=now,
@@ -398,7 +398,7 @@ def create_staff_account(
         actor=admin,
         category=category,
         action=action,
-        detail=f"account {username}: role {role}",
+        detail=f"account {username}: role {staff_role}",
         now=now,
     )
     code = account_codes.issue_user_reset_code(admin, user, session=session, now=now)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.appointment import Appointment, AppointmentParticipant
@@ -45,6 +45,7 @@ from db.models import (
 from ehr_sync.fhir_values import codeable_concept
 from portal.config import get_settings
 from portal.errors import PortalError
+from portal.services.rows import get_or_not_found
 
 PORTAL_SYSTEM = "urn:clinic-portal:write-back"
 # Fixed namespace for ids derived from a booking, so its cancellation PUTs the same Appointment.
@@ -58,7 +59,7 @@ class Kind:
     MESSAGE = "message"
 
 
-def enabled_for(patient: Patient | None) -> bool:
+def enabled_for(patient: Patient | None) -> TypeGuard[Patient]:
     """Write-back is on when an EHR is configured and the patient came from that EHR."""
     settings = get_settings()
     return bool(
@@ -132,7 +133,7 @@ def refill_approved(
     patient = session.get(Patient, refill.patient_id)
     if not enabled_for(patient):
         return None
-    med = session.get(MedicationRequest, refill.medication_request_id)
+    med = get_or_not_found(session, MedicationRequest, refill.medication_request_id)
     prescriber = session.get(Practitioner, actor.practitioner_id) if actor.practitioner_id else None
     resource = refill_resource(refill, med, patient, prescriber, now=now)
     return enqueue(session, kind=Kind.REFILL_APPROVED, resource=resource, now=now)

@@ -202,7 +202,7 @@ def preview(data: bytes) -> CsvPreview:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         columns = [c.strip() for c in next(reader)]
-        rows = []
+        rows: list[list[str]] = []
         for row in reader:
             if len(rows) >= PREVIEW_ROWS:
                 break
@@ -221,6 +221,7 @@ def preview(data: bytes) -> CsvPreview:
 
 def parse_date(text: str, tz: ZoneInfo) -> datetime:
     text = text.strip()
+    value: datetime | None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

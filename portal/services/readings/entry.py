@@ -437,9 +437,9 @@ def import_readings(
         audit_refused_import(
             label, reason, actor=actor, patient_id=patient_id, session=session, now=now
         )
-        refused = ImportRefused(reason)
-        refused.audited = True
-        raise refused from None
+        not_stored = ImportRefused(reason)
+        not_stored.audited = True
+        raise not_stored from None
     finally:
         spool.close()
     report = writer.report

@@ -197,7 +197,7 @@ def parse_fhir(
     else:
         raise ImportRefused("the file is neither a FHIR Bundle nor an Observation.")
     subjects = SubjectCheck(patient, document) if patient is not None else None
-    if subjects is not None:
+    if subjects is not None and patient is not None:
         for where, resource in resources:
             if (
                 isinstance(resource, dict)

@@ -217,7 +217,11 @@ def _points(
             )
             .order_by(col(Observation.effective_at))
         ).all()
-        return [ProgressPoint(o.effective_at, o.value) for o in rows]
+        return [
+            ProgressPoint(o.effective_at, o.value)
+            for o in rows
+            if o.effective_at is not None and o.value is not None  # as the query asked
+        ]
     readings = _readings_between(goal.patient_id, (kind.measure,), session=session, since=since)
     if kind.daily_total:
         return _daily_totals(readings, get_settings().tz)

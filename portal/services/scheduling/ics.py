@@ -33,4 +33,5 @@ def visit_ics(booking: Booking, *, practitioner_name: str, now: datetime) -> byt
         event.add("description", f"Visit at {settings.clinic_name}.")
     event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
     cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical

@@ -58,6 +58,8 @@ def reminder_email(to: str, start: datetime, settings: Settings) -> EmailMessage
 
 
 def _send_email(to: str, start: datetime, settings: Settings) -> bool:
+    if not settings.smtp_host:  # the caller checked email_enabled; this tells the type checker
+        return False
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
             if settings.smtp_starttls:
