@@ -11,7 +11,7 @@ def requests_chart(rows: list[WeekCount]) -> alt.Chart:
     frame = pd.DataFrame(
         [{"Week": pd.Timestamp(r.week), "Type": r.label, "Requests": r.count} for r in rows]
     )
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame, title="Requests by type and week")
         .mark_bar()
         .encode(
@@ -21,6 +21,7 @@ def requests_chart(rows: list[WeekCount]) -> alt.Chart:
             tooltip=["Type:N", alt.Tooltip("Week:T", title="Week starting"), "Requests:Q"],
         )
     )
+    return chart
 
 
 def no_show_chart(rows: list[NoShowWeek]) -> alt.Chart:
@@ -37,7 +38,7 @@ def no_show_chart(rows: list[NoShowWeek]) -> alt.Chart:
             for r in rows
         ]
     )
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame, title="No-show rate by week and visit type")
         .mark_line(point=True)
         .encode(
@@ -53,3 +54,4 @@ def no_show_chart(rows: list[NoShowWeek]) -> alt.Chart:
             ],
         )
     )
+    return chart

@@ -22,7 +22,9 @@ def render_thread(view: ThreadView, viewer: User, *, now: datetime) -> None:
         )
     )
     for message in view.messages:
-        author = view.authors.get(message.author_user_id, "Clinic" if message.from_staff else "")
+        unnamed = "Clinic" if message.from_staff else ""
+        author_id = message.author_user_id
+        author = unnamed if author_id is None else view.authors.get(author_id, unnamed)
         with st.container(border=True):
             st.caption(f"{md_literal(author)} · {format_datetime(message.created_at)}")
             st.text(message.body)

@@ -128,7 +128,7 @@ def remembered_choice(user: User) -> int | None:
 
 
 def _staff_open_patient(user: User) -> int | None:
-    patient_id = st.session_state.get(keys.STAFF_OPEN_PATIENT_ID)
+    patient_id: int | None = st.session_state.get(keys.STAFF_OPEN_PATIENT_ID)
     if patient_id is None:
         st.info("No chart is open. Find a patient in Patient lookup to open their chart.")
         st.page_link(page("patient_lookup"), label="Patient lookup", icon=":material/search:")

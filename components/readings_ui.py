@@ -53,7 +53,7 @@ def readings_chart(rows: list[entry.ReadingRow], measure: str) -> alt.Chart:
                 {"when": naive_local(r.taken_at), "value": r.value2, "series": "Diastolic"}
             )
     frame = pd.DataFrame(points, columns=["when", "value", "series"])
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
@@ -63,6 +63,7 @@ def readings_chart(rows: list[entry.ReadingRow], measure: str) -> alt.Chart:
             tooltip=[alt.Tooltip("when:T", title="When"), alt.Tooltip("value:Q", title=unit)],
         )
     )
+    return chart
 
 
 def render_recent(user: User, patient_id: int, *, key: str) -> list[entry.ReadingRow]:
@@ -94,7 +95,7 @@ def _goal_series(kind: goals.GoalKind) -> str:
     return "Steps that day" if kind.daily_total else units.MEASURES[kind.measure].label
 
 
-def goal_chart(progress: goals.GoalProgress) -> alt.LayerChart:
+def goal_chart(progress: goals.GoalProgress) -> alt.LayerChart | alt.FacetChart:
     """The goal's points with the target as a dashed rule (two for blood pressure)."""
     points = []
     for p in progress.points:

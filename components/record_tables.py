@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from components.plain_text import md_literal
 from portal.timefmt import TABLE_DATE_FORMAT, table_datetime_format
@@ -17,11 +18,11 @@ def words(code: str) -> str:
     return code.replace("-", " ").replace("_", " ").capitalize()
 
 
-def date_column(label: str) -> st.column_config.DateColumn:
+def date_column(label: str) -> ColumnConfig:
     return st.column_config.DateColumn(label, format=TABLE_DATE_FORMAT)
 
 
-def datetime_column(label: str) -> st.column_config.DatetimeColumn:
+def datetime_column(label: str) -> ColumnConfig:
     return st.column_config.DatetimeColumn(label, format=table_datetime_format())
 
 

@@ -29,7 +29,7 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action: Act
     st.text(f"Visit type: {label(request.visit_type)}")
     st.text(f"Reason: {request.reason or '(none given)'}")
     st.text(f"Preferred provider: {view.provider_name or 'Any provider'}")
-    st.text(f"How: {MODE_LABELS.get(request.mode, 'In person or video')}")
+    st.text(f"How: {MODE_LABELS.get(request.mode or '', 'In person or video')}")
     st.text(f"Days and times that suit: {view.preferences}")
     if request.preferred_times:
         st.text(f"Patient's note on times: {request.preferred_times}")
@@ -67,12 +67,15 @@ def visit_request_panel(user: User, item: TriageItem, seen: int, run_action: Act
         format_func=lambda k: slot_label(by_key[k].start, names.get(by_key[k].practitioner_id, "")),
         key=f"vr_slot_{item_id}",
     )
-    if st.button(
-        "Book and tell the patient",
-        type="primary",
-        key=f"vr_book_{item_id}",
-        disabled=chosen is None,
-    ):
+    if (
+        st.button(
+            "Book and tell the patient",
+            type="primary",
+            key=f"vr_book_{item_id}",
+            disabled=chosen is None,
+        )
+        and chosen is not None
+    ):  # a disabled button is never clicked; this tells the type checker
         slot = by_key[chosen]
         run_action(
             lambda s: visit_requests.book_from_request(

@@ -119,7 +119,9 @@ def range_caption(trend: Trend) -> str:
     return "Shaded: the normal range, " + "; ".join(parts) + "."
 
 
-def build_trend_chart(trend: Trend, since: datetime | None = None) -> alt.LayerChart:
+def build_trend_chart(
+    trend: Trend, since: datetime | None = None
+) -> alt.LayerChart | alt.FacetChart:
     """The layered chart; kept free of Streamlit calls so it can be tested as a spec.
 
     ``since`` cuts the time axis (years of clinic history squeeze weeks of home readings).
@@ -213,7 +215,8 @@ def build_trend_chart(trend: Trend, since: datetime | None = None) -> alt.LayerC
                 color=series_color, tooltip=tooltip
             ),
         ]
-    return alt.layer(*layers).resolve_scale(color="shared")
+    chart: alt.LayerChart | alt.FacetChart = alt.layer(*layers).resolve_scale(color="shared")
+    return chart
 
 
 def chart_spec(trend: Trend, since: datetime | None = None) -> dict[str, Any]:
@@ -266,7 +269,7 @@ def render_trend_chart(trend: Trend) -> None:
             "Period",
             list(PERIODS),
             default="all",
-            format_func=PERIODS.get,
+            format_func=PERIODS.__getitem__,
             key=f"trend_period_{trend.code}",
         )
         days = PERIOD_DAYS.get(period or "all")

@@ -50,7 +50,7 @@ def visit_request_form(
         parts = st.multiselect(
             "Times of day that suit you (leave empty for any time)",
             list(DAY_PARTS),
-            format_func=PART_LABELS.get,
+            format_func=PART_LABELS.__getitem__,
             key="rq_parts",
         )
         times = st.text_input("Anything else about times (optional)", max_chars=500, key="rq_times")
@@ -73,7 +73,9 @@ def visit_request_list(requests: list[VisitRequest], names: dict[int, str]) -> N
     for request in requests:
         with st.container(border=True):
             st.text(f"{label(request.visit_type)}: {request.reason}")  # patient text: literal
-            who = names.get(request.practitioner_id, "Any provider")
+            who = "Any provider"
+            if request.practitioner_id is not None:
+                who = names.get(request.practitioner_id, who)
             st.caption(
                 md_literal(
                     f"{STATUS_WORDS.get(request.status, request.status)} · {who} · "

@@ -96,7 +96,7 @@ def render() -> None:
             ),
             key=keys.USER_ADMIN_SELECTED,
         )
-        chosen = by_id.get(chosen_id)
+        chosen = None if chosen_id is None else by_id.get(chosen_id)
         if chosen is not None:
             st.subheader(md_literal(chosen.username))
             st.text(

@@ -34,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
             report = audit_checkpoints.verify_trail(session, now=datetime.now(UTC))
             session.commit()
     except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error  # the driver's words, when there are some
         print(
-            f"Could not read the audit trail: {str(error.orig or error).splitlines()[0]}. Check "
+            f"Could not read the audit trail: {str(cause).splitlines()[0]}. Check "
             "DATABASE_URL, and that the database is migrated (python -m portal.cli prepare).",
             file=sys.stderr,
         )

@@ -81,13 +81,14 @@ def record_listed(
     Chained under one lock of the head; the caller commits. Inside a view (``audit_views``) the
     same list (same patients, category and detail) is logged once, not on every rerun.
     """
-    ids = list(dict.fromkeys(p for p in patient_ids if p is not None))  # once each, in order
+    # Once each, in order (typed as the entries' patient ids, which may be None).
+    ids: list[int | None] = list(dict.fromkeys(p for p in patient_ids if p is not None))
     key = ("listed", actor.id, category, tuple(ids), detail)
     if audit_views.already_logged(key):
         return []
     audit_views.mark_when_committed(session, key)
     events = [
         _entry(actor, category, "read", patient_id, Outcome.SUCCESS, detail, now)
-        for patient_id in ids or [None]
+        for patient_id in ids or [None]  # an empty list is logged once, without a patient
     ]
     return audit_chain.append_many(session, events)

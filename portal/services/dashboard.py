@@ -9,8 +9,10 @@ both databases, so SQLite and PostgreSQL give the same buckets.
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Date, Integer, bindparam, case, cast, func
+from sqlalchemy import ColumnElement, Date, Integer, Subquery, bindparam, case, cast, func
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -116,7 +118,7 @@ class Dashboard:
 # --- portable week buckets ------------------------------------------------------------------
 
 
-def _week(session: Session, column):
+def _week(session: Session, column: Mapped[datetime]) -> ColumnElement[Any]:
     """The Monday (UTC) of ``column``'s week, as a SQL expression on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
@@ -124,7 +126,7 @@ def _week(session: Session, column):
     return func.date(column, "weekday 0", "-6 days")
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
@@ -137,7 +139,7 @@ def week_start(moment: datetime) -> date:
 
 
 def requests_by_week(session: Session, since: datetime) -> list[WeekCount]:
-    week = _week(session, TriageItem.created_at).label("week")
+    week = _week(session, col(TriageItem.created_at)).label("week")
     rows = session.exec(
         select(week, TriageItem.kind, func.count(col(TriageItem.id)))
         .where(TriageItem.created_at >= since)
@@ -147,7 +149,7 @@ def requests_by_week(session: Session, since: datetime) -> list[WeekCount]:
     return [WeekCount(_as_date(w), k, triage.kind_label(k), n) for w, k, n in rows]
 
 
-def _first_responses(session: Session, since: datetime):
+def _first_responses(session: Session, since: datetime) -> Subquery:
     """item id -> first time a staff member acted on it (claim, assign, reply, status).
 
     Only events since ``since``: the callers ask about items created since then, whose events
@@ -227,8 +229,8 @@ def adoption(session: Session, now: datetime) -> Adoption:
 
 def no_show_rates(session: Session, since: datetime, now: datetime) -> list[NoShowWeek]:
     """Past visits that were due to happen (arrived, completed or no-show) by week and type."""
-    week = _week(session, Booking.start).label("week")
-    missed = func.sum(case((Booking.status == BookingStatus.NO_SHOW, 1), else_=0))
+    week = _week(session, col(Booking.start)).label("week")
+    missed = func.sum(case((col(Booking.status) == BookingStatus.NO_SHOW, 1), else_=0))
     rows = session.exec(
         select(week, Booking.visit_type, func.count(col(Booking.id)), missed)
         .where(Booking.start >= since, Booking.start < now, col(Booking.status).in_(_SEEN))

@@ -207,7 +207,7 @@ def list_users(admin: User, *, query: str = "", session: Session, now: datetime)
     return rows
 
 
-def allowed_roles(target: User) -> list[Role]:
+def allowed_roles(target: "User | UserRow") -> list[Role]:
     """The roles ``change_role`` can give this account (its own role included)."""
     if target.role in STAFF_ROLES:
         return [r for r in Role if r in STAFF_ROLES]

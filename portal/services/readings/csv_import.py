@@ -142,9 +142,10 @@ def _guess(columns: list[str]) -> ColumnMapping | None:
     taken: set[str] = set(filter(None, [source_column(columns)]))
     found: dict[str, str | None] = {}
     for role in ("date", "time", "measure", "unit", "value2", "value"):
-        found[role] = find(role, taken)
-        if found[role]:
-            taken.add(found[role])
+        named = find(role, taken)
+        found[role] = named
+        if named:
+            taken.add(named)
     measure_from_header = None
     if found["value"] and header(found["value"]).partition(" ")[0] in SYSTOLIC_WORDS:
         # Systolic and diastolic columns: every row is a blood pressure.
@@ -192,7 +193,9 @@ def source_column(columns: list[str]) -> str | None:
 
 
 def from_clinic(row: dict[str, str], column: str | None) -> bool:
-    return bool(column) and bool(CLINIC_SOURCE.search(row.get(column) or ""))
+    if not column:
+        return False
+    return bool(CLINIC_SOURCE.search(row.get(column) or ""))
 
 
 def preview(data: bytes) -> CsvPreview:
@@ -334,7 +337,7 @@ def parse_csv(
             check_mapping(reader.fieldnames, mapping)
         except InvalidInput as error:
             raise ImportRefused(error.user_message) from None
-        source = source_column(reader.fieldnames)
+        clinic_column = source_column(reader.fieldnames)
         for row in reader:
             if budget is not None:
                 budget.count()
@@ -353,7 +356,7 @@ def parse_csv(
                 )
             if not any(v.strip() for v in values):
                 continue
-            if from_clinic(row, source):
+            if from_clinic(row, clinic_column):
                 yield Refusal(where, CLINIC_ROW)
                 continue
             yield _row(row, mapping, tz, where)

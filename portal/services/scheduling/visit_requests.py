@@ -38,7 +38,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 # Parts of the clinic day a patient can prefer: [from, to) in local hours.
 DAY_PARTS = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
 PART_LABELS = {"morning": "Mornings", "afternoon": "Afternoons", "evening": "Evenings"}
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, str] = {
     VisitRequestStatus.OPEN: "Waiting for the clinic",
     VisitRequestStatus.SCHEDULED: "Booked",
     VisitRequestStatus.CLOSED: "Handled",
