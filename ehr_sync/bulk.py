@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import ColumnElement, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -112,10 +112,10 @@ def _open_entries(session: Session, rows: list[Row]) -> set[tuple[Any, ...]]:
     for source in {row["source"] for row in rows}:
         ids = {row["fhir_id"] for row in rows if row["source"] == source and row["fhir_id"]}
         types = {row["resource_type"] for row in rows if row["source"] == source}
-        same_id = table.c.fhir_id.is_(None)
+        same_id: ColumnElement[bool] = table.c.fhir_id.is_(None)
         if ids:
             same_id = same_id | table.c.fhir_id.in_(ids)
-        same_type = table.c.resource_type.is_(None)
+        same_type: ColumnElement[bool] = table.c.resource_type.is_(None)
         if named := [t for t in types if t]:
             same_type = same_type | table.c.resource_type.in_(named)
         query = select(

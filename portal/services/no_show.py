@@ -9,10 +9,12 @@ from two grouped queries (a window function counts each patient's earlier no-sho
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -51,7 +53,7 @@ class VisitFeatures:
     reminders: int
     no_show: bool | None  # None for an upcoming visit
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         local = to_local(self.start)
         return {
             "lead_days": self.lead_days,
@@ -89,53 +91,60 @@ class NoShowInsight:
 # --- features -------------------------------------------------------------------------------
 
 
-def _features(session: Session, *, since: datetime, until: datetime, upcoming: bool):
+def _features(
+    session: Session, *, since: datetime, until: datetime, upcoming: bool
+) -> list[VisitFeatures]:
     """Visits in [since, until) with outcomes (history) or still booked (upcoming)."""
     earlier = (
         select(
-            Booking.id.label("booking_id"),
+            col(Booking.id).label("booking_id"),
             func.coalesce(
-                func.sum(case((Booking.status == BookingStatus.NO_SHOW, 1), else_=0)).over(
-                    partition_by=Booking.patient_id,
-                    order_by=(Booking.start, Booking.id),
+                func.sum(case((col(Booking.status) == BookingStatus.NO_SHOW, 1), else_=0)).over(
+                    partition_by=col(Booking.patient_id),
+                    order_by=(col(Booking.start), col(Booking.id)),
                     rows=(None, -1),
                 ),
                 0,
             ).label("prior_no_shows"),
             func.coalesce(
-                func.sum(case((Booking.status.in_(_OUTCOMES), 1), else_=0)).over(
-                    partition_by=Booking.patient_id,
-                    order_by=(Booking.start, Booking.id),
+                func.sum(case((col(Booking.status).in_(_OUTCOMES), 1), else_=0)).over(
+                    partition_by=col(Booking.patient_id),
+                    order_by=(col(Booking.start), col(Booking.id)),
                     rows=(None, -1),
                 ),
                 0,
             ).label("prior_visits"),
         )
-        .where(Booking.status.in_([*_OUTCOMES, BookingStatus.BOOKED]))
+        .where(col(Booking.status).in_([*_OUTCOMES, BookingStatus.BOOKED]))
         .subquery()
     )
     reminders = (
-        select(ReminderSent.booking_id, func.count(ReminderSent.id).label("n"))
-        .group_by(ReminderSent.booking_id)
+        select(col(ReminderSent.booking_id), func.count(col(ReminderSent.id)).label("n"))
+        .group_by(col(ReminderSent.booking_id))
         .subquery()
     )
     statuses = [BookingStatus.BOOKED] if upcoming else list(_OUTCOMES)
-    rows = session.exec(
-        select(
-            Booking.id,
-            Booking.patient_id,
-            Booking.start,
-            Booking.created_at,
-            Booking.visit_type,
-            Booking.status,
+    # Nine columns: more than sqlmodel's select() is typed for, so SQLAlchemy's (the same SQL).
+    rows = session.execute(
+        sa_select(
+            col(Booking.id),
+            col(Booking.patient_id),
+            col(Booking.start),
+            col(Booking.created_at),
+            col(Booking.visit_type),
+            col(Booking.status),
             earlier.c.prior_no_shows,
             earlier.c.prior_visits,
             func.coalesce(reminders.c.n, 0),
         )
         .join(earlier, earlier.c.booking_id == Booking.id)
         .outerjoin(reminders, reminders.c.booking_id == Booking.id)
-        .where(Booking.start >= since, Booking.start < until, Booking.status.in_(statuses))
-        .order_by(Booking.start, Booking.id)
+        .where(
+            col(Booking.start) >= since,
+            col(Booking.start) < until,
+            col(Booking.status).in_(statuses),
+        )
+        .order_by(col(Booking.start), col(Booking.id))
     ).all()
     return [
         VisitFeatures(
@@ -156,7 +165,7 @@ def _features(session: Session, *, since: datetime, until: datetime, upcoming: b
 # --- the model ------------------------------------------------------------------------------
 
 
-def _frame(visits: list[VisitFeatures]):
+def _frame(visits: list[VisitFeatures]) -> Any:  # a pandas DataFrame (pandas is untyped here)
     import pandas as pd
 
     return pd.DataFrame([v.row() for v in visits], columns=NUMERIC + CATEGORICAL)
@@ -234,7 +243,7 @@ def explain(model: "Pipeline", visit: VisitFeatures, top: int = 2) -> list[str]:
 
 def _reminder_rates(visits: list[VisitFeatures]) -> tuple[float | None, float | None]:
     def rate(group: list[VisitFeatures]) -> float | None:
-        return sum(v.no_show for v in group) / len(group) if group else None
+        return sum(bool(v.no_show) for v in group) / len(group) if group else None
 
     return rate([v for v in visits if v.reminders]), rate([v for v in visits if not v.reminders])
 
@@ -272,22 +281,22 @@ def train_on_history(*, session: Session, until: datetime) -> TrainedModel:
         session, since=until - timedelta(days=HISTORY_DAYS), until=until, upcoming=False
     )
     with_reminder, without_reminder = _reminder_rates(history)
-    no_shows = sum(v.no_show for v in history)
-    base = {
-        "trained_on": len(history),
-        "no_shows": no_shows,
-        "rate_with_reminder": with_reminder,
-        "rate_without_reminder": without_reminder,
-    }
+    no_shows = sum(bool(v.no_show) for v in history)
+    counted = partial(
+        TrainedModel,
+        trained_on=len(history),
+        no_shows=no_shows,
+        rate_with_reminder=with_reminder,
+        rate_without_reminder=without_reminder,
+    )
     if len(history) < MIN_VISITS or no_shows < MIN_NO_SHOWS or no_shows == len(history):
-        return TrainedModel(
-            **base,
+        return counted(
             model=None,
             auc=None,
             message=f"Not enough visit history yet: the model needs at least {MIN_VISITS} past "
             f"visits with {MIN_NO_SHOWS} or more no-shows.",
         )
-    return TrainedModel(**base, model=train(history), auc=held_out_auc(history))
+    return counted(model=train(history), auc=held_out_auc(history))
 
 
 def no_show_insight(
@@ -318,7 +327,9 @@ def no_show_insight(
     names = {
         pid: f"{given} {family}".strip()
         for pid, given, family in session.exec(
-            select(Patient.id, Patient.given_name, Patient.family_name).where(Patient.id.in_(ids))
+            select(Patient.id, Patient.given_name, Patient.family_name).where(
+                col(Patient.id).in_(ids)
+            )
         ).all()
     }
     risks = model.predict_proba(_frame(upcoming))[:, 1] if upcoming else []
@@ -362,7 +373,7 @@ def send_extra_reminders(*, session: Session, now: datetime) -> int:
     history = _features(
         session, since=now - timedelta(days=HISTORY_DAYS), until=now, upcoming=False
     )
-    no_shows = sum(v.no_show for v in history)
+    no_shows = sum(bool(v.no_show) for v in history)
     if len(history) < MIN_VISITS or no_shows < MIN_NO_SHOWS or no_shows == len(history):
         return 0
     upcoming = _features(
@@ -375,7 +386,7 @@ def send_extra_reminders(*, session: Session, now: datetime) -> int:
     done = set(
         session.exec(
             select(ReminderSent.booking_id).where(
-                ReminderSent.booking_id.in_([v.booking_id for v in upcoming]),
+                col(ReminderSent.booking_id).in_([v.booking_id for v in upcoming]),
                 ReminderSent.offset_hours == EXTRA_REMINDER_OFFSET,
             )
         ).all()
@@ -416,7 +427,7 @@ def high_risk_bookings(booking_ids: list[int], *, session: Session) -> set[int]:
     return set(
         session.exec(
             select(ReminderSent.booking_id).where(
-                ReminderSent.booking_id.in_(booking_ids),
+                col(ReminderSent.booking_id).in_(booking_ids),
                 ReminderSent.offset_hours == EXTRA_REMINDER_OFFSET,
             )
         ).all()

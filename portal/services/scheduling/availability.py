@@ -7,7 +7,7 @@ claims time. Templates are in clinic local time, so a 9:00 start stays 9:00 acro
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from db.models import (
     Booking,
@@ -98,8 +98,8 @@ def _busy(
     exceptions = session.exec(
         select(ScheduleException).where(
             or_(
-                ScheduleException.practitioner_id.in_(practitioner_ids),
-                ScheduleException.practitioner_id.is_(None),
+                col(ScheduleException.practitioner_id).in_(practitioner_ids),
+                col(ScheduleException.practitioner_id).is_(None),
             ),
             ScheduleException.start < end,
             ScheduleException.end > start,
@@ -109,7 +109,7 @@ def _busy(
         busy.setdefault(e.practitioner_id, []).append((e.start, e.end))
     bookings = session.exec(
         select(Booking.practitioner_id, Booking.start, Booking.end).where(
-            Booking.practitioner_id.in_(practitioner_ids),
+            col(Booking.practitioner_id).in_(practitioner_ids),
             Booking.status != BookingStatus.CANCELLED,
             Booking.start < end,
             Booking.end > start,
@@ -119,9 +119,9 @@ def _busy(
         busy.setdefault(pid, []).append((b_start, b_end))
     offers = session.exec(
         select(WaitlistOffer, WaitlistEntry.patient_id)
-        .join(WaitlistEntry, WaitlistEntry.id == WaitlistOffer.entry_id)
+        .join(WaitlistEntry, col(WaitlistEntry.id) == WaitlistOffer.entry_id)
         .where(
-            WaitlistOffer.practitioner_id.in_(practitioner_ids),
+            col(WaitlistOffer.practitioner_id).in_(practitioner_ids),
             WaitlistOffer.status == OfferStatus.OPEN,
             WaitlistOffer.start < end,
             WaitlistOffer.end > start,
@@ -154,7 +154,7 @@ def open_slots(
     """Free future slots between ``start`` and ``end`` matching the filters, earliest first.
 
     Built a week at a time, stopping once ``limit`` are found."""
-    query = select(ScheduleTemplate).where(ScheduleTemplate.active.is_(True))
+    query = select(ScheduleTemplate).where(col(ScheduleTemplate.active).is_(True))
     if practitioner_id is not None:
         query = query.where(ScheduleTemplate.practitioner_id == practitioner_id)
     templates = list(session.exec(query).all())
@@ -181,7 +181,15 @@ def open_slots(
     return sorted(found.values(), key=lambda s: (s.start, s.practitioner_id))[:limit]
 
 
-def _is_free(slot: Slot, start, end, now, visit_type, mode, busy) -> bool:
+def _is_free(
+    slot: Slot,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    visit_type: str | None,
+    mode: str | None,
+    busy: dict[int, list[tuple[datetime, datetime]]],
+) -> bool:
     return (
         start <= slot.start
         and slot.end <= end
@@ -216,7 +224,7 @@ def check_bookable(
     templates = list(
         session.exec(
             select(ScheduleTemplate).where(
-                ScheduleTemplate.active.is_(True),
+                col(ScheduleTemplate.active).is_(True),
                 ScheduleTemplate.practitioner_id == practitioner_id,
             )
         ).all()
@@ -236,7 +244,7 @@ def check_bookable(
         select(ScheduleException.id).where(
             or_(
                 ScheduleException.practitioner_id == practitioner_id,
-                ScheduleException.practitioner_id.is_(None),
+                col(ScheduleException.practitioner_id).is_(None),
             ),
             ScheduleException.start < slot.end,
             ScheduleException.end > slot.start,
