@@ -256,9 +256,13 @@ class _Sync:
         changed = []
         for resource in resources:
             fhir_id = resource.get("id") if isinstance(resource, dict) else None
-            version = versions.get(fhir_id)
-            if version is not None and version in (stored.get(fhir_id), quarantined.get(fhir_id)):
-                continue
+            if fhir_id is not None:  # a resource without an id is never "unchanged"
+                version = versions.get(fhir_id)
+                if version is not None and version in (
+                    stored.get(fhir_id),
+                    quarantined.get(fhir_id),
+                ):
+                    continue
             changed.append(resource)
         return changed
 
@@ -271,13 +275,13 @@ class _Sync:
                 col(QuarantinedResource.resolved_at).is_(None),
             )
         ).all()
-        versions = {}
+        versions: dict[str, str] = {}
         for fhir_id, raw in rows:
             try:
                 version = _version(json.loads(raw))
             except ValueError:
                 continue
-            if version:
+            if version and fhir_id is not None:  # the query asked for these ids: never None
                 versions[fhir_id] = version
         return versions
 
