@@ -149,26 +149,40 @@ def wait_for_leader(engine, schema, *, within: float, other_than: str | None = N
     raise AssertionError(f"no new scheduler leader within {within:.0f} s: {holders}")
 
 
-def wait_for_finished_run(page, sockets: list, *, index: int, within: float = 45) -> None:
+class Sockets(list):
+    """The page's websockets in the order it opened them, each watched from its first frame for
+    the server's word that a script run finished (a listener added later could miss it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished: list[list[bool]] = []
+
+    def opened(self, socket) -> None:
+        finished: list[bool] = []
+
+        def on_frame(payload) -> None:
+            if isinstance(payload, bytes | bytearray):
+                message = ForwardMsg()
+                message.ParseFromString(bytes(payload))
+                kind = message.WhichOneof("type")
+                if kind == "script_finished" and message.script_finished == 0:
+                    finished.append(True)
+
+        socket.on("framereceived", on_frame)
+        self.finished.append(finished)
+        self.append(socket)
+
+
+def wait_for_finished_run(page, sockets: Sockets, *, index: int, within: float = 45) -> None:
     """Wait until websocket ``sockets[index]`` exists and the server said on it that a script
     run finished (a ForwardMsg script_finished, read from the frames the browser received)."""
     deadline = time.monotonic() + within
     while len(sockets) <= index and time.monotonic() < deadline:
         page.wait_for_timeout(200)
     assert len(sockets) > index, "the page did not open a new websocket"
-    finished = []
-
-    def on_frame(payload):
-        if isinstance(payload, bytes | bytearray):
-            message = ForwardMsg()
-            message.ParseFromString(bytes(payload))
-            if message.WhichOneof("type") == "script_finished" and message.script_finished == 0:
-                finished.append(True)
-
-    sockets[index].on("framereceived", on_frame)
-    while not finished and time.monotonic() < deadline:
+    while not sockets.finished[index] and time.monotonic() < deadline:
         page.wait_for_timeout(200)
-    assert finished, "no script run finished on the new websocket"
+    assert sockets.finished[index], "no script run finished on the new websocket"
 
 
 def wait_for_cookie(context, name: str, within: float = 30) -> dict:
@@ -220,8 +234,8 @@ def test_crash_of_the_tabs_replica_keeps_the_patient_signed_in_and_moves_the_sch
             [{"name": STICKY_COOKIE, "value": sticky_cookie_for(leader), "url": stack.url}]
         )
         page = context.new_page()
-        sockets = []
-        page.on("websocket", lambda socket: sockets.append(socket))
+        sockets = Sockets()
+        page.on("websocket", sockets.opened)
         refused = []  # what the Content-Security-Policy blocked
         page.on(
             "console",
