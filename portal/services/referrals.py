@@ -15,7 +15,7 @@ from db.models import (
     User,
     saved_id,
 )
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import decisions, notifications, triage
 from portal.services.access import require_patient_access
@@ -253,9 +253,9 @@ def decide_referral(
         missing="Please give the reason for declining; the patient will see it.",
     )
     item = triage.item_of_kind(session, item_id, KIND, "a referral request")
-    request = session.get(ReferralRequest, item.ref_id)
-    if request is None:
-        raise NotFound("That referral request is no longer there.")
+    request = get_or_not_found(
+        session, ReferralRequest, item.ref_id, "That referral request is no longer there."
+    )
     if request.status != ReferralRequestStatus.OPEN:
         raise InvalidInput("This referral request was already decided.")
     decision = "approved" if approve else "declined"

@@ -222,9 +222,9 @@ def decide_refill(
         missing="Please give the reason for the denial; the patient will see it.",
     )
     item = triage.item_of_kind(session, item_id, KIND, "a refill request")
-    refill = session.get(RefillRequest, item.ref_id)
-    if refill is None:
-        raise NotFound("That refill request is no longer there.")
+    refill = get_or_not_found(
+        session, RefillRequest, item.ref_id, "That refill request is no longer there."
+    )
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
     decision = "approved" if approve else "denied"
