@@ -8,7 +8,8 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components import session_keys as keys
-from portal.services.attachments import clean_filename, size_text
+from portal.config import get_settings
+from portal.services.attachments import clean_filename, size_text, upload_limit_mb
 
 
 def _key(name: str) -> str:
@@ -18,7 +19,16 @@ def _key(name: str) -> str:
 
 def attachment_picker(name: str) -> list[UploadedFile]:
     """The uploader for ``name`` and, under it, the files the patient will send with it."""
-    files = st.file_uploader("Attachments", accept_multiple_files=True, key=_key(name)) or []
+    files = (
+        st.file_uploader(
+            "Attachments",
+            accept_multiple_files=True,
+            key=_key(name),
+            # The picker states and enforces the portal's own limit, not the server's 100 MB.
+            max_upload_size=upload_limit_mb(get_settings().attachment_max_bytes),
+        )
+        or []
+    )
     if files:
         # File names are the patient's text: st.text shows them literally.
         st.text(

@@ -23,6 +23,7 @@ from components.readings_ui import (
 from db.models import User
 from portal.clock import utcnow
 from portal.errors import PortalError
+from portal.services.attachments import upload_limit_mb
 from portal.services.readings import csv_import, entry, file_import, units
 from portal.services.readings.csv_import import ColumnMapping
 from portal.services.readings.entry import AddResult, ImportReport
@@ -194,7 +195,12 @@ def render() -> None:
         kind = st.radio(
             "What kind of file?", list(KIND_LABELS), format_func=KIND_LABELS.get, key="import_kind"
         )
-        upload = st.file_uploader("File", type=FILE_TYPES[kind], key=f"import_file_{kind}")
+        upload = st.file_uploader(
+            "File",
+            type=FILE_TYPES[kind],
+            key=f"import_file_{kind}",
+            max_upload_size=upload_limit_mb(file_import.limits_for(kind).max_bytes),
+        )
         import_label = md_literal(person.acting("Import readings"))
         st.caption(
             "Importing the same file again is safe: readings already here are not added twice."

@@ -2,6 +2,7 @@
 bytes are stored once per SHA-256 so a file sent twice takes the space of one."""
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -50,6 +51,12 @@ def clean_filename(name: str) -> str:
 
 def size_text(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
+def upload_limit_mb(max_bytes: int) -> int:
+    """The whole MB (MiB, as Streamlit counts them) a file picker shows and enforces for a limit
+    in bytes, rounded up so the picker never refuses a file the portal would take."""
+    return max(1, math.ceil(max_bytes / (1024 * 1024)))
 
 
 def check(upload: Upload, settings: Settings) -> str:

@@ -3,7 +3,8 @@
 from sqlmodel import select
 
 from db.models import PatientReading
-from portal.services.readings import units
+from portal.services.attachments import upload_limit_mb
+from portal.services.readings import file_import, units
 from tests.harness import click, open_app, run_ok, table_values
 from tests.readings.helpers import make_people
 
@@ -48,3 +49,16 @@ def test_an_import_that_adds_nothing_is_an_error_not_a_success(app_env, session)
         "Nothing was imported: 0 added, 0 already there, 2 refused."
     ]
     assert session.exec(select(PatientReading)).all() == []
+
+
+def test_each_kind_of_file_gets_its_own_size_limit_in_the_picker(app_env, session):
+    make_people(session)
+    at = open_app("alice", "pages/readings.py")
+    shown = {}
+    for kind in file_import.KINDS:
+        at.radio(key="import_kind").set_value(kind).run()
+        shown[kind] = at.file_uploader(key=f"import_file_{kind}").proto.max_upload_size_mb
+    assert shown == {
+        kind: upload_limit_mb(file_import.limits_for(kind).max_bytes) for kind in file_import.KINDS
+    }
+    assert len(set(shown.values())) > 1  # CSV, Apple Health and FHIR files differ
