@@ -20,6 +20,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
+from fhir.resources.R4B.resource import Resource
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlmodel import Session, SQLModel
 
@@ -54,6 +56,14 @@ _REFERENCE_COLUMNS = (
 )
 
 T = TypeVar("T")
+
+
+def _write_rank(resource: object) -> int:
+    """Where a resource goes in the write order (MAPPINGS'); anything else goes last."""
+    resource_type = resource.get("resourceType") if isinstance(resource, dict) else None
+    if isinstance(resource_type, str):
+        return _WRITE_RANK.get(resource_type, len(_WRITE_RANK))
+    return len(_WRITE_RANK)
 
 
 def import_resources(
@@ -96,14 +106,7 @@ def import_bundle(
             aliases[full_url] = f"{resource.get('resourceType')}/{resource.get('id')}"
     # Targets first (a Synthea bundle lists a visit's Organization after the visit), so optional
     # links resolve in one pass; the sort is stable, so the bundle's own order holds otherwise.
-    resources = sorted(
-        (entry.get("resource") for entry in entries),
-        key=lambda r: (
-            _WRITE_RANK.get(r.get("resourceType"), len(_WRITE_RANK))
-            if isinstance(r, dict)
-            else len(_WRITE_RANK)
-        ),
-    )
+    resources = sorted((entry.get("resource") for entry in entries), key=_write_rank)
     importer = _Importer(
         session, source, now, aliases=aliases, batch_size=batch_size, pool=_current_pool.get()
     )
@@ -437,7 +440,15 @@ def _map_raw(raw: Any) -> _Incoming:
     except MappingError as error:
         raise MappingError(f"Cannot be stored: {error}") from None
     results = report_result_references(resource) if resource_type == "DiagnosticReport" else []
-    return _Incoming(raw, resource_type, resource.id, rows, results)
+    # The parsed model's type: the raw one, now known to be a str (a key of MAPPINGS).
+    return _Incoming(raw, resource.get_resource_type(), _fhir_id(resource), rows, results)
+
+
+def _fhir_id(resource: FHIRAbstractModel) -> str:
+    """The id of a parsed resource (parse_resource refuses JSON without one)."""
+    if not isinstance(resource, Resource) or not resource.id:
+        raise InvalidResource("No id")
+    return resource.id
 
 
 def _quarantine_row(raw: Any, reason: str, source: str) -> Row:
