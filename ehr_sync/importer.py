@@ -208,7 +208,7 @@ class _Importer:
         # also reads, resolves and writes), and the workers; the next batch is under way before
         # this one is written.
         waiting: deque[
-            tuple[list[tuple[list[Any], Future[Any]]], tuple[list[_Incoming], list[Row]]]
+            tuple[list[tuple[list[Any], Future[_RemoteAnswer]]], tuple[list[_Incoming], list[Row]]]
         ]
         waiting = deque()
         for chunk in batches:
@@ -407,25 +407,32 @@ def _prepare_chunk(chunk: list[Any], source: str) -> tuple[list[_Incoming], list
     return incoming, quarantined
 
 
-def _prepare_remote(chunk: list[Any], source: str) -> tuple[list[_Incoming], list[Row]]:
+# A worker's answer: each mapped resource with its position in the chunk, and the quarantine rows.
+_RemoteAnswer = tuple[list[tuple[int, _Incoming]], list[Row]]
+
+
+def _prepare_remote(chunk: list[Any], source: str) -> _RemoteAnswer:
     """``_prepare_chunk`` in a worker: the raw JSON stays out of the answer (the caller has it;
     sending it back would cost as much as validating), positions say whose rows are whose."""
     position = {id(raw): index for index, raw in enumerate(chunk)}
     incoming, quarantined = _prepare_chunk(chunk, source)
+    placed = []
     for item in incoming:
-        item.raw = position[id(item.raw)]  # type: ignore[assignment]  # restored by _gathered
-    return incoming, quarantined
+        index = position[id(item.raw)]
+        item.raw = {}  # restored by _gathered from the caller's copy
+        placed.append((index, item))
+    return placed, quarantined
 
 
 def _gathered(
-    parts: list[tuple[list[Any], Future[Any]]], own: tuple[list[_Incoming], list[Row]]
+    parts: list[tuple[list[Any], Future[_RemoteAnswer]]], own: tuple[list[_Incoming], list[Row]]
 ) -> tuple[list[_Incoming], list[Row]]:
     incoming, quarantined = list(own[0]), list(own[1])
     for chunk, future in parts:
-        done_incoming, done_quarantined = future.result()
-        for item in done_incoming:
-            item.raw = chunk[item.raw]
-        incoming += done_incoming
+        placed, done_quarantined = future.result()
+        for index, item in placed:
+            item.raw = chunk[index]
+            incoming.append(item)
         quarantined += done_quarantined
     return incoming, quarantined
 
