@@ -235,7 +235,8 @@ def _mfa_form() -> None:
 
 def _enrol_form(pending: signin_flow.Pending) -> None:
     with session_scope() as db:
-        user = db.get(User, pending["user_id"])
+        # The password step just found this account; gone since, it is a plain NotFound.
+        user = get_or_not_found(db, User, pending["user_id"], "We could not find your account.")
     st.subheader("Set up two-step sign-in")
     st.write(
         "Clinic staff must use an authenticator app. Scan this code with it (for example "

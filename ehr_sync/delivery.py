@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from db.models import OutboxItem, OutboxStatus
+from db.models import OutboxItem, OutboxStatus, saved_ids
 from ehr_sync.auth import AuthError
 from ehr_sync.client import FHIR_JSON, EhrUnreachable, FhirClient, RetryableError
 
@@ -67,7 +67,7 @@ def deliver_pending(
         .order_by(col(OutboxItem.id))
         .limit(limit)
     ).all()
-    for item_id in due:
+    for item_id in saved_ids(due):
         item = _claim(session, item_id, now)
         if item is None:
             continue  # another deliverer took it, or an older item of its resource waits

@@ -20,6 +20,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
+from fhir.resources.R4B.resource import Resource
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlmodel import Session, SQLModel
 
@@ -54,6 +56,14 @@ _REFERENCE_COLUMNS = (
 )
 
 T = TypeVar("T")
+
+
+def _write_rank(resource: object) -> int:
+    """Where a resource goes in the write order (MAPPINGS'); anything else goes last."""
+    resource_type = resource.get("resourceType") if isinstance(resource, dict) else None
+    if isinstance(resource_type, str):
+        return _WRITE_RANK.get(resource_type, len(_WRITE_RANK))
+    return len(_WRITE_RANK)
 
 
 def import_resources(
@@ -96,14 +106,7 @@ def import_bundle(
             aliases[full_url] = f"{resource.get('resourceType')}/{resource.get('id')}"
     # Targets first (a Synthea bundle lists a visit's Organization after the visit), so optional
     # links resolve in one pass; the sort is stable, so the bundle's own order holds otherwise.
-    resources = sorted(
-        (entry.get("resource") for entry in entries),
-        key=lambda r: (
-            _WRITE_RANK.get(r.get("resourceType"), len(_WRITE_RANK))
-            if isinstance(r, dict)
-            else len(_WRITE_RANK)
-        ),
-    )
+    resources = sorted((entry.get("resource") for entry in entries), key=_write_rank)
     importer = _Importer(
         session, source, now, aliases=aliases, batch_size=batch_size, pool=_current_pool.get()
     )
@@ -205,7 +208,7 @@ class _Importer:
         # also reads, resolves and writes), and the workers; the next batch is under way before
         # this one is written.
         waiting: deque[
-            tuple[list[tuple[list[Any], Future[Any]]], tuple[list[_Incoming], list[Row]]]
+            tuple[list[tuple[list[Any], Future[_RemoteAnswer]]], tuple[list[_Incoming], list[Row]]]
         ]
         waiting = deque()
         for chunk in batches:
@@ -404,25 +407,32 @@ def _prepare_chunk(chunk: list[Any], source: str) -> tuple[list[_Incoming], list
     return incoming, quarantined
 
 
-def _prepare_remote(chunk: list[Any], source: str) -> tuple[list[_Incoming], list[Row]]:
+# A worker's answer: each mapped resource with its position in the chunk, and the quarantine rows.
+_RemoteAnswer = tuple[list[tuple[int, _Incoming]], list[Row]]
+
+
+def _prepare_remote(chunk: list[Any], source: str) -> _RemoteAnswer:
     """``_prepare_chunk`` in a worker: the raw JSON stays out of the answer (the caller has it;
     sending it back would cost as much as validating), positions say whose rows are whose."""
     position = {id(raw): index for index, raw in enumerate(chunk)}
     incoming, quarantined = _prepare_chunk(chunk, source)
+    placed = []
     for item in incoming:
-        item.raw = position[id(item.raw)]  # type: ignore[assignment]  # restored by _gathered
-    return incoming, quarantined
+        index = position[id(item.raw)]
+        item.raw = {}  # restored by _gathered from the caller's copy
+        placed.append((index, item))
+    return placed, quarantined
 
 
 def _gathered(
-    parts: list[tuple[list[Any], Future[Any]]], own: tuple[list[_Incoming], list[Row]]
+    parts: list[tuple[list[Any], Future[_RemoteAnswer]]], own: tuple[list[_Incoming], list[Row]]
 ) -> tuple[list[_Incoming], list[Row]]:
     incoming, quarantined = list(own[0]), list(own[1])
     for chunk, future in parts:
-        done_incoming, done_quarantined = future.result()
-        for item in done_incoming:
-            item.raw = chunk[item.raw]
-        incoming += done_incoming
+        placed, done_quarantined = future.result()
+        for index, item in placed:
+            item.raw = chunk[index]
+            incoming.append(item)
         quarantined += done_quarantined
     return incoming, quarantined
 
@@ -437,7 +447,15 @@ def _map_raw(raw: Any) -> _Incoming:
     except MappingError as error:
         raise MappingError(f"Cannot be stored: {error}") from None
     results = report_result_references(resource) if resource_type == "DiagnosticReport" else []
-    return _Incoming(raw, resource_type, resource.id, rows, results)
+    # The parsed model's type: the raw one, now known to be a str (a key of MAPPINGS).
+    return _Incoming(raw, resource.get_resource_type(), _fhir_id(resource), rows, results)
+
+
+def _fhir_id(resource: FHIRAbstractModel) -> str:
+    """The id of a parsed resource (parse_resource refuses JSON without one)."""
+    if not isinstance(resource, Resource) or not resource.id:
+        raise InvalidResource("No id")
+    return resource.id
 
 
 def _quarantine_row(raw: Any, reason: str, source: str) -> Row:

@@ -221,7 +221,7 @@ def _since(value: Any) -> datetime | None:
 
 
 def _bundle(resources: list[dict[str, Any]], transaction_time: str | None = None) -> dict[str, Any]:
-    bundle = {
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
         "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],

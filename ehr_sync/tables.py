@@ -3,7 +3,7 @@
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, UniqueConstraint
+from sqlalchemy import Table, UniqueConstraint, inspect
 from sqlmodel import SQLModel
 
 Row = dict[str, Any]
@@ -49,7 +49,11 @@ class ValueTooLong(ValueError):
 
 
 def table_of(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined]
+    """The table a SQLModel table class maps (SQLModel's ``__table__`` is not typed)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 @cache

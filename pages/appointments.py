@@ -107,6 +107,34 @@ def _submit_checkin(
     )
 
 
+def _cancel(v: _Visitor, booking_id: int) -> None:
+    run_action(
+        lambda s: booking.cancel(v.user, booking_id, session=s, now=v.now),
+        "Your visit was cancelled.",
+    )
+
+
+def _reschedule(v: _Visitor, booking_id: int, new_start: datetime) -> None:
+    run_action(
+        lambda s: booking.reschedule(v.user, booking_id, session=s, now=v.now, new_start=new_start),
+        "Your visit was moved.",
+    )
+
+
+def _accept_offer(v: _Visitor, offer_id: int) -> None:
+    run_action(
+        lambda s: waitlist.accept(v.user, offer_id, session=s, now=v.now),
+        "Your visit is booked at the earlier time.",
+    )
+
+
+def _decline_offer(v: _Visitor, offer_id: int) -> None:
+    run_action(
+        lambda s: waitlist.decline(v.user, offer_id, session=s, now=v.now),
+        "Offer declined. You stay on the waitlist.",
+    )
+
+
 def render() -> None:
     st.title("Appointments")
     user = current_user()
@@ -147,7 +175,7 @@ def render() -> None:
 def _upcoming(
     v: _Visitor, visits: PatientCalendar, checked_in: set[int], record: HealthSummary | None
 ) -> None:
-    user, now, names = v.user, v.now, v.names
+    now, names = v.now, v.names
     settings = get_settings()
     if not visits.upcoming:
         st.info("You have no upcoming visits.")
@@ -180,12 +208,7 @@ def _upcoming(
                 )
                 continue
             confirm_cancel(
-                entry,
-                lambda b=b: run_action(
-                    lambda s: booking.cancel(user, b.id, session=s, now=now),
-                    "Your visit was cancelled.",
-                ),
-                label=v.person.acting("Cancel visit"),
+                entry, partial(_cancel, v, booking_id), label=v.person.acting("Cancel visit")
             )
             slots = _open_slots(v, b.practitioner_id, b.visit_type, b.mode)
             if slots:
@@ -198,17 +221,15 @@ def _upcoming(
                     format_func=lambda s: slot_label(s.start, names.get(s.practitioner_id, "")),
                     key=f"move_to_{b.id}",
                 )
-                if st.button(
-                    md_literal(v.person.acting("Reschedule")),
-                    key=f"move_{b.id}",
-                    disabled=picked is None,
-                ):
-                    run_action(
-                        lambda s, b=b, p=picked: booking.reschedule(
-                            user, b.id, session=s, now=now, new_start=p.start
-                        ),
-                        "Your visit was moved.",
+                if (
+                    st.button(
+                        md_literal(v.person.acting("Reschedule")),
+                        key=f"move_{b.id}",
+                        disabled=picked is None,
                     )
+                    and picked is not None  # always: the button is disabled without a time
+                ):
+                    _reschedule(v, booking_id, picked.start)
 
 
 def _book(v: _Visitor) -> None:
@@ -292,15 +313,9 @@ def _waitlist(
                 key=f"accept_{offer.id}",
                 type="primary",
             ):
-                run_action(
-                    lambda s, o=offer: waitlist.accept(user, o.id, session=s, now=now),
-                    "Your visit is booked at the earlier time.",
-                )
+                _accept_offer(v, saved_id(offer))
             if decline.button("No thanks", key=f"decline_{offer.id}"):
-                run_action(
-                    lambda s, o=offer: waitlist.decline(user, o.id, session=s, now=now),
-                    "Offer declined. You stay on the waitlist.",
-                )
+                _decline_offer(v, saved_id(offer))
     if offers.entries:
         st.caption(f"You are on the waitlist for {len(offers.entries)} visit(s).")
     with st.form("waitlist_form"):

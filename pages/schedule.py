@@ -2,6 +2,7 @@
 booking for a patient, arrived / no-show, weekly templates and time off."""
 
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 import streamlit as st
 
@@ -11,7 +12,7 @@ from components.current_user import current_user
 from components.permission_gate import require_page_permission
 from components.portal_errors import show_error
 from components.visit_card import confirm_cancel, ehr_day_card, slot_label, visit_header
-from db.models import BookingStatus, saved_id
+from db.models import BookingStatus, User, saved_id
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.permissions import Action
@@ -25,6 +26,24 @@ from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_clock
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _mark(user: User, booking_id: int, status: str, now: datetime, said: str) -> None:
+    run_action(lambda s: booking.mark(user, booking_id, status, session=s, now=now), said)
+
+
+def _cancel(user: User, booking_id: int, now: datetime) -> None:
+    run_action(
+        lambda s: booking.cancel(user, booking_id, session=s, now=now),
+        "Visit cancelled; the slot was offered to the waitlist.",
+    )
+
+
+def _remove_template(user: User, template_id: int, now: datetime) -> None:
+    run_action(
+        lambda s: provider_schedule.remove_template(user, template_id, session=s, now=now),
+        "Template removed.",
+    )
 
 
 def render() -> None:
@@ -93,22 +112,10 @@ def render() -> None:
                     continue
                 arrived, no_show_col = st.columns(2)
                 if arrived.button("Arrived", key=f"arrived_{b.id}"):
-                    run_action(
-                        lambda s, b=b: booking.mark(user, b.id, "arrived", session=s, now=now),
-                        "Marked arrived.",
-                    )
+                    _mark(user, saved_id(b), "arrived", now, "Marked arrived.")
                 if no_show_col.button("No-show", key=f"noshow_{b.id}"):
-                    run_action(
-                        lambda s, b=b: booking.mark(user, b.id, "no_show", session=s, now=now),
-                        "Marked no-show.",
-                    )
-                confirm_cancel(
-                    row,
-                    lambda b=b: run_action(
-                        lambda s: booking.cancel(user, b.id, session=s, now=now),
-                        "Visit cancelled; the slot was offered to the waitlist.",
-                    ),
-                )
+                    _mark(user, saved_id(b), "no_show", now, "Marked no-show.")
+                confirm_cancel(row, partial(_cancel, user, saved_id(b), now))
 
     with tab_book:
         query = st.text_input("Find patient (name or MRN)", key="schedule_patient_query")
@@ -203,12 +210,7 @@ def render() -> None:
                 f"{t.slot_minutes} min · {t.visit_types} · {how}"
             )
             if remove.button("Remove", key=f"rm_template_{t.id}"):
-                run_action(
-                    lambda s, t=t: provider_schedule.remove_template(
-                        user, t.id, session=s, now=now
-                    ),
-                    "Template removed.",
-                )
+                _remove_template(user, saved_id(t), now)
         with st.form("template_form"):
             st.subheader("Add weekly hours")
             weekday = st.selectbox("Weekday", range(7), format_func=WEEKDAYS.__getitem__)

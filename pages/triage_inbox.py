@@ -131,8 +131,8 @@ def render() -> None:
         column_config=INBOX_COLUMNS,
     )
 
-    ids = [r.item.id for r in rows]
-    by_id = {r.item.id: r for r in rows}
+    ids = [saved_id(r.item) for r in rows]
+    by_id = {saved_id(r.item): r for r in rows}
     selected = st.session_state.get(keys.TRIAGE_SELECTED_ITEM)
     item_id = st.selectbox(
         "Open item",

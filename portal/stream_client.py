@@ -21,6 +21,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
 # Fields of Element that are widgets with an id and a label we can fill in.
@@ -75,7 +76,7 @@ class StreamSession:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         self._ws = connect(
             f"{scheme}://{parts.netloc}/_stcore/stream",
-            subprotocols=["streamlit"],
+            subprotocols=[Subprotocol("streamlit")],
             additional_headers=headers,
             ssl=context,
             max_size=None,

@@ -9,6 +9,7 @@ from db.models.base import (
     FhirRow,
     RowNotSaved,
     saved_id,
+    saved_ids,
     utcnow,
 )
 from db.models.clinical import (
@@ -108,6 +109,7 @@ from db.models.whole_record import (
 __all__ = [
     "utcnow",
     "saved_id",
+    "saved_ids",
     "RowNotSaved",
     "FhirRow",
     "CodedValue",

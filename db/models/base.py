@@ -1,5 +1,6 @@
 """What several tables share: the UTC clock default, FHIR row identity, and a coded value."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -7,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from portal.clock import utcnow
 
-__all__ = ["CodedValue", "FhirRow", "RowNotSaved", "saved_id", "utcnow"]
+__all__ = ["CodedValue", "FhirRow", "RowNotSaved", "saved_id", "saved_ids", "utcnow"]
 
 
 class _Row(Protocol):
@@ -25,6 +26,17 @@ def saved_id(row: _Row) -> int:
     if row.id is None:
         raise RowNotSaved(f"{type(row).__name__} has no id: it was never flushed")
     return row.id
+
+
+def saved_ids(ids: Iterable[int | None]) -> list[int]:
+    """Ids read from a table's id column (``select(Model.id)``), as ints. The column is typed
+    ``int | None`` like the model's field, but a stored row always has one: None is a bug."""
+    checked = []
+    for row_id in ids:
+        if row_id is None:
+            raise RowNotSaved("an id read from the database is None")
+        checked.append(row_id)
+    return checked
 
 
 class FhirRow(SQLModel):

@@ -23,6 +23,7 @@ from db.models import (
     TriageItem,
     User,
     saved_id,
+    saved_ids,
 )
 from portal.config import get_settings
 from portal.demo import visit_history
@@ -124,13 +125,13 @@ def _visit_history(
 def _other_patients(session: Session) -> list[int]:
     """Everyone but the showcase family, whose screens the demo walkthrough describes."""
     showcase = {patient_fhir_id(n) for n in (SHOWCASE_PATIENT, *SHOWCASE_CHILDREN)}
-    return [
+    return saved_ids(
         pid
         for pid, fhir_id in session.exec(
             select(Patient.id, Patient.fhir_id).order_by(col(Patient.id))
         )
         if fhir_id not in showcase
-    ]
+    )
 
 
 def _open_items(session: Session, staff: User, now: datetime) -> int:

@@ -5,11 +5,11 @@ own activity (provider hours, bookings, messages, refills: portal/demo/activity.
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
-from db.models import Condition, Patient, Practitioner, ProxyGrant, Role, User, saved_id
+from db.models import Condition, FhirRow, Patient, Practitioner, ProxyGrant, Role, User, saved_id
 from ehr_sync.importer import import_bundle
 from ehr_sync.report import ImportReport
 from portal.demo.activity import Activity, seed_portal_activity
@@ -203,9 +203,12 @@ def _showcase_numbers() -> list[int]:
     return [SHOWCASE_PATIENT, *SHOWCASE_CHILDREN]
 
 
-def _demo_rows(session: Session, model: type, fhir_ids: list[str]) -> dict:
+DemoRow = TypeVar("DemoRow", bound=FhirRow)
+
+
+def _demo_rows(session: Session, model: type[DemoRow], fhir_ids: list[str]) -> dict[str, DemoRow]:
     rows = session.exec(
-        select(model).where(model.source == DEMO_SOURCE, col(model.fhir_id).in_(fhir_ids))
+        select(model).where(col(model.source) == DEMO_SOURCE, col(model.fhir_id).in_(fhir_ids))
     ).all()
     found = {row.fhir_id: row for row in rows}
     missing = sorted(set(fhir_ids) - set(found))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, Subquery, bindparam, case, cast, func
+from sqlalchemy import ColumnElement, Date, Integer, Subquery, bindparam, case, cast, func, inspect
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
@@ -193,7 +193,9 @@ def response_times(session: Session, since: datetime) -> ResponseTimes:
 def sla_breaches(session: Session, since: datetime, now: datetime) -> SlaBreaches:
     """Items first answered after their due time, or still unanswered past it."""
     first = _first_responses(session, since)
-    now_param = bindparam("now_at", now, type_=TriageItem.__table__.c.due_at.type)
+    # The due column's own type, so "now" is bound the way due_at is stored (SQLModel's
+    # __table__ is not typed; the mapper's columns are).
+    now_param = bindparam("now_at", now, type_=inspect(TriageItem).columns["due_at"].type)
     breached = case((func.coalesce(first.c.first_at, now_param) > TriageItem.due_at, 1), else_=0)
     rows = session.exec(
         select(TriageItem.kind, func.count(col(TriageItem.id)), func.sum(cast(breached, Integer)))

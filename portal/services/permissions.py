@@ -12,11 +12,13 @@ from portal.services import audit
 CATEGORY = "permission"
 
 
-def current_role(user: User, *, session: Session) -> Role | None:
+def current_role(user: User, *, session: Session) -> Role | str | None:
     """The account's role as the database has it now, or None if it is inactive or gone.
 
     The database decides, not the passed object: a page opened before a demotion or a
-    deactivation (on another tab, by an administrator) must not keep the old rights.
+    deactivation (on another tab, by an administrator) must not keep the old rights. The column
+    holds text: a role this code does not know comes back as that text (``allows`` gives it
+    nothing; ``Role(...)`` here would crash instead).
     """
     if user is None or user.id is None or not user.active:
         return None

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -195,6 +196,7 @@ def _upcoming_visits(patient_id: int, *, session: Session, now: datetime) -> lis
             practitioner_name=name or "",
         )
         for a, name in rows
+        if a.start is not None  # always: start >= now leaves out those without one
     ]
 
 
@@ -368,17 +370,18 @@ def _visits(patient_id: int, *, session: Session) -> list[PastVisit]:
 
 
 def _documents(patient_id: int, *, session: Session) -> list[DocumentInfo]:
-    # Only the metadata columns: the inline text can be large and the list never shows it.
-    rows = session.exec(
-        select(
-            Document.id,
-            Document.title,
-            Document.type_display,
-            Document.description,
-            Document.date,
-            Document.content_type,
+    # Only the metadata columns: the inline text can be large and the list never shows it. Six
+    # columns: more than sqlmodel's select() is typed for, so SQLAlchemy's (the same SQL).
+    rows = session.execute(
+        sa_select(
+            col(Document.id),
+            col(Document.title),
+            col(Document.type_display),
+            col(Document.description),
+            col(Document.date),
+            col(Document.content_type),
         )
-        .where(Document.patient_id == patient_id, Document.status != WITHDRAWN)
+        .where(col(Document.patient_id) == patient_id, col(Document.status) != WITHDRAWN)
         .order_by(col(Document.date).desc().nulls_last(), col(Document.id).desc())
     ).all()
     return [

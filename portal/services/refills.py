@@ -21,6 +21,7 @@ from db.models import (
     TriageStatus,
     User,
     saved_id,
+    saved_ids,
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
@@ -324,7 +325,7 @@ def refill_context(actor: User, item_id: int, *, session: Session, now: datetime
 def open_refill_item_ids(actor: User, *, session: Session) -> list[int]:
     """Open refill items, due soonest first, for the refill queue."""
     require_permission(actor, Action.REVIEW_REFILLS, session=session, now=None)
-    return list(
+    return saved_ids(
         session.exec(
             select(TriageItem.id)
             .where(TriageItem.kind == KIND, col(TriageItem.status).in_(OPEN_TRIAGE_STATUSES))

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import case, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -277,22 +278,30 @@ def list_items(
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
     assignee = aliased(User)
     overdue = case((col(TriageItem.due_at) < now, 0), else_=1)
+    # Five columns and entities (one an alias): more than sqlmodel's select() is typed for, so
+    # SQLAlchemy's (the same SQL).
     query = (
-        select(TriageItem, Patient.given_name, Patient.family_name, Patient.mrn, assignee)
-        .join(Patient, Patient.id == TriageItem.patient_id)
-        .outerjoin(assignee, assignee.id == TriageItem.assignee_user_id)
+        sa_select(
+            TriageItem,
+            col(Patient.given_name),
+            col(Patient.family_name),
+            col(Patient.mrn),
+            assignee,
+        )
+        .join(Patient, col(Patient.id) == col(TriageItem.patient_id))
+        .outerjoin(assignee, col(assignee.id) == col(TriageItem.assignee_user_id))
         .where(col(TriageItem.status).in_(statuses))
-        .order_by(TriageItem.priority, overdue, TriageItem.due_at, TriageItem.id)
+        .order_by(col(TriageItem.priority), overdue, col(TriageItem.due_at), col(TriageItem.id))
         .limit(limit)
     )
     if kind:
-        query = query.where(TriageItem.kind == kind)
+        query = query.where(col(TriageItem.kind) == kind)
     if unassigned:
         query = query.where(col(TriageItem.assignee_user_id).is_(None))
     elif assignee_id is not None:
-        query = query.where(TriageItem.assignee_user_id == assignee_id)
+        query = query.where(col(TriageItem.assignee_user_id) == assignee_id)
     if overdue_only:
-        query = query.where(TriageItem.due_at < now)
+        query = query.where(col(TriageItem.due_at) < now)
     rows = [
         InboxRow(
             item=item,
@@ -301,7 +310,7 @@ def list_items(
             assignee_name=(user.display_name or user.username) if user else None,
             overdue=item.due_at < now and item.status != TriageStatus.CLOSED,
         )
-        for item, given, family, mrn, user in session.exec(query).all()
+        for item, given, family, mrn, user in session.execute(query).all()
     ]
     # Each patient on the list sees this view in their access log.
     audit.record_listed(
@@ -513,7 +522,8 @@ def change_status(
         raise InvalidInput("Please keep the reason under 2,000 characters.")
     if status == TriageStatus.CLOSED:
         kind = session.exec(select(TriageItem.kind).where(TriageItem.id == item_id)).first()
-        spec = kinds().get(kind)
+        # kind None: no such item (transition below refuses it).
+        spec = kinds().get(kind) if kind is not None else None
         if spec and spec.close_needs:
             require_permission(actor, spec.close_needs, session=session, now=now)
     values: dict[str, Any] = {"status": status}

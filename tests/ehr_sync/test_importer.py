@@ -149,6 +149,17 @@ def test_reference_to_an_unknown_patient_is_quarantined(session, now):
     assert "Patient/pat-nobody" in orphan.reason and "not been imported" in orphan.reason
 
 
+def test_worker_validated_resources_quarantined_at_write_time_keep_their_own_json(session, now):
+    # Workers send mapped resources back without their JSON; the importer puts each one back.
+    orphans = [glucose(f"obs-orphan-{n}", patient_id="pat-nobody") for n in range(20)]
+    with parallel_validation(1):
+        report = import_resources([load("patient"), *orphans], session=session, now=now)
+
+    assert report.counts("Observation").quarantined == 20
+    stored = {q.fhir_id: json.loads(q.raw_json) for q in session.exec(select(QuarantinedResource))}
+    assert stored == {o["id"]: o for o in orphans}
+
+
 def test_patient_from_another_source_does_not_satisfy_a_reference(session, now):
     import_resources([load("patient")], session=session, source="other-ehr", now=now)
     report = import_resources([glucose("obs-1")], session=session, source="ehr", now=now)

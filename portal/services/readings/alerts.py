@@ -326,7 +326,7 @@ def evaluate(
                     episode.out_count += 1
                     if reading.taken_at >= episode.last_out_at:
                         episode.last_out_at = reading.taken_at
-                        episode.last_out_reading_id = reading.id
+                        episode.last_out_reading_id = saved_id(reading)
                     session.add(episode)
             elif episode is not None and reading.taken_at > episode.last_out_at:
                 _end_episode(session, episode, reading, now)

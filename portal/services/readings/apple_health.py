@@ -18,10 +18,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from portal.services.readings import units
 from portal.services.readings.entry import ImportBudget, ImportRefused, ReadingInput, Refusal
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer  # what RawIOBase.readinto is given (typing only)
 
 QUANTITY_TYPES = {
     "HKQuantityTypeIdentifierBodyMass": units.WEIGHT,
@@ -54,9 +57,10 @@ class _Bounded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target) -> int:
+    def readinto(self, target: "WriteableBuffer") -> int:
+        view = memoryview(target)  # BufferedReader passes a memoryview already
         try:
-            chunk = self.stream.read(len(target))
+            chunk = self.stream.read(len(view))
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
             raise ImportRefused("the zip archive is damaged; please export again.") from None
         self.consumed += len(chunk)
@@ -65,7 +69,7 @@ class _Bounded(io.RawIOBase):
                 f"the export holds more than {self.limit // 1024**2:,} MB of data, the most "
                 "one import reads. Please export a shorter period."
             )
-        target[: len(chunk)] = chunk
+        view[: len(chunk)] = chunk
         return len(chunk)
 
 

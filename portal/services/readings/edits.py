@@ -13,7 +13,14 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from db.engine import begin_write
-from db.models import PatientReading, ProxyGrant, ReadingAlertEpisode, ReadingSource, User
+from db.models import (
+    PatientReading,
+    ProxyGrant,
+    ReadingAlertEpisode,
+    ReadingSource,
+    User,
+    saved_ids,
+)
 from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.services import audit
 from portal.services.readings import units
@@ -68,7 +75,7 @@ def editable_ids(
             ~alerted.exists(),
         )
     ).all()
-    return set(rows)
+    return set(saved_ids(rows))
 
 
 def _own_reading(

@@ -166,7 +166,7 @@ def check_plausible(code: str, value: float, value2: float | None = None) -> Non
             f"{m.label} of {format_value(code, value)} {m.unit} is outside what we can accept "
             f"({low:g}–{high:g} {m.unit}). Please check the number and the unit."
         )
-    if m.pair:
+    if m.plausible2 is not None:  # m.pair, said so that mypy sees the range
         if value2 is None:
             raise InvalidInput("Please enter both numbers of the blood pressure.")
         low2, high2 = m.plausible2

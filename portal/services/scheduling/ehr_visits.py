@@ -35,7 +35,7 @@ STATUS_WORDS = {
 @dataclass(frozen=True)
 class EhrVisit:
     appointment_id: int
-    start: datetime | None
+    start: datetime  # the readers list only appointments with a start (see _to_visit)
     end: datetime | None
     status: str
     service_type: str
@@ -57,6 +57,9 @@ class EhrVisit:
 def _to_visit(
     appointment: Appointment, practitioner_name: str | None, patient_name: str = ""
 ) -> EhrVisit:
+    # Both readers' queries leave out appointments without a start (IS NOT NULL, a time range).
+    if appointment.start is None:
+        raise ValueError(f"Appointment {appointment.id} has no start: it cannot be listed")
     return EhrVisit(
         appointment_id=saved_id(appointment),
         start=appointment.start,
