@@ -77,6 +77,9 @@ PATIENT_SERVICES = [
 ]
 
 
+NEVER_STORED_ID = 987_654_321
+
+
 def _call(func_, user, patient_id, session, now):
     kwargs = {}
     params = list(inspect.signature(func_).parameters.values())[1:]
@@ -87,6 +90,10 @@ def _call(func_, user, patient_id, session, now):
             kwargs["now"] = now
         elif param.name == "patient_id":
             kwargs["patient_id"] = patient_id
+        elif param.default is inspect.Parameter.empty and param.annotation in (int, "int"):
+            # A row id that is never stored: the service looks it up and finds nothing (None
+            # would ask SQLAlchemy for a NULL primary key, which it warns about).
+            kwargs[param.name] = NEVER_STORED_ID
         elif param.default is inspect.Parameter.empty:
             kwargs[param.name] = None
     return func_(user, **kwargs)
