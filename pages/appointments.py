@@ -2,7 +2,7 @@
 the visits the EHR holds), booking, changes within the clinic's policy, pre-visit check-in, the
 waitlist, visit requests, calendar files and video links."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
@@ -24,6 +24,7 @@ from components.visit_card import (
 )
 from components.visit_request_form import visit_request_form, visit_request_list
 from db.models import User, VisitRequest, saved_id
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services.records import HealthSummary, health_summary
 from portal.services.scheduling import (
@@ -114,7 +115,7 @@ def render() -> None:
     if person is None:
         st.stop()
     patient_id = person.patient_id
-    now = datetime.now(UTC)
+    now = utcnow()
 
     show_flash()
 

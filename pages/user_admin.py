@@ -1,8 +1,6 @@
 """Users and roles (admin): find an account, change its role, deactivate, unlock, sign out,
 reset two-step sign-in, issue a one-time code; create staff accounts. Every action is audited."""
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +11,7 @@ from components.permission_gate import require_page_permission
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.models import STAFF_ROLES, Role
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.permissions import Action
 from portal.services import security_events, user_admin
@@ -50,7 +49,7 @@ def render() -> None:
 
     # --- find ----------------------------------------------------------------------------------
     query = st.text_input("Search", placeholder="Username, name or role", max_chars=100)
-    now = datetime.now(UTC)
+    now = utcnow()
     with errors_as_messages(), session_scope() as session:
         rows = user_admin.list_users(user, query=query, session=session, now=now)
 
@@ -129,7 +128,7 @@ def render() -> None:
                     if st.button("Change role", disabled=not ok, key=f"ua_role_btn_{chosen.id}"):
                         run_action(
                             lambda s: user_admin.change_role(
-                                user, chosen.id, new_role, session=s, now=datetime.now(UTC)
+                                user, chosen.id, new_role, session=s, now=utcnow()
                             ),
                             f"{chosen.username} is now {user_admin.role_label(new_role)}; they "
                             "were "
@@ -148,7 +147,7 @@ def render() -> None:
                     if st.button("Deactivate", disabled=not ok, key=f"ua_deact_btn_{chosen.id}"):
                         run_action(
                             lambda s: user_admin.set_active(
-                                user, chosen.id, False, session=s, now=datetime.now(UTC)
+                                user, chosen.id, False, session=s, now=utcnow()
                             ),
                             f"{chosen.username} is deactivated and was signed out everywhere.",
                             after=_untick_confirmations,
@@ -156,7 +155,7 @@ def render() -> None:
                 elif st.button("Reactivate", key=f"ua_react_btn_{chosen.id}"):
                     run_action(
                         lambda s: user_admin.set_active(
-                            user, chosen.id, True, session=s, now=datetime.now(UTC)
+                            user, chosen.id, True, session=s, now=utcnow()
                         ),
                         f"{chosen.username} can sign in again.",
                         after=_untick_confirmations,
@@ -165,9 +164,7 @@ def render() -> None:
                     st.text(f"Locked until {format_datetime(chosen.locked_until)}.")
                     if st.button("Unlock", key=f"ua_unlock_btn_{chosen.id}"):
                         run_action(
-                            lambda s: user_admin.unlock(
-                                user, chosen.id, session=s, now=datetime.now(UTC)
-                            ),
+                            lambda s: user_admin.unlock(user, chosen.id, session=s, now=utcnow()),
                             f"{chosen.username} is unlocked and can sign in again.",
                             after=_untick_confirmations,
                         )
@@ -178,9 +175,7 @@ def render() -> None:
                     "End all sessions", disabled=not ok, key=f"ua_signout_btn_{chosen.id}"
                 ):
                     run_action(
-                        lambda s: user_admin.end_sessions(
-                            user, chosen.id, session=s, now=datetime.now(UTC)
-                        ),
+                        lambda s: user_admin.end_sessions(user, chosen.id, session=s, now=utcnow()),
                         lambda n: (
                             f"{chosen.username} was signed out everywhere ({n} open sessions)."
                         ),
@@ -201,7 +196,7 @@ def render() -> None:
                         ):
                             run_action(
                                 lambda s: user_admin.reset_mfa(
-                                    user, chosen.id, session=s, now=datetime.now(UTC)
+                                    user, chosen.id, session=s, now=utcnow()
                                 ),
                                 f"Two-step sign-in for {chosen.username} is reset; they set it up "
                                 "again at their next sign-in.",
@@ -212,7 +207,7 @@ def render() -> None:
                     if st.button("Issue a password-reset code", key=f"ua_code_btn_{chosen.id}"):
                         run_action(
                             lambda s: user_admin.issue_staff_code(
-                                user, chosen.id, session=s, now=datetime.now(UTC)
+                                user, chosen.id, session=s, now=utcnow()
                             ),
                             None,
                             after=lambda code: _keep_code(chosen.username, code),
@@ -248,7 +243,7 @@ def render() -> None:
                 role=role,
                 email=email,
                 session=s,
-                now=datetime.now(UTC),
+                now=utcnow(),
             ),
             lambda made: f"Account {made[0].username} created.",
             after=lambda made: _keep_code(made[0].username, made[1]),
