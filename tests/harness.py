@@ -2,9 +2,12 @@
 on every run. A test signs in by opening a real server-side session (as the sign-in form does
 after the password and second step), so the gate validates it exactly as in production."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
+import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -68,6 +71,20 @@ def open_app(
     if page is not None:
         goto(at, page)
     return at
+
+
+def open_component(script: Callable[..., None], *args: object, timeout: float = 30) -> AppTest:
+    """One component drawn alone: ``script(*args)`` run as its own app (AppTest.from_function).
+    AppTest runs the function's source by itself, so ``script`` imports what it uses inside it
+    and gets rows by id (``args`` are plain values)."""
+    return run_ok(AppTest.from_function(script, args=args, default_timeout=timeout))
+
+
+def freeze_clock(monkeypatch: pytest.MonkeyPatch, now: datetime, *modules: ModuleType) -> None:
+    """Stop the wall clock at ``now`` for these page or component modules: they read it as
+    ``portal.clock.utcnow``, imported by name, so the name is replaced where it is read."""
+    for module in modules:
+        monkeypatch.setattr(module, "utcnow", lambda: now)
 
 
 def click(at: AppTest, label: str, index: int = 0) -> AppTest:
