@@ -12,11 +12,10 @@ from components.current_user import current_user
 from components.message_thread import render_thread
 from components.patient_context import record_in_view
 from components.plain_text import md_literal
-from components.portal_errors import show_error
+from components.portal_errors import errors_as_messages
 from db.models import MessageThread, User, saved_id
 from portal.clock import utcnow
 from portal.config import get_settings
-from portal.errors import PortalError
 from portal.services import attachments, messages
 from portal.services.attachments import Upload
 from portal.services.unit_of_work import Session, session_scope
@@ -154,12 +153,8 @@ def render() -> None:
     )
     st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread_id
 
-    try:
-        with session_scope() as session:
-            view = messages.read_thread(user, thread_id, session=session, now=utcnow())
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        view = messages.read_thread(user, thread_id, session=session, now=utcnow())
 
     st.subheader(md_literal(view.thread.subject))
     render_thread(view, user, now=utcnow())

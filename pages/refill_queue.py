@@ -8,7 +8,7 @@ from components import session_keys as keys
 from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
-from components.portal_errors import show_error
+from components.portal_errors import errors_as_messages
 from components.request_card import (
     refill_panel,
     remember_version,
@@ -16,7 +16,6 @@ from components.request_card import (
     seen_version,
 )
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import refills, triage
 from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
@@ -27,12 +26,8 @@ def render() -> None:
     st.title("Refill queue")
     show_flash()
 
-    try:
-        with session_scope() as session:
-            rows = triage.list_items(user, session=session, now=utcnow(), kind=refills.KIND)
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        rows = triage.list_items(user, session=session, now=utcnow(), kind=refills.KIND)
 
     if not rows:
         st.info("No refill requests are waiting.")

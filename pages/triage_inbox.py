@@ -7,11 +7,10 @@ from components import session_keys as keys
 from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
-from components.portal_errors import show_error
+from components.portal_errors import errors_as_messages
 from components.request_card import render_item
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus, saved_id
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import triage
 from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
@@ -41,13 +40,9 @@ def render() -> None:
     st.title("Triage inbox")
     show_flash()
 
-    try:
-        with session_scope() as session:
-            counts = triage.queue_counts(user, session=session, now=utcnow())
-            staff = triage.staff_members(user, session=session)
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        counts = triage.queue_counts(user, session=session, now=utcnow())
+        staff = triage.staff_members(user, session=session)
 
     kinds = triage.kinds()
     cols = st.columns(max(1, len(kinds)))
