@@ -11,8 +11,7 @@ import streamlit as st
 from components import session_keys as keys
 from components.actions import run_action, show_flash
 from components.checkin_form import checkin_form
-from components.current_user import current_user
-from components.patient_context import RecordInView, record_in_view
+from components.patient_context import RecordInView, record_page
 from components.plain_text import md_literal
 from components.visit_card import (
     confirm_cancel,
@@ -109,11 +108,7 @@ def _submit_checkin(
 
 
 def render() -> None:
-    st.title("Appointments")
-    user = current_user()
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("Appointments")
     patient_id = person.patient_id
     now = utcnow()
 

@@ -8,9 +8,8 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from components import session_keys as keys
 from components.actions import run_action, show_flash
 from components.attachment_picker import attachment_picker, clear_attachments
-from components.current_user import current_user
 from components.message_thread import render_thread
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.models import MessageThread, User, saved_id
@@ -82,12 +81,8 @@ def _after_reply(_not_attached: list[str]) -> None:
 
 
 def render() -> None:
-    user = current_user()
+    user, patient = record_page("Messages")
     settings = get_settings()
-    st.title("Messages")
-    patient = record_in_view(user)
-    if patient is None:
-        st.stop()
     show_flash()
     # After a send the text is in the thread; its form starts empty, so a second click sends no
     # copy.

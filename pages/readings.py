@@ -9,8 +9,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components import session_keys as keys
 from components.actions import run_action, show_flash
-from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.reading_fixes import render_reading_fixes
@@ -206,11 +205,7 @@ def _run_import(
 
 
 def render() -> None:
-    user = current_user()
-    st.title("My readings")
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("My readings")
     patient_id = person.patient_id
     show_flash()
 

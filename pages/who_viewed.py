@@ -3,8 +3,7 @@ day, in plain words (portal/services/record_views.py)."""
 
 import streamlit as st
 
-from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.portal_errors import errors_as_messages
 from portal.clock import utcnow
 from portal.services.record_views import views_by_day
@@ -13,11 +12,7 @@ from portal.timefmt import format_time
 
 
 def render() -> None:
-    user = current_user()
-    st.title("Who viewed my record")
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("Who viewed my record")
     st.caption(
         "Every time clinic staff look at this record, the portal writes it down. Here is who "
         "looked, at what, and on which day. If something looks wrong, please call the clinic."
