@@ -46,7 +46,7 @@ def record_page(title: str) -> tuple[User, RecordInView]:
     """The top of a patient or caregiver page: who is signed in, the page's title and the record
     switcher. The page stops there (after saying why) when the account has no record yet."""
     user = current_user()
-    st.title(title)
+    st.title(md_literal(title))  # the pages' own words; md_literal keeps the UI scan's rule
     record = record_in_view(user)
     if record is None:
         st.stop()

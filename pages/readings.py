@@ -83,7 +83,7 @@ def _column(
     """One choice of the mapping step, preset to the guessed one; ``blank`` says what the empty
     choice (no such column) means."""
     return st.selectbox(
-        label,
+        md_literal(label),  # the page's own words; md_literal keeps the UI scan's rule
         options,
         index=_index(options, guessed),
         format_func=(lambda c: c or f"({blank})") if blank is not None else format_func,
