@@ -12,6 +12,7 @@ from components.message_thread import render_thread
 from components.patient_context import record_page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
+from components.remembered_pick import remembered_pick
 from db.models import MessageThread, User, saved_id
 from portal.clock import utcnow
 from portal.config import get_settings
@@ -138,15 +139,14 @@ def render() -> None:
         )
         for t in threads
     }
-    selected = st.session_state.get(keys.MESSAGES_SELECTED_THREAD)
-    thread_id = st.radio(
+    thread_id = remembered_pick(
+        st.radio,
         "Conversation",
-        options=ids,
-        index=ids.index(selected) if selected in ids else 0,
+        ids,
+        keys.MESSAGES_SELECTED_THREAD,
         format_func=labels.get,
         label_visibility="collapsed",
     )
-    st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread_id
 
     with errors_as_messages(), session_scope() as session:
         view = messages.read_thread(user, thread_id, session=session, now=utcnow())

@@ -9,6 +9,7 @@ from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
+from components.remembered_pick import remembered_pick
 from components.request_card import (
     refill_panel,
     remember_version,
@@ -35,11 +36,11 @@ def render() -> None:
 
     ids = [r.item.id for r in rows]
     by_id = {r.item.id: r for r in rows}
-    selected = st.session_state.get(keys.REFILL_QUEUE_SELECTED_ITEM)
-    item_id = st.radio(
+    item_id = remembered_pick(
+        st.radio,
         "Refill requests",
         ids,
-        index=ids.index(selected) if selected in ids else 0,
+        keys.REFILL_QUEUE_SELECTED_ITEM,
         # Radio options are Markdown; the name and the summary are patient / EHR text.
         format_func=lambda i: md_literal(
             f"{by_id[i].patient_name} · {by_id[i].item.summary} · due "
@@ -47,7 +48,6 @@ def render() -> None:
         ),
         key="refill_queue_item",
     )
-    st.session_state[keys.REFILL_QUEUE_SELECTED_ITEM] = item_id
     item = by_id[item_id].item
     seen = seen_version(item)
     # Everyone here may route the request; only those who may decide see approve / deny.

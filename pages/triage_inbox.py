@@ -8,6 +8,7 @@ from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
+from components.remembered_pick import remembered_pick
 from components.request_card import render_item
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus, saved_id
 from portal.clock import utcnow
@@ -128,17 +129,16 @@ def render() -> None:
 
     ids = [r.item.id for r in rows]
     by_id = {r.item.id: r for r in rows}
-    selected = st.session_state.get(keys.TRIAGE_SELECTED_ITEM)
-    item_id = st.selectbox(
+    item_id = remembered_pick(
+        st.selectbox,
         "Open item",
         ids,
-        index=ids.index(selected) if selected in ids else 0,
+        keys.TRIAGE_SELECTED_ITEM,
         format_func=lambda i: (
             f"#{i} · {by_id[i].kind_label} · {by_id[i].patient_name} · {by_id[i].item.summary}"
         ),
         key="triage_open_item",
     )
-    st.session_state[keys.TRIAGE_SELECTED_ITEM] = item_id
     if by_id[item_id].item.status == TriageStatus.CLOSED:
         st.caption("This item is closed.")
     render_item(user, item_id)

@@ -73,11 +73,16 @@ def open_app(
     return at
 
 
-def open_component(script: Callable[..., None], *args: object, timeout: float = 30) -> AppTest:
-    """One component drawn alone: ``script(*args)`` run as its own app (AppTest.from_function).
-    AppTest runs the function's source by itself, so ``script`` imports what it uses inside it
-    and gets rows by id (``args`` are plain values)."""
-    return run_ok(AppTest.from_function(script, args=args, default_timeout=timeout))
+def open_component(
+    script: Callable[..., None], *args: object, timeout: float = 30, **state: object
+) -> AppTest:
+    """One component drawn alone: ``script(*args)`` run as its own app (AppTest.from_function),
+    with ``state`` in session state first. AppTest runs the function's source by itself, so
+    ``script`` imports what it uses inside it and gets rows by id."""
+    at = AppTest.from_function(script, args=args, default_timeout=timeout)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return run_ok(at)
 
 
 def freeze_clock(monkeypatch: pytest.MonkeyPatch, now: datetime, *modules: ModuleType) -> None:
