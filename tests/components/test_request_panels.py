@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 from sqlmodel import select
 
-from components import request_panels
+from components import decision_form, request_panels
 from db.models import (
     Booking,
     Notification,
@@ -43,7 +43,7 @@ def _panel(kind: str, user_id: int, item_id: int) -> None:
 
 @pytest.fixture
 def clinic(app_env, session, monkeypatch):
-    freeze_clock(monkeypatch, NOW, request_panels)
+    freeze_clock(monkeypatch, NOW, request_panels, decision_form)  # the decision's now too
     jones = create_practitioner(session, name="Dr. Jones")
     smith = create_practitioner(session, name="Dr. Smith")
     for weekday in range(5):  # Jones: follow-ups on weekday afternoons; Smith: mornings
