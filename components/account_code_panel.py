@@ -1,12 +1,11 @@
 """Staff widget: issue a portal activation code (or a password-reset code) for one patient."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.models import User
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services import account_codes
 from portal.services.unit_of_work import session_scope
@@ -16,15 +15,13 @@ def account_code_panel(user: User, patient_id: int) -> None:
     """A button that issues the code; the code is shown once, to read out or print: it is never
     kept in session state, so the next click (or the next person at this PC) does not see it."""
     with session_scope() as session:
-        purpose = account_codes.next_code_purpose(
-            user, patient_id, session=session, now=datetime.now(UTC)
-        )
+        purpose = account_codes.next_code_purpose(user, patient_id, session=session, now=utcnow())
     has_account = purpose == account_codes.RESET
     label = "Issue a password-reset code" if has_account else "Issue a portal activation code"
     if st.button(label, icon=":material/key:", key=f"issue_code_{patient_id}"):
         with errors_as_messages(), session_scope() as session:
             purpose, code = account_codes.issue_code(
-                user, patient_id, session=session, now=datetime.now(UTC)
+                user, patient_id, session=session, now=utcnow()
             )
         hours = get_settings().account_code_hours
         st.success(

@@ -6,12 +6,13 @@ lifetime, sign-out elsewhere, a password change and a disabled account all take 
 Nothing here reads what the sign-in package leaves in session state."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 
 from components import session_keys as keys
 from db.models import User
+from portal.clock import utcnow
 from portal.services import sessions
 from portal.services.unit_of_work import session_scope
 
@@ -25,7 +26,7 @@ def user_for_token(token: str | None, *, now: datetime | None = None) -> User:
     """The user of a live session, or raise ``sessions.SessionEnded`` (usable outside a script run,
     e.g. in a download callable, where session state cannot be read)."""
     with session_scope() as db:
-        return sessions.current_user(token, session=db, now=now or datetime.now(UTC))
+        return sessions.current_user(token, session=db, now=now or utcnow())
 
 
 def forget_everything(*, notice: str | None = None) -> None:

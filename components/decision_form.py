@@ -8,6 +8,9 @@ from typing import NamedTuple
 import streamlit as st
 
 from components.plain_text import md_literal
+from db.models import User
+from portal.clock import utcnow
+from portal.services.unit_of_work import Session
 
 # The item's action runner: run(action, confirmation) (components/request_card.run_staff_action).
 ActionRunner = Callable[[Callable[..., object], str], None]
@@ -44,3 +47,18 @@ def decision_form(
             run(partial(decide, True, reason), words.said_yes)
         if no_col.form_submit_button(md_literal(words.no)):
             run(partial(decide, False, reason), words.said_no)
+
+
+def item_decision(
+    decide: Callable[..., object], user: User, item_id: int, seen: int, *, yes: str = "approve"
+) -> Callable[[bool, str, Session], object]:
+    """The form's ``decide`` for one triage item: the service's decision call
+    (refills.decide_refill, referrals.decide_referral, ...) on the version ``seen``, at the
+    clock's now. ``yes`` is the service's keyword for granting ("accept" for a profile change)."""
+
+    def on_item(granted: bool, reason: str, session: Session) -> object:
+        return decide(
+            user, item_id, seen, **{yes: granted}, reason=reason, session=session, now=utcnow()
+        )
+
+    return on_item

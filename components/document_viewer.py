@@ -3,7 +3,6 @@ it. Both go through documents.open_document (access checked for the document's o
 audited); the download runs only when clicked, and checks the session again then."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -11,6 +10,7 @@ from components.current_user import current_user, for_signed_in, session_token
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from db.models import User
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services.documents import NO_TEXT, OpenedDocument, file_name, open_document
 from portal.services.records import DocumentInfo
@@ -25,7 +25,7 @@ def _label(document: DocumentInfo) -> str:
 
 def _open(user: User, document_id: int) -> OpenedDocument:
     with session_scope() as session:
-        return open_document(user, document_id, session=session, now=datetime.now(UTC))
+        return open_document(user, document_id, session=session, now=utcnow())
 
 
 def _file(document_id: int) -> Callable[[], bytes]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import session_keys as keys
+from components.current_user import current_user
 from components.navigation import page
 from components.plain_text import md_literal
 from components.portal_errors import show_error
@@ -39,6 +40,17 @@ class RecordInView:
         (``word`` "about": 'Send message about Frank'); on one's own record, the plain action.
         Raw text: pass it through ``md_literal`` (the name is EHR text)."""
         return action if self.own else f"{action} {word} {self.first_name}"
+
+
+def record_page(title: str) -> tuple[User, RecordInView]:
+    """The top of a patient or caregiver page: who is signed in, the page's title and the record
+    switcher. The page stops there (after saying why) when the account has no record yet."""
+    user = current_user()
+    st.title(md_literal(title))  # the pages' own words; md_literal keeps the UI scan's rule
+    record = record_in_view(user)
+    if record is None:
+        st.stop()
+    return user, record
 
 
 def active_patient_id(user: User) -> int | None:

@@ -6,12 +6,11 @@ The navigation never offers a page to a role without its action; this makes a fo
 a plain refusal (audited, like every refusal) and nothing else. The services check again.
 """
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from components.portal_errors import show_error
 from db.models import User
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.permissions import Action
 from portal.services.permissions import CATEGORY, may, require_permission
@@ -23,9 +22,7 @@ def require_page_permission(user: User, action: Action, *, category: str = CATEG
     refusal with the feature's own audit entries)."""
     try:
         with session_scope() as session:
-            require_permission(
-                user, action, session=session, now=datetime.now(UTC), category=category
-            )
+            require_permission(user, action, session=session, now=utcnow(), category=category)
     except PortalError as error:
         show_error(error)
         st.stop()

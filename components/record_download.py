@@ -3,10 +3,10 @@ export (and its audit entry) happens on the download itself, not on every page v
 session is checked again then, so a tab whose session ended gets no file."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from components.current_user import for_signed_in
 from db.models import User
+from portal.clock import utcnow
 from portal.services import record_export
 from portal.services.record_export import DateRange
 from portal.services.unit_of_work import session_scope
@@ -24,7 +24,7 @@ def deferred(
 
     def produce(user: User) -> bytes:
         with session_scope() as session:
-            file = export(user, patient_id, period, session=session, now=datetime.now(UTC))
+            file = export(user, patient_id, period, session=session, now=utcnow())
         return file.content
 
     return for_signed_in(produce, token)

@@ -13,15 +13,13 @@ import streamlit as st
 
 from components import session_keys as keys
 from components.actions import flash, run_action
-from components.decision_form import DecisionWords, decision_form
+from components.decision_form import DecisionWords, decision_form, item_decision
 from components.message_thread import render_thread
 from components.permission_gate import can
 from components.plain_text import md_literal
 from components.reading_alert_panel import render_reading_alert
 from components.request_panels import referral_panel, visit_request_panel
 from db.models import (
-    ProfileChangeRequest,
-    RefillRequest,
     TriageItem,
     TriageStatus,
     User,
@@ -34,7 +32,7 @@ from portal.services import messages, profile_changes, referrals, refills, reply
 from portal.services.profile_changes import FIELDS
 from portal.services.readings import alerts as reading_alerts
 from portal.services.scheduling import visit_requests
-from portal.services.unit_of_work import Session, session_scope
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 
@@ -238,7 +236,7 @@ def refill_panel(user: User, item: TriageItem, seen: int) -> None:
         f"refill_decision_{item_id}",
         f"rr_{item_id}",
         REFILL_WORDS,
-        partial(_decide_refill, user, item_id, seen),
+        item_decision(refills.decide_refill, user, item_id, seen),
         run_staff_action,
     )
 
@@ -250,22 +248,6 @@ REFILL_WORDS = DecisionWords(
     said_yes="Refill approved; the patient has been notified.",
     said_no="Refill denied; the patient has been notified.",
 )
-
-
-def _decide_refill(
-    user: User, item_id: int, seen: int, approve: bool, reason: str, session: Session
-) -> RefillRequest:
-    return refills.decide_refill(
-        user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
-    )
-
-
-def _decide_change(
-    user: User, item_id: int, seen: int, accept: bool, reason: str, session: Session
-) -> ProfileChangeRequest:
-    return profile_changes.decide_change(
-        user, item_id, seen, accept=accept, reason=reason, session=session, now=utcnow()
-    )
 
 
 def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
@@ -288,7 +270,7 @@ def _profile_panel(user: User, item: TriageItem, seen: int) -> None:
         f"profile_decision_{item_id}",
         f"pr_{item_id}",
         words,
-        partial(_decide_change, user, item_id, seen),
+        item_decision(profile_changes.decide_change, user, item_id, seen, yes="accept"),
         run_staff_action,
         long_reason=False,
     )

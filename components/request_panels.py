@@ -2,20 +2,18 @@
 settles it (book a visit from the request; approve or decline a referral). Patient text is shown
 with st.text, never as markdown."""
 
-from functools import partial
-
 import streamlit as st
 
-from components.decision_form import ActionRunner, DecisionWords, decision_form
+from components.decision_form import ActionRunner, DecisionWords, decision_form, item_decision
 from components.plain_text import md_literal
 from components.visit_card import slot_label
-from db.models import ReferralRequest, TriageItem, User, VisitRequestStatus, saved_id
+from db.models import TriageItem, User, VisitRequestStatus, saved_id
 from portal.clock import utcnow
 from portal.services import referrals
 from portal.services.scheduling import visit_requests
 from portal.services.scheduling.provider_schedule import practitioners
 from portal.services.scheduling.visit_types import MODE_LABELS, label
-from portal.services.unit_of_work import Session, session_scope
+from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
 
 
@@ -111,7 +109,7 @@ def referral_panel(user: User, item: TriageItem, seen: int, run_action: ActionRu
         f"referral_decision_{item_id}",
         f"ref_reason_{item_id}",
         REFERRAL_WORDS,
-        partial(_decide_referral, user, item_id, seen),
+        item_decision(referrals.decide_referral, user, item_id, seen),
         run_action,
     )
 
@@ -123,11 +121,3 @@ REFERRAL_WORDS = DecisionWords(
     said_yes="Referral approved; the patient has been notified.",
     said_no="Referral declined; the patient has been notified.",
 )
-
-
-def _decide_referral(
-    user: User, item_id: int, seen: int, approve: bool, reason: str, session: Session
-) -> ReferralRequest:
-    return referrals.decide_referral(
-        user, item_id, seen, approve=approve, reason=reason, session=session, now=utcnow()
-    )

@@ -15,7 +15,7 @@ access and audits every view).
 
 import math
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import altair as alt
@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from components.plain_text import md_literal
+from portal.clock import utcnow
 from portal.services.result_numbers import format_number
 from portal.services.results import Trend, TrendPoint, TrendSeries
 from portal.services.results_downsample import thin_points
@@ -274,7 +275,7 @@ def render_trend_chart(trend: Trend) -> None:
         )
         days = PERIOD_DAYS.get(period or "all")
         # Whole days: a cut that moved every second would never find its cached spec.
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         since = today - timedelta(days=days) if days else None
     spec = _cached_chart_spec(drawn_trend(trend), since)
     st.vega_lite_chart(spec, width="stretch")

@@ -1,7 +1,5 @@
 """Account security: password change and two-step sign-in (required for staff)."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from components import session_keys as keys
@@ -9,6 +7,7 @@ from components.actions import run_action, show_flash
 from components.current_user import current_user
 from components.login import QR_ALT, change_password, qr_png, show_recovery_codes
 from db.models import User
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services import mfa
 from portal.services.access import is_staff
@@ -46,7 +45,7 @@ def render() -> None:
             if st.form_submit_button("Turn on two-step sign-in", type="primary"):
                 run_action(
                     lambda s: mfa.enable(
-                        s.get(User, user.id), secret, code, session=s, now=datetime.now(UTC)
+                        s.get(User, user.id), secret, code, session=s, now=utcnow()
                     ),
                     None,
                     after=_show_codes_once,
@@ -62,7 +61,7 @@ def render() -> None:
             if st.form_submit_button("Make new recovery codes"):
                 run_action(
                     lambda s: mfa.regenerate_recovery_codes(
-                        s.get(User, user.id), proof=proof, session=s, now=datetime.now(UTC)
+                        s.get(User, user.id), proof=proof, session=s, now=utcnow()
                     ),
                     None,
                     after=_show_codes_once,
@@ -79,7 +78,7 @@ def render() -> None:
                 if st.form_submit_button("Turn off two-step sign-in"):
                     run_action(
                         lambda s: mfa.disable(
-                            s.get(User, user.id), proof=proof, session=s, now=datetime.now(UTC)
+                            s.get(User, user.id), proof=proof, session=s, now=utcnow()
                         ),
                         "Two-step sign-in is off.",
                     )

@@ -2,7 +2,7 @@
 the visits the EHR holds), booking, changes within the clinic's policy, pre-visit check-in, the
 waitlist, visit requests, calendar files and video links."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
@@ -11,8 +11,7 @@ import streamlit as st
 from components import session_keys as keys
 from components.actions import run_action, show_flash
 from components.checkin_form import checkin_form
-from components.current_user import current_user
-from components.patient_context import RecordInView, record_in_view
+from components.patient_context import RecordInView, record_page
 from components.plain_text import md_literal
 from components.visit_card import (
     confirm_cancel,
@@ -24,6 +23,7 @@ from components.visit_card import (
 )
 from components.visit_request_form import visit_request_form, visit_request_list
 from db.models import User, VisitRequest, saved_id
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services.records import HealthSummary, health_summary
 from portal.services.scheduling import (
@@ -136,13 +136,9 @@ def _decline_offer(v: _Visitor, offer_id: int) -> None:
 
 
 def render() -> None:
-    st.title("Appointments")
-    user = current_user()
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("Appointments")
     patient_id = person.patient_id
-    now = datetime.now(UTC)
+    now = utcnow()
 
     show_flash()
 

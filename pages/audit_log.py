@@ -1,6 +1,6 @@
 """Audit log (admin): search by user, patient, category and time; sort; export CSV (audited)."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 
 import pandas as pd
@@ -10,6 +10,7 @@ from components.current_user import current_user
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.models import User
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.services import audit_log
 from portal.services.audit_chain import verify
@@ -19,7 +20,7 @@ from portal.timefmt import today_local
 
 def _export_csv(user: User, flt: audit_log.AuditFilter, /) -> str:
     with session_scope() as session:
-        return audit_log.export_csv(user, flt, session=session, now=datetime.now(UTC))
+        return audit_log.export_csv(user, flt, session=session, now=utcnow())
 
 
 def render() -> None:
@@ -29,7 +30,7 @@ def render() -> None:
     with errors_as_messages(), session_scope() as session:
         known_categories = audit_log.categories(user, session=session)
 
-    today = today_local(datetime.now(UTC))
+    today = today_local(utcnow())
     with st.form("audit_search"):
         left, right = st.columns(2)
         username = left.text_input("Username", max_chars=64)
@@ -50,7 +51,7 @@ def render() -> None:
         start=datetime.combine(start_day, time.min, tz) if start_day else None,
         end=datetime.combine(end_day + timedelta(days=1), time.min, tz) if end_day else None,
     )
-    now = datetime.now(UTC)
+    now = utcnow()
     with errors_as_messages(), session_scope() as session:
         rows = audit_log.search(user, flt, session=session, now=now)
 

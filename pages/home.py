@@ -1,6 +1,6 @@
 """Home: what needs attention in the record the account is looking at."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 
@@ -14,6 +14,7 @@ from components.navigation import page
 from components.notifications_panel import notifications_panel
 from components.patient_context import active_patient_id
 from components.portal_errors import errors_as_messages
+from portal.clock import utcnow
 from portal.services.preventive import CareStatus, preventive_care
 from portal.services.records import home_overview
 from portal.services.scheduling.calendar import patient_calendar
@@ -30,7 +31,7 @@ def greeting(now: datetime) -> str:
 
 def render() -> None:
     user = current_user()
-    now = datetime.now(UTC)
+    now = utcnow()
     st.title(greeting(now))
     patient_id = active_patient_id(user)
     if patient_id is None:

@@ -8,15 +8,14 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from components import session_keys as keys
 from components.actions import run_action, show_flash
 from components.attachment_picker import attachment_picker, clear_attachments
-from components.current_user import current_user
 from components.message_thread import render_thread
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.plain_text import md_literal
-from components.portal_errors import show_error
+from components.portal_errors import errors_as_messages
+from components.remembered_pick import remembered_pick
 from db.models import MessageThread, User, saved_id
 from portal.clock import utcnow
 from portal.config import get_settings
-from portal.errors import PortalError
 from portal.services import attachments, messages
 from portal.services.attachments import Upload
 from portal.services.unit_of_work import Session, session_scope
@@ -83,12 +82,8 @@ def _after_reply(_not_attached: list[str]) -> None:
 
 
 def render() -> None:
-    user = current_user()
+    user, patient = record_page("Messages")
     settings = get_settings()
-    st.title("Messages")
-    patient = record_in_view(user)
-    if patient is None:
-        st.stop()
     show_flash()
     # After a send the text is in the thread; its form starts empty, so a second click sends no
     # copy.
@@ -144,22 +139,17 @@ def render() -> None:
         )
         for t in threads
     }
-    selected = st.session_state.get(keys.MESSAGES_SELECTED_THREAD)
-    thread_id = st.radio(
+    thread_id = remembered_pick(
+        st.radio,
         "Conversation",
-        options=ids,
-        index=ids.index(selected) if selected in ids else 0,
+        ids,
+        keys.MESSAGES_SELECTED_THREAD,
         format_func=labels.get,
         label_visibility="collapsed",
     )
-    st.session_state[keys.MESSAGES_SELECTED_THREAD] = thread_id
 
-    try:
-        with session_scope() as session:
-            view = messages.read_thread(user, thread_id, session=session, now=utcnow())
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        view = messages.read_thread(user, thread_id, session=session, now=utcnow())
 
     st.subheader(md_literal(view.thread.subject))
     render_thread(view, user, now=utcnow())

@@ -9,10 +9,9 @@ from components.current_user import current_user, session_token
 from components.navigation import page
 from components.patient_context import active_patient_id
 from components.plain_text import md_literal
-from components.portal_errors import show_error
+from components.portal_errors import errors_as_messages
 from components.record_download import deferred
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import record_export
 from portal.services.record_export import DateRange
 from portal.timefmt import file_stamp, today_local
@@ -41,11 +40,8 @@ def render() -> None:
             "From", value=date(today.year - 1, today.month, 1), max_value=today, key="my_data_from"
         )
         end = col_to.date_input("To", value=today, max_value=today, key="my_data_to")
-        try:
+        with errors_as_messages():
             period = DateRange(start=start, end=end)
-        except PortalError as error:
-            show_error(error)
-            st.stop()
         st.caption(
             "Entries without a date (for example a problem with no start date) are always included."
         )

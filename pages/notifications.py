@@ -3,9 +3,8 @@
 import streamlit as st
 
 from components.actions import run_action
-from components.current_user import current_user
 from components.notifications_panel import open_link
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.plain_text import md_literal
 from portal.clock import utcnow
 from portal.services import notifications
@@ -14,11 +13,7 @@ from portal.timefmt import format_datetime
 
 
 def render() -> None:
-    user = current_user()
-    st.title("Updates")
-    patient = record_in_view(user)
-    if patient is None:
-        st.stop()
+    user, patient = record_page("Updates")
 
     with session_scope() as session:
         notes = notifications.list_notifications(

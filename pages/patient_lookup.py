@@ -1,6 +1,6 @@
 """Patient lookup (staff): find a patient by name, birth date or MRN and open the chart."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +12,7 @@ from components.permission_gate import require_page_permission
 from components.portal_errors import errors_as_messages
 from components.record_tables import date_column, words
 from db.models import User
+from portal.clock import utcnow
 from portal.permissions import Action
 from portal.services.patients import PatientMatch, open_chart, search_patients
 from portal.services.unit_of_work import session_scope
@@ -47,7 +48,7 @@ def render() -> None:
             "Birth date",
             value=None,
             min_value=EARLIEST_BIRTH_DATE,
-            max_value=today_local(datetime.now(UTC)),
+            max_value=today_local(utcnow()),
             format="YYYY-MM-DD",
         )
         mrn = mrn_column.text_input("MRN", max_chars=64)

@@ -3,8 +3,7 @@
 import streamlit as st
 
 from components.actions import run_action, show_flash
-from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.plain_text import md_literal
 from portal.clock import utcnow
 from portal.services import profile_changes
@@ -14,11 +13,7 @@ from portal.timefmt import format_datetime
 
 
 def render() -> None:
-    user = current_user()
-    st.title("Profile")
-    patient = record_in_view(user)
-    if patient is None:
-        st.stop()
+    user, patient = record_page("Profile")
     show_flash()
 
     with session_scope() as session:

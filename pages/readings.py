@@ -1,7 +1,7 @@
 """My readings: enter a home measurement, import a file from a device or app, see recent
 readings, and follow goals. Patients and caregivers (for the record they may see)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import streamlit as st
@@ -9,8 +9,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components import session_keys as keys
 from components.actions import run_action, show_flash
-from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.plain_text import md_literal
 from components.portal_errors import show_error
 from components.reading_fixes import render_reading_fixes
@@ -73,6 +72,85 @@ def _index(options: Sequence[object], value: object) -> int:
     return options.index(value) if value in options else 0
 
 
+def _column(
+    label: str,
+    options: list[str],
+    guessed: str | None,
+    key: str,
+    *,
+    blank: str | None = None,
+    format_func: Callable[[str], str] = str,
+) -> str:
+    """One choice of the mapping step, preset to the guessed one; ``blank`` says what the empty
+    choice (no such column) means."""
+    return st.selectbox(
+        md_literal(label),  # the page's own words; md_literal keeps the UI scan's rule
+        options,
+        index=_index(options, guessed),
+        format_func=(lambda c: c or f"({blank})") if blank is not None else format_func,
+        key=key,
+    )
+
+
+def _column_mapping(preview: csv_import.CsvPreview) -> ColumnMapping:
+    """Which column of the CSV file is which, asked with the import's guesses preset."""
+    guess, columns = preview.guess, preview.columns
+    optional = [NO_COLUMN, *columns]
+    date_col = _column("Date and time", columns, guess.date if guess else None, "map_date")
+    time_col = _column(
+        "Time column (when the time is apart from the date)",
+        optional,
+        guess.time if guess else None,
+        "map_time",
+        blank="none: the time is in the date column",
+    )
+    value_col = _column("Value", columns, guess.value if guess else columns[-1], "map_value")
+    measure_col = _column(
+        "Column naming the measure (weight, pulse, ...)",
+        optional,
+        guess.measure_column if guess else None,
+        "map_measure_column",
+        blank="none: every row is the same measure",
+    )
+    fixed_measure = None
+    if not measure_col:
+        fixed_measure = _column(
+            "Every row is",
+            list(units.MEASURES),
+            guess.measure if guess else None,
+            "map_measure",
+            format_func=lambda m: units.MEASURES[m].label,
+        )
+    unit_col = _column(
+        "Unit column",
+        optional,
+        guess.unit_column if guess else None,
+        "map_unit_column",
+        blank="none: one unit for the whole file",
+    )
+    fixed_unit = None
+    if not unit_col and fixed_measure:
+        entry_units = list(units.MEASURES[fixed_measure].entry_units)
+        fixed_unit = _column("Unit", entry_units, guess.unit if guess else None, "map_unit")
+    value2_col = _column(
+        "Diastolic column (blood pressure in two columns)",
+        optional,
+        guess.value2 if guess else None,
+        "map_value2",
+        blank="none",
+    )
+    return csv_import.ColumnMapping(
+        date=date_col,
+        value=value_col,
+        measure_column=measure_col or None,
+        measure=fixed_measure,
+        unit_column=unit_col or None,
+        unit=fixed_unit,
+        value2=value2_col or None,
+        time=time_col or None,
+    )
+
+
 def _keep_report(report: ImportReport) -> None:
     """The import's report is shown once, after the rerun."""
     st.session_state[keys.READINGS_IMPORT_REPORT] = report
@@ -128,11 +206,7 @@ def _run_import(
 
 
 def render() -> None:
-    user = current_user()
-    st.title("My readings")
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("My readings")
     patient_id = person.patient_id
     show_flash()
 
@@ -218,79 +292,7 @@ def render() -> None:
                     hide_index=True,
                 )
                 st.subheader("Which column is which?")
-                guess = preview.guess
-                columns = preview.columns
-                optional = [NO_COLUMN, *columns]
-
-                date_col = st.selectbox(
-                    "Date and time",
-                    columns,
-                    index=_index(columns, guess.date if guess else None),
-                    key="map_date",
-                )
-                time_col = st.selectbox(
-                    "Time column (when the time is apart from the date)",
-                    optional,
-                    index=_index(optional, guess.time if guess else None),
-                    format_func=lambda c: c or "(none: the time is in the date column)",
-                    key="map_time",
-                )
-                value_col = st.selectbox(
-                    "Value",
-                    columns,
-                    index=_index(columns, guess.value if guess else columns[-1]),
-                    key="map_value",
-                )
-                measure_col = st.selectbox(
-                    "Column naming the measure (weight, pulse, ...)",
-                    optional,
-                    index=_index(optional, guess.measure_column if guess else None),
-                    format_func=lambda c: c or "(none: every row is the same measure)",
-                    key="map_measure_column",
-                )
-                fixed_measure = None
-                if not measure_col:
-                    measures = list(units.MEASURES)
-                    fixed_measure = st.selectbox(
-                        "Every row is",
-                        measures,
-                        index=_index(measures, guess.measure if guess else None),
-                        format_func=lambda m: units.MEASURES[m].label,
-                        key="map_measure",
-                    )
-                unit_col = st.selectbox(
-                    "Unit column",
-                    optional,
-                    index=_index(optional, guess.unit_column if guess else None),
-                    format_func=lambda c: c or "(none: one unit for the whole file)",
-                    key="map_unit_column",
-                )
-                fixed_unit = None
-                if not unit_col and fixed_measure:
-                    entry_units = list(units.MEASURES[fixed_measure].entry_units)
-                    fixed_unit = st.selectbox(
-                        "Unit",
-                        entry_units,
-                        index=_index(entry_units, guess.unit if guess else None),
-                        key="map_unit",
-                    )
-                value2_col = st.selectbox(
-                    "Diastolic column (blood pressure in two columns)",
-                    optional,
-                    index=_index(optional, guess.value2 if guess else None),
-                    format_func=lambda c: c or "(none)",
-                    key="map_value2",
-                )
-                mapping = csv_import.ColumnMapping(
-                    date=date_col,
-                    value=value_col,
-                    measure_column=measure_col or None,
-                    measure=fixed_measure,
-                    unit_column=unit_col or None,
-                    unit=fixed_unit,
-                    value2=value2_col or None,
-                    time=time_col or None,
-                )
+                mapping = _column_mapping(preview)
                 ready = render_import_preview(upload.getvalue(), mapping, preview.source_column)
                 if ready and st.button(import_label, key="import_csv", type="primary"):
                     _run_import(user, patient_id, CSV, upload, mapping)

@@ -8,7 +8,8 @@ from components import session_keys as keys
 from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
-from components.portal_errors import show_error
+from components.portal_errors import errors_as_messages
+from components.remembered_pick import remembered_pick
 from components.request_card import (
     refill_panel,
     remember_version,
@@ -16,7 +17,6 @@ from components.request_card import (
     seen_version,
 )
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import refills, triage
 from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
@@ -27,12 +27,8 @@ def render() -> None:
     st.title("Refill queue")
     show_flash()
 
-    try:
-        with session_scope() as session:
-            rows = triage.list_items(user, session=session, now=utcnow(), kind=refills.KIND)
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        rows = triage.list_items(user, session=session, now=utcnow(), kind=refills.KIND)
 
     if not rows:
         st.info("No refill requests are waiting.")
@@ -40,11 +36,11 @@ def render() -> None:
 
     ids = [r.item.id for r in rows]
     by_id = {r.item.id: r for r in rows}
-    selected = st.session_state.get(keys.REFILL_QUEUE_SELECTED_ITEM)
-    item_id = st.radio(
+    item_id = remembered_pick(
+        st.radio,
         "Refill requests",
         ids,
-        index=ids.index(selected) if selected in ids else 0,
+        keys.REFILL_QUEUE_SELECTED_ITEM,
         # Radio options are Markdown; the name and the summary are patient / EHR text.
         format_func=lambda i: md_literal(
             f"{by_id[i].patient_name} · {by_id[i].item.summary} · due "
@@ -52,7 +48,6 @@ def render() -> None:
         ),
         key="refill_queue_item",
     )
-    st.session_state[keys.REFILL_QUEUE_SELECTED_ITEM] = item_id
     item = by_id[item_id].item
     seen = seen_version(item)
     # Everyone here may route the request; only those who may decide see approve / deny.

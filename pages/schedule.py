@@ -13,6 +13,7 @@ from components.permission_gate import require_page_permission
 from components.portal_errors import show_error
 from components.visit_card import confirm_cancel, ehr_day_card, slot_label, visit_header
 from db.models import BookingStatus, User, saved_id
+from portal.clock import utcnow
 from portal.config import get_settings
 from portal.errors import PortalError
 from portal.permissions import Action
@@ -50,7 +51,7 @@ def render() -> None:
     st.title("Schedule")
     user = current_user()
     require_page_permission(user, Action.BOOK_FOR_PATIENTS)
-    now = datetime.now(UTC)
+    now = utcnow()
     tz = get_settings().tz
 
     show_flash()

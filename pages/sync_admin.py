@@ -1,6 +1,6 @@
 """EHR sync (admin): health, last runs, quarantine with retry, outbox with retry, "Sync now"."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 import pandas as pd
@@ -12,6 +12,7 @@ from components.plain_text import alert, md_literal
 from components.portal_errors import errors_as_messages
 from db.models import QuarantinedResource, User, saved_id
 from ehr_sync.jobs import SyncOutcome
+from portal.clock import utcnow
 from portal.errors import PortalError
 from portal.services import sync_admin
 from portal.services.unit_of_work import Session, session_scope
@@ -43,7 +44,7 @@ def _sync_summary(outcome: SyncOutcome) -> tuple[str, str]:
 
 
 def _retry_import(user: User, row_id: int, session: Session) -> sync_admin.RetryResult:
-    return sync_admin.retry_quarantined(user, row_id, session=session, now=datetime.now(UTC))
+    return sync_admin.retry_quarantined(user, row_id, session=session, now=utcnow())
 
 
 def _retried(row: QuarantinedResource, retry: sync_admin.RetryResult) -> tuple[str, str]:
@@ -63,7 +64,7 @@ def render() -> None:
     st.title("EHR sync")
     show_flash()  # may quote a server's error or a resource id
 
-    now = datetime.now(UTC)
+    now = utcnow()
     with errors_as_messages(), session_scope() as session:
         health = sync_admin.sync_health(user, session=session, now=now)
         runs = sync_admin.recent_runs(user, session=session)
@@ -107,7 +108,7 @@ def render() -> None:
     if st.button("Sync now", type="primary", icon=":material/sync:"):
         with st.spinner("Syncing with the EHR ..."):
             run_action(
-                lambda s: sync_admin.sync_now(user, session=s, now=datetime.now(UTC)),
+                lambda s: sync_admin.sync_now(user, session=s, now=utcnow()),
                 _sync_summary,
                 refused=_refused_sync,
             )
@@ -194,7 +195,7 @@ def render() -> None:
             if st.button("Retry delivery", key=f"outbox_retry_{item.id}"):
                 run_action(
                     lambda s, item=item: sync_admin.retry_outbox_item(
-                        user, item.id, session=s, now=datetime.now(UTC)
+                        user, item.id, session=s, now=utcnow()
                     ),
                     "Queued again: it goes out with the next sync.",
                 )

@@ -7,11 +7,11 @@ from components import session_keys as keys
 from components.actions import show_flash
 from components.current_user import current_user
 from components.plain_text import md_literal
-from components.portal_errors import show_error
+from components.portal_errors import errors_as_messages
+from components.remembered_pick import remembered_pick
 from components.request_card import render_item
 from db.models import OPEN_TRIAGE_STATUSES, TriageStatus, saved_id
 from portal.clock import utcnow
-from portal.errors import PortalError
 from portal.services import triage
 from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_datetime
@@ -41,13 +41,9 @@ def render() -> None:
     st.title("Triage inbox")
     show_flash()
 
-    try:
-        with session_scope() as session:
-            counts = triage.queue_counts(user, session=session, now=utcnow())
-            staff = triage.staff_members(user, session=session)
-    except PortalError as error:
-        show_error(error)
-        st.stop()
+    with errors_as_messages(), session_scope() as session:
+        counts = triage.queue_counts(user, session=session, now=utcnow())
+        staff = triage.staff_members(user, session=session)
 
     kinds = triage.kinds()
     cols = st.columns(max(1, len(kinds)))
@@ -133,17 +129,16 @@ def render() -> None:
 
     ids = [saved_id(r.item) for r in rows]
     by_id = {saved_id(r.item): r for r in rows}
-    selected = st.session_state.get(keys.TRIAGE_SELECTED_ITEM)
-    item_id = st.selectbox(
+    item_id = remembered_pick(
+        st.selectbox,
         "Open item",
         ids,
-        index=ids.index(selected) if selected in ids else 0,
+        keys.TRIAGE_SELECTED_ITEM,
         format_func=lambda i: (
             f"#{i} · {by_id[i].kind_label} · {by_id[i].patient_name} · {by_id[i].item.summary}"
         ),
         key="triage_open_item",
     )
-    st.session_state[keys.TRIAGE_SELECTED_ITEM] = item_id
     if by_id[item_id].item.status == TriageStatus.CLOSED:
         st.caption("This item is closed.")
     render_item(user, item_id)

@@ -1,30 +1,24 @@
 """Who viewed my record: the clinic staff who looked at this record, one line per person and
 day, in plain words (portal/services/record_views.py)."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
-from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.portal_errors import errors_as_messages
+from portal.clock import utcnow
 from portal.services.record_views import views_by_day
 from portal.services.unit_of_work import session_scope
 from portal.timefmt import format_time
 
 
 def render() -> None:
-    user = current_user()
-    st.title("Who viewed my record")
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("Who viewed my record")
     st.caption(
         "Every time clinic staff look at this record, the portal writes it down. Here is who "
         "looked, at what, and on which day. If something looks wrong, please call the clinic."
     )
     with errors_as_messages(), session_scope() as session:
-        days = views_by_day(user, person.patient_id, session=session, now=datetime.now(UTC))
+        days = views_by_day(user, person.patient_id, session=session, now=utcnow())
     if not days:
         st.info("No clinic staff have looked at this record through the portal.")
         st.stop()

@@ -2,9 +2,12 @@
 on every run. A test signs in by opening a real server-side session (as the sign-in form does
 after the password and second step), so the gate validates it exactly as in production."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
+import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -68,6 +71,25 @@ def open_app(
     if page is not None:
         goto(at, page)
     return at
+
+
+def open_component(
+    script: Callable[..., None], *args: object, timeout: float = 30, **state: object
+) -> AppTest:
+    """One component drawn alone: ``script(*args)`` run as its own app (AppTest.from_function),
+    with ``state`` in session state first. AppTest runs the function's source by itself, so
+    ``script`` imports what it uses inside it and gets rows by id."""
+    at = AppTest.from_function(script, args=args, default_timeout=timeout)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return run_ok(at)
+
+
+def freeze_clock(monkeypatch: pytest.MonkeyPatch, now: datetime, *modules: ModuleType) -> None:
+    """Stop the wall clock at ``now`` for these page or component modules: they read it as
+    ``portal.clock.utcnow``, imported by name, so the name is replaced where it is read."""
+    for module in modules:
+        monkeypatch.setattr(module, "utcnow", lambda: now)
 
 
 def click(at: AppTest, label: str, index: int = 0) -> AppTest:

@@ -20,7 +20,9 @@ from types import CodeType, ModuleType
 # Fixtures that only page tests ask for (settings for an app run, a signed-in AppTest).
 PAGE_FIXTURES = frozenset({"app_env", "app_settings", "open_page"})
 # Names whose use in a test, or in a helper of its module it calls, means an AppTest run.
-PAGE_NAMES = frozenset({"AppTest", "open_app", "open_page", "force_page", "sign_in"})
+PAGE_NAMES = frozenset(
+    {"AppTest", "open_app", "open_component", "open_page", "force_page", "sign_in"}
+)
 FHIR_FIXTURES = frozenset({"fhir_process", "fhir_server", "fhir_client"})
 FHIR_NAMES = frozenset({"running_server", "FhirTestServer"})
 # A Python process of its own (``sys.executable``, ``run_cli``) or the whole demo clinic.

@@ -123,3 +123,31 @@ def test_the_scan_finds_a_page_that_formats_its_own_time(tmp_path):
         "strftime",
         "f'%d %b'",
     ]
+
+
+# --- one clock: pages and components read the time from portal.clock, which tests can freeze ---
+
+
+def _own_clock_reads(path: Path) -> list[str]:
+    """Lines of one UI module that read the wall clock themselves (datetime.now)."""
+    return [
+        f"{path.name}:{number}: datetime.now("
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "datetime.now(" in line
+    ]
+
+
+def test_pages_and_components_read_the_time_only_through_the_clock():
+    offenders = [hit for path in UI_FILES for hit in _own_clock_reads(path)]
+    assert offenders == []
+
+
+def test_the_scan_finds_a_page_that_reads_the_clock_itself(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text(
+        "from datetime import UTC, datetime\n"
+        "from portal.clock import utcnow\n"
+        "def f():\n"
+        "    return utcnow(), datetime.now(UTC)\n"
+    )
+    assert _own_clock_reads(page) == ["page.py:4: datetime.now("]

@@ -41,3 +41,27 @@ def test_nothing_runs_until_a_button_is_pressed():
     at = AppTest.from_function(_form, default_timeout=30).run()
     assert "ran" not in at.session_state
     assert {b.label for b in at.button} == {"Approve", "Deny"}
+
+
+def test_item_decision_calls_the_service_on_the_seen_version_with_its_own_yes_word(monkeypatch):
+    from components import decision_form
+    from tests.conftest import NOW
+    from tests.harness import freeze_clock
+
+    freeze_clock(monkeypatch, NOW, decision_form)
+    calls = []
+
+    def decide(user, item_id, seen, **keywords):
+        calls.append((user, item_id, seen, keywords))
+        return "decided"
+
+    on_item = decision_form.item_decision(decide, "nurse", 7, 3, yes="accept")
+    assert on_item(False, "Not this one", "the session") == "decided"
+    assert calls == [
+        (
+            "nurse",
+            7,
+            3,
+            {"accept": False, "reason": "Not this one", "session": "the session", "now": NOW},
+        )
+    ]

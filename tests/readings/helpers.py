@@ -6,7 +6,8 @@ from xml.sax.saxutils import escape
 
 from sqlmodel import Session
 
-from db.models import Patient, Role, User
+from db.models import Patient, PatientReading, Role, User
+from portal.services.readings import entry
 from tests.factories import create_patient, create_user, grant_proxy
 
 
@@ -37,6 +38,34 @@ def make_people(session: Session) -> People:
         doctor=create_user(session, Role.CLINICIAN, username="doctor"),
         front_desk=create_user(session, Role.FRONT_DESK, username="desk"),
     )
+
+
+def add_reading(
+    session: Session,
+    by: User,
+    patient: Patient,
+    measure: str,
+    value: float,
+    unit: str,
+    *,
+    taken_at: datetime,
+    now: datetime,
+    value2: float | None = None,
+) -> PatientReading:
+    """One reading entered by ``by`` through the service (its checks and alert rules)."""
+    result = entry.add_reading(
+        by,
+        patient.id,
+        session=session,
+        now=now,
+        measure=measure,
+        value=value,
+        value2=value2,
+        unit=unit,
+        taken_at=taken_at,
+    )
+    assert result.reading is not None
+    return result.reading
 
 
 def apple_date(when: datetime) -> str:
