@@ -6,8 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -110,27 +109,57 @@ def settled(page: Page) -> None:
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
-def choose(page: Page, label: str, option_text: str) -> None:
-    """Pick the option containing ``option_text`` in the select box labelled ``label``.
+# Counts the script runs the page has finished. A pick in a select box starts its run some
+# milliseconds after the click returns, so "no run under way" right after a pick is not yet the
+# page the pick leads to; a person sees the page change before the next step.
+_COUNT_FINISHED_RUNS = """() => {
+  if (window.__portalRunsFinished === undefined) {
+    window.__portalRunsFinished = 0;
+    new MutationObserver((changes) => {
+      for (const change of changes) {
+        if (change.target.getAttribute('data-test-script-state') === 'notRunning') {
+          window.__portalRunsFinished += 1;
+        }
+      }
+    }).observe(document.body, {
+      attributes: true, subtree: true, attributeFilter: ['data-test-script-state'],
+    });
+  }
+  return window.__portalRunsFinished;
+}"""
 
-    A run can end and at once start again (a select box whose old choice vanished reports its
-    new value), closing an open list under the mouse; then open it again, up to three times.
-    """
+
+# Resolves in the next frame, after the browser has reported that frame's scroll events.
+_NEXT_FRAME = "() => new Promise((done) => requestAnimationFrame(() => done()))"
+
+
+def bring_into_view(page: Page, target: Locator) -> None:
+    """Scroll ``target`` into view and let the page see that scroll, as a person scrolls to a box
+    before pressing it. Playwright's click scrolls and presses in one frame; the scroll event then
+    arrives after the press, and a select box closes its list whenever the page scrolls under it
+    (React Aria's close-on-scroll, Streamlit's select box since 1.67): a click on a box out of
+    view would open nothing."""
+    target.scroll_into_view_if_needed()
+    page.evaluate(_NEXT_FRAME)
+
+
+def choose(page: Page, label: str, option_text: str) -> None:
+    """Pick the option containing ``option_text`` in the select box labelled ``label``, and
+    return once the run the pick started is over (its page drawn), as a person would wait."""
     box = page.get_by_role("combobox", name=label, exact=True)
+    wanted = re.compile(re.escape(option_text))
+    settled(page)
+    if wanted.search(box.input_value()):
+        return  # already chosen: picking it again starts no run
+    finished = page.evaluate(_COUNT_FINISHED_RUNS)
+    bring_into_view(page, box)
+    box.click()
     listbox = page.get_by_role("listbox")
-    for attempt in range(3):
-        settled(page)
-        box.click()
-        try:
-            # Drawn by the browser alone: quick even on a busy machine, unless a run closed it.
-            expect(listbox).to_be_visible(timeout=5_000)
-            listbox.get_by_role("option").filter(has_text=option_text).first.click()
-            expect(box).to_have_value(re.compile(re.escape(option_text)))
-            return
-        except (AssertionError, PlaywrightTimeout):
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
+    expect(listbox).to_be_visible()
+    listbox.get_by_role("option").filter(has_text=option_text).first.click()
+    expect(box).to_have_value(wanted)
+    page.wait_for_function("n => window.__portalRunsFinished > n", arg=finished)
+    settled(page)
 
 
 def user_named(session: Session, username: str) -> User:

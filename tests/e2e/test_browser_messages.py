@@ -147,7 +147,8 @@ def test_nurse_claims_a_patient_message_and_replies(
     expect(page.get_by_text("Reply sent.")).to_be_visible()
     shot(page, "replied")
 
-    # The answered item left the open queue; among the closed ones it holds the reply.
+    # The answered item left the open queue; among the closed ones it holds the reply. The
+    # Status list opens on the first click right after the reply (choose never clicks twice).
     choose(page, "Status", "Closed")
     choose(page, "Open item", subject)
     expect(page.get_by_role("heading", name=f"Message: Care team: {subject}")).to_be_visible()
