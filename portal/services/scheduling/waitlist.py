@@ -18,7 +18,7 @@ from db.models import (
     saved_id,
 )
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotFound, PortalError
+from portal.errors import InvalidInput, PortalError
 from portal.services import audit, notifications
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
@@ -80,9 +80,7 @@ def join(
 
 
 def leave(actor: User, entry_id: int, *, session: Session, now: datetime) -> None:
-    entry = session.get(WaitlistEntry, entry_id)
-    if entry is None:
-        raise NotFound()
+    entry = get_or_not_found(session, WaitlistEntry, entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
     entry.status = WaitlistStatus.CANCELLED
     session.add(entry)
@@ -227,13 +225,19 @@ def _pass_on(session: Session, offer: WaitlistOffer, now: datetime) -> None:
     )
 
 
-def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Booking:
-    """Take an offered slot: moves the patient's later booking, or books a new visit."""
-    offer = session.get(WaitlistOffer, offer_id)
-    if offer is None:
-        raise NotFound()
+def _offer_for(
+    actor: User, offer_id: int, *, session: Session, now: datetime
+) -> tuple[WaitlistOffer, WaitlistEntry]:
+    """The offer and the waitlist entry it was made to, once the actor may act for its patient."""
+    offer = get_or_not_found(session, WaitlistOffer, offer_id)
     entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
+    return offer, entry
+
+
+def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Booking:
+    """Take an offered slot: moves the patient's later booking, or books a new visit."""
+    offer, entry = _offer_for(actor, offer_id, session=session, now=now)
     if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
         raise OfferExpired()
     offer.status = OfferStatus.ACCEPTED
@@ -266,11 +270,7 @@ def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Bo
 
 def decline(actor: User, offer_id: int, *, session: Session, now: datetime) -> None:
     """Say no to an offer; the patient stays on the waitlist and the slot goes to the next."""
-    offer = session.get(WaitlistOffer, offer_id)
-    if offer is None:
-        raise NotFound()
-    entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
-    require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
+    offer, entry = _offer_for(actor, offer_id, session=session, now=now)
     if offer.status != OfferStatus.OPEN:
         raise OfferExpired()
     offer.status = OfferStatus.DECLINED
