@@ -249,15 +249,9 @@ def list_threads(
         .group_by(col(MessageThread.id))
         .order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
     ).all()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="list",
-        patient_id=patient_id,
-        now=now,
+    audited_reads.log_read(
+        actor, patient_id, session=session, category=CATEGORY, action="list", now=now
     )
-    session.commit()
     return [ThreadRow(t, int(u or 0), int(n)) for t, u, n in rows]
 
 

@@ -24,7 +24,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, audited_reads, decisions, notifications, triage, writeback
+from portal.services import audited_reads, decisions, notifications, triage, writeback
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 from portal.services.rows import get_or_not_found
@@ -192,15 +192,9 @@ def list_refills(
         .where(RefillRequest.patient_id == patient_id)
         .order_by(col(RefillRequest.created_at).desc(), col(RefillRequest.id).desc())
     ).all()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="list",
-        patient_id=patient_id,
-        now=now,
+    audited_reads.log_read(
+        actor, patient_id, session=session, category=CATEGORY, action="list", now=now
     )
-    session.commit()
     return [RefillRow(r, m) for r, m in rows]
 
 
