@@ -148,17 +148,7 @@ def file_request(
 ) -> TriageItem:
     """Store a patient's request row, put it in the triage inbox and audit it, in the caller's
     transaction (the caller commits, so the request and its inbox item land together)."""
-    session.add(request)
-    session.flush()  # the request's id is the inbox item's reference
-    item = open_item(
-        session=session,
-        kind=kind,
-        ref_id=saved_id(request),
-        patient_id=request.patient_id,
-        summary=summary,
-        actor=actor,
-        now=now,
-    )
+    item = enter_request(request, kind=kind, summary=summary, actor=actor, session=session, now=now)
     audit.record(
         session=session,
         actor=actor,
@@ -169,6 +159,30 @@ def file_request(
         now=now,
     )
     return item
+
+
+def enter_request(
+    request: PatientRequest,
+    *,
+    kind: str,
+    summary: str,
+    actor: User,
+    session: Session,
+    now: datetime,
+) -> TriageItem:
+    """Store a patient's request row and put it in the triage inbox, unaudited: for a caller that
+    audits several requests as one change (``file_request`` audits each)."""
+    session.add(request)
+    session.flush()  # the request's id is the inbox item's reference
+    return open_item(
+        session=session,
+        kind=kind,
+        ref_id=saved_id(request),
+        patient_id=request.patient_id,
+        summary=summary,
+        actor=actor,
+        now=now,
+    )
 
 
 def open_item(
