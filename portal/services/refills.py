@@ -215,10 +215,7 @@ def decide_refill(
         required=not approve,
         missing="Please give the reason for the denial; the patient will see it.",
     )
-    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
-    refill = get_or_not_found(
-        session, RefillRequest, item.ref_id, "That refill request is no longer there."
-    )
+    _, refill = triage.request_of_item(session, item_id, KIND, RefillRequest, "refill request")
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
     decision = "approved" if approve else "denied"
@@ -275,11 +272,8 @@ def related_lab_codes(medication_name: str) -> tuple[str, ...]:
 def refill_context(actor: User, item_id: int, *, session: Session, now: datetime) -> RefillContext:
     """The refill behind an inbox item, with the last visit and the latest related labs."""
     require_permission(actor, Action.REVIEW_REFILLS, session=session, now=now)
-    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
+    item, refill = triage.request_of_item(session, item_id, KIND, RefillRequest, "refill request")
     session.refresh(item)
-    refill = get_or_not_found(
-        session, RefillRequest, item.ref_id, "That refill request is no longer there."
-    )
     session.refresh(refill)
     med = get_or_not_found(
         session,

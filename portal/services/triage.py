@@ -9,11 +9,11 @@ if it still has the version the staff member saw, so two people never overwrite 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import case, func, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.models import (
     OPEN_TRIAGE_STATUSES,
@@ -34,6 +34,7 @@ from portal.services.permissions import require_permission
 from portal.services.rows import get_or_not_found, rows_changed
 
 CATEGORY = "triage"
+R = TypeVar("R", bound=SQLModel)  # a request table
 
 
 class StaleItem(PortalError):
@@ -564,6 +565,16 @@ def item_of_kind(session: Session, item_id: int, kind: str, what: str) -> Triage
     if item is None or item.kind != kind:
         raise NotFound(f"That inbox item is not {what}.")
     return item
+
+
+def request_of_item(
+    session: Session, item_id: int, kind: str, model: type[R], what: str
+) -> tuple[TriageItem, R]:
+    """The inbox item ``item_id`` of ``kind`` and the ``model`` row it names, ``what`` being
+    that row in words ("refill request"). NotFound says which is missing: "That inbox item is
+    not a refill request." or "That refill request is no longer there."."""
+    item = item_of_kind(session, item_id, kind, f"a {what}")
+    return item, get_or_not_found(session, model, item.ref_id, f"That {what} is no longer there.")
 
 
 def close(
