@@ -24,6 +24,7 @@ from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.rows import get_or_not_found
 from portal.services.scheduling import availability, booking, notices
+from portal.services.scheduling.availability import Slot
 from portal.services.scheduling.errors import OfferExpired
 from portal.services.scheduling.visit_types import VISIT_TYPES, label
 
@@ -139,6 +140,29 @@ def _already_offered(
     )
 
 
+def _bookable_for(
+    session: Session, entry: WaitlistEntry, practitioner_id: int, start: datetime, now: datetime
+) -> tuple[Slot, str] | None:
+    """The freed slot and the mode the entry's patient would have it in, or None if it does not
+    suit them. "Either" patients (no mode) take video when the slot is video-only."""
+    modes = ("in_person", "video") if entry.mode is None else (entry.mode or "in_person",)
+    for mode in modes:
+        try:
+            slot = availability.check_bookable(
+                session=session,
+                now=now,
+                practitioner_id=practitioner_id,
+                start=start,
+                visit_type=entry.visit_type,
+                mode=mode,
+                patient_id=entry.patient_id,
+            )
+        except PortalError:
+            continue
+        return slot, mode
+    return None
+
+
 def offer_freed_slot(
     *, session: Session, now: datetime, practitioner_id: int, start: datetime, end: datetime
 ) -> WaitlistOffer | None:
@@ -156,34 +180,10 @@ def offer_freed_slot(
             continue
         if _already_offered(session, saved_id(entry), practitioner_id, start):
             continue  # each patient is offered a given slot once; then it moves on
-        mode = entry.mode or "in_person"
-        try:
-            slot = availability.check_bookable(
-                session=session,
-                now=now,
-                practitioner_id=practitioner_id,
-                start=start,
-                visit_type=entry.visit_type,
-                mode=mode,
-                patient_id=entry.patient_id,
-            )
-        except PortalError:
-            if entry.mode is not None:
-                continue
-            # "Either" patients take video when the slot is video-only.
-            try:
-                mode = "video"
-                slot = availability.check_bookable(
-                    session=session,
-                    now=now,
-                    practitioner_id=practitioner_id,
-                    start=start,
-                    visit_type=entry.visit_type,
-                    mode=mode,
-                    patient_id=entry.patient_id,
-                )
-            except PortalError:
-                continue
+        bookable = _bookable_for(session, entry, practitioner_id, start, now)
+        if bookable is None:
+            continue
+        slot, mode = bookable
         offer = WaitlistOffer(
             entry_id=saved_id(entry),
             practitioner_id=practitioner_id,
