@@ -445,16 +445,15 @@ def import_readings(
     report = writer.report
     if skipped:
         report.skipped.update(skipped)
-    audit.record(
-        session=session,
+    _audit_import(
+        label,
+        report.summary,
+        audit.Outcome.SUCCESS,
         actor=actor,
-        category=CATEGORY,
-        action="import",
         patient_id=patient_id,
-        detail=f"{label}: {report.summary}"[:1000],
+        session=session,
         now=now,
     )
-    session.commit()
     return report
 
 
@@ -462,14 +461,37 @@ def audit_refused_import(
     label: str, reason: str, *, actor: User, patient_id: int, session: Session, now: datetime
 ) -> None:
     """Audit a file refused whole (nothing stored), in its own commit."""
+    _audit_import(
+        label,
+        f"nothing stored: {reason}",
+        audit.Outcome.FAILURE,
+        actor=actor,
+        patient_id=patient_id,
+        session=session,
+        now=now,
+    )
+
+
+def _audit_import(
+    label: str,
+    result: str,
+    outcome: str,
+    *,
+    actor: User,
+    patient_id: int,
+    session: Session,
+    now: datetime,
+) -> None:
+    """The one audit entry of a file import ("<file>: <what was stored, or why nothing was>"),
+    committed with what the import stored."""
     audit.record(
         session=session,
         actor=actor,
         category=CATEGORY,
         action="import",
         patient_id=patient_id,
-        outcome=audit.Outcome.FAILURE,
-        detail=f"{label}: nothing stored: {reason}"[:1000],
+        outcome=outcome,
+        detail=f"{label}: {result}"[:1000],
         now=now,
     )
     session.commit()
