@@ -90,9 +90,7 @@ def leave(actor: User, entry_id: int, *, session: Session, now: datetime) -> Non
             WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OfferStatus.OPEN
         )
     ).all():
-        offer.status = OfferStatus.DECLINED
-        session.add(offer)
-        _pass_on(session, offer, now)
+        _pass_on(session, offer, OfferStatus.DECLINED, now)
     audit.record(
         session=session, actor=actor, category=CATEGORY, action="leave waitlist",
         patient_id=entry.patient_id, detail=f"waitlist entry {entry.id}", now=now,
@@ -214,7 +212,10 @@ def offer_freed_slot(
     return None
 
 
-def _pass_on(session: Session, offer: WaitlistOffer, now: datetime) -> None:
+def _pass_on(session: Session, offer: WaitlistOffer, status: str, now: datetime) -> None:
+    """Close an open offer (declined or expired), commit, and offer its slot to the next."""
+    offer.status = status
+    session.add(offer)
     session.commit()
     offer_freed_slot(
         session=session,
@@ -273,9 +274,7 @@ def decline(actor: User, offer_id: int, *, session: Session, now: datetime) -> N
     offer, entry = _offer_for(actor, offer_id, session=session, now=now)
     if offer.status != OfferStatus.OPEN:
         raise OfferExpired()
-    offer.status = OfferStatus.DECLINED
-    session.add(offer)
-    _pass_on(session, offer, now)
+    _pass_on(session, offer, OfferStatus.DECLINED, now)
     audit.record(
         session=session, actor=actor, category=CATEGORY, action="decline offer",
         patient_id=entry.patient_id, detail=f"waitlist offer {offer.id}", now=now,
@@ -291,7 +290,5 @@ def expire_offers(*, session: Session, now: datetime) -> int:
         )
     ).all()
     for offer in expired:
-        offer.status = OfferStatus.EXPIRED
-        session.add(offer)
-        _pass_on(session, offer, now)
+        _pass_on(session, offer, OfferStatus.EXPIRED, now)
     return len(expired)
