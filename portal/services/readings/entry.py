@@ -445,14 +445,8 @@ def import_readings(
     report = writer.report
     if skipped:
         report.skipped.update(skipped)
-    _audit_import(
-        label,
-        report.summary,
-        audit.Outcome.SUCCESS,
-        actor=actor,
-        patient_id=patient_id,
-        session=session,
-        now=now,
+    audit_change(
+        actor, patient_id, "import", f"{label}: {report.summary}"[:1000], session=session, now=now
     )
     return report
 
@@ -461,37 +455,32 @@ def audit_refused_import(
     label: str, reason: str, *, actor: User, patient_id: int, session: Session, now: datetime
 ) -> None:
     """Audit a file refused whole (nothing stored), in its own commit."""
-    _audit_import(
-        label,
-        f"nothing stored: {reason}",
-        audit.Outcome.FAILURE,
-        actor=actor,
-        patient_id=patient_id,
-        session=session,
-        now=now,
+    detail = f"{label}: nothing stored: {reason}"[:1000]
+    audit_change(
+        actor, patient_id, "import", detail, outcome=audit.Outcome.FAILURE, session=session, now=now
     )
 
 
-def _audit_import(
-    label: str,
-    result: str,
-    outcome: str,
-    *,
+def audit_change(
     actor: User,
     patient_id: int,
+    action: str,
+    detail: str,
+    *,
+    outcome: str = audit.Outcome.SUCCESS,
     session: Session,
     now: datetime,
 ) -> None:
-    """The one audit entry of a file import ("<file>: <what was stored, or why nothing was>"),
-    committed with what the import stored."""
+    """A change to a patient's readings (added, imported, corrected, deleted; or refused) in the
+    audit trail, committed: with the change, or on its own for a refusal."""
     audit.record(
         session=session,
         actor=actor,
         category=CATEGORY,
-        action="import",
+        action=action,
         patient_id=patient_id,
         outcome=outcome,
-        detail=f"{label}: {result}"[:1000],
+        detail=detail,
         now=now,
     )
     session.commit()
@@ -525,17 +514,8 @@ def add_reading(
     writer = ReadingWriter(actor, patient_id, session=session, now=now, source=ReadingSource.MANUAL)
     writer.add_checked(values)
     stored = writer.flush()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="add",
-        patient_id=patient_id,
-        detail=f"{units.MEASURES[values['measure']].label}"
-        + ("" if stored else " (already recorded)"),
-        now=now,
-    )
-    session.commit()
+    added = units.MEASURES[values["measure"]].label + ("" if stored else " (already recorded)")
+    audit_change(actor, patient_id, "add", added, session=session, now=now)
     return AddResult(
         reading=stored[0] if stored else None,
         duplicate=not stored,
