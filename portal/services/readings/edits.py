@@ -20,7 +20,7 @@ from portal.services.readings import units
 from portal.services.readings.entry import (
     ReadingInput,
     ReadingWriter,
-    audit_change,
+    _audit_change,
     checked_values,
     require_writer,
 )
@@ -80,7 +80,7 @@ def _own_reading(
         raise NotFound("That reading is not in this record.")
     if reading_id not in editable_ids(actor, patient_id, [reading_id], session=session, now=now):
         refused = f"reading {reading_id}: not editable by this account"
-        audit_change(
+        _audit_change(
             actor,
             patient_id,
             "edit",
@@ -109,7 +109,7 @@ def delete_reading(
     begin_write(session)
     session.delete(reading)
     deleted = f"reading {reading_id}: {before} taken {reading.taken_at.isoformat()}"
-    audit_change(actor, patient_id, "delete", deleted, session=session, now=now)
+    _audit_change(actor, patient_id, "delete", deleted, session=session, now=now)
     return EditResult(text="")
 
 
@@ -146,7 +146,7 @@ def correct_reading(
     stored = writer.flush()
     after = units.display(values["measure"], values["value"], values["value2"])
     merged = "" if stored else " (same as another reading: merged)"
-    audit_change(
+    _audit_change(
         actor,
         patient_id,
         "correct",

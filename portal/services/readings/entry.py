@@ -445,7 +445,7 @@ def import_readings(
     report = writer.report
     if skipped:
         report.skipped.update(skipped)
-    audit_change(
+    _audit_change(
         actor, patient_id, "import", f"{label}: {report.summary}"[:1000], session=session, now=now
     )
     return report
@@ -456,12 +456,12 @@ def audit_refused_import(
 ) -> None:
     """Audit a file refused whole (nothing stored), in its own commit."""
     detail = f"{label}: nothing stored: {reason}"[:1000]
-    audit_change(
+    _audit_change(
         actor, patient_id, "import", detail, outcome=audit.Outcome.FAILURE, session=session, now=now
     )
 
 
-def audit_change(
+def _audit_change(
     actor: User,
     patient_id: int,
     action: str,
@@ -472,7 +472,8 @@ def audit_change(
     now: datetime,
 ) -> None:
     """A change to a patient's readings (added, imported, corrected, deleted; or refused) in the
-    audit trail, committed: with the change, or on its own for a refusal."""
+    audit trail, committed: with the change, or on its own for a refusal. Unchecked (private):
+    the services that call it have checked the actor."""
     audit.record(
         session=session,
         actor=actor,
@@ -515,7 +516,7 @@ def add_reading(
     writer.add_checked(values)
     stored = writer.flush()
     added = units.MEASURES[values["measure"]].label + ("" if stored else " (already recorded)")
-    audit_change(actor, patient_id, "add", added, session=session, now=now)
+    _audit_change(actor, patient_id, "add", added, session=session, now=now)
     return AddResult(
         reading=stored[0] if stored else None,
         duplicate=not stored,
