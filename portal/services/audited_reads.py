@@ -30,13 +30,15 @@ def log_read(
     category: str,
     detail: str | None = None,
     now: datetime | None = None,
+    action: str = "read",
 ) -> None:
-    """Record and commit a successful read (committed now: a read has no later write to ride on)."""
+    """Record and commit a successful read (committed now: a read has no later write to ride on).
+    ``action`` names the kind of read where it is not plain "read" ("list": a patient's list)."""
     audit.record(
         session=session,
         actor=user,
         category=category,
-        action="read",
+        action=action,
         patient_id=patient_id,
         detail=detail,
         now=now,

@@ -33,10 +33,10 @@ from portal.services.audited_reads import log_read
 from portal.services.readings.goals import GoalProgress, goals_with_progress
 from portal.services.result_flags import value_text
 from portal.services.results import HIDDEN_STATUSES
+from portal.services.withdrawn import WITHDRAWN, not_withdrawn
 
 VIEWED_HISTORY = "viewed procedures, devices, imaging and social history"
 VIEWED_CARE_PLAN = "viewed care plan"
-WITHDRAWN = "entered-in-error"
 SURGICAL_CATEGORY = "387713003"  # SNOMED CT "Surgical procedure"
 # Many EHRs (Synthea's records, for one) send no Procedure.category: an operation is then known
 # by its name. Referrals and work-ups named after an operation are not operations.
@@ -178,7 +178,7 @@ def _devices(patient_id: int, *, session: Session) -> list[DeviceRecord]:
         select(Device)
         .where(
             Device.patient_id == patient_id,
-            (col(Device.status) != WITHDRAWN) | col(Device.status).is_(None),
+            not_withdrawn(Device.status),
         )
         .order_by(col(Device.status), col(Device.display), col(Device.id))
     ).all()

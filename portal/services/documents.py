@@ -12,9 +12,9 @@ from db.models import Document, User, saved_id
 from portal.errors import NotFound
 from portal.services import access
 from portal.services.audited_reads import log_read
+from portal.services.withdrawn import WITHDRAWN
 
 OPENED_DOCUMENT = "opened a document"
-WITHDRAWN = "entered-in-error"
 GONE = "That document is not in the record."
 NO_TEXT = (
     "The clinic's system sent no readable text for this document. Please ask the clinic for a copy."

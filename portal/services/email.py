@@ -34,7 +34,16 @@ def send_update_email(to: str, settings: Settings) -> bool:
 
     A failed email must never undo the change it announces, so errors are swallowed here.
     """
-    if not settings.smtp_host or not to:  # email_enabled(settings), spelled out for the type
+    if not to:
+        return False
+    return send(build_update_email(to, settings), settings, what="notification")
+
+
+def send(message: EmailMessage, settings: Settings, *, what: str) -> bool:
+    """Send one message through the clinic's SMTP server; False when email is off or sending
+    failed. A failure is logged as "``what`` email failed" with the error's type only: never the
+    address (PHI-adjacent), and never raised, so it cannot undo what the email announces."""
+    if not settings.smtp_host:  # email_enabled(settings), spelled out for the type checker
         return False
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
@@ -42,8 +51,8 @@ def send_update_email(to: str, settings: Settings) -> bool:
                 smtp.starttls()
             if settings.smtp_username:
                 smtp.login(settings.smtp_username, settings.smtp_password or "")
-            smtp.send_message(build_update_email(to, settings))
+            smtp.send_message(message)
         return True
     except (OSError, smtplib.SMTPException) as error:
-        log.warning("notification email failed: %s", type(error).__name__)
+        log.warning("%s email failed: %s", what, type(error).__name__)
         return False

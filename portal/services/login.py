@@ -20,7 +20,6 @@ from portal.errors import PortalError
 from portal.passwords import hash_password, verify_password
 from portal.services import audit
 from portal.services import login_throttle as throttle
-from portal.services import security_events as events
 
 
 @lru_cache
@@ -83,13 +82,11 @@ def check_device(client_key: str | None, *, session: Session, now: datetime) -> 
     """Before any password is checked: raise ``DeviceWaiting`` while this device must wait."""
     seconds = throttle.client_wait(client_key, session=session, now=now)
     if seconds > 0:
-        audit.record(
+        throttle.audit_sign_in_refused(
+            None,
+            audit.Outcome.DENIED,
+            "device waiting after many failures",
             session=session,
-            actor=None,
-            category=events.LOGIN,
-            action="login",
-            outcome=audit.Outcome.DENIED,
-            detail="device waiting after many failures",
             now=now,
         )
         session.commit()
@@ -147,24 +144,12 @@ def password_failed(
         verify_password(password or "", _dummy_hash())
     if user is None or not user.active:
         # The typed name is not stored: people type passwords into the name field by mistake.
-        audit.record(
-            session=session,
-            actor=None,
-            category=events.LOGIN,
-            action="login",
-            outcome=audit.Outcome.FAILURE,
-            detail="unknown or disabled account",
-            now=now,
+        throttle.audit_sign_in_refused(
+            None, audit.Outcome.FAILURE, "unknown or disabled account", session=session, now=now
         )
     elif is_locked(user, now):
-        audit.record(
-            session=session,
-            actor=user,
-            category=events.LOGIN,
-            action="login",
-            outcome=audit.Outcome.DENIED,
-            detail="account locked",
-            now=now,
+        throttle.audit_sign_in_refused(
+            user, audit.Outcome.DENIED, "account locked", session=session, now=now
         )
     else:
         register_failure(user, session=session, now=now, what="wrong password")

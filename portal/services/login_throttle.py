@@ -79,19 +79,27 @@ def record_client_failure(client_key: str | None, *, session: Session, now: date
     session.add(row)
 
 
+def audit_sign_in_refused(
+    actor: User | None, outcome: str, detail: str, *, session: Session, now: datetime
+) -> None:
+    """A refused sign-in in the audit trail (``actor`` None when no active account is known;
+    the typed name is never stored). The caller commits."""
+    audit.record(
+        session=session,
+        actor=actor,
+        category=events.LOGIN,
+        action="login",
+        outcome=outcome,
+        detail=detail,
+        now=now,
+    )
+
+
 def record_account_failure(user: User, *, session: Session, now: datetime, what: str) -> None:
     """Count a failed password or code against the account and set its wait (caller commits)."""
     settings = get_settings()
     user.failed_login_count += 1
-    audit.record(
-        session=session,
-        actor=user,
-        category=events.LOGIN,
-        action="login",
-        outcome=audit.Outcome.FAILURE,
-        detail=what,
-        now=now,
-    )
+    audit_sign_in_refused(user, audit.Outcome.FAILURE, what, session=session, now=now)
     if user.failed_login_count >= settings.login_hard_limit:
         user.locked_until = now + UNTIL_RESET
         audit.record(

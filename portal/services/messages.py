@@ -55,28 +55,74 @@ def _clean_subject(subject: str | None, body: str) -> str:
     return subject[:200]
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """A message checked before anything is stored: its text, and its files with their types."""
+
+    body: str
+    uploads: list[Upload]
+    mimes: list[str]
+
+
+def _draft(body: str | None, uploads: Sequence[Upload]) -> _Draft:
+    """Check a message's text and files (InvalidInput with what to fix)."""
+    body = clean_body(body)
+    files = list(uploads)
+    return _Draft(body, files, attachments.check_all(files, get_settings()))
+
+
 def _add_message(
-    session: Session,
-    thread: MessageThread,
-    author: User,
-    body: str,
-    uploads: list[Upload],
-    mimes: list[str],
-    now: datetime,
+    session: Session, thread: MessageThread, author: User, draft: _Draft, now: datetime
 ) -> Message:
     message = Message(
         thread_id=saved_id(thread),
         author_user_id=author.id,
         from_staff=is_staff(author),
-        body=body,
+        body=draft.body,
         created_at=now,
     )
     session.add(message)
     session.flush()
-    for upload, mime in zip(uploads, mimes, strict=True):
+    for upload, mime in zip(draft.uploads, draft.mimes, strict=True):
         attachments.store(session, saved_id(message), upload, mime)
     thread.last_message_at = now
     session.add(thread)
+    return message
+
+
+def _post(
+    actor: User,
+    thread: MessageThread,
+    draft: _Draft,
+    *,
+    detail: str,
+    session: Session,
+    now: datetime,
+) -> Message:
+    """Add a message that starts or continues a thread (not a staff reply from the inbox): the
+    thread enters the inbox or tells staff it has news, audited and committed together."""
+    message = _add_message(session, thread, actor, draft, now)
+    if not is_staff(actor):
+        writeback.patient_message(session, thread, message, now=now)
+    triage.open_item(
+        session=session,
+        kind=KIND,
+        ref_id=saved_id(thread),
+        patient_id=thread.patient_id,
+        summary=f"{RECIPIENTS.get(thread.recipient, '')}: {thread.subject}",
+        actor=actor,
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        category=CATEGORY,
+        action="create",
+        patient_id=thread.patient_id,
+        detail=detail,
+        now=now,
+    )
+    session.commit()
     return message
 
 
@@ -95,41 +141,18 @@ def start_thread(
     require_patient_access(actor, patient_id, session=session, category=CATEGORY, now=now)
     if recipient not in RECIPIENTS:
         raise InvalidInput("Please choose who the message is for.")
-    body = clean_body(body)
-    uploads = list(uploads)
-    mimes = attachments.check_all(uploads, get_settings())
+    draft = _draft(body, uploads)
     thread = MessageThread(
         patient_id=patient_id,
         recipient=recipient,
-        subject=_clean_subject(subject, body),
+        subject=_clean_subject(subject, draft.body),
         created_by_user_id=actor.id,
         created_at=now,
         last_message_at=now,
     )
     session.add(thread)
     session.flush()
-    message = _add_message(session, thread, actor, body, uploads, mimes, now)
-    if not is_staff(actor):
-        writeback.patient_message(session, thread, message, now=now)
-    triage.open_item(
-        session=session,
-        kind=KIND,
-        ref_id=saved_id(thread),
-        patient_id=patient_id,
-        summary=f"{RECIPIENTS[recipient]}: {thread.subject}",
-        actor=actor,
-        now=now,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="create",
-        patient_id=patient_id,
-        detail=f"thread {thread.id}",
-        now=now,
-    )
-    session.commit()
+    _post(actor, thread, draft, detail=f"thread {thread.id}", session=session, now=now)
     return thread
 
 
@@ -153,32 +176,10 @@ def patient_reply(
 ) -> Message:
     """The patient writes again in an existing thread; the inbox item reopens if closed."""
     thread = _thread_for(actor, thread_id, session=session, now=now)
-    body = clean_body(body)
-    uploads = list(uploads)
-    mimes = attachments.check_all(uploads, get_settings())
-    message = _add_message(session, thread, actor, body, uploads, mimes, now)
-    if not is_staff(actor):
-        writeback.patient_message(session, thread, message, now=now)
-    triage.open_item(
-        session=session,
-        kind=KIND,
-        ref_id=saved_id(thread),
-        patient_id=thread.patient_id,
-        summary=f"{RECIPIENTS.get(thread.recipient, '')}: {thread.subject}",
-        actor=actor,
-        now=now,
+    draft = _draft(body, uploads)
+    return _post(
+        actor, thread, draft, detail=f"thread {thread.id} message", session=session, now=now
     )
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="create",
-        patient_id=thread.patient_id,
-        detail=f"thread {thread.id} message",
-        now=now,
-    )
-    session.commit()
-    return message
 
 
 def staff_reply(
@@ -209,7 +210,7 @@ def staff_reply(
     thread = get_or_not_found(
         session, MessageThread, item.ref_id, "That conversation is no longer there."
     )
-    message = _add_message(session, thread, actor, body, [], [], now)
+    message = _add_message(session, thread, actor, _Draft(body, [], []), now)
     notifications.notify(
         session=session,
         patient_id=thread.patient_id,
@@ -249,15 +250,9 @@ def list_threads(
         .group_by(col(MessageThread.id))
         .order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
     ).all()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="list",
-        patient_id=patient_id,
-        now=now,
+    audited_reads.log_read(
+        actor, patient_id, session=session, category=CATEGORY, action="list", now=now
     )
-    session.commit()
     return [ThreadRow(t, int(u or 0), int(n)) for t, u, n in rows]
 
 

@@ -13,7 +13,6 @@ from db.models import (
     ProfileChangeStatus,
     TriageItem,
     User,
-    saved_id,
 )
 from portal.errors import InvalidInput
 from portal.permissions import Action
@@ -157,16 +156,9 @@ def request_changes(
             requested_by_user_id=actor.id,
             created_at=now,
         )
-        session.add(change)
-        session.flush()
-        triage.open_item(
-            session=session,
-            kind=KIND,
-            ref_id=saved_id(change),
-            patient_id=patient_id,
-            summary=f"Profile: {FIELDS[field].label.lower()}",
-            actor=actor,
-            now=now,
+        summary = f"Profile: {FIELDS[field].label.lower()}"
+        triage.enter_request(
+            change, kind=KIND, summary=summary, actor=actor, session=session, now=now
         )
         created.append(change)
     audit.record(

@@ -28,13 +28,12 @@ from portal.errors import NotFound
 from portal.services import access
 from portal.services.audited_reads import VIEWED_HOME, VIEWED_SUMMARY, log_read
 from portal.services.results import HIDDEN_STATUSES, ResultRow, to_result_row
+from portal.services.withdrawn import WITHDRAWN, not_withdrawn
 
 # How far back a result still counts as "new" on the home page.
 NEW_RESULTS_DAYS = 30
 UPCOMING_STATUSES = ("booked", "pending")
 ACTIVE_PROBLEM_STATUSES = ("active", "recurrence", "relapse")
-# Rows the EHR withdrew; never shown.
-WITHDRAWN = "entered-in-error"
 _HIDDEN_VISITS = (WITHDRAWN, "cancelled")
 
 
@@ -281,9 +280,7 @@ def _problems(patient_id: int, *, session: Session) -> list[Problem]:
     conditions = session.exec(
         select(Condition).where(
             Condition.patient_id == patient_id,
-            # A NULL status is kept: SQL's "!=" would silently drop it.
-            (col(Condition.clinical_status) != WITHDRAWN)
-            | col(Condition.clinical_status).is_(None),
+            not_withdrawn(Condition.clinical_status),
         )
     ).all()
     problems = [
@@ -310,8 +307,7 @@ def _allergies(patient_id: int, *, session: Session) -> list[Allergy]:
         select(AllergyIntolerance)
         .where(
             AllergyIntolerance.patient_id == patient_id,
-            (col(AllergyIntolerance.clinical_status) != WITHDRAWN)
-            | col(AllergyIntolerance.clinical_status).is_(None),
+            not_withdrawn(AllergyIntolerance.clinical_status),
         )
         .order_by(AllergyIntolerance.display, col(AllergyIntolerance.id))
     ).all()

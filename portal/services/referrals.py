@@ -21,7 +21,6 @@ from portal.services import decisions, notifications, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
-from portal.services.rows import get_or_not_found
 
 KIND = "referral_request"
 CATEGORY = "referrals"
@@ -218,10 +217,7 @@ def request_for_item(
 ) -> ReferralRequest:
     """The referral request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    item = triage.item_of_kind(session, item_id, KIND, "a referral request")
-    request = get_or_not_found(
-        session, ReferralRequest, item.ref_id, "That referral request is no longer there."
-    )
+    _, request = triage.request_of_item(session, item_id, KIND, ReferralRequest, "referral request")
     session.refresh(request)
     log_read(
         actor,
@@ -252,10 +248,7 @@ def decide_referral(
         required=not approve,
         missing="Please give the reason for declining; the patient will see it.",
     )
-    item = triage.item_of_kind(session, item_id, KIND, "a referral request")
-    request = get_or_not_found(
-        session, ReferralRequest, item.ref_id, "That referral request is no longer there."
-    )
+    _, request = triage.request_of_item(session, item_id, KIND, ReferralRequest, "referral request")
     if request.status != ReferralRequestStatus.OPEN:
         raise InvalidInput("This referral request was already decided.")
     decision = "approved" if approve else "declined"

@@ -25,7 +25,7 @@ from db.models import (
 )
 from portal.errors import InvalidInput, NotFound
 from portal.permissions import Action
-from portal.services import audit, audited_reads, decisions, notifications, triage, writeback
+from portal.services import audited_reads, decisions, notifications, triage, writeback
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
 from portal.services.rows import get_or_not_found
@@ -193,15 +193,9 @@ def list_refills(
         .where(RefillRequest.patient_id == patient_id)
         .order_by(col(RefillRequest.created_at).desc(), col(RefillRequest.id).desc())
     ).all()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="list",
-        patient_id=patient_id,
-        now=now,
+    audited_reads.log_read(
+        actor, patient_id, session=session, category=CATEGORY, action="list", now=now
     )
-    session.commit()
     return [RefillRow(r, m) for r, m in rows]
 
 
@@ -222,10 +216,7 @@ def decide_refill(
         required=not approve,
         missing="Please give the reason for the denial; the patient will see it.",
     )
-    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
-    refill = get_or_not_found(
-        session, RefillRequest, item.ref_id, "That refill request is no longer there."
-    )
+    _, refill = triage.request_of_item(session, item_id, KIND, RefillRequest, "refill request")
     if refill.status not in OPEN_REFILL_STATUSES:
         raise RefillAlreadyDecided("This refill was already decided.")
     decision = "approved" if approve else "denied"
@@ -282,11 +273,8 @@ def related_lab_codes(medication_name: str) -> tuple[str, ...]:
 def refill_context(actor: User, item_id: int, *, session: Session, now: datetime) -> RefillContext:
     """The refill behind an inbox item, with the last visit and the latest related labs."""
     require_permission(actor, Action.REVIEW_REFILLS, session=session, now=now)
-    item = triage.item_of_kind(session, item_id, KIND, "a refill request")
+    item, refill = triage.request_of_item(session, item_id, KIND, RefillRequest, "refill request")
     session.refresh(item)
-    refill = get_or_not_found(
-        session, RefillRequest, item.ref_id, "That refill request is no longer there."
-    )
     session.refresh(refill)
     med = get_or_not_found(
         session,

@@ -9,12 +9,12 @@ if it still has the version the staff member saw, so two people never overwrite 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import case, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.models import (
     OPEN_TRIAGE_STATUSES,
@@ -35,6 +35,7 @@ from portal.services.permissions import require_permission
 from portal.services.rows import get_or_not_found, rows_changed
 
 CATEGORY = "triage"
+R = TypeVar("R", bound=SQLModel)  # a request table
 
 
 class StaleItem(PortalError):
@@ -149,17 +150,7 @@ def file_request(
 ) -> TriageItem:
     """Store a patient's request row, put it in the triage inbox and audit it, in the caller's
     transaction (the caller commits, so the request and its inbox item land together)."""
-    session.add(request)
-    session.flush()  # the request's id is the inbox item's reference
-    item = open_item(
-        session=session,
-        kind=kind,
-        ref_id=saved_id(request),
-        patient_id=request.patient_id,
-        summary=summary,
-        actor=actor,
-        now=now,
-    )
+    item = enter_request(request, kind=kind, summary=summary, actor=actor, session=session, now=now)
     audit.record(
         session=session,
         actor=actor,
@@ -170,6 +161,30 @@ def file_request(
         now=now,
     )
     return item
+
+
+def enter_request(
+    request: PatientRequest,
+    *,
+    kind: str,
+    summary: str,
+    actor: User,
+    session: Session,
+    now: datetime,
+) -> TriageItem:
+    """Store a patient's request row and put it in the triage inbox, unaudited: for a caller that
+    audits several requests as one change (``file_request`` audits each)."""
+    session.add(request)
+    session.flush()  # the request's id is the inbox item's reference
+    return open_item(
+        session=session,
+        kind=kind,
+        ref_id=saved_id(request),
+        patient_id=request.patient_id,
+        summary=summary,
+        actor=actor,
+        now=now,
+    )
 
 
 def open_item(
@@ -560,6 +575,16 @@ def item_of_kind(session: Session, item_id: int, kind: str, what: str) -> Triage
     if item is None or item.kind != kind:
         raise NotFound(f"That inbox item is not {what}.")
     return item
+
+
+def request_of_item(
+    session: Session, item_id: int, kind: str, model: type[R], what: str
+) -> tuple[TriageItem, R]:
+    """The inbox item ``item_id`` of ``kind`` and the ``model`` row it names, ``what`` being
+    that row in words ("refill request"). NotFound says which is missing: "That inbox item is
+    not a refill request." or "That refill request is no longer there."."""
+    item = item_of_kind(session, item_id, kind, f"a {what}")
+    return item, get_or_not_found(session, model, item.ref_id, f"That {what} is no longer there.")
 
 
 def close(

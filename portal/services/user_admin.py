@@ -14,7 +14,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from db.models import STAFF_ROLES, AuthSession, MfaRecoveryCode, Patient, Role, User, saved_id
-from portal.errors import InvalidInput, NotAllowed, NotFound, PortalError
+from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.passwords import hash_password
 from portal.permissions import Action
 from portal.services import account_codes, audit, sessions
@@ -59,22 +59,6 @@ def role_label(role: Role | str) -> str:
     return ROLE_LABELS.get(Role(role), str(role))
 
 
-def _refuse(
-    admin: User, *, session: Session, category: str, action: str, detail: str, now: datetime
-) -> None:
-    audit.record(
-        session=session,
-        actor=admin,
-        category=category,
-        action=action,
-        outcome=audit.Outcome.DENIED,
-        detail=detail,
-        now=now,
-    )
-    # The refusal must stay on record even if the caller rolls back.
-    session.commit()
-
-
 def require_admin(admin: User, *, session: Session, now: datetime) -> None:
     """Refuse (audited as denied) unless ``admin`` may manage users now (the database's role and
     active flag decide, so an administrator demoted a moment ago can no longer act)."""
@@ -83,43 +67,61 @@ def require_admin(admin: User, *, session: Session, now: datetime) -> None:
     )
 
 
-def _target(
-    admin: User, user_id: int, *, session: Session, now: datetime, category: str, action: str
-) -> User:
-    require_admin(admin, session=session, now=now)
-    # Lock every administrator row first, in id order: two administrators acting on each other
-    # at the same moment wait for one another (no deadlock), and the second then sees the first's
-    # change, so "the last active administrator stays" holds under a race too (PostgreSQL).
-    session.exec(
-        select(User.id).where(User.role == Role.ADMIN).order_by(col(User.id)).with_for_update()
-    ).all()
-    require_admin(admin, session=session, now=now)  # still one, after the wait?
-    target = session.get(User, user_id, with_for_update=True, populate_existing=True)
-    if target is None:
-        raise NotFound("We could not find that account.")
-    return target
+@dataclass(frozen=True)
+class _AdminAction:
+    """One administrator action on an account, and the words its audit entries use for it."""
 
+    admin: User
+    category: str
+    action: str
+    session: Session
+    now: datetime
 
-def _deny_rule(
-    admin: User,
-    target: User,
-    message: str,
-    *,
-    session: Session,
-    now: datetime,
-    category: str,
-    action: str,
-    exc: type[PortalError] = NotAllowed,
-) -> NoReturn:
-    _refuse(
-        admin,
-        session=session,
-        category=category,
-        action=action,
-        detail=f"account {target.username}: {message}",
-        now=now,
-    )
-    raise exc(message)
+    def target(self, user_id: int) -> User:
+        """The account acted on, locked for the action (the admin is checked before and after)."""
+        session = self.session
+        require_admin(self.admin, session=session, now=self.now)
+        # Lock every administrator row first, in id order: two administrators acting on each
+        # other at the same moment wait for one another (no deadlock), and the second then sees
+        # the first's change, so "the last active administrator stays" holds under a race too
+        # (PostgreSQL).
+        session.exec(
+            select(User.id).where(User.role == Role.ADMIN).order_by(col(User.id)).with_for_update()
+        ).all()
+        require_admin(self.admin, session=session, now=self.now)  # still one, after the wait?
+        target = session.get(User, user_id, with_for_update=True, populate_existing=True)
+        if target is None:
+            raise NotFound("We could not find that account.")
+        return target
+
+    def refuse(self, target: User, message: str) -> NoReturn:
+        """Refuse by a rule ("the last administrator stays"), audited as denied."""
+        audit.record(
+            session=self.session,
+            actor=self.admin,
+            category=self.category,
+            action=self.action,
+            outcome=audit.Outcome.DENIED,
+            detail=f"account {target.username}: {message}",
+            now=self.now,
+        )
+        # The refusal must stay on record even if the caller rolls back.
+        self.session.commit()
+        raise NotAllowed(message)
+
+    def done(self, target: User, detail: str = "") -> None:
+        """Audit the change to ``target`` and commit it."""
+        account = f"account {target.username}"
+        audit.record(
+            session=self.session,
+            actor=self.admin,
+            category=self.category,
+            action=self.action,
+            detail=f"{account}: {detail}" if detail else account,
+            now=self.now,
+        )
+        self.session.commit()
+        self.session.refresh(target)
 
 
 def _other_active_admins(target: User, *, session: Session) -> int:
@@ -129,28 +131,6 @@ def _other_active_admins(target: User, *, session: Session) -> int:
         .with_for_update()
     ).all()
     return len(rows)
-
-
-def _done(
-    admin: User,
-    target: User,
-    *,
-    session: Session,
-    now: datetime,
-    category: str,
-    action: str,
-    detail: str | None,
-) -> None:
-    audit.record(
-        session=session,
-        actor=admin,
-        category=category,
-        action=action,
-        detail=f"account {target.username}: {detail}" if detail else f"account {target.username}",
-        now=now,
-    )
-    session.commit()
-    session.refresh(target)
 
 
 def list_users(admin: User, *, query: str = "", session: Session, now: datetime) -> list[UserRow]:
@@ -220,8 +200,8 @@ def change_role(
     admin: User, user_id: int, new_role: Role | str, *, session: Session, now: datetime
 ) -> User:
     """Give an account another role; its sessions end so the new role applies at next sign-in."""
-    category, action = events.ROLE_CHANGE, "change role"
-    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    act = _AdminAction(admin, events.ROLE_CHANGE, "change role", session, now)
+    target = act.target(user_id)
     try:
         new_role = Role(new_role)
     except ValueError:
@@ -245,26 +225,18 @@ def change_role(
     ):
         rule = LAST_ADMIN
     if rule:
-        _deny_rule(admin, target, rule, session=session, now=now, category=category, action=action)
+        act.refuse(target, rule)
     target.role = new_role
     ended = sessions.end_all(target, session=session, now=now)
-    _done(
-        admin,
-        target,
-        session=session,
-        now=now,
-        category=category,
-        action=action,
-        detail=f"{old_role} -> {new_role}; {ended} open sessions ended",
-    )
+    act.done(target, f"{old_role} -> {new_role}; {ended} open sessions ended")
     return target
 
 
 def set_active(admin: User, user_id: int, active: bool, *, session: Session, now: datetime) -> User:
     """Deactivate (signs the person out everywhere) or reactivate an account."""
-    category = events.USER_ADMIN
     action = "reactivate account" if active else "deactivate account"
-    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    act = _AdminAction(admin, events.USER_ADMIN, action, session, now)
+    target = act.target(user_id)
     if target.active == active:
         state = "active" if active else "deactivated"
         raise InvalidInput(f"{target.username} is already {state}.")
@@ -275,9 +247,7 @@ def set_active(admin: User, user_id: int, active: bool, *, session: Session, now
         elif target.role == Role.ADMIN and not _other_active_admins(target, session=session):
             rule = LAST_ADMIN
         if rule:
-            _deny_rule(
-                admin, target, rule, session=session, now=now, category=category, action=action
-            )
+            act.refuse(target, rule)
     target.active = active
     detail = ""
     if active:
@@ -286,44 +256,36 @@ def set_active(admin: User, user_id: int, active: bool, *, session: Session, now
     else:
         detail = f"{sessions.end_all(target, session=session, now=now)} open sessions ended"
     session.add(target)
-    _done(admin, target, session=session, now=now, category=category, action=action, detail=detail)
+    act.done(target, detail)
     return target
 
 
 def unlock(admin: User, user_id: int, *, session: Session, now: datetime) -> User:
     """Lift a sign-in lockout after too many wrong passwords or codes."""
-    category, action = events.LOCKOUT, "unlock account"
-    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    act = _AdminAction(admin, events.LOCKOUT, "unlock account", session, now)
+    target = act.target(user_id)
     if target.locked_until is None or target.locked_until <= now:
         raise InvalidInput(f"{target.username} is not locked.")
     target.locked_until = None
     target.failed_login_count = 0
     session.add(target)
-    _done(admin, target, session=session, now=now, category=category, action=action, detail="")
+    act.done(target)
     return target
 
 
 def end_sessions(admin: User, user_id: int, *, session: Session, now: datetime) -> int:
     """Sign the person out on every device; returns how many open sessions were closed."""
-    category, action = events.SESSION, "end all sessions"
-    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    act = _AdminAction(admin, events.SESSION, "end all sessions", session, now)
+    target = act.target(user_id)
     ended = sessions.end_all(target, session=session, now=now)
-    _done(
-        admin,
-        target,
-        session=session,
-        now=now,
-        category=category,
-        action=action,
-        detail=f"{ended} open sessions ended",
-    )
+    act.done(target, f"{ended} open sessions ended")
     return ended
 
 
 def reset_mfa(admin: User, user_id: int, *, session: Session, now: datetime) -> User:
     """Clear a staff member's two-step sign-in so they enrol again at their next sign-in."""
-    category, action = events.MFA, "reset two-step sign-in"
-    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    act = _AdminAction(admin, events.MFA, "reset two-step sign-in", session, now)
+    target = act.target(user_id)
     if target.role not in STAFF_ROLES:
         raise InvalidInput(
             "Two-step sign-in reset is for staff accounts. Patients turn it off themselves "
@@ -337,15 +299,7 @@ def reset_mfa(admin: User, user_id: int, *, session: Session, now: datetime) -> 
     for code in session.exec(select(MfaRecoveryCode).where(MfaRecoveryCode.user_id == target.id)):
         session.delete(code)
     ended = sessions.end_all(target, session=session, now=now)
-    _done(
-        admin,
-        target,
-        session=session,
-        now=now,
-        category=category,
-        action=action,
-        detail=f"recovery codes removed; {ended} open sessions ended",
-    )
+    act.done(target, f"recovery codes removed; {ended} open sessions ended")
     return target
 
 
@@ -408,8 +362,8 @@ def create_staff_account(
 
 def issue_staff_code(admin: User, user_id: int, *, session: Session, now: datetime) -> str:
     """A new one-time code for a staff member who forgot their password (patients: activation)."""
-    category, action = events.ACCOUNT_CODE, "issue staff reset code"
-    target = _target(admin, user_id, session=session, now=now, category=category, action=action)
+    act = _AdminAction(admin, events.ACCOUNT_CODE, "issue staff reset code", session, now)
+    target = act.target(user_id)
     if target.role not in STAFF_ROLES:
         raise InvalidInput(
             "Reset codes for patients are issued on the Portal activation page, from the "

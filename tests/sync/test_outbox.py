@@ -27,7 +27,7 @@ from ehr_sync.parsing import parse_resource
 from ehr_sync.sync import run_sync
 from portal.config import get_settings
 from portal.errors import PortalError
-from portal.services import messages, refills, writeback
+from portal.services import audit, messages, refills, writeback
 from portal.services.scheduling import booking as booking_service
 from tests.factories import create_patient, create_practitioner, create_user
 from tests.requests.helpers import create_medication
@@ -115,7 +115,7 @@ def test_outbox_item_rolls_back_with_the_change(write_back, session, now, monkey
     def audit_fails(**_kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(refills.audit, "record", audit_fails)
+    monkeypatch.setattr(audit, "record", audit_fails)
     with pytest.raises(RuntimeError):
         refills.decide_refill(doctor, item.id, item.version, approve=True, session=session, now=now)
     session.rollback()

@@ -406,16 +406,15 @@ def patient_alerts(
         )
         .limit(limit)
     ).all()
-    audit.record(
+    log_read(
+        actor,
+        patient_id,
         session=session,
-        actor=actor,
         category=CATEGORY,
         action="list",
-        patient_id=patient_id,
         detail=f"{len(rows)} alerts",
         now=now,
     )
-    session.commit()
     return [
         AlertRow(
             episode,

@@ -25,9 +25,9 @@ from portal.errors import InvalidInput, NotAllowed, NotFound
 from portal.services import audit
 from portal.services.readings import units
 from portal.services.readings.entry import (
-    CATEGORY,
     ReadingInput,
     ReadingWriter,
+    _audit_change,
     checked_values,
     require_writer,
 )
@@ -86,17 +86,16 @@ def _own_reading(
     if reading is None or reading.patient_id != patient_id:
         raise NotFound("That reading is not in this record.")
     if reading_id not in editable_ids(actor, patient_id, [reading_id], session=session, now=now):
-        audit.record(
-            session=session,
-            actor=actor,
-            category=CATEGORY,
-            action="edit",
-            patient_id=patient_id,
+        refused = f"reading {reading_id}: not editable by this account"
+        _audit_change(
+            actor,
+            patient_id,
+            "edit",
+            refused,
             outcome=audit.Outcome.FAILURE,
-            detail=f"reading {reading_id}: not editable by this account",
+            session=session,
             now=now,
         )
-        session.commit()
         raise NotAllowed(
             "Only readings you or your caregiver entered can be changed here, and not one the "
             "care team was alerted about. Please message the care team if it is wrong."
@@ -116,16 +115,8 @@ def delete_reading(
     before = _describe(reading)
     begin_write(session)
     session.delete(reading)
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="delete",
-        patient_id=patient_id,
-        detail=f"reading {reading_id}: {before} taken {reading.taken_at.isoformat()}",
-        now=now,
-    )
-    session.commit()
+    deleted = f"reading {reading_id}: {before} taken {reading.taken_at.isoformat()}"
+    _audit_change(actor, patient_id, "delete", deleted, session=session, now=now)
     return EditResult(text="")
 
 
@@ -161,15 +152,13 @@ def correct_reading(
     writer.add_checked(values)
     stored = writer.flush()
     after = units.display(values["measure"], values["value"], values["value2"])
-    audit.record(
+    merged = "" if stored else " (same as another reading: merged)"
+    _audit_change(
+        actor,
+        patient_id,
+        "correct",
+        f"reading {reading_id}: {before} -> {after}{merged}",
         session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="correct",
-        patient_id=patient_id,
-        detail=f"reading {reading_id}: {before} -> {after}"
-        + ("" if stored else " (same as another reading: merged)"),
         now=now,
     )
-    session.commit()
     return EditResult(text=after, alert_opened=writer.report.alerts_opened > 0)

@@ -445,16 +445,9 @@ def import_readings(
     report = writer.report
     if skipped:
         report.skipped.update(skipped)
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="import",
-        patient_id=patient_id,
-        detail=f"{label}: {report.summary}"[:1000],
-        now=now,
+    _audit_change(
+        actor, patient_id, "import", f"{label}: {report.summary}"[:1000], session=session, now=now
     )
-    session.commit()
     return report
 
 
@@ -462,14 +455,33 @@ def audit_refused_import(
     label: str, reason: str, *, actor: User, patient_id: int, session: Session, now: datetime
 ) -> None:
     """Audit a file refused whole (nothing stored), in its own commit."""
+    detail = f"{label}: nothing stored: {reason}"[:1000]
+    _audit_change(
+        actor, patient_id, "import", detail, outcome=audit.Outcome.FAILURE, session=session, now=now
+    )
+
+
+def _audit_change(
+    actor: User,
+    patient_id: int,
+    action: str,
+    detail: str,
+    *,
+    outcome: str = audit.Outcome.SUCCESS,
+    session: Session,
+    now: datetime,
+) -> None:
+    """A change to a patient's readings (added, imported, corrected, deleted; or refused) in the
+    audit trail, committed: with the change, or on its own for a refusal. Unchecked (private):
+    the services that call it have checked the actor."""
     audit.record(
         session=session,
         actor=actor,
         category=CATEGORY,
-        action="import",
+        action=action,
         patient_id=patient_id,
-        outcome=audit.Outcome.FAILURE,
-        detail=f"{label}: nothing stored: {reason}"[:1000],
+        outcome=outcome,
+        detail=detail,
         now=now,
     )
     session.commit()
@@ -503,17 +515,8 @@ def add_reading(
     writer = ReadingWriter(actor, patient_id, session=session, now=now, source=ReadingSource.MANUAL)
     writer.add_checked(values)
     stored = writer.flush()
-    audit.record(
-        session=session,
-        actor=actor,
-        category=CATEGORY,
-        action="add",
-        patient_id=patient_id,
-        detail=f"{units.MEASURES[values['measure']].label}"
-        + ("" if stored else " (already recorded)"),
-        now=now,
-    )
-    session.commit()
+    added = units.MEASURES[values["measure"]].label + ("" if stored else " (already recorded)")
+    _audit_change(actor, patient_id, "add", added, session=session, now=now)
     return AddResult(
         reading=stored[0] if stored else None,
         duplicate=not stored,

@@ -23,9 +23,8 @@ from db.models import (
 )
 from portal.config import get_settings
 from portal.errors import InvalidInput
+from portal.services.withdrawn import not_withdrawn
 from portal.timefmt import format_date
-
-WITHDRAWN = "entered-in-error"
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ def _read_rows(patient: Patient, period: DateRange, *, session: Session) -> Reco
         query = select(model).where(model.patient_id == pid)
         query = query.where(_in_range(dated, low_day if day else low, high_day if day else high))
         if status is not None:
-            query = query.where(or_(status.is_(None), status != WITHDRAWN))
+            query = query.where(not_withdrawn(status))
         return list(session.exec(query.order_by(order if order is not None else model.id)).all())
 
     return RecordRows(

@@ -5,8 +5,6 @@ inserted (unique per booking and offset) before anything is sent, so only one ru
 In-app always; email when SMTP is configured, saying only when the visit is, never what for.
 """
 
-import logging
-import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -19,8 +17,6 @@ from portal.services import email, notifications
 from portal.services.notifications import _email_address
 from portal.services.scheduling import notices
 from portal.services.scheduling.visit_types import label
-
-log = logging.getLogger(__name__)
 
 
 def schedule_hours(settings: Settings) -> list[int]:
@@ -55,23 +51,6 @@ def reminder_email(to: str, start: datetime, settings: Settings) -> EmailMessage
         "This message was sent automatically; please do not reply to it."
     )
     return message
-
-
-def _send_email(to: str, start: datetime, settings: Settings) -> bool:
-    if not settings.smtp_host:  # the caller checked email_enabled; this tells the type checker
-        return False
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_username:
-                smtp.login(settings.smtp_username, settings.smtp_password or "")
-            smtp.send_message(reminder_email(to, start, settings))
-        return True
-    except (OSError, smtplib.SMTPException) as error:
-        # The in-app reminder is already stored; never log the address (PHI-adjacent).
-        log.warning("reminder email failed: %s", type(error).__name__)
-        return False
 
 
 def send_due_reminders(*, session: Session, now: datetime) -> int:
@@ -117,7 +96,9 @@ def send_due_reminders(*, session: Session, now: datetime) -> int:
         sent += 1
         if email.email_enabled(settings):
             address = _email_address(booking.patient_id, session=session)
-            if address and _send_email(address, booking.start, settings):
+            # The in-app reminder is stored already: a failed email is logged and passed over.
+            reminder = reminder_email(address, booking.start, settings) if address else None
+            if reminder is not None and email.send(reminder, settings, what="reminder"):
                 for row in session.exec(
                     select(ReminderSent).where(
                         ReminderSent.booking_id == booking.id,

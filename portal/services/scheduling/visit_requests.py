@@ -165,10 +165,7 @@ class RequestView:
 def request_for_item(actor: User, item_id: int, *, session: Session, now: datetime) -> RequestView:
     """The request behind an inbox item (staff only; the read is audited)."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    item = triage.item_of_kind(session, item_id, KIND, "a visit request")
-    request = get_or_not_found(
-        session, VisitRequest, item.ref_id, "That visit request is no longer there."
-    )
+    item, request = triage.request_of_item(session, item_id, KIND, VisitRequest, "visit request")
     session.refresh(request)
     patient = get_or_not_found(session, Patient, request.patient_id)
     provider = (
@@ -241,10 +238,7 @@ def book_from_request(
     """Book the requested visit, close the request and its inbox item and tell the patient, in
     one transaction (a taken slot or a changed item leaves everything as it was)."""
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
-    item = triage.item_of_kind(session, item_id, KIND, "a visit request")
-    request = get_or_not_found(
-        session, VisitRequest, item.ref_id, "That visit request is no longer there."
-    )
+    _, request = triage.request_of_item(session, item_id, KIND, VisitRequest, "visit request")
     if request.status != VisitRequestStatus.OPEN:
         raise InvalidInput("This visit request was already handled.")
     visit = booking.book(

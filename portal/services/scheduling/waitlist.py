@@ -18,12 +18,13 @@ from db.models import (
     saved_id,
 )
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotFound, PortalError
+from portal.errors import InvalidInput, PortalError
 from portal.services import audit, notifications
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.rows import get_or_not_found
 from portal.services.scheduling import availability, booking, notices
+from portal.services.scheduling.availability import Slot
 from portal.services.scheduling.errors import OfferExpired
 from portal.services.scheduling.visit_types import VISIT_TYPES, label
 
@@ -80,9 +81,7 @@ def join(
 
 
 def leave(actor: User, entry_id: int, *, session: Session, now: datetime) -> None:
-    entry = session.get(WaitlistEntry, entry_id)
-    if entry is None:
-        raise NotFound()
+    entry = get_or_not_found(session, WaitlistEntry, entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
     entry.status = WaitlistStatus.CANCELLED
     session.add(entry)
@@ -91,9 +90,7 @@ def leave(actor: User, entry_id: int, *, session: Session, now: datetime) -> Non
             WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OfferStatus.OPEN
         )
     ).all():
-        offer.status = OfferStatus.DECLINED
-        session.add(offer)
-        _pass_on(session, offer, now)
+        _pass_on(session, offer, OfferStatus.DECLINED, now)
     audit.record(
         session=session, actor=actor, category=CATEGORY, action="leave waitlist",
         patient_id=entry.patient_id, detail=f"waitlist entry {entry.id}", now=now,
@@ -141,6 +138,29 @@ def _already_offered(
     )
 
 
+def _bookable_for(
+    session: Session, entry: WaitlistEntry, practitioner_id: int, start: datetime, now: datetime
+) -> tuple[Slot, str] | None:
+    """The freed slot and the mode the entry's patient would have it in, or None if it does not
+    suit them. "Either" patients (no mode) take video when the slot is video-only."""
+    modes = ("in_person", "video") if entry.mode is None else (entry.mode or "in_person",)
+    for mode in modes:
+        try:
+            slot = availability.check_bookable(
+                session=session,
+                now=now,
+                practitioner_id=practitioner_id,
+                start=start,
+                visit_type=entry.visit_type,
+                mode=mode,
+                patient_id=entry.patient_id,
+            )
+        except PortalError:
+            continue
+        return slot, mode
+    return None
+
+
 def offer_freed_slot(
     *, session: Session, now: datetime, practitioner_id: int, start: datetime, end: datetime
 ) -> WaitlistOffer | None:
@@ -158,34 +178,10 @@ def offer_freed_slot(
             continue
         if _already_offered(session, saved_id(entry), practitioner_id, start):
             continue  # each patient is offered a given slot once; then it moves on
-        mode = entry.mode or "in_person"
-        try:
-            slot = availability.check_bookable(
-                session=session,
-                now=now,
-                practitioner_id=practitioner_id,
-                start=start,
-                visit_type=entry.visit_type,
-                mode=mode,
-                patient_id=entry.patient_id,
-            )
-        except PortalError:
-            if entry.mode is not None:
-                continue
-            # "Either" patients take video when the slot is video-only.
-            try:
-                mode = "video"
-                slot = availability.check_bookable(
-                    session=session,
-                    now=now,
-                    practitioner_id=practitioner_id,
-                    start=start,
-                    visit_type=entry.visit_type,
-                    mode=mode,
-                    patient_id=entry.patient_id,
-                )
-            except PortalError:
-                continue
+        bookable = _bookable_for(session, entry, practitioner_id, start, now)
+        if bookable is None:
+            continue
+        slot, mode = bookable
         offer = WaitlistOffer(
             entry_id=saved_id(entry),
             practitioner_id=practitioner_id,
@@ -216,7 +212,10 @@ def offer_freed_slot(
     return None
 
 
-def _pass_on(session: Session, offer: WaitlistOffer, now: datetime) -> None:
+def _pass_on(session: Session, offer: WaitlistOffer, status: str, now: datetime) -> None:
+    """Close an open offer (declined or expired), commit, and offer its slot to the next."""
+    offer.status = status
+    session.add(offer)
     session.commit()
     offer_freed_slot(
         session=session,
@@ -227,13 +226,19 @@ def _pass_on(session: Session, offer: WaitlistOffer, now: datetime) -> None:
     )
 
 
-def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Booking:
-    """Take an offered slot: moves the patient's later booking, or books a new visit."""
-    offer = session.get(WaitlistOffer, offer_id)
-    if offer is None:
-        raise NotFound()
+def _offer_for(
+    actor: User, offer_id: int, *, session: Session, now: datetime
+) -> tuple[WaitlistOffer, WaitlistEntry]:
+    """The offer and the waitlist entry it was made to, once the actor may act for its patient."""
+    offer = get_or_not_found(session, WaitlistOffer, offer_id)
     entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
     require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
+    return offer, entry
+
+
+def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Booking:
+    """Take an offered slot: moves the patient's later booking, or books a new visit."""
+    offer, entry = _offer_for(actor, offer_id, session=session, now=now)
     if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
         raise OfferExpired()
     offer.status = OfferStatus.ACCEPTED
@@ -266,16 +271,10 @@ def accept(actor: User, offer_id: int, *, session: Session, now: datetime) -> Bo
 
 def decline(actor: User, offer_id: int, *, session: Session, now: datetime) -> None:
     """Say no to an offer; the patient stays on the waitlist and the slot goes to the next."""
-    offer = session.get(WaitlistOffer, offer_id)
-    if offer is None:
-        raise NotFound()
-    entry = get_or_not_found(session, WaitlistEntry, offer.entry_id)
-    require_patient_access(actor, entry.patient_id, session=session, category=CATEGORY, now=now)
+    offer, entry = _offer_for(actor, offer_id, session=session, now=now)
     if offer.status != OfferStatus.OPEN:
         raise OfferExpired()
-    offer.status = OfferStatus.DECLINED
-    session.add(offer)
-    _pass_on(session, offer, now)
+    _pass_on(session, offer, OfferStatus.DECLINED, now)
     audit.record(
         session=session, actor=actor, category=CATEGORY, action="decline offer",
         patient_id=entry.patient_id, detail=f"waitlist offer {offer.id}", now=now,
@@ -291,7 +290,5 @@ def expire_offers(*, session: Session, now: datetime) -> int:
         )
     ).all()
     for offer in expired:
-        offer.status = OfferStatus.EXPIRED
-        session.add(offer)
-        _pass_on(session, offer, now)
+        _pass_on(session, offer, OfferStatus.EXPIRED, now)
     return len(expired)
