@@ -4,8 +4,7 @@ computed from the record by published schedules, each with why and a one-click v
 import streamlit as st
 
 from components.actions import run_action, show_flash
-from components.current_user import current_user
-from components.patient_context import RecordInView, record_in_view
+from components.patient_context import RecordInView, record_page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from db.models import User
@@ -59,11 +58,7 @@ def _care_card(user: User, person: RecordInView, item: CareItem) -> None:
 
 
 def render() -> None:
-    user = current_user()
-    st.title("Preventive care")
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("Preventive care")
     patient_id = person.patient_id
     show_flash()
 

@@ -4,8 +4,7 @@ specialty, status and dates, and a form to ask for one (it goes to the staff tri
 import streamlit as st
 
 from components.actions import run_action, show_flash
-from components.current_user import current_user
-from components.patient_context import record_in_view
+from components.patient_context import record_page
 from components.plain_text import md_literal
 from components.portal_errors import errors_as_messages
 from components.record_tables import datetime_column, show_table
@@ -16,11 +15,7 @@ from portal.timefmt import naive_local
 
 
 def render() -> None:
-    user = current_user()
-    st.title("Referrals")
-    person = record_in_view(user)
-    if person is None:
-        st.stop()
+    user, person = record_page("Referrals")
     patient_id = person.patient_id
     show_flash()
 
