@@ -12,6 +12,7 @@ from db.models import Document, User, saved_id
 from portal.errors import NotFound
 from portal.services import access
 from portal.services.audited_reads import log_read
+from portal.services.rows import get_or_not_found
 from portal.services.withdrawn import WITHDRAWN
 
 OPENED_DOCUMENT = "opened a document"
@@ -42,9 +43,7 @@ def open_document(
     user: User, document_id: int, *, session: Session, now: datetime | None = None
 ) -> OpenedDocument:
     """One document with its text, for a user who may see its patient (audited)."""
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFound(GONE)
+    document = get_or_not_found(session, Document, document_id, GONE)
     access.require_patient_access(
         user, document.patient_id, session=session, category=OPENED_DOCUMENT, now=now
     )

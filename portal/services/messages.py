@@ -17,7 +17,7 @@ from db.models import (
     saved_id,
 )
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import attachments, audit, audited_reads, notifications, triage, writeback
 from portal.services.access import is_staff, require_patient_access
@@ -157,9 +157,9 @@ def start_thread(
 
 
 def _thread_for(actor: User, thread_id: int, *, session: Session, now: datetime) -> MessageThread:
-    thread = session.get(MessageThread, thread_id)
-    if thread is None:
-        raise NotFound("We could not find that conversation.")
+    thread = get_or_not_found(
+        session, MessageThread, thread_id, "We could not find that conversation."
+    )
     # Access is checked against the thread's patient, so a guessed id gives nothing away.
     require_patient_access(actor, thread.patient_id, session=session, category=CATEGORY, now=now)
     return thread
@@ -325,9 +325,9 @@ def get_attachment(
     actor: User, attachment_id: int, *, session: Session, now: datetime
 ) -> tuple[Attachment, bytes]:
     """An attachment's bytes, for someone allowed to see its patient's record."""
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise NotFound("We could not find that file.")
+    attachment = get_or_not_found(
+        session, Attachment, attachment_id, "We could not find that file."
+    )
     message = get_or_not_found(
         session, Message, attachment.message_id, "We could not find that file."
     )

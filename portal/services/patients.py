@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from db.models import Patient, User, saved_id
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import access, audit
 from portal.services.audited_reads import (
@@ -17,6 +17,7 @@ from portal.services.audited_reads import (
     log_read,
 )
 from portal.services.permissions import require_permission
+from portal.services.rows import MISSING_PATIENT, get_or_not_found
 
 # Beyond this many words a name query is almost surely not a name; the number of family/given
 # splits tried grows with each word.
@@ -149,9 +150,7 @@ def search_patients(
 
 
 def _header(patient_id: int, *, session: Session) -> ChartHeader:
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("We could not find this patient's record.")
+    patient = get_or_not_found(session, Patient, patient_id, MISSING_PATIENT)
     return ChartHeader(
         patient_id=saved_id(patient),
         name=patient.display_name,

@@ -31,6 +31,7 @@ from portal.services import access
 from portal.services.audited_reads import log_read
 from portal.services.care_record import readable
 from portal.services.preventive_rules import RULES, RULES_BY_CODE, PreventiveRule
+from portal.services.rows import MISSING_PATIENT, get_or_not_found
 from portal.services.scheduling import visit_requests
 from portal.timefmt import format_date, local_date, today_local
 
@@ -392,9 +393,7 @@ def preventive_care(
     access.require_patient_access(
         user, patient_id, session=session, category=VIEWED_PREVENTIVE, now=now
     )
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("We could not find this patient's record.")
+    patient = get_or_not_found(session, Patient, patient_id, MISSING_PATIENT)
     items = evaluate(_gather_facts(patient, session=session), today_local(now))
     requested = _requested_rules(patient_id, session=session)
     items = [

@@ -24,10 +24,10 @@ from db.models import (
     User,
     saved_id,
 )
-from portal.errors import NotFound
 from portal.services import access
 from portal.services.audited_reads import VIEWED_HOME, VIEWED_SUMMARY, log_read
 from portal.services.results import HIDDEN_STATUSES, ResultRow, to_result_row
+from portal.services.rows import MISSING_PATIENT, get_or_not_found
 from portal.services.withdrawn import WITHDRAWN, not_withdrawn
 
 # How far back a result still counts as "new" on the home page.
@@ -159,13 +159,6 @@ class HealthSummary:
     documents: list[DocumentInfo]  # newest first
 
 
-def _patient(patient_id: int, *, session: Session) -> Patient:
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("We could not find this patient's record.")
-    return patient
-
-
 def _practitioner_name(practitioner_id: int | None, *, session: Session) -> str:
     if practitioner_id is None:
         return ""
@@ -246,7 +239,7 @@ def _medications(
 def home_overview(user: User, patient_id: int, *, session: Session, now: datetime) -> HomeOverview:
     """What needs attention: upcoming visits, new lab results (flagged), active medications."""
     access.require_patient_access(user, patient_id, session=session, category=VIEWED_HOME, now=now)
-    patient = _patient(patient_id, session=session)
+    patient = get_or_not_found(session, Patient, patient_id, MISSING_PATIENT)
     overview = HomeOverview(
         patient_id=patient_id,
         patient_name=patient.display_name,
@@ -400,7 +393,7 @@ def health_summary(
     access.require_patient_access(
         user, patient_id, session=session, category=VIEWED_SUMMARY, now=now
     )
-    patient = _patient(patient_id, session=session)
+    patient = get_or_not_found(session, Patient, patient_id, MISSING_PATIENT)
     medications = _medications(patient_id, session=session)
     summary = HealthSummary(
         demographics=_demographics(patient, session=session),

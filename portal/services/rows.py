@@ -11,6 +11,9 @@ from portal.errors import NotFound
 
 T = TypeVar("T", bound=SQLModel)
 
+# What a record view says when its patient row is gone (deleted meanwhile).
+MISSING_PATIENT = "We could not find this patient's record."
+
 
 def get_or_not_found(
     session: Session, model: type[T], row_id: object, missing: str | None = None

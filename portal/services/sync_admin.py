@@ -19,6 +19,7 @@ from portal.errors import InvalidInput, NotFound, PortalError
 from portal.permissions import Action
 from portal.services import audit
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 
 CATEGORY = "ehr_sync"
 COUNT_NAMES = ("fetched", "created", "updated", "skipped", "quarantined", "deleted")
@@ -233,9 +234,7 @@ def outbox_summary(
 def retry_outbox_item(actor: User, item_id: int, *, session: Session, now: datetime) -> OutboxItem:
     """Send a stuck or waiting item again at the next delivery, with a fresh count of tries."""
     require_permission(actor, Action.MANAGE_EHR_SYNC, session=session, now=now)
-    item = session.get(OutboxItem, item_id)
-    if item is None:
-        raise NotFound("That outbox item is gone.")
+    item = get_or_not_found(session, OutboxItem, item_id, "That outbox item is gone.")
     if item.status not in (OutboxStatus.STUCK, OutboxStatus.PENDING):
         raise InvalidInput("That item was already delivered or replaced by a newer change.")
     item.status = OutboxStatus.PENDING

@@ -354,9 +354,7 @@ def queue_counts(actor: User, *, session: Session, now: datetime) -> dict[str, d
 
 def get_item(actor: User, item_id: int, *, session: Session, now: datetime) -> TriageItem:
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    item = session.get(TriageItem, item_id)
-    if item is None:
-        raise NotFound("That inbox item no longer exists.")
+    item = get_or_not_found(session, TriageItem, item_id, "That inbox item no longer exists.")
     session.refresh(item)
     log_read(
         actor,

@@ -22,13 +22,14 @@ from db.models import (
     User,
     saved_id,
 )
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit, triage
 from portal.services.access import require_patient_access
 from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
 from portal.services.readings import units
+from portal.services.rows import get_or_not_found
 
 KIND = "reading_alert"
 CATEGORY = "reading alerts"
@@ -349,9 +350,9 @@ class AlertDetail:
 def alert_detail(actor: User, episode_id: int, *, session: Session, now: datetime) -> AlertDetail:
     """What a staff member needs to work an alert: thresholds and the readings around it."""
     require_permission(actor, Action.WORK_TRIAGE, session=session, now=now)
-    episode = session.get(ReadingAlertEpisode, episode_id)
-    if episode is None:
-        raise NotFound("That alert no longer exists.")
+    episode = get_or_not_found(
+        session, ReadingAlertEpisode, episode_id, "That alert no longer exists."
+    )
     require_patient_access(actor, episode.patient_id, session=session, category=CATEGORY, now=now)
     first = session.get(PatientReading, episode.first_reading_id)
     since = (first.taken_at if first else episode.opened_at) - timedelta(days=1)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from db.models import GoalStatus, HealthGoal, Observation, PatientReading, User
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit
 from portal.services.access import require_patient_access
@@ -18,6 +18,7 @@ from portal.services.audited_reads import log_read
 from portal.services.permissions import require_permission
 from portal.services.readings import units
 from portal.services.readings.entry import _readings_between
+from portal.services.rows import get_or_not_found
 
 CATEGORY = "goals"
 VIEWED_GOALS = "viewed health goals"
@@ -134,9 +135,7 @@ def set_goal(
 def stop_goal(actor: User, goal_id: int, *, session: Session, now: datetime) -> None:
     """Stop following a goal (it stays in the history)."""
     require_permission(actor, Action.SET_READING_GOALS, session=session, now=now)
-    goal = session.get(HealthGoal, goal_id)
-    if goal is None:
-        raise NotFound("That goal no longer exists.")
+    goal = get_or_not_found(session, HealthGoal, goal_id, "That goal no longer exists.")
     require_patient_access(actor, goal.patient_id, session=session, category=CATEGORY, now=now)
     goal.status = GoalStatus.STOPPED
     goal.updated_at = now

@@ -11,13 +11,14 @@ from sqlmodel import Session
 
 from db.models import Patient, User
 from portal.config import get_settings
-from portal.errors import NotFound, PortalError
+from portal.errors import PortalError
 from portal.services import access, audit
 from portal.services.record_export.bundle import build_bundle
 from portal.services.record_export.rows import DateRange, RecordRows, _read_rows
 from portal.services.record_export.summary import build_summary
 from portal.services.record_export.summary_html import render_summary_html
 from portal.services.record_export.summary_pdf import render_summary_pdf
+from portal.services.rows import MISSING_PATIENT, get_or_not_found
 
 EXPORTED_RECORD = "downloaded record"
 
@@ -49,9 +50,7 @@ def _export(
     access.require_patient_access(
         user, patient_id, session=session, category=EXPORTED_RECORD, now=now
     )
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("We could not find this patient's record.")
+    patient = get_or_not_found(session, Patient, patient_id, MISSING_PATIENT)
     rows = _read_rows(patient, period, session=session)
     file_name, mime, content = render(rows)
     audit.record(

@@ -8,12 +8,13 @@ from sqlmodel import Session, col, func, select
 
 from db.models import Booking, BookingStatus, Patient, Practitioner, User, VisitMode
 from portal.config import get_settings
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit, writeback
 from portal.services.access import is_staff, require_patient_access
 from portal.services.audited_reads import LISTED_ON_CALENDAR, log_read
 from portal.services.permissions import may, require_permission
+from portal.services.rows import get_or_not_found
 from portal.services.scheduling import availability, video
 from portal.services.scheduling.errors import (
     AlreadyCancelled,
@@ -27,6 +28,8 @@ from portal.timefmt import to_local
 
 CATEGORY = "appointments"
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.ARRIVED)
+
+_MISSING_VISIT = "We could not find that visit."
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,7 @@ def _insert(
 
 
 def _get_for(actor: User, booking_id: int, *, session: Session, now: datetime) -> Booking:
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound("We could not find that visit.")
+    booking = get_or_not_found(session, Booking, booking_id, _MISSING_VISIT)
     require_patient_access(actor, booking.patient_id, session=session, category=CATEGORY, now=now)
     return booking
 
@@ -388,9 +389,7 @@ def mark(actor: User, booking_id: int, status: str, *, session: Session, now: da
     require_permission(actor, Action.BOOK_FOR_PATIENTS, session=session, now=now)
     if status not in (BookingStatus.ARRIVED, BookingStatus.NO_SHOW, BookingStatus.COMPLETED):
         raise InvalidInput("Unknown visit status.")
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound("We could not find that visit.")
+    booking = get_or_not_found(session, Booking, booking_id, _MISSING_VISIT)
     if booking.status == BookingStatus.CANCELLED:
         raise AlreadyCancelled()
     booking.status = status

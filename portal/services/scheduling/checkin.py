@@ -8,11 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import Booking, BookingStatus, CheckIn, CheckInAnswer, User, saved_id
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit, audited_reads
 from portal.services.access import require_patient_access
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 from portal.services.scheduling.visit_types import VISIT_TYPES
 
 CATEGORY = "checkin"
@@ -56,9 +57,7 @@ def submit(
     allergies_confirmed: bool,
 ) -> CheckIn:
     """Store a check-in once per visit; every choice must be one the question offers."""
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound("We could not find that visit.")
+    booking = get_or_not_found(session, Booking, booking_id, "We could not find that visit.")
     require_patient_access(actor, booking.patient_id, session=session, category=CATEGORY, now=now)
     if booking.status != BookingStatus.BOOKED or booking.end <= now:
         raise InvalidInput("Check-in is only open for upcoming visits.")
@@ -119,9 +118,7 @@ def answers_for(
     actor: User, booking_id: int, *, session: Session, now: datetime
 ) -> tuple[CheckIn, list[CheckInAnswer]] | None:
     """The check-in and its answers for a visit (what the clinician reads), or None."""
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound()
+    booking = get_or_not_found(session, Booking, booking_id)
     require_patient_access(actor, booking.patient_id, session=session, category=CATEGORY, now=now)
     checkin = session.exec(select(CheckIn).where(CheckIn.booking_id == booking_id)).first()
     if checkin is None:

@@ -5,10 +5,11 @@ from datetime import datetime, time
 from sqlmodel import Session, col, select
 
 from db.models import Practitioner, ScheduleException, ScheduleTemplate, User
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput
 from portal.permissions import Action
 from portal.services import audit
 from portal.services.permissions import require_permission
+from portal.services.rows import get_or_not_found
 from portal.services.scheduling.visit_types import VISIT_TYPES
 
 CATEGORY = "scheduling_admin"
@@ -82,9 +83,7 @@ def add_template(
 def remove_template(actor: User, template_id: int, *, session: Session, now: datetime) -> None:
     """Deactivate (not delete) so the history of what was offered stays readable."""
     require_permission(actor, Action.MANAGE_SCHEDULES, session=session, now=now)
-    template = session.get(ScheduleTemplate, template_id)
-    if template is None:
-        raise NotFound()
+    template = get_or_not_found(session, ScheduleTemplate, template_id)
     template.active = False
     session.add(template)
     audit.record(
