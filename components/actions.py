@@ -8,7 +8,7 @@ from typing import TypeVar
 import streamlit as st
 
 from components import session_keys as keys
-from components.plain_text import alert
+from components.plain_text import alert, md_literal
 from components.portal_errors import show_error
 from portal.errors import PortalError
 from portal.services.unit_of_work import session_scope
@@ -25,12 +25,25 @@ def flash(kind: str, text: str) -> None:
     st.session_state[keys.FLASH] = (kind, text)
 
 
+# The toast's icon for each kind of flash (Material icons, as Streamlit names them).
+_TOAST_ICONS = {
+    "success": ":material/check_circle:",
+    "info": ":material/info:",
+    "warning": ":material/warning:",
+    "error": ":material/error:",
+}
+
+
 def show_flash() -> None:
-    """Show, once, the message an action kept for this run."""
+    """Show, once, the message an action kept for this run: in the page's message area at the
+    top, and as a toast where the person is. The button they pressed may be far down the page
+    (Send reply under a long conversation) and the rerun keeps that scroll, so the top alone is
+    out of sight and the confirmation would go unseen."""
     kind, text = st.session_state.pop(keys.FLASH, (None, None))
     if kind is not None:
         # Confirmations name medications, files, accounts and people: shown literally.
         alert(kind, text)
+        st.toast(md_literal(text), icon=_TOAST_ICONS.get(kind, _TOAST_ICONS["info"]))
 
 
 def run_action(

@@ -56,6 +56,20 @@ def test_a_success_is_flashed_literally_after_the_rerun():
     assert not at.success  # shown once
 
 
+def test_the_flash_is_also_a_toast_where_the_person_is_scrolled_to():
+    at = _click_go("succeed")
+    assert [(t.value, t.icon) for t in at.toast] == [
+        (r"Done 3 things, \*really\*.", ":material/check_circle:")
+    ]
+    at.run()
+    assert not at.toast  # once, like the alert
+
+
+def test_a_warning_flash_gets_a_warning_toast():
+    at = _click_go("refuse-redraw")
+    assert [t.icon for t in at.toast] == [":material/warning:"]
+
+
 def test_a_refusal_is_a_plain_message_on_this_run_and_the_page_goes_on():
     at = _click_go("refuse")
     assert [e.value for e in at.error] == [r"Not for you: \*\*no\*\*."]

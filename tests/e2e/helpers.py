@@ -103,6 +103,13 @@ def sign_in_staff(
     signed_in(page)
 
 
+def expect_confirmation(page: Page, text: str, *, exact: bool = False) -> None:
+    """An action's confirmation, seen: as a toast on screen wherever the person is scrolled to
+    (the button may be far down the page), and in the message area at the top of the page."""
+    expect(page.get_by_test_id("stToast").get_by_text(text, exact=exact)).to_be_in_viewport()
+    expect(page.get_by_test_id("stAlertContainer").get_by_text(text, exact=exact)).to_be_visible()
+
+
 def settled(page: Page) -> None:
     """Wait until the app has finished its script run: widgets drawn by a run still under way can
     be replaced under the mouse. Call after waiting for something only the new run draws."""

@@ -9,7 +9,14 @@ from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session, col, func, select
 
 from db.models import Booking, Message
-from tests.e2e.helpers import DEMO_PASSWORD, PATIENT_HOME, settled, signed_in, user_named
+from tests.e2e.helpers import (
+    DEMO_PASSWORD,
+    PATIENT_HOME,
+    expect_confirmation,
+    settled,
+    signed_in,
+    user_named,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -88,7 +95,7 @@ def test_a_keyboard_user_signs_in_books_a_visit_and_sends_a_message(
     book = page.get_by_role("button", name="Book this time")
     tab_to(page, book)
     page.keyboard.press("Enter")
-    expect(page.get_by_text("Your visit is booked.")).to_be_visible()
+    expect_confirmation(page, "Your visit is booked.")
     settled(page)
     shot(page, "booked")
     assert _bookings(portal_db, patient_id) == booked_before + 1
@@ -110,7 +117,7 @@ def test_a_keyboard_user_signs_in_books_a_visit_and_sends_a_message(
     settled(page)
     page.keyboard.press("Enter")
     sent = "Sent. The clinic will reply here; we will notify you."
-    expect(page.get_by_text(sent)).to_be_visible()
+    expect_confirmation(page, sent)
     expect(page.get_by_role("heading", name=subject)).to_be_visible()
     settled(page)
     shot(page, "sent")

@@ -13,6 +13,7 @@ from db.models import Message
 from portal.services import messages, triage
 from tests.e2e.helpers import (
     choose,
+    expect_confirmation,
     open_page,
     settled,
     sign_in_patient,
@@ -113,7 +114,7 @@ def test_patient_follows_a_trend_and_messages_the_care_team(
     # The message is in the thread (read back from the database) and only then "Sent" shows.
     expect(page.get_by_role("heading", name=subject)).to_be_visible()
     expect(page.get_by_test_id("stText").get_by_text(body, exact=True)).to_be_visible()
-    expect(page.get_by_text("Sent. The clinic will reply here")).to_be_visible()
+    expect_confirmation(page, "Sent. The clinic will reply here")
     assert _stored_messages(portal_db, body) == 1
     # The form is empty again: a second click on "Send message" cannot send it twice.
     expect(page.get_by_label("Message", exact=True)).to_have_value("")
@@ -138,13 +139,13 @@ def test_nurse_claims_a_patient_message_and_replies(
     shot(page, "item-opened")
 
     page.get_by_role("button", name="Claim").click()
-    expect(page.get_by_text("You claimed this item.")).to_be_visible()
+    expect_confirmation(page, "You claimed this item.")
     expect(page.get_by_text(f"Assignee: {NURSE_NAME}")).to_be_visible()
     shot(page, "claimed")
 
     page.get_by_label("Reply to the patient", exact=True).fill(reply)
     page.get_by_role("button", name="Send reply").click()
-    expect(page.get_by_text("Reply sent.")).to_be_visible()
+    expect_confirmation(page, "Reply sent.")
     shot(page, "replied")
 
     # The answered item left the open queue; among the closed ones it holds the reply. The
@@ -182,6 +183,6 @@ def test_patient_sees_the_reply_and_an_unread_update(
     page.get_by_label("Reply", exact=True).fill(thanks)
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_test_id("stText").get_by_text(thanks, exact=True)).to_be_visible()
-    expect(page.get_by_text("Sent.", exact=True)).to_be_visible()
+    expect_confirmation(page, "Sent.", exact=True)
     expect(page.get_by_label("Reply", exact=True)).to_have_value("")
     shot(page, "patient-answered")

@@ -31,7 +31,14 @@ from portal.config import get_settings
 from portal.proxy import STICKY_COOKIE
 from portal.serve import Replica, Stack, StackOptions, free_port, replica_name, start_stack
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.helpers import DEMO_PASSWORD, PATIENT_HOME, open_page, settled, sign_in
+from tests.e2e.helpers import (
+    DEMO_PASSWORD,
+    PATIENT_HOME,
+    expect_confirmation,
+    open_page,
+    settled,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -258,7 +265,7 @@ def test_crash_of_the_tabs_replica_keeps_the_patient_signed_in_and_moves_the_sch
         page.get_by_label("Subject", exact=True).fill(subject)
         page.get_by_label("Message", exact=True).fill("Sent while the first replica was alive.")
         page.get_by_role("button", name="Send message").click()
-        expect(page.get_by_text("Sent. The clinic will reply here")).to_be_visible()
+        expect_confirmation(page, "Sent. The clinic will reply here")
         settled(page)
         shot(page, "sent-on-first-replica")
         assert len(sockets) == 1 and not sockets[0].is_closed()

@@ -13,7 +13,15 @@ from db.models import Booking, Practitioner, ReminderSent, VisitRequest
 from portal.config import get_settings
 from portal.services import no_show
 from portal.services.scheduling import visit_requests
-from tests.e2e.helpers import choose, open_page, settled, sign_in_patient, sign_in_staff, user_named
+from tests.e2e.helpers import (
+    choose,
+    expect_confirmation,
+    open_page,
+    settled,
+    sign_in_patient,
+    sign_in_staff,
+    user_named,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -81,9 +89,9 @@ def test_nurse_books_a_visit_request_from_its_triage_item(
     choose(page, "Open times that suit the patient", "Tue")
     expect(book).to_be_enabled()
     book.click()
-    expect(
-        page.get_by_text("Visit booked; the request is closed and the patient has been notified.")
-    ).to_be_visible()
+    expect_confirmation(
+        page, "Visit booked; the request is closed and the patient has been notified."
+    )
     # The closed item leaves the open queue; the success message says what happened.
     shot(page, "booked-from-request")
     with Session(portal_db) as session:
