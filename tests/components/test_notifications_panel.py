@@ -4,14 +4,12 @@ up to the limit, and a link from an update to its page only where the account's 
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 
 from components import notifications_panel
-from db.models import TriageItem
-from portal.services import messages, notifications
+from portal.services import notifications
 from tests.conftest import NOW
 from tests.harness import freeze_clock, open_component, texts
-from tests.requests.helpers import make_clinic
+from tests.requests.helpers import care_team_replies_to_alice, make_clinic
 
 
 def _panel(user_id: int, patient_id: int, limit: int) -> None:
@@ -76,17 +74,7 @@ def test_the_newest_updates_up_to_the_limit_with_the_unread_ones_marked(clinic, 
 
 
 def test_an_unread_reply_from_the_care_team_is_counted(clinic, session):
-    messages.start_thread(
-        clinic.alice_user,
-        clinic.alice.id,
-        recipient="care_team",
-        subject="Knee",
-        body="Hurts",
-        session=session,
-        now=NOW,
-    )
-    item = session.exec(select(TriageItem)).one()
-    messages.staff_reply(clinic.nurse, item.id, item.version, body="Rest", session=session, now=NOW)
+    care_team_replies_to_alice(clinic, session, NOW)
 
     at = open_component(_panel, clinic.alice_user.id, clinic.alice.id, 5)
     assert _counts(at) == {"Unread updates": "1", "Unread messages": "1"}

@@ -1,26 +1,8 @@
 """Home shows what changed for the patient: unread updates and messages, latest first."""
 
-from sqlmodel import select
-
-from db.models import TriageItem
-from portal.services import messages
 from tests.harness import goto
 from tests.pages.conftest import click, texts
-from tests.requests.helpers import make_clinic
-
-
-def _reply_to_alice(clinic, session, now) -> None:
-    messages.start_thread(
-        clinic.alice_user,
-        clinic.alice.id,
-        recipient="care_team",
-        subject="Knee",
-        body="Hurts",
-        session=session,
-        now=now,
-    )
-    item = session.exec(select(TriageItem)).one()
-    messages.staff_reply(clinic.nurse, item.id, item.version, body="Rest", session=session, now=now)
+from tests.requests.helpers import care_team_replies_to_alice, make_clinic
 
 
 def _unread(at) -> dict[str, str]:
@@ -29,7 +11,7 @@ def _unread(at) -> dict[str, str]:
 
 def test_home_shows_unread_updates_until_the_patient_reads_them(open_page, session, now):
     clinic = make_clinic(session)
-    _reply_to_alice(clinic, session, now)
+    care_team_replies_to_alice(clinic, session, now)
     at = open_page(clinic.alice_user.username, "pages/home.py")
     assert _unread(at) == {"Unread updates": "1", "Unread messages": "1"}
     assert any(t.startswith("● New reply from the care team: Knee") for t in texts(at))
@@ -50,7 +32,7 @@ def test_home_with_nothing_new_says_so(open_page, session):
 
 def test_home_updates_follow_the_record_a_proxy_is_viewing(open_page, session, now):
     clinic = make_clinic(session)
-    _reply_to_alice(clinic, session, now)
+    care_team_replies_to_alice(clinic, session, now)
     # The proxy sees Alice's updates (their only granted record), never Bob's or their own.
     at = open_page(clinic.proxy.username, "pages/home.py")
     assert _unread(at)["Unread updates"] == "1"

@@ -5,22 +5,22 @@ from sqlmodel import select
 
 from db.models import GoalStatus, HealthGoal
 from portal.errors import InvalidInput, NotAllowed, NotYourRecord
-from portal.services.readings import entry, goals, units
+from portal.services.readings import goals, units
 from tests.factories import create_observation
-from tests.readings.helpers import make_people
+from tests.readings.helpers import add_reading, make_people
 
 
 def _add(people, session, now, measure, value, unit, hours_ago, value2=None):
-    entry.add_reading(
+    add_reading(
+        session,
         people.alice_user,
-        people.alice.id,
-        session=session,
-        now=now,
-        measure=measure,
-        value=value,
-        value2=value2,
-        unit=unit,
+        people.alice,
+        measure,
+        value,
+        unit,
         taken_at=now - timedelta(hours=hours_ago),
+        now=now,
+        value2=value2,
     )
 
 

@@ -15,22 +15,22 @@ from portal.services.readings import entry, units
 from portal.services.results import BLOOD_PRESSURE, result_trend
 from tests.factories import create_observation
 from tests.factories_records import create_blood_pressure
-from tests.readings.helpers import make_people
+from tests.readings.helpers import add_reading, make_people
 
 JAN = datetime(2026, 1, 10, 15, tzinfo=UTC)
 
 
 def _add(people, session, now, measure, value, unit, when, value2=None):
-    entry.add_reading(
+    add_reading(
+        session,
         people.alice_user,
-        people.alice.id,
-        session=session,
-        now=now,
-        measure=measure,
-        value=value,
-        value2=value2,
-        unit=unit,
+        people.alice,
+        measure,
+        value,
+        unit,
         taken_at=when,
+        now=now,
+        value2=value2,
     )
 
 

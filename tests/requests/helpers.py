@@ -4,9 +4,10 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from db.models import Encounter, MedicationRequest, Patient, Role, User
+from db.models import Encounter, MedicationRequest, Patient, Role, TriageItem, User
+from portal.services import messages
 from tests.factories import create_patient, create_user
 
 _counter = itertools.count(1)
@@ -75,3 +76,18 @@ def make_clinic(session: Session) -> Clinic:
 
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
+
+
+def care_team_replies_to_alice(clinic: Clinic, session: Session, now: datetime) -> None:
+    """Alice writes to the care team ("Knee"), and the nurse replies from the inbox ("Rest")."""
+    messages.start_thread(
+        clinic.alice_user,
+        clinic.alice.id,
+        recipient="care_team",
+        subject="Knee",
+        body="Hurts",
+        session=session,
+        now=now,
+    )
+    item = session.exec(select(TriageItem)).one()
+    messages.staff_reply(clinic.nurse, item.id, item.version, body="Rest", session=session, now=now)

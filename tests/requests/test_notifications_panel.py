@@ -1,9 +1,6 @@
-from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from db.models import TriageItem
-from portal.services import messages
-from tests.requests.helpers import make_clinic
+from tests.requests.helpers import care_team_replies_to_alice, make_clinic
 
 
 def _panel(username: str, patient_id: int) -> None:
@@ -18,17 +15,7 @@ def _panel(username: str, patient_id: int) -> None:
 
 def test_home_panel_shows_unread_updates_and_messages(engine, session, now):
     clinic = make_clinic(session)
-    messages.start_thread(
-        clinic.alice_user,
-        clinic.alice.id,
-        recipient="care_team",
-        subject="Knee",
-        body="Hurts",
-        session=session,
-        now=now,
-    )
-    item = session.exec(select(TriageItem)).one()
-    messages.staff_reply(clinic.nurse, item.id, item.version, body="Rest", session=session, now=now)
+    care_team_replies_to_alice(clinic, session, now)
     at = AppTest.from_function(
         _panel, kwargs={"username": clinic.proxy.username, "patient_id": clinic.alice.id}
     ).run()
