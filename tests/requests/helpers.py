@@ -78,8 +78,8 @@ def make_clinic(session: Session) -> Clinic:
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
 
 
-def care_team_replies_to_alice(clinic: Clinic, session: Session, now: datetime) -> None:
-    """Alice writes to the care team ("Knee"), and the nurse replies from the inbox ("Rest")."""
+def alice_writes_to_the_care_team(clinic: Clinic, session: Session, now: datetime) -> None:
+    """Alice's message "Knee" ("Hurts") to the care team: one item in the inbox."""
     messages.start_thread(
         clinic.alice_user,
         clinic.alice.id,
@@ -89,5 +89,10 @@ def care_team_replies_to_alice(clinic: Clinic, session: Session, now: datetime) 
         session=session,
         now=now,
     )
+
+
+def care_team_replies_to_alice(clinic: Clinic, session: Session, now: datetime) -> None:
+    """Alice writes to the care team ("Knee"), and the nurse replies from the inbox ("Rest")."""
+    alice_writes_to_the_care_team(clinic, session, now)
     item = session.exec(select(TriageItem)).one()
     messages.staff_reply(clinic.nurse, item.id, item.version, body="Rest", session=session, now=now)

@@ -10,19 +10,11 @@ from portal.errors import InvalidInput, NotAllowed
 from portal.services import messages, profile_changes, refills, triage
 from portal.services.triage import StaleItem
 from tests.factories import TEST_PASSWORD
-from tests.requests.helpers import create_medication, make_clinic
+from tests.requests.helpers import alice_writes_to_the_care_team, create_medication, make_clinic
 
 
 def _three_requests(clinic, session, now):
-    messages.start_thread(
-        clinic.alice_user,
-        clinic.alice.id,
-        recipient="care_team",
-        subject="Knee",
-        body="Hurts",
-        session=session,
-        now=now,
-    )
+    alice_writes_to_the_care_team(clinic, session, now)
     med = create_medication(session, clinic.alice)
     refills.request_refill(
         clinic.alice_user,
