@@ -17,6 +17,18 @@ from db.engine import make_engine
 from portal.config import PROJECT_ROOT
 
 
+def _prepare_demo(url: str, state_dir) -> None:
+    """The portal's own `prepare --demo` (migrate and seed a 3-patient demo clinic) on ``url``."""
+    env = {**os.environ, "DATABASE_URL": url, "STATE_DIR": str(state_dir), "DEMO_PATIENTS": "3"}
+    subprocess.run(
+        [sys.executable, "-m", "portal.cli", "prepare", "--demo"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+
 @pytest.fixture
 def seeded_schema(tmp_path):
     base_url = os.environ.get("TEST_DATABASE_URL", "")
@@ -33,14 +45,7 @@ def seeded_schema(tmp_path):
         .update_query_dict({"options": f"-csearch_path={schema}"})
         .render_as_string(hide_password=False)
     )
-    env = {**os.environ, "DATABASE_URL": url, "STATE_DIR": str(tmp_path), "DEMO_PATIENTS": "3"}
-    subprocess.run(
-        [sys.executable, "-m", "portal.cli", "prepare", "--demo"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        check=True,
-        capture_output=True,
-    )
+    _prepare_demo(url, tmp_path)
     try:
         yield url
     finally:
@@ -74,14 +79,7 @@ def test_load_bench_runs_source_trees_side_by_side_on_sqlite(tmp_path):
     """Issue 17: one process per tree (here this checkout twice), no proxy, on SQLite; CPU per
     click from /proc, the sign-in split into the form and the way to Home, RSS sampled."""
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "STATE_DIR": str(tmp_path), "DEMO_PATIENTS": "3"}
-    subprocess.run(
-        [sys.executable, "-m", "portal.cli", "prepare", "--demo"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        check=True,
-        capture_output=True,
-    )
+    _prepare_demo(url, tmp_path)
     trees = [("a", PROJECT_ROOT), ("b", PROJECT_ROOT)]
     reports = load.run_trees(trees, url, [2], 6, state_dir=tmp_path)
 
